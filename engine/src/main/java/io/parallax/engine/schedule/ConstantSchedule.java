@@ -1,0 +1,15 @@
+package io.parallax.engine.schedule;
+
+/** lr(t) = lr₀. */
+public record ConstantSchedule(double initialLearningRate) implements LearningRateSchedule {
+
+    public ConstantSchedule {
+        LearningRateSchedule.requirePositive("learning rate", initialLearningRate);
+    }
+
+    @Override
+    public double learningRate(long t) {
+        LearningRateSchedule.requireValidT(t);
+        return initialLearningRate;
+    }
+}

@@ -1,0 +1,40 @@
+package io.parallax.engine.schedule;
+
+/**
+ * The learning rate as a function of a counter t = 0, 1, 2, … A trainer steps it per epoch or
+ * per optimizer step (its choice, see {@link Granularity}) and hands the value to the optimizer.
+ * Schedules are pure functions of t, so resuming at step t needs nothing but t.
+ */
+public interface LearningRateSchedule {
+
+    /** Whether t counts epochs or optimizer steps. */
+    enum Granularity { EPOCH, STEP }
+
+    /** The learning rate at t (t ≥ 0). */
+    double learningRate(long t);
+
+    /** The rate at t = 0, which warm-up ramps towards. */
+    default double initialLearningRate() {
+        return learningRate(0);
+    }
+
+    /** This schedule behind a linear warm-up of {@code steps} counts; see {@link LinearWarmup}. */
+    default LearningRateSchedule withWarmup(long steps, double startFactor) {
+        return new LinearWarmup(this, steps, startFactor);
+    }
+
+    /** Fails unless t ≥ 0. */
+    static void requireValidT(long t) {
+        if (t < 0) {
+            throw new IllegalArgumentException("schedule counter t must be ≥ 0, got " + t);
+        }
+    }
+
+    /** Fails unless lr is finite and > 0. */
+    static double requirePositive(String name, double value) {
+        if (!(value > 0) || !Double.isFinite(value)) {
+            throw new IllegalArgumentException(name + " must be > 0, got " + value);
+        }
+        return value;
+    }
+}
