@@ -1,0 +1,114 @@
+package io.parallax.engine.data;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * Reads a comma-separated file with a header row: every column but the label column is a numeric
+ * feature; the label column holds class names or numbers. Classes are numbered in sorted order
+ * of their names (numerically when all are integers), like scikit-learn's LabelEncoder.
+ */
+public final class CsvReader {
+
+    /** A dataset and the class names its label indices stand for. */
+    public record LabelledCsv(Dataset dataset, List<String> featureNames, List<String> classNames) {}
+
+    private CsvReader() {}
+
+    public static LabelledCsv read(Path path, String labelColumn) throws IOException {
+        if (!Files.isRegularFile(path)) {
+            throw new NoSuchFileException(path.toString(), null, "CSV file not found");
+        }
+        try (BufferedReader in = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {
+            String header = in.readLine();
+            if (header == null || header.isBlank()) {
+                throw new IOException(path + " is empty: expected a header row naming the columns");
+            }
+            List<String> names = split(header);
+            int labelIndex = names.indexOf(labelColumn);
+            if (labelIndex < 0) {
+                throw new IOException(path + " has no column '" + labelColumn + "'; its columns: " + names);
+            }
+            List<String> featureNames = new ArrayList<>(names);
+            featureNames.remove(labelIndex);
+            int width = featureNames.size();
+            if (width == 0) {
+                throw new IOException(path + " has no feature columns besides the label '" + labelColumn + "'");
+            }
+            List<float[]> rows = new ArrayList<>();
+            List<String> labels = new ArrayList<>();
+            String line;
+            int lineNo = 1;
+            while ((line = in.readLine()) != null) {
+                lineNo++;
+                if (line.isBlank()) {
+                    continue;
+                }
+                List<String> cells = split(line);
+                if (cells.size() != names.size()) {
+                    throw new IOException(path + ":" + lineNo + ": " + cells.size() + " columns, the header has " + names.size());
+                }
+                float[] row = new float[width];
+                int k = 0;
+                for (int c = 0; c < cells.size(); c++) {
+                    if (c == labelIndex) {
+                        continue;
+                    }
+                    String cell = cells.get(c);
+                    try {
+                        row[k] = Float.parseFloat(cell);
+                    } catch (NumberFormatException e) {
+                        throw new IOException(path + ":" + lineNo + ": column '" + names.get(c) + "' holds '" + cell
+                                + "', not a number", e);
+                    }
+                    if (!Float.isFinite(row[k])) {
+                        throw new IOException(path + ":" + lineNo + ": column '" + names.get(c) + "' holds " + cell);
+                    }
+                    k++;
+                }
+                rows.add(row);
+                labels.add(cells.get(labelIndex));
+            }
+            if (rows.isEmpty()) {
+                throw new IOException(path + " has a header but no data rows");
+            }
+            List<String> classNames = classNames(labels);
+            Map<String, Integer> index = new TreeMap<>();
+            for (int i = 0; i < classNames.size(); i++) {
+                index.put(classNames.get(i), i);
+            }
+            float[] features = new float[rows.size() * width];
+            int[] y = new int[rows.size()];
+            for (int r = 0; r < rows.size(); r++) {
+                System.arraycopy(rows.get(r), 0, features, r * width, width);
+                y[r] = index.get(labels.get(r));
+            }
+            return new LabelledCsv(new Dataset(features, y, width, classNames.size()), featureNames, classNames);
+        }
+    }
+
+    private static List<String> classNames(List<String> labels) {
+        TreeSet<String> distinct = new TreeSet<>(labels);
+        boolean numeric = distinct.stream().allMatch(s -> s.matches("-?\\d+"));
+        List<String> sorted = new ArrayList<>(distinct);
+        if (numeric) {
+            sorted.sort((a, b) -> Long.compare(Long.parseLong(a), Long.parseLong(b)));
+        }
+        return sorted;
+    }
+
+    private static List<String> split(String line) {
+        // plain CSV: no quoted commas in numeric data; quotes around names are stripped
+        return Arrays.stream(line.split(",", -1)).map(String::trim).map(s -> s.replaceAll("^\"|\"$", "")).toList();
+    }
+}

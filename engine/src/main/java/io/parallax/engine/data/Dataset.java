@@ -1,0 +1,90 @@
+package io.parallax.engine.data;
+
+import java.util.Arrays;
+
+/**
+ * An in-memory labelled dataset: features as one row-major float array [rows, features] and an
+ * integer class label per row. Rows are addressed by index, which is also the sample id used for
+ * dropout masks, so a sample keeps its identity however batches are cut.
+ */
+public final class Dataset {
+
+    private final float[] features;
+    private final int[] labels;
+    private final int rows;
+    private final int width;
+    private final int classes;
+
+    /**
+     * @param features row-major [rows, width]
+     * @param labels   one class index per row, in [0, classes)
+     * @param classes  number of classes (≥ the largest label + 1)
+     */
+    public Dataset(float[] features, int[] labels, int width, int classes) {
+        if (width <= 0) {
+            throw new IllegalArgumentException("a dataset needs ≥ 1 feature per row, got " + width);
+        }
+        if (features.length % width != 0) {
+            throw new IllegalArgumentException(features.length + " feature values do not split into rows of " + width);
+        }
+        this.rows = features.length / width;
+        if (labels.length != rows) {
+            throw new IllegalArgumentException(rows + " rows of features but " + labels.length + " labels");
+        }
+        for (int r = 0; r < rows; r++) {
+            if (labels[r] < 0 || labels[r] >= classes) {
+                throw new IllegalArgumentException("label " + labels[r] + " at row " + r + " is outside [0, " + classes + ")");
+            }
+        }
+        this.features = features;
+        this.labels = labels;
+        this.width = width;
+        this.classes = classes;
+    }
+
+    public int rows() {
+        return rows;
+    }
+
+    /** Features per row. */
+    public int width() {
+        return width;
+    }
+
+    public int classes() {
+        return classes;
+    }
+
+    /** The backing row-major feature array (not a copy). */
+    public float[] features() {
+        return features;
+    }
+
+    /** The backing label array (not a copy). */
+    public int[] labels() {
+        return labels;
+    }
+
+    /** Copies the rows named by {@code indices[from..from+count)} into {@code out} (row-major) and their labels into {@code outLabels}. */
+    public void gather(int[] indices, int from, int count, float[] out, int[] outLabels) {
+        for (int i = 0; i < count; i++) {
+            int r = indices[from + i];
+            System.arraycopy(features, r * width, out, i * width, width);
+            outLabels[i] = labels[r];
+        }
+    }
+
+    /** Rows [from, from+count) as a new dataset (copies). */
+    public Dataset slice(int from, int count) {
+        if (from < 0 || count < 0 || from + count > rows) {
+            throw new IllegalArgumentException("rows [" + from + ", " + (from + count) + ") outside a dataset of " + rows);
+        }
+        return new Dataset(Arrays.copyOfRange(features, from * width, (from + count) * width),
+                Arrays.copyOfRange(labels, from, from + count), width, classes);
+    }
+
+    @Override
+    public String toString() {
+        return "Dataset[" + rows + " rows × " + width + " features, " + classes + " classes]";
+    }
+}

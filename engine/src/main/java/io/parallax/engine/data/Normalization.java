@@ -1,0 +1,115 @@
+package io.parallax.engine.data;
+
+import java.util.Locale;
+
+/**
+ * Per-feature normalisation fitted on the training set and applied unchanged to validation and
+ * test data (so no statistics leak from them).
+ *
+ * <ul>
+ *   <li>{@link Kind#NONE}: features as read;</li>
+ *   <li>{@link Kind#MIN_MAX}: (x − min)/(max − min) into [0, 1] (a constant feature becomes 0);</li>
+ *   <li>{@link Kind#STANDARDIZE}: (x − mean)/std with the population std (a constant feature
+ *       becomes 0), as scikit-learn's StandardScaler.</li>
+ * </ul>
+ */
+public final class Normalization {
+
+    /** The normalisation a job asks for. */
+    public enum Kind {
+        NONE, MIN_MAX, STANDARDIZE;
+
+        public static Kind parse(String name) {
+            return switch (name.toLowerCase(Locale.ROOT)) {
+                case "none" -> NONE;
+                case "min_max", "minmax", "scale" -> MIN_MAX;
+                case "standardize", "standardise", "zscore" -> STANDARDIZE;
+                default -> throw new IllegalArgumentException("unknown normalisation '" + name
+                        + "'; known: none, min_max, standardize");
+            };
+        }
+    }
+
+    private final Kind kind;
+    private final float[] shift;
+    private final float[] scale;
+
+    private Normalization(Kind kind, float[] shift, float[] scale) {
+        this.kind = kind;
+        this.shift = shift;
+        this.scale = scale;
+    }
+
+    /** Fits the statistics of {@code kind} on {@code train}. */
+    public static Normalization fit(Kind kind, Dataset train) {
+        int w = train.width();
+        float[] shift = new float[w];
+        float[] scale = new float[w];
+        java.util.Arrays.fill(scale, 1f);
+        float[] x = train.features();
+        int n = train.rows();
+        switch (kind) {
+            case NONE -> { }
+            case MIN_MAX -> {
+                float[] min = new float[w];
+                float[] max = new float[w];
+                java.util.Arrays.fill(min, Float.POSITIVE_INFINITY);
+                java.util.Arrays.fill(max, Float.NEGATIVE_INFINITY);
+                for (int r = 0; r < n; r++) {
+                    for (int c = 0; c < w; c++) {
+                        float v = x[r * w + c];
+                        min[c] = Math.min(min[c], v);
+                        max[c] = Math.max(max[c], v);
+                    }
+                }
+                for (int c = 0; c < w; c++) {
+                    shift[c] = min[c];
+                    scale[c] = max[c] > min[c] ? 1f / (max[c] - min[c]) : 0f;
+                }
+            }
+            case STANDARDIZE -> {
+                double[] sum = new double[w];
+                for (int r = 0; r < n; r++) {
+                    for (int c = 0; c < w; c++) {
+                        sum[c] += x[r * w + c];
+                    }
+                }
+                double[] sq = new double[w];
+                for (int r = 0; r < n; r++) {
+                    for (int c = 0; c < w; c++) {
+                        double d = x[r * w + c] - sum[c] / n;
+                        sq[c] += d * d;
+                    }
+                }
+                for (int c = 0; c < w; c++) {
+                    double std = Math.sqrt(sq[c] / n);
+                    shift[c] = (float) (sum[c] / n);
+                    scale[c] = std > 0 ? (float) (1 / std) : 0f;
+                }
+            }
+            default -> throw new IllegalStateException("unhandled normalisation " + kind);
+        }
+        return new Normalization(kind, shift, scale);
+    }
+
+    public Kind kind() {
+        return kind;
+    }
+
+    /** Normalises {@code data}'s features in place. */
+    public void applyInPlace(Dataset data) {
+        if (kind == Kind.NONE) {
+            return;
+        }
+        if (data.width() != shift.length) {
+            throw new IllegalArgumentException("normalisation was fitted on " + shift.length + " features, the data has "
+                    + data.width());
+        }
+        float[] x = data.features();
+        int w = shift.length;
+        for (int i = 0; i < x.length; i++) {
+            int c = i % w;
+            x[i] = (x[i] - shift[c]) * scale[c];
+        }
+    }
+}
