@@ -60,6 +60,12 @@ public interface Backend {
     /** Index of the first non-finite element (NaN or ±Inf), or -1 when all are finite. */
     long firstNonFinite(Tensor t);
 
+    /** Σ t[i]², accumulated in double (the squared L2 norm; NaN if any element is NaN). */
+    double sumOfSquares(Tensor t);
+
+    /** t[i] = min(max(t[i], low), high). */
+    void clamp(Tensor t, float low, float high);
+
     // ---- row-wise / column-wise -----------------------------------------------------------
 
     /** y[r, c] += bias[c] for every row r of the matrix y. */

@@ -204,6 +204,44 @@ public final class CpuBackend implements Backend {
         return -1;
     }
 
+    @Override
+    public double sumOfSquares(Tensor t) {
+        FloatBuffer b = buf(t);
+        int o = off(t);
+        int n = n(t);
+        // four partial sums: breaks the add dependency chain, so the loop runs at load speed
+        double s0 = 0;
+        double s1 = 0;
+        double s2 = 0;
+        double s3 = 0;
+        int i = 0;
+        for (; i + 3 < n; i += 4) {
+            float a = b.get(o + i);
+            float c = b.get(o + i + 1);
+            float d = b.get(o + i + 2);
+            float e = b.get(o + i + 3);
+            s0 += (double) a * a;
+            s1 += (double) c * c;
+            s2 += (double) d * d;
+            s3 += (double) e * e;
+        }
+        for (; i < n; i++) {
+            float a = b.get(o + i);
+            s0 += (double) a * a;
+        }
+        return (s0 + s1) + (s2 + s3);
+    }
+
+    @Override
+    public void clamp(Tensor t, float low, float high) {
+        FloatBuffer b = buf(t);
+        int o = off(t);
+        int n = n(t);
+        for (int i = 0; i < n; i++) {
+            b.put(o + i, Math.min(Math.max(b.get(o + i), low), high));
+        }
+    }
+
     // ---- row-wise / column-wise -----------------------------------------------------------
 
     @Override
