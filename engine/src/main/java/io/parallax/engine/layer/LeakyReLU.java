@@ -5,7 +5,7 @@ import java.util.Map;
 
 /**
  * {@code torch.nn.LeakyReLU(negative_slope=0.01)}: y = x for x ≥ 0, else negative_slope·x;
- * dy/dx = 1 for x ≥ 0, else negative_slope.
+ * dy/dx = 1 for x &gt; 0, else negative_slope (at exactly 0 the slope, as PyTorch).
  */
 public final class LeakyReLU extends ElementwiseActivation {
 

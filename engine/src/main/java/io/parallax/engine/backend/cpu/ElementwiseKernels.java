@@ -65,9 +65,10 @@ final class ElementwiseKernels {
                 }
             }
             case LEAKY_RELU -> {
+                // x > 0, not ≥: at exactly 0 PyTorch's gradient is the slope (as ReLU's is 0 there)
                 for (int i = 0; i < n; i++) {
                     float g = dy.get(dyo + i);
-                    dx.put(dxo + i, x.get(xo + i) >= 0f ? g : g * param);
+                    dx.put(dxo + i, x.get(xo + i) > 0f ? g : g * param);
                 }
             }
             case ELU -> {
