@@ -5,7 +5,7 @@ import java.util.Map;
 
 /**
  * {@code torch.nn.ELU(alpha=1.0)}: y = x for x &gt; 0, else α(eˣ − 1); dy/dx = 1 for x &gt; 0,
- * else y + α.
+ * else α·eˣ.
  */
 public final class ELU extends ElementwiseActivation {
 

@@ -72,10 +72,12 @@ final class ElementwiseKernels {
                 }
             }
             case ELU -> {
-                // for x ≤ 0: d/dx α(eˣ − 1) = y + α
+                // for x ≤ 0: α·eˣ from x, not y + α: for very negative x, y + α cancels to a few
+                // ulps of α and loses the derivative's relative precision
                 for (int i = 0; i < n; i++) {
                     float g = dy.get(dyo + i);
-                    dx.put(dxo + i, x.get(xo + i) > 0f ? g : g * (y.get(yo + i) + param));
+                    float v = x.get(xo + i);
+                    dx.put(dxo + i, v > 0f ? g : (float) (g * param * Math.exp(v)));
                 }
             }
             case SIGMOID -> {
