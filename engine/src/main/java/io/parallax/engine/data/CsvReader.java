@@ -1,6 +1,9 @@
 package io.parallax.engine.data;
 
+import java.io.BufferedInputStream;
 import java.io.BufferedReader;
+import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -12,9 +15,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.zip.GZIPInputStream;
 
 /**
- * Reads a comma-separated file with a header row: every column but the label column is a numeric
+ * Reads a comma-separated file (gzipped or not) with a header row: every column but the label column is a numeric
  * feature; the label column holds class names or numbers. Classes are numbered in sorted order
  * of their names (numerically when all are integers), like scikit-learn's LabelEncoder.
  */
@@ -29,7 +33,7 @@ public final class CsvReader {
         if (!Files.isRegularFile(path)) {
             throw new NoSuchFileException(path.toString(), null, "CSV file not found");
         }
-        try (BufferedReader in = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {
+        try (BufferedReader in = open(path)) {
             String header = in.readLine();
             if (header == null || header.isBlank()) {
                 throw new IOException(path + " is empty: expected a header row naming the columns");
@@ -95,6 +99,16 @@ public final class CsvReader {
             }
             return new LabelledCsv(new Dataset(features, y, width, classNames.size()), featureNames, classNames);
         }
+    }
+
+    /** A reader over the file, gunzipped when it starts with the gzip magic bytes. */
+    private static BufferedReader open(Path path) throws IOException {
+        InputStream raw = new BufferedInputStream(Files.newInputStream(path), 1 << 16);
+        raw.mark(2);
+        boolean gzip = raw.read() == 0x1f && raw.read() == 0x8b;
+        raw.reset();
+        InputStream in = gzip ? new GZIPInputStream(raw, 1 << 16) : raw;
+        return new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8), 1 << 16);
     }
 
     private static List<String> classNames(List<String> labels) {
