@@ -1,0 +1,253 @@
+package io.parallax.engine.io;
+
+import io.parallax.engine.backend.Backend;
+import io.parallax.engine.backend.Backends;
+import io.parallax.engine.layer.BatchNorm1d;
+import io.parallax.engine.layer.Layer;
+import io.parallax.engine.model.NamedTensor;
+import io.parallax.engine.model.Sequential;
+import io.parallax.engine.tensor.Tensor;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Saves and loads a {@link Sequential} as a safetensors file with PyTorch {@code nn.Sequential}
+ * state_dict names and layouts, so the same file loads into PyTorch with
+ * {@code load_state_dict(strict=True)} and a file saved from PyTorch loads here.
+ *
+ * <p>Tensors: {@code i.weight} ([out, in] for Linear), {@code i.bias}, and for BatchNorm1d
+ * {@code i.weight}, {@code i.bias} (when affine), {@code i.running_mean}, {@code i.running_var}
+ * (F32) and {@code i.num_batches_tracked} (I64, shape {@code []}). Metadata: {@code format=pt}
+ * (the ecosystem's marker for PyTorch tensors), {@link #VERSION_KEY} and {@link #MODEL_KEY}, the
+ * {@link ModelDescription} as JSON, from which {@link #load} rebuilds the model.
+ *
+ * <p>Frozen flags and the train/eval mode are not saved: they belong to a training run, not to
+ * the model. A loaded model starts in training mode, like any new model (and like PyTorch).
+ */
+public final class ModelFile {
+
+    /** Metadata key of the model description (JSON). */
+    public static final String MODEL_KEY = "parallax.model";
+    /** Metadata key of the file format version. */
+    public static final String VERSION_KEY = "parallax.format_version";
+    /** The format version this code writes and the newest it reads. */
+    public static final int FORMAT_VERSION = 1;
+
+    private static final String NUM_BATCHES_TRACKED = "num_batches_tracked";
+
+    private ModelFile() {}
+
+    /** Writes every parameter and buffer of {@code model}, with its description, atomically to {@code path}. */
+    public static void save(Sequential model, Path path) throws IOException {
+        save(model, path, Map.of());
+    }
+
+    /**
+     * As {@link #save(Sequential, Path)}, plus caller metadata (e.g. the epoch); keys starting
+     * with {@code parallax.} and {@code format} are reserved.
+     */
+    public static void save(Sequential model, Path path, Map<String, String> extraMetadata) throws IOException {
+        SafeTensorsWriter writer = new SafeTensorsWriter();
+        extraMetadata.forEach((k, v) -> {
+            if (k.startsWith("parallax.") || k.equals("format")) {
+                throw new IllegalArgumentException("metadata key '" + k + "' is reserved");
+            }
+            writer.putMetadata(k, v);
+        });
+        writer.putMetadata("format", "pt");
+        writer.putMetadata(VERSION_KEY, Integer.toString(FORMAT_VERSION));
+        writer.putMetadata(MODEL_KEY, ModelDescription.of(model).toJson());
+        for (Slot s : slots(model)) {
+            if (s.batchNorm != null) {
+                writer.putLongs(s.name, new long[] {s.batchNorm.numBatchesTracked()});
+            } else {
+                writer.putFloats(s.name, s.tensor);
+            }
+        }
+        writer.write(path);
+    }
+
+    /** Rebuilds a saved model on the default backend from the description in the file's metadata. */
+    public static Sequential load(Path path) throws IOException {
+        return load(path, Backends.getDefault());
+    }
+
+    /**
+     * Rebuilds a saved model on {@code backend}. A file without a description (one written by
+     * PyTorch) cannot be loaded this way: build the model and use {@link #loadInto}.
+     */
+    public static Sequential load(Path path, Backend backend) throws IOException {
+        try (SafeTensorsReader reader = SafeTensorsReader.open(path)) {
+            ModelDescription description = description(reader);
+            Sequential model;
+            try {
+                model = description.build(backend, 0);
+            } catch (IllegalArgumentException e) {
+                throw new SafeTensorsException(path, "metadata '" + MODEL_KEY + "' does not describe a valid model: "
+                        + e.getMessage(), e);
+            }
+            try {
+                loadInto(model, reader, LoadOptions.STRICT);
+            } catch (IllegalArgumentException e) {
+                throw new SafeTensorsException(path, "tensors do not match the file's own model description: "
+                        + e.getMessage(), e);
+            }
+            return model;
+        }
+    }
+
+    /** The model description in a file's metadata, without loading any tensor. */
+    public static ModelDescription readDescription(Path path) throws IOException {
+        try (SafeTensorsReader reader = SafeTensorsReader.open(path)) {
+            return description(reader);
+        }
+    }
+
+    /** Fills {@code model} with every tensor of the file; the file and the model must match exactly. */
+    public static LoadResult loadInto(Sequential model, Path path) throws IOException {
+        return loadInto(model, path, LoadOptions.STRICT);
+    }
+
+    /**
+     * Fills {@code model}'s layers as {@code options} say (all or the first k; strict or not).
+     * Every check is made before any value is written, so a mismatch leaves the model as it was.
+     *
+     * @throws IllegalArgumentException the file does not fit the model: a shape or dtype mismatch
+     *     (naming the tensor and both shapes), or, when strict, missing or unexpected tensors
+     * @throws SafeTensorsException the file is not a well-formed safetensors file
+     */
+    public static LoadResult loadInto(Sequential model, Path path, LoadOptions options) throws IOException {
+        try (SafeTensorsReader reader = SafeTensorsReader.open(path)) {
+            return loadInto(model, reader, options);
+        }
+    }
+
+    private static ModelDescription description(SafeTensorsReader reader) throws SafeTensorsException {
+        Path file = reader.file();
+        String json = reader.metadata().get(MODEL_KEY);
+        if (json == null) {
+            throw new SafeTensorsException(file, "no model description (metadata '" + MODEL_KEY + "'); a file "
+                    + "written by PyTorch holds weights only: build the model and use ModelFile.loadInto");
+        }
+        String version = reader.metadata().get(VERSION_KEY);
+        int v;
+        try {
+            v = Integer.parseInt(String.valueOf(version));
+        } catch (NumberFormatException e) {
+            throw new SafeTensorsException(file, "metadata '" + VERSION_KEY + "' must be a whole number, got " + version);
+        }
+        if (v < 1 || v > FORMAT_VERSION) {
+            throw new SafeTensorsException(file, "format version " + v + " is not readable here (this code reads 1.."
+                    + FORMAT_VERSION + "; a newer Parallax wrote it?)");
+        }
+        try {
+            return ModelDescription.fromJson(json);
+        } catch (IllegalArgumentException e) {
+            throw new SafeTensorsException(file, "metadata '" + MODEL_KEY + "': " + e.getMessage(), e);
+        }
+    }
+
+    private static LoadResult loadInto(Sequential model, SafeTensorsReader reader, LoadOptions options)
+            throws IOException {
+        int layerCount = model.layers().size();
+        if (options.layers() > layerCount) {
+            throw new IllegalArgumentException("cannot load the first " + options.layers() + " layers of a model with "
+                    + layerCount + ": " + model);
+        }
+        Path file = reader.file();
+        Map<String, Slot> wanted = new LinkedHashMap<>();
+        for (Slot s : slots(model)) {
+            if (options.loads(s.layer)) {
+                wanted.put(s.name, s);
+            }
+        }
+        List<String> missing = new ArrayList<>();
+        List<String> unexpected = new ArrayList<>();
+        List<String> unused = new ArrayList<>();
+        List<String> mismatches = new ArrayList<>();
+        List<Slot> toLoad = new ArrayList<>();
+        for (Slot s : wanted.values()) {
+            if (!reader.contains(s.name)) {
+                missing.add(s.name);
+                continue;
+            }
+            TensorInfo t = reader.info(s.name);
+            if (!t.hasShape(s.shape)) {
+                mismatches.add("tensor '" + s.name + "': file has " + Arrays.toString(t.shape()) + ", model has "
+                        + Arrays.toString(s.shape));
+            } else if (s.batchNorm != null ? !t.dtype().readableAsLong() : !t.dtype().readableAsFloat()) {
+                mismatches.add("tensor '" + s.name + "': file has dtype " + t.dtype() + ", model needs "
+                        + (s.batchNorm != null ? "an integer (I64)" : "a float (F32, F64, F16, BF16)"));
+            } else {
+                toLoad.add(s);
+            }
+        }
+        for (TensorInfo t : reader.tensors()) {
+            if (!wanted.containsKey(t.name())) {
+                int layer = layerOf(t.name());
+                boolean inScope = options.layers() < 0 || (layer >= 0 && options.loads(layer));
+                (inScope ? unexpected : unused).add(t.name());
+            }
+        }
+        if (!mismatches.isEmpty()) {
+            throw new IllegalArgumentException(file + " does not fit the model: " + String.join("; ", mismatches));
+        }
+        if (options.strict() && (!missing.isEmpty() || !unexpected.isEmpty())) {
+            throw new IllegalArgumentException(file + " does not fit the model " + model
+                    + (missing.isEmpty() ? "" : "; missing in the file: " + missing)
+                    + (unexpected.isEmpty() ? "" : "; unexpected in the file: " + unexpected)
+                    + (options.layers() < 0 ? " (LoadOptions.firstLayers(k) loads a model's first k layers only)" : ""));
+        }
+        List<String> loaded = new ArrayList<>();
+        for (Slot s : toLoad) {
+            if (s.batchNorm != null) {
+                s.batchNorm.setNumBatchesTracked(reader.readLongs(s.name)[0]);
+            } else {
+                reader.readInto(s.name, s.tensor);
+            }
+            loaded.add(s.name);
+        }
+        unused.addAll(unexpected);
+        return new LoadResult(loaded, missing, unused);
+    }
+
+    /** The layer index a state_dict name starts with ({@code "12.weight"} → 12), or −1. */
+    private static int layerOf(String name) {
+        int dot = name.indexOf('.');
+        if (dot <= 0 || dot > 9) {
+            return -1;
+        }
+        for (int i = 0; i < dot; i++) {
+            if (name.charAt(i) < '0' || name.charAt(i) > '9') {
+                return -1;
+            }
+        }
+        return Integer.parseInt(name.substring(0, dot));
+    }
+
+    /** One state_dict entry of the model: a float tensor, or a BatchNorm1d's num_batches_tracked. */
+    private record Slot(String name, int layer, int[] shape, Tensor tensor, BatchNorm1d batchNorm) {}
+
+    /** The model's state_dict in PyTorch's order: per layer, parameters, then buffers, then num_batches_tracked. */
+    private static List<Slot> slots(Sequential model) {
+        List<Slot> slots = new ArrayList<>();
+        for (List<NamedTensor> group : List.of(model.namedParameters(), model.namedBuffers())) {
+            for (NamedTensor t : group) {
+                slots.add(new Slot(t.name(), t.layer().index(), t.tensor().shape(), t.tensor(), null));
+            }
+        }
+        for (Layer layer : model.layers()) {
+            if (layer instanceof BatchNorm1d bn) {
+                slots.add(new Slot(layer.index() + "." + NUM_BATCHES_TRACKED, layer.index(), new int[0], null, bn));
+            }
+        }
+        slots.sort(Comparator.comparingInt(Slot::layer)); // stable: keeps the order within a layer
+        return slots;
+    }
+}

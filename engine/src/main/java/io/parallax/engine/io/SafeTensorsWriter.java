@@ -1,0 +1,212 @@
+package io.parallax.engine.io;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.parallax.engine.tensor.Tensor;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Writes a safetensors file: collect tensors ({@link #putFloats}, {@link #putLongs}) and
+ * metadata, then {@link #write}.
+ *
+ * <p>Layout as the reference implementation writes it: the header is compact JSON with
+ * {@code __metadata__} first, padded with spaces to a multiple of 8 bytes; tensors are laid out
+ * by descending dtype (so 8-byte types come first and stay 8-byte aligned), then by name in
+ * byte order, back to back from offset 0.
+ *
+ * <p>The file is written to a temporary file in the same directory, forced to disk, then moved
+ * over the target atomically: a crash leaves either the old file or the new one, never half of
+ * one. Tensor data is copied at {@link #write} time, in bounded chunks.
+ */
+public final class SafeTensorsWriter {
+
+    private static final int CHUNK_BYTES = 1 << 20;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private record Entry(String name, DType dtype, int[] shape, Tensor tensor, float[] floats, long[] longs) {
+        long elements() {
+            long n = 1;
+            for (int d : shape) {
+                n *= d;
+            }
+            return n;
+        }
+
+        byte[] nameBytes() {
+            return name.getBytes(StandardCharsets.UTF_8);
+        }
+    }
+
+    private final Map<String, Entry> entries = new LinkedHashMap<>();
+    private final Map<String, String> metadata = new LinkedHashMap<>();
+
+    /** Adds a float32 tensor under {@code name}, with its own shape; its values are read at {@link #write}. */
+    public SafeTensorsWriter putFloats(String name, Tensor tensor) {
+        return add(new Entry(name, DType.F32, tensor.shape(), tensor, null, null));
+    }
+
+    /** Adds a float32 tensor of {@code shape} holding {@code values} (not copied until {@link #write}). */
+    public SafeTensorsWriter putFloats(String name, float[] values, int... shape) {
+        return add(checked(new Entry(name, DType.F32, shape.clone(), null, values, null), values.length));
+    }
+
+    /** Adds an int64 tensor of {@code shape} ({@code []} for a scalar) holding {@code values}. */
+    public SafeTensorsWriter putLongs(String name, long[] values, int... shape) {
+        return add(checked(new Entry(name, DType.I64, shape.clone(), null, null, values), values.length));
+    }
+
+    /** Adds a metadata entry (safetensors metadata is string to string). */
+    public SafeTensorsWriter putMetadata(String key, String value) {
+        if (key == null || value == null) {
+            throw new IllegalArgumentException("metadata key and value must not be null, got " + key + "=" + value);
+        }
+        metadata.put(key, value);
+        return this;
+    }
+
+    private static Entry checked(Entry e, int length) {
+        for (int d : e.shape) {
+            if (d < 0) {
+                throw new IllegalArgumentException("tensor '" + e.name + "': negative dimension in shape "
+                        + Arrays.toString(e.shape));
+            }
+        }
+        if (e.elements() != length) {
+            throw new IllegalArgumentException("tensor '" + e.name + "': shape " + Arrays.toString(e.shape)
+                    + " holds " + e.elements() + " values, got " + length);
+        }
+        return e;
+    }
+
+    private SafeTensorsWriter add(Entry e) {
+        if (e.name == null || e.name.equals(SafeTensorsReader.METADATA_KEY)) {
+            throw new IllegalArgumentException("'" + e.name + "' cannot name a tensor");
+        }
+        if (entries.putIfAbsent(e.name, e) != null) {
+            throw new IllegalArgumentException("tensor '" + e.name + "' was already added");
+        }
+        return this;
+    }
+
+    /** The tensors in file order: descending dtype, then name by UTF-8 bytes. */
+    private List<Entry> ordered() {
+        List<Entry> list = new ArrayList<>(entries.values());
+        list.sort(Comparator.comparing(Entry::dtype, Comparator.reverseOrder())
+                .thenComparing(Entry::nameBytes, Arrays::compareUnsigned));
+        return list;
+    }
+
+    /** The header bytes, padded with spaces to a multiple of 8. */
+    byte[] header() throws IOException {
+        ObjectNode root = JSON.createObjectNode();
+        if (!metadata.isEmpty()) {
+            ObjectNode meta = root.putObject(SafeTensorsReader.METADATA_KEY);
+            metadata.forEach(meta::put);
+        }
+        long offset = 0;
+        for (Entry e : ordered()) {
+            ObjectNode node = root.putObject(e.name);
+            node.put("dtype", e.dtype.name());
+            ArrayNode shape = node.putArray("shape");
+            for (int d : e.shape) {
+                shape.add(d);
+            }
+            long end = offset + e.elements() * e.dtype.bytes();
+            node.putArray("data_offsets").add(offset).add(end);
+            offset = end;
+        }
+        byte[] json = JSON.writeValueAsBytes(root);
+        int padded = (json.length + 7) / 8 * 8;
+        byte[] out = Arrays.copyOf(json, padded);
+        Arrays.fill(out, json.length, padded, (byte) ' ');
+        return out;
+    }
+
+    /** Writes the file atomically (temporary file, fsync, rename), replacing any file at {@code path}. */
+    public void write(Path path) throws IOException {
+        Path target = path.toAbsolutePath();
+        Path dir = target.getParent();
+        Files.createDirectories(dir);
+        // not Files.createTempFile: its 0600 permissions would pass to the saved file; this one
+        // gets the usual permissions from the umask
+        Path tmp = dir.resolve("." + target.getFileName() + "." + Long.toHexString(ThreadLocalRandom.current().nextLong())
+                + ".tmp");
+        FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        try {
+            try (out) {
+                byte[] header = header();
+                ByteBuffer buffer = ByteBuffer.allocate(CHUNK_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+                buffer.putLong(header.length);
+                writeAll(out, buffer.flip());
+                writeAll(out, ByteBuffer.wrap(header));
+                for (Entry e : ordered()) {
+                    writeData(out, e, buffer);
+                }
+                out.force(true);
+            }
+            try {
+                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                // a file system without atomic rename: the temp file is complete, so the window is
+                // only that of a plain replace
+                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+        syncDirectory(dir);
+    }
+
+    private static void writeData(FileChannel out, Entry e, ByteBuffer buffer) throws IOException {
+        long n = e.elements();
+        int perChunk = CHUNK_BYTES / e.dtype.bytes();
+        float[] chunk = e.tensor != null ? new float[(int) Math.min(n, perChunk)] : null;
+        for (long done = 0; done < n; ) {
+            int count = (int) Math.min(perChunk, n - done);
+            buffer.clear();
+            if (e.longs != null) {
+                buffer.asLongBuffer().put(e.longs, (int) done, count);
+            } else if (e.floats != null) {
+                buffer.asFloatBuffer().put(e.floats, (int) done, count);
+            } else {
+                e.tensor.storage().copyToHost(e.tensor.offset() + done, chunk, 0, count);
+                buffer.asFloatBuffer().put(chunk, 0, count);
+            }
+            buffer.limit(count * e.dtype.bytes());
+            writeAll(out, buffer);
+            done += count;
+        }
+    }
+
+    private static void writeAll(FileChannel out, ByteBuffer buffer) throws IOException {
+        while (buffer.hasRemaining()) {
+            out.write(buffer);
+        }
+    }
+
+    /** Makes the rename itself durable; not every platform can open a directory, hence best effort. */
+    private static void syncDirectory(Path dir) {
+        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+            d.force(true);
+        } catch (IOException e) {
+            // the file's own data is already forced; only the rename's durability is at stake
+        }
+    }
+}
