@@ -6,12 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.parallax.engine.backend.Backend;
 import io.parallax.engine.backend.Backends;
+import io.parallax.engine.init.Initializer;
 import io.parallax.engine.layer.BinaryStep;
 import io.parallax.engine.layer.ForwardContext;
 import io.parallax.engine.layer.Layer;
 import io.parallax.engine.layer.ParameterSpec;
 import io.parallax.engine.layer.RowBuffer;
-import io.parallax.engine.init.Initializer;
 import io.parallax.engine.loss.Loss;
 import io.parallax.engine.loss.MeanSquaredErrorLoss;
 import io.parallax.engine.loss.Targets;
