@@ -27,6 +27,8 @@ public final class Dropout extends Layer {
     private final RowBuffer output = new RowBuffer();
     private final RowBuffer inputGrad = new RowBuffer();
     private long[] ids = new long[0];
+    private int inputRows = -1;
+    private int inputCols = -1;
 
     public Dropout() {
         this(DEFAULT_P);
@@ -63,6 +65,8 @@ public final class Dropout extends Layer {
     @Override
     public Tensor forward(Tensor x, ForwardContext context) {
         active = context.training() && p > 0f;
+        inputRows = x.rows();
+        inputCols = x.cols();
         if (!active) {
             return x;
         }
@@ -82,6 +86,13 @@ public final class Dropout extends Layer {
 
     @Override
     public Tensor backward(Tensor dy, boolean needInputGradient) {
+        if (inputRows < 0) {
+            throw new IllegalStateException(where() + ": backward called before forward");
+        }
+        if (dy.rows() != inputRows || dy.cols() != inputCols) {
+            throw new IllegalArgumentException(where() + " expects an output gradient [" + inputRows + ", " + inputCols
+                    + "], got " + java.util.Arrays.toString(dy.shape()));
+        }
         if (!needInputGradient) {
             return null;
         }

@@ -56,7 +56,7 @@ public abstract class ElementwiseActivation extends Layer {
         if (input == null) {
             throw new IllegalStateException(where() + ": backward called before forward");
         }
-        if (dy.size() != input.size()) {
+        if (dy.rows() != input.rows() || dy.cols() != input.cols()) {
             throw new IllegalArgumentException(where() + " expects an output gradient of shape "
                     + Arrays.toString(input.shape()) + ", got " + Arrays.toString(dy.shape()));
         }

@@ -46,7 +46,7 @@ public final class Softmax extends Layer {
         if (outputView == null) {
             throw new IllegalStateException(where() + ": backward called before forward");
         }
-        if (dy.size() != outputView.size()) {
+        if (dy.rows() != outputView.rows() || dy.cols() != outputView.cols()) {
             throw new IllegalArgumentException(where() + " expects an output gradient of shape "
                     + Arrays.toString(outputView.shape()) + ", got " + Arrays.toString(dy.shape()));
         }

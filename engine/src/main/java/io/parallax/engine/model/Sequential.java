@@ -67,7 +67,12 @@ public final class Sequential {
                 throw new IllegalArgumentException("layer " + i + " (" + layers.get(i).describe()
                         + ") already belongs to a model; create a new layer instance");
             }
-            widths[i + 1] = layers.get(i).outputFeatures(widths[i]);
+            try {
+                widths[i + 1] = layers.get(i).outputFeatures(widths[i]);
+            } catch (IllegalArgumentException e) {
+                // the layer is not bound yet, so its own message cannot say where it sits
+                throw new IllegalArgumentException("layer " + i + " does not fit the model: " + e.getMessage(), e);
+            }
         }
         parameters = new FlatBuffers(backend, this.layers, Layer::parameterSpecs);
         gradients = new FlatBuffers(backend, this.layers, Layer::parameterSpecs);
