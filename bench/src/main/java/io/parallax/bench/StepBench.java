@@ -107,13 +107,9 @@ public final class StepBench {
         int phases = names.size();
         List<long[]> perRep = new ArrayList<>();
         long[][] current = {new long[phases]};
-        int[] calls = {0};
-        double[] whole = timer.secondsPerCall(() -> {
-            step.runProfiled(current[0]);
-            calls[0]++;
-        });
-        // secondsPerCall ran warm-up and calibration into the same counters: restart them and
-        // collect one clean repetition per entry of `whole`
+        double[] whole = timer.secondsPerCall(() -> step.runProfiled(current[0]));
+        // the warm-up and calibration ran into the same counters: start fresh and collect one
+        // repetition of ~200 ms per entry of `whole`
         int callsPerRep = Math.max(1, (int) Math.round(0.2 / Repetitions.median(whole)));
         for (int r = 0; r < whole.length; r++) {
             current[0] = new long[phases];
