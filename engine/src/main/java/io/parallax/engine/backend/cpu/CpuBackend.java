@@ -193,15 +193,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public long firstNonFinite(Tensor t) {
-        FloatBuffer b = buf(t);
-        int o = off(t);
-        int n = n(t);
-        for (int i = 0; i < n; i++) {
-            if (!Float.isFinite(b.get(o + i))) {
-                return i;
-            }
-        }
-        return -1;
+        return NonFinite.first(buf(t), off(t), n(t));
     }
 
     @Override
@@ -246,44 +238,14 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void addRowVector(Tensor y, Tensor bias) {
-        int rows = y.rows();
-        int cols = y.cols();
-        requireLength(bias, cols);
-        FloatBuffer yb = buf(y);
-        FloatBuffer bb = buf(bias);
-        int bo = off(bias);
-        for (int r = 0; r < rows; r++) {
-            int yo = off(y) + r * cols;
-            for (int c = 0; c < cols; c++) {
-                yb.put(yo + c, yb.get(yo + c) + bb.get(bo + c));
-            }
-        }
+        requireLength(bias, y.cols());
+        RowKernels.addRowVector(buf(y), off(y), y.rows(), y.cols(), buf(bias), off(bias));
     }
 
     @Override
     public void sumRows(Tensor x, float beta, Tensor out) {
-        int rows = x.rows();
-        int cols = x.cols();
-        requireLength(out, cols);
-        FloatBuffer xb = buf(x);
-        FloatBuffer ob = buf(out);
-        int oo = off(out);
-        if (beta == 0f) {
-            for (int c = 0; c < cols; c++) {
-                ob.put(oo + c, 0f);
-            }
-        } else if (beta != 1f) {
-            for (int c = 0; c < cols; c++) {
-                ob.put(oo + c, beta * ob.get(oo + c));
-            }
-        }
-        // row-major sweep so every load is sequential; out stays in L1 for the widths we see
-        for (int r = 0; r < rows; r++) {
-            int xo = off(x) + r * cols;
-            for (int c = 0; c < cols; c++) {
-                ob.put(oo + c, ob.get(oo + c) + xb.get(xo + c));
-            }
-        }
+        requireLength(out, x.cols());
+        RowKernels.sumRows(buf(x), off(x), x.rows(), x.cols(), beta, buf(out), off(out));
     }
 
     @Override

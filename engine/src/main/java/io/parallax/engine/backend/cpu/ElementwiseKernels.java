@@ -11,12 +11,7 @@ final class ElementwiseKernels {
     static void forward(ActivationFunction f, float param, FloatBuffer x, int xo, FloatBuffer y, int yo, int n) {
         switch (f) {
             case IDENTITY -> y.put(yo, x, xo, n);
-            case RELU -> {
-                for (int i = 0; i < n; i++) {
-                    float v = x.get(xo + i);
-                    y.put(yo + i, v > 0f ? v : 0f);
-                }
-            }
+            case RELU -> relu(x, xo, y, yo, n);
             case LEAKY_RELU -> {
                 for (int i = 0; i < n; i++) {
                     float v = x.get(xo + i);
@@ -58,12 +53,7 @@ final class ElementwiseKernels {
                          FloatBuffer dy, int dyo, FloatBuffer dx, int dxo, int n) {
         switch (f) {
             case IDENTITY -> dx.put(dxo, dy, dyo, n);
-            case RELU -> {
-                // from the output: y > 0 exactly where x > 0, and y is hotter in cache
-                for (int i = 0; i < n; i++) {
-                    dx.put(dxo + i, y.get(yo + i) > 0f ? dy.get(dyo + i) : 0f);
-                }
-            }
+            case RELU -> reluBackward(y, yo, dy, dyo, dx, dxo, n);
             case LEAKY_RELU -> {
                 // x > 0, not ≥: at exactly 0 PyTorch's gradient is the slope (as ReLU's is 0 there)
                 for (int i = 0; i < n; i++) {
@@ -106,6 +96,58 @@ final class ElementwiseKernels {
                 }
             }
             default -> throw new IllegalArgumentException("unknown activation " + f);
+        }
+    }
+
+    /**
+     * y = max(x, 0) in heap chunks (see {@link Scratch}). {@code Math.max} vectorises where the
+     * ternary {@code x > 0 ? x : 0} does not on JDK 17; it also propagates NaN, as torch.relu does.
+     */
+    private static void relu(FloatBuffer x, int xo, FloatBuffer y, int yo, int n) {
+        float[] a = Scratch.get().a;
+        for (int done = 0; done < n; done += Scratch.CHUNK) {
+            int len = Math.min(Scratch.CHUNK, n - done);
+            x.get(xo + done, a, 0, len);
+            for (int i = 0; i < len; i++) {
+                a[i] = Math.max(a[i], 0f);
+            }
+            y.put(yo + done, a, 0, len);
+        }
+    }
+
+    /**
+     * dx = dy where y &gt; 0, else +0 (PyTorch's threshold_backward), computed from the output:
+     * y &gt; 0 exactly where x &gt; 0, and y is hotter in cache.
+     *
+     * <p>The select {@code y > 0 ? dy : 0} does not vectorise on JDK 17, so the fast loop
+     * multiplies by a 0/1 mask built from min/mul, which do: y·2¹⁴⁹ is ≥ 1 for every y &gt; 0
+     * (the smallest subnormal is 2⁻¹⁴⁹) and 0 for y = 0, so min(y·2¹⁴⁹, 1) is the mask; "+ 0"
+     * turns the −0 of a negative dy times 0 into +0. This equals the select for all finite dy
+     * and non-NaN y (except dy = −0 where y &gt; 0, which gives +0). Where dy is ±Inf/NaN or y is
+     * NaN, mask·dy is NaN at a masked element, so a finiteness check of the result triggers an
+     * exact pass that puts 0 wherever !(y &gt; 0); elsewhere the fast result already is dy. That
+     * pass needs only y and the result, so dx may alias dy.
+     */
+    private static void reluBackward(FloatBuffer y, int yo, FloatBuffer dy, int dyo, FloatBuffer dx, int dxo, int n) {
+        Scratch s = Scratch.get();
+        float[] ys = s.a;
+        float[] gs = s.b;
+        for (int done = 0; done < n; done += Scratch.CHUNK) {
+            int len = Math.min(Scratch.CHUNK, n - done);
+            y.get(yo + done, ys, 0, len);
+            dy.get(dyo + done, gs, 0, len);
+            for (int i = 0; i < len; i++) {
+                // two factors because 2^149 is not a float
+                gs[i] = gs[i] * Math.min(ys[i] * 0x1p127f * 0x1p22f, 1f) + 0f;
+            }
+            dx.put(dxo + done, gs, 0, len);
+        }
+        if (NonFinite.maybeIn(dx, dxo, n)) {
+            for (int i = 0; i < n; i++) {
+                if (!(y.get(yo + i) > 0f)) {
+                    dx.put(dxo + i, 0f);
+                }
+            }
         }
     }
 

@@ -12,6 +12,7 @@ final class LossKernels {
         if (labels.length < rows) {
             throw new IllegalArgumentException("cross-entropy needs " + rows + " labels, got " + labels.length);
         }
+        double[] e = Scratch.get().row(cols);
         double total = 0;
         for (int r = 0; r < rows; r++) {
             int label = labels[r];
@@ -26,7 +27,8 @@ final class LossKernels {
             }
             double sum = 0;
             for (int c = 0; c < cols; c++) {
-                sum += Math.exp(x.get(xr + c) - max);
+                e[c] = Math.exp(x.get(xr + c) - max); // kept for the gradient: one exp per logit
+                sum += e[c];
             }
             double logSum = Math.log(sum);
             total += max + logSum - x.get(xr + label);
@@ -34,7 +36,7 @@ final class LossKernels {
                 int gr = go + r * cols;
                 double inv = 1.0 / sum;
                 for (int c = 0; c < cols; c++) {
-                    double p = Math.exp(x.get(xr + c) - max) * inv;
+                    double p = e[c] * inv;
                     g.put(gr + c, (float) (gradScale * (p - (c == label ? 1.0 : 0.0))));
                 }
             }

@@ -2,10 +2,92 @@ package io.parallax.engine.backend.cpu;
 
 import java.nio.FloatBuffer;
 
-/** Softmax and argmax over the rows of a row-major matrix. */
+/**
+ * Row-wise kernels over a row-major matrix: bias broadcast, column sums, softmax, argmax. The
+ * two that run on every Linear layer's forward and backward (bias add, bias gradient) work in
+ * heap chunks (see {@link Scratch}) so the JIT vectorises them.
+ */
 final class RowKernels {
 
     private RowKernels() {}
+
+    /**
+     * y[r, c] += bias[c]. Rows are copied in groups of whole rows when they fit in a chunk, else
+     * in column blocks; each element gets exactly one float add, as in a plain loop.
+     */
+    static void addRowVector(FloatBuffer y, int yo, int rows, int cols, FloatBuffer bias, int bo) {
+        Scratch s = Scratch.get();
+        float[] a = s.a;
+        float[] b = s.b;
+        for (int c0 = 0; c0 < cols; c0 += Scratch.CHUNK) {
+            int width = Math.min(Scratch.CHUNK, cols - c0);
+            bias.get(bo + c0, b, 0, width);
+            // whole rows per copy when a row fits (cols == width), one row block otherwise
+            int group = width == cols ? Scratch.CHUNK / cols : 1;
+            for (int r0 = 0; r0 < rows; r0 += group) {
+                int n = Math.min(group, rows - r0);
+                if (n == 1 || width != cols) {
+                    for (int r = r0; r < r0 + n; r++) {
+                        int at = yo + r * cols + c0;
+                        y.get(at, a, 0, width);
+                        for (int c = 0; c < width; c++) {
+                            a[c] += b[c];
+                        }
+                        y.put(at, a, 0, width);
+                    }
+                    continue;
+                }
+                int at = yo + r0 * cols;
+                y.get(at, a, 0, n * cols);
+                for (int r = 0; r < n; r++) {
+                    int o = r * cols;
+                    for (int c = 0; c < cols; c++) {
+                        a[o + c] += b[c];
+                    }
+                }
+                y.put(at, a, 0, n * cols);
+            }
+        }
+    }
+
+    /**
+     * out[c] = beta·out[c] + Σ_r x[r, c], summing rows in order in float, as a plain row-major
+     * sweep does (so the result is bit-identical to it), on heap chunks.
+     */
+    static void sumRows(FloatBuffer x, int xo, int rows, int cols, float beta, FloatBuffer out, int oo) {
+        Scratch s = Scratch.get();
+        float[] a = s.a;
+        float[] acc = s.c;
+        for (int c0 = 0; c0 < cols; c0 += Scratch.CHUNK) {
+            int width = Math.min(Scratch.CHUNK, cols - c0);
+            if (beta == 0f) {
+                java.util.Arrays.fill(acc, 0, width, 0f); // overwrite, even where out holds NaN
+            } else {
+                out.get(oo + c0, acc, 0, width);
+                if (beta != 1f) {
+                    for (int c = 0; c < width; c++) {
+                        acc[c] = beta * acc[c];
+                    }
+                }
+            }
+            int group = width == cols ? Scratch.CHUNK / cols : 1;
+            for (int r0 = 0; r0 < rows; r0 += group) {
+                int n = Math.min(group, rows - r0);
+                if (width == cols) {
+                    x.get(xo + r0 * cols, a, 0, n * cols);
+                } else {
+                    x.get(xo + r0 * cols + c0, a, 0, width);
+                }
+                for (int r = 0; r < n; r++) {
+                    int o = r * width;
+                    for (int c = 0; c < width; c++) {
+                        acc[c] += a[o + c];
+                    }
+                }
+            }
+            out.put(oo + c0, acc, 0, width);
+        }
+    }
 
     static void softmax(FloatBuffer x, int xo, FloatBuffer y, int yo, int rows, int cols) {
         for (int r = 0; r < rows; r++) {
