@@ -1,0 +1,250 @@
+package io.parallax.engine.optim;
+
+import io.parallax.engine.tensor.Tensor;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * What every optimizer shares: the layout, the state buffers, step and skip counters, the
+ * learning rate, the non-finite gradient guard, state export/import and the chunked path for
+ * tensors. A subclass allocates its buffers with {@link #buffer}, prepares per-step scalars in
+ * {@link #beginStep} and writes one tight loop in {@link #update}.
+ */
+abstract class FlatOptimizer implements Optimizer {
+
+    /** Floats per chunk on the tensor path: two 16 KiB host buffers stay in L1/L2. */
+    private static final int CHUNK = 4096;
+
+    private final ParameterGroups groups;
+    /** Per segment, where its state starts in every buffer; -1 for frozen segments. */
+    private final int[] stateOffsets;
+    private final Map<String, float[]> buffers = new LinkedHashMap<>();
+    private double lr;
+    private long step;
+    private long skipped;
+    private boolean skipNonFinite;
+    private float[] chunkParams;
+    private float[] chunkGrads;
+
+    FlatOptimizer(ParameterGroups groups, double lr) {
+        this.groups = groups;
+        this.lr = Hyper.learningRate(lr);
+        this.stateOffsets = new int[groups.segments().size()];
+        int offset = 0;
+        for (int i = 0; i < stateOffsets.length; i++) {
+            ParameterGroups.Segment s = groups.segments().get(i);
+            stateOffsets[i] = s.frozen() ? -1 : offset;
+            offset += s.frozen() ? 0 : s.length();
+        }
+    }
+
+    /** Allocates a state buffer over the trainable elements, filled with {@code initial}. */
+    final float[] buffer(String name, float initial) {
+        float[] b = new float[groups.trainableSize()];
+        if (initial != 0f) {
+            java.util.Arrays.fill(b, initial);
+        }
+        buffers.put(name, b);
+        return b;
+    }
+
+    /**
+     * Called once per applied step, before the segments are updated, with the new step count
+     * (1 on the first step): compute bias corrections and other per-step scalars here.
+     */
+    void beginStep(long t) {}
+
+    /**
+     * Updates {@code n} elements: parameters {@code p[pOff..]}, gradients {@code g[gOff..]} and
+     * every state buffer at {@code [sOff..]}.
+     *
+     * @param lr the segment's learning rate (base × scale)
+     * @param decay whether the segment takes weight decay
+     */
+    abstract void update(float[] p, int pOff, float[] g, int gOff, int sOff, int n, double lr, boolean decay);
+
+    /** Scalar state other than counters and lr (NAdam's mu_product); empty by default. */
+    Map<String, Double> scalarState() {
+        return Map.of();
+    }
+
+    /** Restores {@link #scalarState()}; the names have been checked. */
+    void loadScalarState(Map<String, Double> scalars) {}
+
+    // ---- stepping -------------------------------------------------------------------------
+
+    @Override
+    public final boolean step(float[] params, float[] grads) {
+        requireLength("parameter", params.length);
+        requireLength("gradient", grads.length);
+        for (ParameterGroups.Segment s : groups.segments()) {
+            if (!s.frozen()) {
+                int bad = firstNonFinite(grads, s.offset(), s.length());
+                if (bad >= 0 && rejectStep(s.offset() + bad, s, grads[s.offset() + bad])) {
+                    return false;
+                }
+            }
+        }
+        beginStep(++step);
+        for (int i = 0; i < stateOffsets.length; i++) {
+            ParameterGroups.Segment s = groups.segments().get(i);
+            if (!s.frozen()) {
+                update(params, s.offset(), grads, s.offset(), stateOffsets[i], s.length(), lr * s.lrScale(),
+                        s.weightDecay());
+            }
+        }
+        return true;
+    }
+
+    @Override
+    public final boolean step(Tensor params, Tensor grads) {
+        requireLength("parameter", params.size());
+        requireLength("gradient", grads.size());
+        if (chunkParams == null) {
+            chunkParams = new float[CHUNK];
+            chunkGrads = new float[CHUNK];
+        }
+        float[] cp = chunkParams;
+        float[] cg = chunkGrads;
+        // a first pass finds a bad gradient before any weight changes
+        for (ParameterGroups.Segment s : groups.segments()) {
+            if (s.frozen()) {
+                continue;
+            }
+            for (int c = 0; c < s.length(); c += CHUNK) {
+                int k = Math.min(CHUNK, s.length() - c);
+                grads.storage().copyToHost(grads.offset() + s.offset() + c, cg, 0, k);
+                int bad = firstNonFinite(cg, 0, k);
+                if (bad >= 0 && rejectStep(s.offset() + c + bad, s, cg[bad])) {
+                    return false;
+                }
+            }
+        }
+        beginStep(++step);
+        for (int i = 0; i < stateOffsets.length; i++) {
+            ParameterGroups.Segment s = groups.segments().get(i);
+            if (s.frozen()) {
+                continue;
+            }
+            for (int c = 0; c < s.length(); c += CHUNK) {
+                int k = Math.min(CHUNK, s.length() - c);
+                long at = s.offset() + c;
+                params.storage().copyToHost(params.offset() + at, cp, 0, k);
+                grads.storage().copyToHost(grads.offset() + at, cg, 0, k);
+                update(cp, 0, cg, 0, stateOffsets[i] + c, k, lr * s.lrScale(), s.weightDecay());
+                params.storage().copyFromHost(params.offset() + at, cp, 0, k);
+            }
+        }
+        return true;
+    }
+
+    private static int firstNonFinite(float[] g, int from, int n) {
+        for (int i = 0; i < n; i++) {
+            if (!Float.isFinite(g[from + i])) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** Skips (true) or throws for a bad gradient element. */
+    private boolean rejectStep(long index, ParameterGroups.Segment segment, float value) {
+        if (!skipNonFinite) {
+            throw new NonFiniteGradientException(index, segment, value);
+        }
+        skipped++;
+        return true;
+    }
+
+    private void requireLength(String what, long length) {
+        if (length != groups.size()) {
+            throw new IllegalArgumentException(what + " vector has " + length + " elements but the optimizer's "
+                    + "layout has " + groups.size());
+        }
+    }
+
+    // ---- settings and counters ------------------------------------------------------------
+
+    @Override
+    public final double learningRate() {
+        return lr;
+    }
+
+    @Override
+    public final void setLearningRate(double lr) {
+        this.lr = Hyper.learningRate(lr);
+    }
+
+    @Override
+    public final long stepCount() {
+        return step;
+    }
+
+    @Override
+    public final long skippedSteps() {
+        return skipped;
+    }
+
+    @Override
+    public final void setSkipNonFiniteSteps(boolean skip) {
+        skipNonFinite = skip;
+    }
+
+    @Override
+    public final ParameterGroups groups() {
+        return groups;
+    }
+
+    // ---- state ----------------------------------------------------------------------------
+
+    private String kind() {
+        return getClass().getSimpleName();
+    }
+
+    @Override
+    public final OptimizerState state() {
+        Map<String, Double> scalars = new LinkedHashMap<>();
+        scalars.put("lr", lr);
+        scalars.putAll(scalarState());
+        return new OptimizerState(kind(), buffers, Map.of("step", step, "skipped_steps", skipped), scalars);
+    }
+
+    @Override
+    public final void loadState(OptimizerState state) {
+        if (!kind().equals(state.optimizer())) {
+            throw new IllegalArgumentException("state of a " + state.optimizer() + " cannot be loaded into a "
+                    + kind());
+        }
+        if (!state.tensors().keySet().equals(buffers.keySet())) {
+            throw new IllegalArgumentException(kind() + " state holds tensors " + state.tensors().keySet()
+                    + " but this " + this + " needs " + buffers.keySet());
+        }
+        for (Map.Entry<String, float[]> e : state.tensors().entrySet()) {
+            if (e.getValue().length != groups.trainableSize()) {
+                throw new IllegalArgumentException("state tensor '" + e.getKey() + "' has " + e.getValue().length
+                        + " elements but this layout has " + groups.trainableSize() + " trainable ones");
+            }
+        }
+        Map<String, Double> scalars = new LinkedHashMap<>(state.scalars());
+        Double newLr = scalars.remove("lr");
+        if (newLr == null || !scalars.keySet().equals(scalarState().keySet())) {
+            throw new IllegalArgumentException(kind() + " state holds scalars " + state.scalars().keySet()
+                    + " but needs lr and " + scalarState().keySet());
+        }
+        Long newStep = state.counters().get("step");
+        Long newSkipped = state.counters().get("skipped_steps");
+        if (newStep == null || newSkipped == null || newStep < 0 || newSkipped < 0) {
+            throw new IllegalArgumentException(kind() + " state needs counters step and skipped_steps >= 0, got "
+                    + state.counters());
+        }
+        // copy into the existing arrays: the subclass holds references to them
+        for (Map.Entry<String, float[]> e : state.tensors().entrySet()) {
+            System.arraycopy(e.getValue(), 0, buffers.get(e.getKey()), 0, e.getValue().length);
+        }
+        setLearningRate(newLr);
+        step = newStep;
+        skipped = newSkipped;
+        loadScalarState(Collections.unmodifiableMap(scalars));
+    }
+}
