@@ -20,16 +20,18 @@ public final class Adadelta extends FlatOptimizer {
     private final double rho;
     private final double eps;
     private final double weightDecay;
-    private final float[] squareAvg;
-    private final float[] accDelta;
+    /** Index of the {@code squareAvg} buffer in the state handed to update, or -1. */
+    private final int squareAvgSlot;
+    /** Index of the {@code accDelta} buffer in the state handed to update, or -1. */
+    private final int accDeltaSlot;
 
     private Adadelta(Builder b, ParameterGroups groups) {
         super(groups, b.lr);
         this.rho = b.rho;
         this.eps = b.eps;
         this.weightDecay = b.weightDecay;
-        this.squareAvg = buffer("square_avg", 0f);
-        this.accDelta = buffer("acc_delta", 0f);
+        this.squareAvgSlot = buffer("square_avg", 0f);
+        this.accDeltaSlot = buffer("acc_delta", 0f);
     }
 
     /** Starts an Adadelta with PyTorch's defaults. */
@@ -77,22 +79,25 @@ public final class Adadelta extends FlatOptimizer {
     }
 
     @Override
-    void update(float[] p, int pOff, float[] g, int gOff, int sOff, int n, double lr, boolean decay) {
+    void update(float[] p, float[] g, float[][] state, int from, int n, double lr, boolean decay) {
+        int end = from + n;
+        float[] v = state[squareAvgSlot];
+        float[] u = state[accDeltaSlot];
         float wd = decay ? (float) weightDecay : 0f;
         float r = (float) rho;
         float a = (float) (1 - rho);
         float e = (float) eps;
         float negLr = (float) -lr;
-        float[] v = squareAvg;
-        float[] u = accDelta;
-        for (int i = 0; i < n; i++) {
-            float gi = g[gOff + i] + wd * p[pOff + i];
-            float vi = v[sOff + i] * r + a * gi * gi;
+        for (int i = from; i < end; i++) {
+            float pi = p[i];
+            float ui = u[i];
+            float gi = g[i] + wd * pi;
+            float vi = v[i] * r + a * gi * gi;
             float std = (float) Math.sqrt(vi + e);
-            float delta = (float) Math.sqrt(u[sOff + i] + e) / std * gi;
-            v[sOff + i] = vi;
-            u[sOff + i] = u[sOff + i] * r + a * delta * delta;
-            p[pOff + i] = p[pOff + i] + negLr * delta;
+            float delta = (float) Math.sqrt(ui + e) / std * gi;
+            v[i] = vi;
+            u[i] = ui * r + a * delta * delta;
+            p[i] = pi + negLr * delta;
         }
     }
 

@@ -20,7 +20,8 @@ public final class Adagrad extends FlatOptimizer {
     private final double weightDecay;
     private final double initialAccumulatorValue;
     private final double eps;
-    private final float[] sum;
+    /** Index of the {@code sum} buffer in the state handed to update, or -1. */
+    private final int sumSlot;
 
     private Adagrad(Builder b, ParameterGroups groups) {
         super(groups, b.lr);
@@ -28,7 +29,7 @@ public final class Adagrad extends FlatOptimizer {
         this.weightDecay = b.weightDecay;
         this.initialAccumulatorValue = b.initialAccumulatorValue;
         this.eps = b.eps;
-        this.sum = buffer("sum", (float) initialAccumulatorValue);
+        this.sumSlot = buffer("sum", (float) initialAccumulatorValue);
     }
 
     /** Starts an Adagrad with PyTorch's defaults. */
@@ -83,16 +84,18 @@ public final class Adagrad extends FlatOptimizer {
     }
 
     @Override
-    void update(float[] p, int pOff, float[] g, int gOff, int sOff, int n, double lr, boolean decay) {
+    void update(float[] p, float[] g, float[][] state, int from, int n, double lr, boolean decay) {
+        int end = from + n;
+        float[] s = state[sumSlot];
         float wd = decay ? (float) weightDecay : 0f;
         float negClr = (float) -(lr / (1 + (stepCount() - 1) * lrDecay));
         float e = (float) eps;
-        float[] s = sum;
-        for (int i = 0; i < n; i++) {
-            float gi = g[gOff + i] + wd * p[pOff + i];
-            float si = s[sOff + i] + gi * gi;
-            s[sOff + i] = si;
-            p[pOff + i] = p[pOff + i] + negClr * gi / ((float) Math.sqrt(si) + e);
+        for (int i = from; i < end; i++) {
+            float pi = p[i];
+            float gi = g[i] + wd * pi;
+            float si = s[i] + gi * gi;
+            s[i] = si;
+            p[i] = pi + negClr * gi / ((float) Math.sqrt(si) + e);
         }
     }
 

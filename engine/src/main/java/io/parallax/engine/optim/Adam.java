@@ -23,9 +23,12 @@ public final class Adam extends FlatOptimizer {
     private final double eps;
     private final double weightDecay;
     private final boolean amsgrad;
-    private final float[] m;
-    private final float[] v;
-    private final float[] vMax;
+    /** Index of the {@code m} buffer in the state handed to update, or -1. */
+    private final int mSlot;
+    /** Index of the {@code v} buffer in the state handed to update, or -1. */
+    private final int vSlot;
+    /** Index of the {@code vMax} buffer in the state handed to update, or -1. */
+    private final int vMaxSlot;
     private double biasCorrection1;
     private double biasCorrection2Sqrt;
 
@@ -36,9 +39,9 @@ public final class Adam extends FlatOptimizer {
         this.eps = b.eps;
         this.weightDecay = b.weightDecay;
         this.amsgrad = b.amsgrad;
-        this.m = buffer("exp_avg", 0f);
-        this.v = buffer("exp_avg_sq", 0f);
-        this.vMax = amsgrad ? buffer("max_exp_avg_sq", 0f) : null;
+        this.mSlot = buffer("exp_avg", 0f);
+        this.vSlot = buffer("exp_avg_sq", 0f);
+        this.vMaxSlot = amsgrad ? buffer("max_exp_avg_sq", 0f) : -1;
     }
 
     /** Starts an Adam with PyTorch's defaults. */
@@ -105,9 +108,10 @@ public final class Adam extends FlatOptimizer {
     }
 
     @Override
-    void update(float[] p, int pOff, float[] g, int gOff, int sOff, int n, double lr, boolean decay) {
-        moments(p, pOff, g, gOff, m, v, vMax, sOff, n, decay ? (float) weightDecay : 0f, 1f, beta1, beta2, eps,
-                lr / biasCorrection1, biasCorrection2Sqrt);
+    void update(float[] p, float[] g, float[][] state, int from, int n, double lr, boolean decay) {
+        float[] vMax = vMaxSlot < 0 ? null : state[vMaxSlot];
+        moments(p, g, state[mSlot], state[vSlot], vMax, from, n, decay ? (float) weightDecay : 0f, 1f, beta1, beta2,
+                eps, lr / biasCorrection1, biasCorrection2Sqrt);
     }
 
     /**
@@ -115,8 +119,8 @@ public final class Adam extends FlatOptimizer {
      * parameter update, in PyTorch's float32 operation order. {@code wd} is L2 decay added to the
      * gradient (Adam), {@code shrink} a factor applied to the weights first (AdamW; 1 is exact).
      */
-    static void moments(float[] p, int pOff, float[] g, int gOff, float[] m, float[] v, float[] vMax, int sOff, int n,
-            float wd, float shrink, double beta1, double beta2, double eps, double stepSize, double bc2Sqrt) {
+    static void moments(float[] p, float[] g, float[] m, float[] v, float[] vMax, int from, int n, float wd,
+            float shrink, double beta1, double beta2, double eps, double stepSize, double bc2Sqrt) {
         float b1 = (float) beta1;
         float a1 = (float) (1 - beta1);
         float b2 = (float) beta2;
@@ -124,27 +128,28 @@ public final class Adam extends FlatOptimizer {
         float e = (float) eps;
         float bc2 = (float) bc2Sqrt;
         float negStep = (float) -stepSize;
+        int end = from + n;
         if (vMax == null) {
-            for (int i = 0; i < n; i++) {
-                float pi = p[pOff + i] * shrink;
-                float gi = g[gOff + i] + wd * pi;
-                float mi = m[sOff + i] * b1 + a1 * gi;
-                float vi = v[sOff + i] * b2 + a2 * gi * gi;
-                m[sOff + i] = mi;
-                v[sOff + i] = vi;
-                p[pOff + i] = pi + negStep * mi / ((float) Math.sqrt(vi) / bc2 + e);
+            for (int i = from; i < end; i++) {
+                float pi = p[i] * shrink;
+                float gi = g[i] + wd * pi;
+                float mi = m[i] * b1 + a1 * gi;
+                float vi = v[i] * b2 + a2 * gi * gi;
+                m[i] = mi;
+                v[i] = vi;
+                p[i] = pi + negStep * mi / ((float) Math.sqrt(vi) / bc2 + e);
             }
         } else {
-            for (int i = 0; i < n; i++) {
-                float pi = p[pOff + i] * shrink;
-                float gi = g[gOff + i] + wd * pi;
-                float mi = m[sOff + i] * b1 + a1 * gi;
-                float vi = v[sOff + i] * b2 + a2 * gi * gi;
-                float vm = Math.max(vMax[sOff + i], vi);
-                m[sOff + i] = mi;
-                v[sOff + i] = vi;
-                vMax[sOff + i] = vm;
-                p[pOff + i] = pi + negStep * mi / ((float) Math.sqrt(vm) / bc2 + e);
+            for (int i = from; i < end; i++) {
+                float pi = p[i] * shrink;
+                float gi = g[i] + wd * pi;
+                float mi = m[i] * b1 + a1 * gi;
+                float vi = v[i] * b2 + a2 * gi * gi;
+                float vm = Math.max(vMax[i], vi);
+                m[i] = mi;
+                v[i] = vi;
+                vMax[i] = vm;
+                p[i] = pi + negStep * mi / ((float) Math.sqrt(vm) / bc2 + e);
             }
         }
     }

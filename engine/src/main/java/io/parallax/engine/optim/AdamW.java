@@ -24,9 +24,12 @@ public final class AdamW extends FlatOptimizer {
     private final double eps;
     private final double weightDecay;
     private final boolean amsgrad;
-    private final float[] m;
-    private final float[] v;
-    private final float[] vMax;
+    /** Index of the {@code m} buffer in the state handed to update, or -1. */
+    private final int mSlot;
+    /** Index of the {@code v} buffer in the state handed to update, or -1. */
+    private final int vSlot;
+    /** Index of the {@code vMax} buffer in the state handed to update, or -1. */
+    private final int vMaxSlot;
     private double biasCorrection1;
     private double biasCorrection2Sqrt;
 
@@ -37,9 +40,9 @@ public final class AdamW extends FlatOptimizer {
         this.eps = b.eps;
         this.weightDecay = b.weightDecay;
         this.amsgrad = b.amsgrad;
-        this.m = buffer("exp_avg", 0f);
-        this.v = buffer("exp_avg_sq", 0f);
-        this.vMax = amsgrad ? buffer("max_exp_avg_sq", 0f) : null;
+        this.mSlot = buffer("exp_avg", 0f);
+        this.vSlot = buffer("exp_avg_sq", 0f);
+        this.vMaxSlot = amsgrad ? buffer("max_exp_avg_sq", 0f) : -1;
     }
 
     /** Starts an AdamW with PyTorch's defaults. */
@@ -98,10 +101,11 @@ public final class AdamW extends FlatOptimizer {
     }
 
     @Override
-    void update(float[] p, int pOff, float[] g, int gOff, int sOff, int n, double lr, boolean decay) {
+    void update(float[] p, float[] g, float[][] state, int from, int n, double lr, boolean decay) {
+        float[] vMax = vMaxSlot < 0 ? null : state[vMaxSlot];
         float shrink = decay ? (float) (1 - lr * weightDecay) : 1f;
-        Adam.moments(p, pOff, g, gOff, m, v, vMax, sOff, n, 0f, shrink, beta1, beta2, eps, lr / biasCorrection1,
-                biasCorrection2Sqrt);
+        Adam.moments(p, g, state[mSlot], state[vSlot], vMax, from, n, 0f, shrink, beta1, beta2, eps,
+                lr / biasCorrection1, biasCorrection2Sqrt);
     }
 
     @Override

@@ -21,8 +21,10 @@ public final class Adamax extends FlatOptimizer {
     private final double beta2;
     private final double eps;
     private final double weightDecay;
-    private final float[] m;
-    private final float[] u;
+    /** Index of the {@code m} buffer in the state handed to update, or -1. */
+    private final int mSlot;
+    /** Index of the {@code u} buffer in the state handed to update, or -1. */
+    private final int uSlot;
     private double biasCorrection;
 
     private Adamax(Builder b, ParameterGroups groups) {
@@ -31,8 +33,8 @@ public final class Adamax extends FlatOptimizer {
         this.beta2 = b.beta2;
         this.eps = b.eps;
         this.weightDecay = b.weightDecay;
-        this.m = buffer("exp_avg", 0f);
-        this.u = buffer("exp_inf", 0f);
+        this.mSlot = buffer("exp_avg", 0f);
+        this.uSlot = buffer("exp_inf", 0f);
     }
 
     /** Starts an Adamax with PyTorch's defaults. */
@@ -84,20 +86,24 @@ public final class Adamax extends FlatOptimizer {
     }
 
     @Override
-    void update(float[] p, int pOff, float[] g, int gOff, int sOff, int n, double lr, boolean decay) {
+    void update(float[] p, float[] g, float[][] state, int from, int n, double lr, boolean decay) {
+        int end = from + n;
+        float[] m = state[mSlot];
+        float[] u = state[uSlot];
         float wd = decay ? (float) weightDecay : 0f;
         float b1 = (float) beta1;
         float a1 = (float) (1 - beta1);
         float b2 = (float) beta2;
         float e = (float) eps;
         float negClr = (float) -(lr / biasCorrection);
-        for (int i = 0; i < n; i++) {
-            float gi = g[gOff + i] + wd * p[pOff + i];
-            float mi = m[sOff + i] * b1 + a1 * gi;
-            float ui = Math.max(u[sOff + i] * b2, Math.abs(gi) + e);
-            m[sOff + i] = mi;
-            u[sOff + i] = ui;
-            p[pOff + i] = p[pOff + i] + negClr * mi / ui;
+        for (int i = from; i < end; i++) {
+            float pi = p[i];
+            float gi = g[i] + wd * pi;
+            float mi = m[i] * b1 + a1 * gi;
+            float ui = Math.max(u[i] * b2, Math.abs(gi) + e);
+            m[i] = mi;
+            u[i] = ui;
+            p[i] = pi + negClr * mi / ui;
         }
     }
 

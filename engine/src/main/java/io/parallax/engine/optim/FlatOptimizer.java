@@ -1,6 +1,7 @@
 package io.parallax.engine.optim;
 
 import io.parallax.engine.tensor.Tensor;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -10,22 +11,32 @@ import java.util.Map;
  * learning rate, the non-finite gradient guard, state export/import and the chunked path for
  * tensors. A subclass allocates its buffers with {@link #buffer}, prepares per-step scalars in
  * {@link #beginStep} and writes one tight loop in {@link #update}.
+ *
+ * <p>Why {@code update} sees one index for every array: on JDK 17, C2 vectorises a loop over
+ * several {@code float[]} only when all of them are indexed by the same expression (it cannot
+ * rule out that two arrays are the same object, so {@code p[o + i]} next to {@code m[i]} stays
+ * scalar, about 5× slower). State is laid out over the trainable elements only, so where a
+ * frozen segment shifts the state index away from the parameter index, and on the tensor path,
+ * the parameters, gradients and state of a chunk are first copied into small host buffers
+ * (which stay in cache) and updated there.
  */
 abstract class FlatOptimizer implements Optimizer {
 
-    /** Floats per chunk on the tensor path: two 16 KiB host buffers stay in L1/L2. */
+    /** Floats per chunk on the staged path: a few 16 KiB host buffers stay in L1/L2. */
     private static final int CHUNK = 4096;
 
     private final ParameterGroups groups;
     /** Per segment, where its state starts in every buffer; -1 for frozen segments. */
     private final int[] stateOffsets;
     private final Map<String, float[]> buffers = new LinkedHashMap<>();
+    private float[][] state = new float[0][];
     private double lr;
     private long step;
     private long skipped;
     private boolean skipNonFinite;
     private float[] chunkParams;
     private float[] chunkGrads;
+    private float[][] chunkState;
 
     FlatOptimizer(ParameterGroups groups, double lr) {
         this.groups = groups;
@@ -39,14 +50,18 @@ abstract class FlatOptimizer implements Optimizer {
         }
     }
 
-    /** Allocates a state buffer over the trainable elements, filled with {@code initial}. */
-    final float[] buffer(String name, float initial) {
+    /**
+     * Allocates a state buffer over the trainable elements, filled with {@code initial}, and
+     * returns its slot: {@link #update} finds it at {@code state[slot]}.
+     */
+    final int buffer(String name, float initial) {
         float[] b = new float[groups.trainableSize()];
         if (initial != 0f) {
-            java.util.Arrays.fill(b, initial);
+            Arrays.fill(b, initial);
         }
         buffers.put(name, b);
-        return b;
+        state = buffers.values().toArray(new float[0][]);
+        return state.length - 1;
     }
 
     /**
@@ -56,13 +71,13 @@ abstract class FlatOptimizer implements Optimizer {
     void beginStep(long t) {}
 
     /**
-     * Updates {@code n} elements: parameters {@code p[pOff..]}, gradients {@code g[gOff..]} and
-     * every state buffer at {@code [sOff..]}.
+     * Updates elements {@code [from, from + n)} of the parameters {@code p}, from the gradients
+     * {@code g}, with every state buffer {@code state[slot]} at the same indices.
      *
      * @param lr the segment's learning rate (base × scale)
      * @param decay whether the segment takes weight decay
      */
-    abstract void update(float[] p, int pOff, float[] g, int gOff, int sOff, int n, double lr, boolean decay);
+    abstract void update(float[] p, float[] g, float[][] state, int from, int n, double lr, boolean decay);
 
     /** Scalar state other than counters and lr (NAdam's mu_product); empty by default. */
     Map<String, Double> scalarState() {
@@ -89,9 +104,13 @@ abstract class FlatOptimizer implements Optimizer {
         beginStep(++step);
         for (int i = 0; i < stateOffsets.length; i++) {
             ParameterGroups.Segment s = groups.segments().get(i);
-            if (!s.frozen()) {
-                update(params, s.offset(), grads, s.offset(), stateOffsets[i], s.length(), lr * s.lrScale(),
-                        s.weightDecay());
+            if (s.frozen()) {
+                continue;
+            }
+            if (stateOffsets[i] == s.offset()) {
+                update(params, grads, state, s.offset(), s.length(), lr * s.lrScale(), s.weightDecay());
+            } else {
+                staged(new HostFlat(params), new HostFlat(grads), s, stateOffsets[i]);
             }
         }
         return true;
@@ -101,12 +120,7 @@ abstract class FlatOptimizer implements Optimizer {
     public final boolean step(Tensor params, Tensor grads) {
         requireLength("parameter", params.size());
         requireLength("gradient", grads.size());
-        if (chunkParams == null) {
-            chunkParams = new float[CHUNK];
-            chunkGrads = new float[CHUNK];
-        }
-        float[] cp = chunkParams;
-        float[] cg = chunkGrads;
+        float[] cg = chunk();
         // a first pass finds a bad gradient before any weight changes
         for (ParameterGroups.Segment s : groups.segments()) {
             if (s.frozen()) {
@@ -124,19 +138,72 @@ abstract class FlatOptimizer implements Optimizer {
         beginStep(++step);
         for (int i = 0; i < stateOffsets.length; i++) {
             ParameterGroups.Segment s = groups.segments().get(i);
-            if (s.frozen()) {
-                continue;
-            }
-            for (int c = 0; c < s.length(); c += CHUNK) {
-                int k = Math.min(CHUNK, s.length() - c);
-                long at = s.offset() + c;
-                params.storage().copyToHost(params.offset() + at, cp, 0, k);
-                grads.storage().copyToHost(grads.offset() + at, cg, 0, k);
-                update(cp, 0, cg, 0, stateOffsets[i] + c, k, lr * s.lrScale(), s.weightDecay());
-                params.storage().copyFromHost(params.offset() + at, cp, 0, k);
+            if (!s.frozen()) {
+                staged(new TensorFlat(params), new TensorFlat(grads), s, stateOffsets[i]);
             }
         }
         return true;
+    }
+
+    /** Updates one segment chunk by chunk through host buffers indexed from 0. */
+    private void staged(Flat params, Flat grads, ParameterGroups.Segment s, int stateOffset) {
+        float[] cg = chunk();
+        float[] cp = chunkParams;
+        for (int c = 0; c < s.length(); c += CHUNK) {
+            int k = Math.min(CHUNK, s.length() - c);
+            int at = s.offset() + c;
+            params.get(at, cp, k);
+            grads.get(at, cg, k);
+            for (int b = 0; b < state.length; b++) {
+                System.arraycopy(state[b], stateOffset + c, chunkState[b], 0, k);
+            }
+            update(cp, cg, chunkState, 0, k, lr * s.lrScale(), s.weightDecay());
+            params.put(at, cp, k);
+            for (int b = 0; b < state.length; b++) {
+                System.arraycopy(chunkState[b], 0, state[b], stateOffset + c, k);
+            }
+        }
+    }
+
+    /** The gradient chunk buffer, allocating all chunk buffers on first use. */
+    private float[] chunk() {
+        if (chunkGrads == null) {
+            chunkParams = new float[CHUNK];
+            chunkGrads = new float[CHUNK];
+            chunkState = new float[state.length][CHUNK];
+        }
+        return chunkGrads;
+    }
+
+    /** A flat vector the staged path reads and writes in chunks. */
+    private interface Flat {
+        void get(int at, float[] dst, int k);
+
+        void put(int at, float[] src, int k);
+    }
+
+    private record HostFlat(float[] a) implements Flat {
+        @Override
+        public void get(int at, float[] dst, int k) {
+            System.arraycopy(a, at, dst, 0, k);
+        }
+
+        @Override
+        public void put(int at, float[] src, int k) {
+            System.arraycopy(src, 0, a, at, k);
+        }
+    }
+
+    private record TensorFlat(Tensor t) implements Flat {
+        @Override
+        public void get(int at, float[] dst, int k) {
+            t.storage().copyToHost(t.offset() + at, dst, 0, k);
+        }
+
+        @Override
+        public void put(int at, float[] src, int k) {
+            t.storage().copyFromHost(t.offset() + at, src, 0, k);
+        }
     }
 
     private static int firstNonFinite(float[] g, int from, int n) {

@@ -36,8 +36,10 @@ public final class Ftrl extends FlatOptimizer {
     private final double l2;
     private final double l2Shrinkage;
     private final double beta;
-    private final float[] accumulator;
-    private final float[] linear;
+    /** Index of the {@code accumulator} buffer in the state handed to update, or -1. */
+    private final int accumulatorSlot;
+    /** Index of the {@code linear} buffer in the state handed to update, or -1. */
+    private final int linearSlot;
 
     private Ftrl(Builder b, ParameterGroups groups) {
         super(groups, b.learningRate);
@@ -47,8 +49,8 @@ public final class Ftrl extends FlatOptimizer {
         this.l2 = b.l2;
         this.l2Shrinkage = b.l2Shrinkage;
         this.beta = b.beta;
-        this.accumulator = buffer("accumulator", (float) initialAccumulatorValue);
-        this.linear = buffer("linear", 0f);
+        this.accumulatorSlot = buffer("accumulator", (float) initialAccumulatorValue);
+        this.linearSlot = buffer("linear", 0f);
     }
 
     /** Starts an FTRL with Keras' defaults. */
@@ -117,40 +119,41 @@ public final class Ftrl extends FlatOptimizer {
     }
 
     @Override
-    void update(float[] p, int pOff, float[] g, int gOff, int sOff, int n, double lr, boolean decay) {
+    void update(float[] p, float[] g, float[][] state, int from, int n, double lr, boolean decay) {
+        int end = from + n;
+        float[] acc = state[accumulatorSlot];
+        float[] z = state[linearSlot];
         float alpha = (float) lr;
         float lam1 = decay ? (float) l1 : 0f;
         float twoShrink = decay ? 2 * (float) l2Shrinkage : 0f;
         // Keras folds beta into l2 as l2 + beta/(2·lr), in float32
         float twoL2 = 2 * ((decay ? (float) l2 : 0f) + (float) beta / (2 * alpha));
-        float[] acc = accumulator;
-        float[] z = linear;
         if (learningRatePower == -0.5) {
-            for (int i = 0; i < n; i++) {
-                float w = p[pOff + i];
-                float gi = g[gOff + i];
-                float ai = acc[sOff + i];
+            for (int i = from; i < end; i++) {
+                float w = p[i];
+                float gi = g[i];
+                float ai = acc[i];
                 float an = ai + gi * gi;
                 float sqrtNew = (float) Math.sqrt(an);
-                float zi = z[sOff + i] + ((gi + twoShrink * w) - (sqrtNew - (float) Math.sqrt(ai)) / alpha * w);
+                float zi = z[i] + ((gi + twoShrink * w) - (sqrtNew - (float) Math.sqrt(ai)) / alpha * w);
                 float q = sqrtNew / alpha + twoL2;
-                z[sOff + i] = zi;
-                acc[sOff + i] = an;
-                p[pOff + i] = (Math.max(-lam1, Math.min(zi, lam1)) - zi) / q;
+                z[i] = zi;
+                acc[i] = an;
+                p[i] = (Math.max(-lam1, Math.min(zi, lam1)) - zi) / q;
             }
         } else {
             double negPower = -learningRatePower;
-            for (int i = 0; i < n; i++) {
-                float w = p[pOff + i];
-                float gi = g[gOff + i];
-                float ai = acc[sOff + i];
+            for (int i = from; i < end; i++) {
+                float w = p[i];
+                float gi = g[i];
+                float ai = acc[i];
                 float an = ai + gi * gi;
                 float powNew = (float) Math.pow(an, negPower);
-                float zi = z[sOff + i] + ((gi + twoShrink * w) - (powNew - (float) Math.pow(ai, negPower)) / alpha * w);
+                float zi = z[i] + ((gi + twoShrink * w) - (powNew - (float) Math.pow(ai, negPower)) / alpha * w);
                 float q = powNew / alpha + twoL2;
-                z[sOff + i] = zi;
-                acc[sOff + i] = an;
-                p[pOff + i] = (Math.max(-lam1, Math.min(zi, lam1)) - zi) / q;
+                z[i] = zi;
+                acc[i] = an;
+                p[i] = (Math.max(-lam1, Math.min(zi, lam1)) - zi) / q;
             }
         }
     }

@@ -28,8 +28,10 @@ public final class NAdam extends FlatOptimizer {
     private final double eps;
     private final double weightDecay;
     private final double momentumDecay;
-    private final float[] m;
-    private final float[] v;
+    /** Index of the {@code m} buffer in the state handed to update, or -1. */
+    private final int mSlot;
+    /** Index of the {@code v} buffer in the state handed to update, or -1. */
+    private final int vSlot;
     private float muProduct = 1f;
     private double mu;
     private double muNext;
@@ -43,8 +45,8 @@ public final class NAdam extends FlatOptimizer {
         this.eps = b.eps;
         this.weightDecay = b.weightDecay;
         this.momentumDecay = b.momentumDecay;
-        this.m = buffer("exp_avg", 0f);
-        this.v = buffer("exp_avg_sq", 0f);
+        this.mSlot = buffer("exp_avg", 0f);
+        this.vSlot = buffer("exp_avg_sq", 0f);
     }
 
     /** Starts an NAdam with PyTorch's defaults. */
@@ -108,7 +110,10 @@ public final class NAdam extends FlatOptimizer {
     }
 
     @Override
-    void update(float[] p, int pOff, float[] g, int gOff, int sOff, int n, double lr, boolean decay) {
+    void update(float[] p, float[] g, float[][] state, int from, int n, double lr, boolean decay) {
+        int end = from + n;
+        float[] m = state[mSlot];
+        float[] v = state[vSlot];
         float wd = decay ? (float) weightDecay : 0f;
         float b1 = (float) beta1;
         float a1 = (float) (1 - beta1);
@@ -118,15 +123,16 @@ public final class NAdam extends FlatOptimizer {
         float bc2 = (float) biasCorrection2;
         float gradStep = (float) (-lr * (1 - mu) / (1 - (double) muProduct));
         float momentStep = (float) (-lr * muNext / (1 - (double) muProductNext));
-        for (int i = 0; i < n; i++) {
-            float gi = g[gOff + i] + wd * p[pOff + i];
-            float mi = m[sOff + i] * b1 + a1 * gi;
-            float vi = v[sOff + i] * b2 + a2 * gi * gi;
+        for (int i = from; i < end; i++) {
+            float pi = p[i];
+            float gi = g[i] + wd * pi;
+            float mi = m[i] * b1 + a1 * gi;
+            float vi = v[i] * b2 + a2 * gi * gi;
             float d = (float) Math.sqrt(vi / bc2) + e;
-            m[sOff + i] = mi;
-            v[sOff + i] = vi;
-            float pi = p[pOff + i] + gradStep * gi / d;
-            p[pOff + i] = pi + momentStep * mi / d;
+            m[i] = mi;
+            v[i] = vi;
+            float q = pi + gradStep * gi / d;
+            p[i] = q + momentStep * mi / d;
         }
     }
 

@@ -24,9 +24,12 @@ public final class RMSprop extends FlatOptimizer {
     private final double weightDecay;
     private final double momentum;
     private final boolean centered;
-    private final float[] squareAvg;
-    private final float[] gradAvg;
-    private final float[] buf;
+    /** Index of the {@code squareAvg} buffer in the state handed to update, or -1. */
+    private final int squareAvgSlot;
+    /** Index of the {@code gradAvg} buffer in the state handed to update, or -1. */
+    private final int gradAvgSlot;
+    /** Index of the {@code buf} buffer in the state handed to update, or -1. */
+    private final int bufSlot;
 
     private RMSprop(Builder b, ParameterGroups groups) {
         super(groups, b.lr);
@@ -35,9 +38,9 @@ public final class RMSprop extends FlatOptimizer {
         this.weightDecay = b.weightDecay;
         this.momentum = b.momentum;
         this.centered = b.centered;
-        this.squareAvg = buffer("square_avg", 0f);
-        this.buf = momentum > 0 ? buffer("momentum_buffer", 0f) : null;
-        this.gradAvg = centered ? buffer("grad_avg", 0f) : null;
+        this.squareAvgSlot = buffer("square_avg", 0f);
+        this.bufSlot = momentum > 0 ? buffer("momentum_buffer", 0f) : -1;
+        this.gradAvgSlot = centered ? buffer("grad_avg", 0f) : -1;
     }
 
     /** Starts an RMSprop with PyTorch's defaults. */
@@ -98,52 +101,57 @@ public final class RMSprop extends FlatOptimizer {
     }
 
     @Override
-    void update(float[] p, int pOff, float[] g, int gOff, int sOff, int n, double lr, boolean decay) {
+    void update(float[] p, float[] g, float[][] state, int from, int n, double lr, boolean decay) {
+        int end = from + n;
+        float[] v = state[squareAvgSlot];
+        float[] b = bufSlot < 0 ? null : state[bufSlot];
+        float[] ga = gradAvgSlot < 0 ? null : state[gradAvgSlot];
         float wd = decay ? (float) weightDecay : 0f;
         float al = (float) alpha;
         float a1 = (float) (1 - alpha);
         float e = (float) eps;
         float negLr = (float) -lr;
         float mu = (float) momentum;
-        float[] v = squareAvg;
-        float[] ga = gradAvg;
-        float[] b = buf;
         // four loops rather than branches inside one: each stays a straight vectorisable body
         if (!centered && b == null) {
-            for (int i = 0; i < n; i++) {
-                float gi = g[gOff + i] + wd * p[pOff + i];
-                float vi = v[sOff + i] * al + a1 * gi * gi;
-                v[sOff + i] = vi;
-                p[pOff + i] = p[pOff + i] + negLr * gi / ((float) Math.sqrt(vi) + e);
+            for (int i = from; i < end; i++) {
+                float pi = p[i];
+                float gi = g[i] + wd * pi;
+                float vi = v[i] * al + a1 * gi * gi;
+                v[i] = vi;
+                p[i] = pi + negLr * gi / ((float) Math.sqrt(vi) + e);
             }
         } else if (!centered) {
-            for (int i = 0; i < n; i++) {
-                float gi = g[gOff + i] + wd * p[pOff + i];
-                float vi = v[sOff + i] * al + a1 * gi * gi;
-                float bi = b[sOff + i] * mu + gi / ((float) Math.sqrt(vi) + e);
-                v[sOff + i] = vi;
-                b[sOff + i] = bi;
-                p[pOff + i] = p[pOff + i] + negLr * bi;
+            for (int i = from; i < end; i++) {
+                float pi = p[i];
+                float gi = g[i] + wd * pi;
+                float vi = v[i] * al + a1 * gi * gi;
+                float bi = b[i] * mu + gi / ((float) Math.sqrt(vi) + e);
+                v[i] = vi;
+                b[i] = bi;
+                p[i] = pi + negLr * bi;
             }
         } else if (b == null) {
-            for (int i = 0; i < n; i++) {
-                float gi = g[gOff + i] + wd * p[pOff + i];
-                float vi = v[sOff + i] * al + a1 * gi * gi;
-                float gai = ga[sOff + i] * al + a1 * gi;
-                v[sOff + i] = vi;
-                ga[sOff + i] = gai;
-                p[pOff + i] = p[pOff + i] + negLr * gi / ((float) Math.sqrt(vi + -1f * gai * gai) + e);
+            for (int i = from; i < end; i++) {
+                float pi = p[i];
+                float gi = g[i] + wd * pi;
+                float vi = v[i] * al + a1 * gi * gi;
+                float gai = ga[i] * al + a1 * gi;
+                v[i] = vi;
+                ga[i] = gai;
+                p[i] = pi + negLr * gi / ((float) Math.sqrt(vi + -1f * gai * gai) + e);
             }
         } else {
-            for (int i = 0; i < n; i++) {
-                float gi = g[gOff + i] + wd * p[pOff + i];
-                float vi = v[sOff + i] * al + a1 * gi * gi;
-                float gai = ga[sOff + i] * al + a1 * gi;
-                float bi = b[sOff + i] * mu + gi / ((float) Math.sqrt(vi + -1f * gai * gai) + e);
-                v[sOff + i] = vi;
-                ga[sOff + i] = gai;
-                b[sOff + i] = bi;
-                p[pOff + i] = p[pOff + i] + negLr * bi;
+            for (int i = from; i < end; i++) {
+                float pi = p[i];
+                float gi = g[i] + wd * pi;
+                float vi = v[i] * al + a1 * gi * gi;
+                float gai = ga[i] * al + a1 * gi;
+                float bi = b[i] * mu + gi / ((float) Math.sqrt(vi + -1f * gai * gai) + e);
+                v[i] = vi;
+                ga[i] = gai;
+                b[i] = bi;
+                p[i] = pi + negLr * bi;
             }
         }
     }

@@ -22,7 +22,8 @@ public final class SGD extends FlatOptimizer {
     private final double dampening;
     private final double weightDecay;
     private final boolean nesterov;
-    private final float[] buf;
+    /** Index of the {@code buf} buffer in the state handed to update, or -1. */
+    private final int bufSlot;
 
     private SGD(Builder b, ParameterGroups groups) {
         super(groups, b.lr);
@@ -30,7 +31,7 @@ public final class SGD extends FlatOptimizer {
         this.dampening = b.dampening;
         this.weightDecay = b.weightDecay;
         this.nesterov = b.nesterov;
-        this.buf = momentum != 0 ? buffer("momentum_buffer", 0f) : null;
+        this.bufSlot = momentum != 0 ? buffer("momentum_buffer", 0f) : -1;
     }
 
     /** Starts an SGD with learning rate {@code lr} (PyTorch's required argument). */
@@ -85,41 +86,46 @@ public final class SGD extends FlatOptimizer {
     }
 
     @Override
-    void update(float[] p, int pOff, float[] g, int gOff, int sOff, int n, double lr, boolean decay) {
+    void update(float[] p, float[] g, float[][] state, int from, int n, double lr, boolean decay) {
+        int end = from + n;
+        float[] b = bufSlot < 0 ? null : state[bufSlot];
         float wd = decay ? (float) weightDecay : 0f;
         float negLr = (float) -lr;
-        if (buf == null) {
-            for (int i = 0; i < n; i++) {
-                float d = g[gOff + i] + wd * p[pOff + i];
-                p[pOff + i] = p[pOff + i] + negLr * d;
+        if (b == null) {
+            for (int i = from; i < end; i++) {
+                float pi = p[i];
+                float d = g[i] + wd * pi;
+                p[i] = pi + negLr * d;
             }
             return;
         }
-        float[] b = buf;
         float mu = (float) momentum;
         if (stepCount() == 1) {
             // PyTorch starts the buffer as a copy of the first (decayed) gradient, undampened
-            for (int i = 0; i < n; i++) {
-                float d = g[gOff + i] + wd * p[pOff + i];
-                b[sOff + i] = d;
-                p[pOff + i] = p[pOff + i] + negLr * (nesterov ? d + mu * d : d);
+            for (int i = from; i < end; i++) {
+                float pi = p[i];
+                float d = g[i] + wd * pi;
+                b[i] = d;
+                p[i] = pi + negLr * (nesterov ? d + mu * d : d);
             }
             return;
         }
         float keep = (float) (1 - dampening);
         if (nesterov) {
-            for (int i = 0; i < n; i++) {
-                float d = g[gOff + i] + wd * p[pOff + i];
-                float bi = b[sOff + i] * mu + keep * d;
-                b[sOff + i] = bi;
-                p[pOff + i] = p[pOff + i] + negLr * (d + mu * bi);
+            for (int i = from; i < end; i++) {
+                float pi = p[i];
+                float d = g[i] + wd * pi;
+                float bi = b[i] * mu + keep * d;
+                b[i] = bi;
+                p[i] = pi + negLr * (d + mu * bi);
             }
         } else {
-            for (int i = 0; i < n; i++) {
-                float d = g[gOff + i] + wd * p[pOff + i];
-                float bi = b[sOff + i] * mu + keep * d;
-                b[sOff + i] = bi;
-                p[pOff + i] = p[pOff + i] + negLr * bi;
+            for (int i = from; i < end; i++) {
+                float pi = p[i];
+                float d = g[i] + wd * pi;
+                float bi = b[i] * mu + keep * d;
+                b[i] = bi;
+                p[i] = pi + negLr * bi;
             }
         }
     }
