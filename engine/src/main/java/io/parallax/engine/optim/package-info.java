@@ -11,7 +11,7 @@
  *         .withoutWeightDecay(ParameterGroups.oneDimensional());
  * Optimizer opt = AdamW.builder().lr(1e-3).build(groups);
  * ...
- * opt.setLearningRate(schedule.at(step));          // optional, per step
+ * opt.setLearningRate(lr);                         // optional, before any step
  * opt.step(model.parameters(), model.gradients()); // or step(float[] master, float[] grad)
  * OptimizerState saved = opt.state();              // resumable bit for bit via loadState
  * }</pre>
