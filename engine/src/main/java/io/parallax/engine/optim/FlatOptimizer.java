@@ -1,0 +1,317 @@
+package io.parallax.engine.optim;
+
+import io.parallax.engine.tensor.Tensor;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * What every optimizer shares: the layout, the state buffers, step and skip counters, the
+ * learning rate, the non-finite gradient guard, state export/import and the chunked path for
+ * tensors. A subclass allocates its buffers with {@link #buffer}, prepares per-step scalars in
+ * {@link #beginStep} and writes one tight loop in {@link #update}.
+ *
+ * <p>Why {@code update} sees one index for every array: on JDK 17, C2 vectorises a loop over
+ * several {@code float[]} only when all of them are indexed by the same expression (it cannot
+ * rule out that two arrays are the same object, so {@code p[o + i]} next to {@code m[i]} stays
+ * scalar, about 5× slower). State is laid out over the trainable elements only, so where a
+ * frozen segment shifts the state index away from the parameter index, and on the tensor path,
+ * the parameters, gradients and state of a chunk are first copied into small host buffers
+ * (which stay in cache) and updated there.
+ */
+abstract class FlatOptimizer implements Optimizer {
+
+    /** Floats per chunk on the staged path: a few 16 KiB host buffers stay in L1/L2. */
+    private static final int CHUNK = 4096;
+
+    private final ParameterGroups groups;
+    /** Per segment, where its state starts in every buffer; -1 for frozen segments. */
+    private final int[] stateOffsets;
+    private final Map<String, float[]> buffers = new LinkedHashMap<>();
+    private float[][] state = new float[0][];
+    private double lr;
+    private long step;
+    private long skipped;
+    private boolean skipNonFinite;
+    private float[] chunkParams;
+    private float[] chunkGrads;
+    private float[][] chunkState;
+
+    FlatOptimizer(ParameterGroups groups, double lr) {
+        this.groups = groups;
+        this.lr = Hyper.learningRate(lr);
+        this.stateOffsets = new int[groups.segments().size()];
+        int offset = 0;
+        for (int i = 0; i < stateOffsets.length; i++) {
+            ParameterGroups.Segment s = groups.segments().get(i);
+            stateOffsets[i] = s.frozen() ? -1 : offset;
+            offset += s.frozen() ? 0 : s.length();
+        }
+    }
+
+    /**
+     * Allocates a state buffer over the trainable elements, filled with {@code initial}, and
+     * returns its slot: {@link #update} finds it at {@code state[slot]}.
+     */
+    final int buffer(String name, float initial) {
+        float[] b = new float[groups.trainableSize()];
+        if (initial != 0f) {
+            Arrays.fill(b, initial);
+        }
+        buffers.put(name, b);
+        state = buffers.values().toArray(new float[0][]);
+        return state.length - 1;
+    }
+
+    /**
+     * Called once per applied step, before the segments are updated, with the new step count
+     * (1 on the first step): compute bias corrections and other per-step scalars here.
+     */
+    void beginStep(long t) {}
+
+    /**
+     * Updates elements {@code [from, from + n)} of the parameters {@code p}, from the gradients
+     * {@code g}, with every state buffer {@code state[slot]} at the same indices.
+     *
+     * @param lr the segment's learning rate (base × scale)
+     * @param decay whether the segment takes weight decay
+     */
+    abstract void update(float[] p, float[] g, float[][] state, int from, int n, double lr, boolean decay);
+
+    /** Scalar state other than counters and lr (NAdam's mu_product); empty by default. */
+    Map<String, Double> scalarState() {
+        return Map.of();
+    }
+
+    /** Restores {@link #scalarState()}; the names have been checked. */
+    void loadScalarState(Map<String, Double> scalars) {}
+
+    // ---- stepping -------------------------------------------------------------------------
+
+    @Override
+    public final boolean step(float[] params, float[] grads) {
+        requireLength("parameter", params.length);
+        requireLength("gradient", grads.length);
+        for (ParameterGroups.Segment s : groups.segments()) {
+            if (!s.frozen()) {
+                int bad = firstNonFinite(grads, s.offset(), s.length());
+                if (bad >= 0 && rejectStep(s.offset() + bad, s, grads[s.offset() + bad])) {
+                    return false;
+                }
+            }
+        }
+        beginStep(++step);
+        for (int i = 0; i < stateOffsets.length; i++) {
+            ParameterGroups.Segment s = groups.segments().get(i);
+            if (s.frozen()) {
+                continue;
+            }
+            if (stateOffsets[i] == s.offset()) {
+                update(params, grads, state, s.offset(), s.length(), lr * s.lrScale(), s.weightDecay());
+            } else {
+                staged(new HostFlat(params), new HostFlat(grads), s, stateOffsets[i]);
+            }
+        }
+        return true;
+    }
+
+    @Override
+    public final boolean step(Tensor params, Tensor grads) {
+        requireLength("parameter", params.size());
+        requireLength("gradient", grads.size());
+        float[] cg = chunk();
+        // a first pass finds a bad gradient before any weight changes
+        for (ParameterGroups.Segment s : groups.segments()) {
+            if (s.frozen()) {
+                continue;
+            }
+            for (int c = 0; c < s.length(); c += CHUNK) {
+                int k = Math.min(CHUNK, s.length() - c);
+                grads.storage().copyToHost(grads.offset() + s.offset() + c, cg, 0, k);
+                int bad = firstNonFinite(cg, 0, k);
+                if (bad >= 0 && rejectStep(s.offset() + c + bad, s, cg[bad])) {
+                    return false;
+                }
+            }
+        }
+        beginStep(++step);
+        for (int i = 0; i < stateOffsets.length; i++) {
+            ParameterGroups.Segment s = groups.segments().get(i);
+            if (!s.frozen()) {
+                staged(new TensorFlat(params), new TensorFlat(grads), s, stateOffsets[i]);
+            }
+        }
+        return true;
+    }
+
+    /** Updates one segment chunk by chunk through host buffers indexed from 0. */
+    private void staged(Flat params, Flat grads, ParameterGroups.Segment s, int stateOffset) {
+        float[] cg = chunk();
+        float[] cp = chunkParams;
+        for (int c = 0; c < s.length(); c += CHUNK) {
+            int k = Math.min(CHUNK, s.length() - c);
+            int at = s.offset() + c;
+            params.get(at, cp, k);
+            grads.get(at, cg, k);
+            for (int b = 0; b < state.length; b++) {
+                System.arraycopy(state[b], stateOffset + c, chunkState[b], 0, k);
+            }
+            update(cp, cg, chunkState, 0, k, lr * s.lrScale(), s.weightDecay());
+            params.put(at, cp, k);
+            for (int b = 0; b < state.length; b++) {
+                System.arraycopy(chunkState[b], 0, state[b], stateOffset + c, k);
+            }
+        }
+    }
+
+    /** The gradient chunk buffer, allocating all chunk buffers on first use. */
+    private float[] chunk() {
+        if (chunkGrads == null) {
+            chunkParams = new float[CHUNK];
+            chunkGrads = new float[CHUNK];
+            chunkState = new float[state.length][CHUNK];
+        }
+        return chunkGrads;
+    }
+
+    /** A flat vector the staged path reads and writes in chunks. */
+    private interface Flat {
+        void get(int at, float[] dst, int k);
+
+        void put(int at, float[] src, int k);
+    }
+
+    private record HostFlat(float[] a) implements Flat {
+        @Override
+        public void get(int at, float[] dst, int k) {
+            System.arraycopy(a, at, dst, 0, k);
+        }
+
+        @Override
+        public void put(int at, float[] src, int k) {
+            System.arraycopy(src, 0, a, at, k);
+        }
+    }
+
+    private record TensorFlat(Tensor t) implements Flat {
+        @Override
+        public void get(int at, float[] dst, int k) {
+            t.storage().copyToHost(t.offset() + at, dst, 0, k);
+        }
+
+        @Override
+        public void put(int at, float[] src, int k) {
+            t.storage().copyFromHost(t.offset() + at, src, 0, k);
+        }
+    }
+
+    private static int firstNonFinite(float[] g, int from, int n) {
+        for (int i = 0; i < n; i++) {
+            if (!Float.isFinite(g[from + i])) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** Skips (true) or throws for a bad gradient element. */
+    private boolean rejectStep(long index, ParameterGroups.Segment segment, float value) {
+        if (!skipNonFinite) {
+            throw new NonFiniteGradientException(index, segment, value);
+        }
+        skipped++;
+        return true;
+    }
+
+    private void requireLength(String what, long length) {
+        if (length != groups.size()) {
+            throw new IllegalArgumentException(what + " vector has " + length + " elements but the optimizer's "
+                    + "layout has " + groups.size());
+        }
+    }
+
+    // ---- settings and counters ------------------------------------------------------------
+
+    @Override
+    public final double learningRate() {
+        return lr;
+    }
+
+    @Override
+    public final void setLearningRate(double lr) {
+        this.lr = Hyper.learningRate(lr);
+    }
+
+    @Override
+    public final long stepCount() {
+        return step;
+    }
+
+    @Override
+    public final long skippedSteps() {
+        return skipped;
+    }
+
+    @Override
+    public final void setSkipNonFiniteSteps(boolean skip) {
+        skipNonFinite = skip;
+    }
+
+    @Override
+    public final ParameterGroups groups() {
+        return groups;
+    }
+
+    // ---- state ----------------------------------------------------------------------------
+
+    private String kind() {
+        return getClass().getSimpleName();
+    }
+
+    @Override
+    public final OptimizerState state() {
+        Map<String, Double> scalars = new LinkedHashMap<>();
+        scalars.put("lr", lr);
+        scalars.putAll(scalarState());
+        return new OptimizerState(kind(), buffers, Map.of("step", step, "skipped_steps", skipped), scalars);
+    }
+
+    @Override
+    public final void loadState(OptimizerState state) {
+        if (!kind().equals(state.optimizer())) {
+            throw new IllegalArgumentException("state of a " + state.optimizer() + " cannot be loaded into a "
+                    + kind());
+        }
+        if (!state.tensors().keySet().equals(buffers.keySet())) {
+            throw new IllegalArgumentException(kind() + " state holds tensors " + state.tensors().keySet()
+                    + " but this " + this + " needs " + buffers.keySet());
+        }
+        for (Map.Entry<String, float[]> e : state.tensors().entrySet()) {
+            if (e.getValue().length != groups.trainableSize()) {
+                throw new IllegalArgumentException("state tensor '" + e.getKey() + "' has " + e.getValue().length
+                        + " elements but this layout has " + groups.trainableSize() + " trainable ones");
+            }
+        }
+        Map<String, Double> scalars = new LinkedHashMap<>(state.scalars());
+        Double newLr = scalars.remove("lr");
+        if (newLr == null || !scalars.keySet().equals(scalarState().keySet())) {
+            throw new IllegalArgumentException(kind() + " state holds scalars " + state.scalars().keySet()
+                    + " but needs lr and " + scalarState().keySet());
+        }
+        Long newStep = state.counters().get("step");
+        Long newSkipped = state.counters().get("skipped_steps");
+        if (newStep == null || newSkipped == null || newStep < 0 || newSkipped < 0) {
+            throw new IllegalArgumentException(kind() + " state needs counters step and skipped_steps >= 0, got "
+                    + state.counters());
+        }
+        // copy into the existing arrays: the subclass holds references to them
+        for (Map.Entry<String, float[]> e : state.tensors().entrySet()) {
+            System.arraycopy(e.getValue(), 0, buffers.get(e.getKey()), 0, e.getValue().length);
+        }
+        setLearningRate(newLr);
+        step = newStep;
+        skipped = newSkipped;
+        loadScalarState(Collections.unmodifiableMap(scalars));
+    }
+}
