@@ -126,8 +126,8 @@ public final class BatchNorm1d extends Layer {
     public Map<String, Object> config() {
         Map<String, Object> c = new LinkedHashMap<>();
         c.put("num_features", features);
-        c.put("eps", (double) eps);
-        c.put("momentum", (double) momentum);
+        c.put("eps", Layer.decimal(eps));
+        c.put("momentum", Layer.decimal(momentum));
         c.put("affine", affine);
         return c;
     }

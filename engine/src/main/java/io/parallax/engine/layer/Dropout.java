@@ -58,7 +58,7 @@ public final class Dropout extends Layer {
     @Override
     public Map<String, Object> config() {
         Map<String, Object> c = new LinkedHashMap<>();
-        c.put("p", (double) p);
+        c.put("p", Layer.decimal(p));
         return c;
     }
 

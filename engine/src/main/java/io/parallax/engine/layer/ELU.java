@@ -39,7 +39,7 @@ public final class ELU extends ElementwiseActivation {
     @Override
     public Map<String, Object> config() {
         Map<String, Object> c = super.config();
-        c.put("alpha", (double) parameter());
+        c.put("alpha", Layer.decimal(parameter()));
         return c;
     }
 }

@@ -88,6 +88,14 @@ public abstract class Layer {
         return describe();
     }
 
+    /**
+     * A float option as the double with the same shortest decimal form (0.2f becomes 0.2, not
+     * 0.20000000298023224), so descriptions read as written and parse back to the same float.
+     */
+    protected static double decimal(float value) {
+        return Double.parseDouble(Float.toString(value));
+    }
+
     /** The layer's name in error messages about its input. */
     protected String where() {
         return "layer " + (index >= 0 ? index + " " : "") + "(" + getClass().getSimpleName() + ")";

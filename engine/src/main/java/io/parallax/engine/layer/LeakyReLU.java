@@ -39,7 +39,7 @@ public final class LeakyReLU extends ElementwiseActivation {
     @Override
     public Map<String, Object> config() {
         Map<String, Object> c = super.config();
-        c.put("negative_slope", (double) parameter());
+        c.put("negative_slope", Layer.decimal(parameter()));
         return c;
     }
 }

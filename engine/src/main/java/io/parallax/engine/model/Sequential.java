@@ -281,11 +281,12 @@ public final class Sequential {
     /** A table: index, layer, output width, parameters, frozen; then the totals. */
     public String summary() {
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format("%-5s %-44s %8s %12s  %s%n", "#", "layer", "out", "params", ""));
+        sb.append(String.format("%-4s %-60s %6s %12s%n", "#", "layer", "out", "params"));
         for (int i = 0; i < layers.size(); i++) {
             Layer l = layers.get(i);
-            sb.append(String.format("%-5d %-44s %8d %,12d  %s%n", i, l.getClass().getSimpleName() + l.config(),
-                    widths[i + 1], l.parameterCount(), l.isFrozen() ? "frozen" : ""));
+            String options = l.config().toString().replace("{", "(").replace("}", ")");
+            sb.append(String.format("%-4d %-60s %6d %,12d%s%n", i, l.getClass().getSimpleName() + options,
+                    widths[i + 1], l.parameterCount(), l.isFrozen() ? "  frozen" : ""));
         }
         sb.append(String.format("total %,d parameters: %,d trainable, %,d frozen%n", parameterCount(),
                 trainableParameterCount(), frozenParameterCount()));

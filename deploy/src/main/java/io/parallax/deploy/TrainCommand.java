@@ -1,0 +1,276 @@
+package io.parallax.deploy;
+
+import io.parallax.engine.backend.Backends;
+import io.parallax.engine.clip.GradientClipping;
+import io.parallax.engine.data.CsvReader;
+import io.parallax.engine.data.Dataset;
+import io.parallax.engine.data.IdxReader;
+import io.parallax.engine.data.Normalization;
+import io.parallax.engine.io.ModelFile;
+import io.parallax.engine.layer.Layer;
+import io.parallax.engine.layer.Layers;
+import io.parallax.engine.layer.Linear;
+import io.parallax.engine.loss.BinaryCrossEntropyWithLogitsLoss;
+import io.parallax.engine.loss.CrossEntropyLoss;
+import io.parallax.engine.loss.Loss;
+import io.parallax.engine.loss.MeanSquaredErrorLoss;
+import io.parallax.engine.model.Sequential;
+import io.parallax.engine.optim.Optimizer;
+import io.parallax.engine.optim.Optimizers;
+import io.parallax.engine.optim.ParameterGroups;
+import io.parallax.engine.random.CounterRng;
+import io.parallax.engine.schedule.LearningRateSchedule;
+import io.parallax.engine.train.EpochResult;
+import io.parallax.engine.train.Trainer;
+import io.parallax.engine.train.TrainingConfig;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code trainer train}: trains a multi-layer perceptron in this process on a CSV file or an
+ * IDX pair (MNIST / Fashion-MNIST), printing one line per epoch, and exports the model as
+ * safetensors. The distributed runtime runs the same loop split across workers.
+ */
+@Command(name = "train", mixinStandardHelpOptions = true,
+        description = "Train an MLP in this process on a CSV file or IDX (MNIST-style) files.")
+public class TrainCommand implements Callable<Integer> {
+
+    @Option(names = "--csv", paramLabel = "FILE", description = "CSV file (gzipped or not) with a header row")
+    Path csv;
+
+    @Option(names = "--label", paramLabel = "COLUMN", description = "label column of the CSV (default: ${DEFAULT-VALUE})")
+    String label = "label";
+
+    @Option(names = "--idx-dir", paramLabel = "DIR",
+            description = "folder with train-/t10k-{images-idx3,labels-idx1}-ubyte[.gz] (MNIST layout)")
+    Path idxDir;
+
+    @Option(names = "--validation-split", description = "fraction of a CSV held out for validation (default: ${DEFAULT-VALUE})")
+    double validationSplit = 0.2;
+
+    @Option(names = "--hidden", split = ",", description = "hidden layer widths (default: 256,128)")
+    List<Integer> hidden = new ArrayList<>(List.of(256, 128));
+
+    @Option(names = "--activation", description = "hidden activation: relu, leaky_relu, elu, sigmoid, tanh, swish (default: ${DEFAULT-VALUE})")
+    String activation = "relu";
+
+    @Option(names = "--dropout", description = "dropout after each hidden layer, 0 for none (default: ${DEFAULT-VALUE})")
+    float dropout = 0f;
+
+    @Option(names = "--batch-norm", description = "batch normalisation after each hidden Linear")
+    boolean batchNorm;
+
+    @Option(names = "--loss", description = "cross_entropy, bce_with_logits (binary, one output) or mse (default: ${DEFAULT-VALUE})")
+    String loss = "cross_entropy";
+
+    @Option(names = "--optimizer", description = "sgd, adam, adamw, adagrad, adadelta, rmsprop, adamax, nadam, ftrl (default: ${DEFAULT-VALUE})")
+    String optimizer = "adam";
+
+    @Option(names = "--lr", description = "learning rate (default: the optimizer's PyTorch default)")
+    Double lr;
+
+    @Option(names = "--momentum", description = "momentum (SGD, RMSprop)")
+    Double momentum;
+
+    @Option(names = "--weight-decay", description = "weight decay")
+    Double weightDecay;
+
+    @Option(names = "--schedule", description = "constant or cosine (per epoch; default: ${DEFAULT-VALUE})")
+    String schedule = "constant";
+
+    @Option(names = "--warmup", description = "linear warm-up epochs before the schedule (default: ${DEFAULT-VALUE})")
+    int warmup = 0;
+
+    @Option(names = "--clip-norm", description = "clip the gradient's global L2 norm to this value")
+    Double clipNorm;
+
+    @Option(names = "--normalize", description = "none, min_max or standardize, fitted on the training set (default: ${DEFAULT-VALUE})")
+    String normalize = "none";
+
+    @Option(names = "--epochs", description = "default: ${DEFAULT-VALUE}")
+    int epochs = 3;
+
+    @Option(names = "--batch", description = "mini-batch size (default: ${DEFAULT-VALUE})")
+    int batch = 128;
+
+    @Option(names = "--seed", description = "default: ${DEFAULT-VALUE}")
+    long seed = 0;
+
+    @Option(names = "--threads", description = "OpenBLAS threads (default: ${DEFAULT-VALUE})")
+    int threads = 1;
+
+    @Option(names = "--export", paramLabel = "FILE", description = "write the trained model here (safetensors, PyTorch names)")
+    Path export;
+
+    @Option(names = "--metrics-out", paramLabel = "FILE", description = "write one JSON object per epoch here")
+    Path metricsOut;
+
+    /** The training and validation sets, normalised. */
+    record Data(Dataset train, Dataset validation, String source) {}
+
+    @Override
+    public Integer call() throws IOException {
+        Backends.cpu().setThreads(threads);
+        Data data = loadData();
+        Sequential model = buildModel(data.train());
+        Loss lossFn = loss();
+        Optimizer opt = Optimizers.create(optimizer, hyperparameters(), ParameterGroups.of(model));
+        LearningRateSchedule sched = schedule(opt.learningRate());
+        TrainingConfig config = new TrainingConfig(epochs, batch, seed, true, sched,
+                LearningRateSchedule.Granularity.EPOCH,
+                clipNorm == null ? GradientClipping.none() : GradientClipping.byGlobalNorm(clipNorm));
+        System.out.printf("data: %s — %d training rows, %d validation rows, %d features, %d classes%n",
+                data.source(), data.train().rows(), data.validation().rows(), data.train().width(),
+                data.train().classes());
+        System.out.print(model.summary());
+        System.out.println("optimizer: " + opt);
+        Trainer trainer = new Trainer(model, lossFn, opt, config);
+        long start = System.nanoTime();
+        try (PrintWriter metrics = metricsOut == null ? null : new PrintWriter(Files.newBufferedWriter(metricsOut))) {
+            trainer.fit(data.train(), data.validation(), r -> report(r, start, metrics));
+        }
+        if (export != null) {
+            Path parent = export.toAbsolutePath().getParent();
+            Files.createDirectories(parent);
+            ModelFile.save(model, export);
+            System.out.println("model written to " + export);
+        }
+        return 0;
+    }
+
+    private void report(EpochResult r, long start, PrintWriter metrics) {
+        double elapsed = (System.nanoTime() - start) / 1e9;
+        System.out.printf(Locale.ROOT, "epoch %3d  train_loss %.4f  val_loss %.4f  val_accuracy %.4f  lr %.3g  %,.0f samples/s  %.1f s%n",
+                r.epoch() + 1, r.trainLoss(), r.validation().loss(), r.validation().accuracy(), r.learningRate(),
+                r.samplesPerSecond(), elapsed);
+        if (metrics != null) {
+            metrics.printf(Locale.ROOT, "{\"epoch\":%d,\"train_loss\":%.6f,\"val_loss\":%.6f,\"val_accuracy\":%.6f,"
+                            + "\"learning_rate\":%.6g,\"samples_per_second\":%.1f,\"elapsed_seconds\":%.3f}%n",
+                    r.epoch() + 1, r.trainLoss(), r.validation().loss(), r.validation().accuracy(), r.learningRate(),
+                    r.samplesPerSecond(), elapsed);
+            metrics.flush();
+        }
+    }
+
+    Data loadData() throws IOException {
+        if ((csv == null) == (idxDir == null)) {
+            throw new IllegalArgumentException("give exactly one data source: --csv FILE or --idx-dir DIR");
+        }
+        Normalization.Kind norm = Normalization.Kind.parse(normalize);
+        Dataset train;
+        Dataset validation;
+        String source;
+        if (csv != null) {
+            CsvReader.LabelledCsv read = CsvReader.read(csv, label);
+            if (!(validationSplit > 0 && validationSplit < 1)) {
+                throw new IllegalArgumentException("--validation-split must be in (0, 1), got " + validationSplit);
+            }
+            Dataset all = shuffled(read.dataset(), seed);
+            int nVal = (int) Math.round(all.rows() * validationSplit);
+            train = all.slice(0, all.rows() - nVal);
+            validation = all.slice(all.rows() - nVal, nVal);
+            source = csv.toString();
+        } else {
+            train = IdxReader.readDataset(idx("train-images-idx3-ubyte"), idx("train-labels-idx1-ubyte"), 10);
+            validation = IdxReader.readDataset(idx("t10k-images-idx3-ubyte"), idx("t10k-labels-idx1-ubyte"), 10);
+            source = idxDir.toString();
+        }
+        Normalization fitted = Normalization.fit(norm, train);
+        fitted.applyInPlace(train);
+        fitted.applyInPlace(validation);
+        return new Data(train, validation, source);
+    }
+
+    private Path idx(String stem) throws IOException {
+        for (String name : new String[] {stem + ".gz", stem}) {
+            Path p = idxDir.resolve(name);
+            if (Files.isRegularFile(p)) {
+                return p;
+            }
+        }
+        throw new NoSuchFileException(idxDir.resolve(stem + ".gz").toString(), null, "IDX file not found (nor without .gz)");
+    }
+
+    /** A seeded permutation of the rows, so the validation split is random but reproducible. */
+    private static Dataset shuffled(Dataset d, long seed) {
+        int[] order = new int[d.rows()];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        SplittableRandom rng = new SplittableRandom(CounterRng.key(seed, 0x5b1175L));
+        for (int i = order.length - 1; i > 0; i--) {
+            int j = rng.nextInt(i + 1);
+            int t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+        float[] x = new float[d.features().length];
+        int[] y = new int[d.rows()];
+        d.gather(order, 0, order.length, x, y);
+        return new Dataset(x, y, d.width(), d.classes());
+    }
+
+    Sequential buildModel(Dataset train) {
+        int outputs = loss.equals("bce_with_logits") ? 1 : train.classes();
+        List<Layer> layers = new ArrayList<>();
+        int width = train.width();
+        for (int h : hidden) {
+            layers.add(new Linear(width, h));
+            if (batchNorm) {
+                layers.add(Layers.create("batch_norm1d", Map.of("num_features", h)));
+            }
+            layers.add(Layers.activation(activation));
+            if (dropout > 0) {
+                layers.add(Layers.create("dropout", Map.of("p", dropout)));
+            }
+            width = h;
+        }
+        layers.add(new Linear(width, outputs));
+        return new Sequential(train.width(), layers, Backends.cpu(), seed);
+    }
+
+    private Loss loss() {
+        return switch (loss) {
+            case "cross_entropy" -> new CrossEntropyLoss();
+            case "bce_with_logits" -> new BinaryCrossEntropyWithLogitsLoss();
+            case "mse" -> new MeanSquaredErrorLoss();
+            default -> throw new IllegalArgumentException("unknown --loss '" + loss
+                    + "'; known: cross_entropy, bce_with_logits, mse");
+        };
+    }
+
+    private Map<String, Object> hyperparameters() {
+        Map<String, Object> h = new LinkedHashMap<>();
+        if (lr != null) {
+            h.put("lr", lr);
+        }
+        if (momentum != null) {
+            h.put("momentum", momentum);
+        }
+        if (weightDecay != null) {
+            h.put("weight_decay", weightDecay);
+        }
+        return h;
+    }
+
+    private LearningRateSchedule schedule(double lr0) {
+        LearningRateSchedule s = switch (schedule) {
+            case "constant" -> new io.parallax.engine.schedule.ConstantSchedule(lr0);
+            case "cosine" -> new io.parallax.engine.schedule.CosineAnnealing(lr0, Math.max(1, epochs - warmup), 0);
+            default -> throw new IllegalArgumentException("unknown --schedule '" + schedule + "'; known: constant, cosine");
+        };
+        return warmup > 0 ? s.withWarmup(warmup, 0.1) : s;
+    }
+}

@@ -1,0 +1,43 @@
+package io.parallax.deploy;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code trainer} launcher's entry point: one command with subcommands. Exit codes: 0 done,
+ * 1 the job failed (bad data, diverged), 2 bad command-line usage.
+ */
+@Command(name = "trainer", mixinStandardHelpOptions = true, version = "parallax 0.1.0",
+        description = "Train neural networks data-parallel on the JVM.",
+        subcommands = {DemoCommand.class, TrainCommand.class})
+public final class TrainerCli implements Runnable {
+
+    /** Exit code of a job that failed for a reason the user can fix (data, model, settings). */
+    public static final int JOB_FAILED = 1;
+
+    @CommandLine.Spec
+    private CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "name a command, e.g. 'trainer demo'");
+    }
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The parser, with errors in the job turned into one line and exit code 1 instead of a stack trace. */
+    static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new TrainerCli());
+        cl.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+            if (e instanceof IllegalArgumentException || e instanceof java.io.IOException
+                    || e instanceof ArithmeticException || e instanceof IllegalStateException) {
+                commandLine.getErr().println("trainer: " + e.getMessage());
+                return JOB_FAILED;
+            }
+            throw e;
+        });
+        return cl;
+    }
+}
