@@ -1,0 +1,96 @@
+package io.parallax.worker.plane;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The coordinator's side of the tensor plane: the state vector it publishes for each weight
+ * version, and the gradient vectors workers hand in for each step. Both the gRPC service
+ * (workers in other processes) and {@link InProcessTensorPlane} (workers in the coordinator's
+ * JVM) serve from here.
+ *
+ * <p>A <em>state vector</em> is the model's flat parameters followed by its flat buffers
+ * (running statistics): [P | Q]. A <em>gradient vector</em> is a worker's flat gradient followed
+ * by its own buffers after the step: [P | Q]; the coordinator sums the first part and averages
+ * the second.
+ *
+ * <p>Arrays are held by reference, never copied: the synchronous step protocol guarantees the
+ * coordinator changes a published state only after every worker has finished reading it, and a
+ * worker reuses a gradient array only after the coordinator has summed it.
+ */
+public final class TensorExchange {
+
+    private record StepKey(long step, int attempt, String worker) {}
+
+    private static final class JobSlot {
+        volatile long version = -1;
+        volatile float[] state;
+        final Map<StepKey, float[]> gradients = new ConcurrentHashMap<>();
+    }
+
+    private final Map<String, JobSlot> jobs = new ConcurrentHashMap<>();
+
+    /** Publishes {@code state} as version {@code version} of {@code jobId} (replacing the previous one). */
+    public void publishState(String jobId, long version, float[] state) {
+        JobSlot slot = jobs.computeIfAbsent(jobId, j -> new JobSlot());
+        slot.state = state;
+        slot.version = version;
+    }
+
+    /**
+     * The published state of {@code version}.
+     *
+     * @throws TensorPlaneException when the job is unknown or the version is not the current one
+     */
+    public float[] state(String jobId, long version) throws TensorPlaneException {
+        JobSlot slot = jobs.get(jobId);
+        if (slot == null) {
+            throw new TensorPlaneException(TensorPlaneException.Kind.NOT_FOUND, "no job '" + jobId + "' on this coordinator");
+        }
+        float[] s = slot.state;
+        if (slot.version != version || s == null) {
+            throw new TensorPlaneException(TensorPlaneException.Kind.STALE, "job '" + jobId + "' is at weight version "
+                    + slot.version + ", not " + version);
+        }
+        return s;
+    }
+
+    /** Length of the job's state (and gradient) vectors, or −1 for an unknown job. */
+    public int stateLength(String jobId) {
+        JobSlot slot = jobs.get(jobId);
+        return slot == null || slot.state == null ? -1 : slot.state.length;
+    }
+
+    /** Stores a worker's gradient vector for (step, attempt), by reference. */
+    public void acceptGradient(String jobId, long step, int attempt, String worker, float[] gradient)
+            throws TensorPlaneException {
+        JobSlot slot = jobs.get(jobId);
+        if (slot == null) {
+            throw new TensorPlaneException(TensorPlaneException.Kind.NOT_FOUND, "no job '" + jobId + "' on this coordinator");
+        }
+        if (slot.state != null && gradient.length != slot.state.length) {
+            throw new TensorPlaneException(TensorPlaneException.Kind.INVALID, "gradient of " + gradient.length
+                    + " floats for job '" + jobId + "', whose vectors hold " + slot.state.length);
+        }
+        slot.gradients.put(new StepKey(step, attempt, worker), gradient);
+    }
+
+    /** The gradient a worker handed in for (step, attempt), or null if it has not (yet). */
+    public float[] gradient(String jobId, long step, int attempt, String worker) {
+        JobSlot slot = jobs.get(jobId);
+        return slot == null ? null : slot.gradients.get(new StepKey(step, attempt, worker));
+    }
+
+    /** Drops every gradient of steps before {@code step} (they have been summed). */
+    public void forgetStepsBefore(String jobId, long step) {
+        JobSlot slot = jobs.get(jobId);
+        if (slot != null) {
+            slot.gradients.keySet().removeIf(k -> k.step() < step);
+        }
+    }
+
+    /** Forgets a finished job. */
+    public void endJob(String jobId) {
+        jobs.remove(jobId);
+    }
+}

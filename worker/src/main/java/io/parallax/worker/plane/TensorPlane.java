@@ -1,0 +1,27 @@
+package io.parallax.worker.plane;
+
+/**
+ * A worker's side of the tensor plane: fetch the coordinator's published state vector, hand in
+ * a gradient vector. Two implementations: {@link InProcessTensorPlane} (same JVM: references,
+ * no serialization, no copies) and the gRPC client (chunked streams of little-endian float32).
+ * Every call has a deadline; none blocks forever.
+ */
+public interface TensorPlane extends AutoCloseable {
+
+    /**
+     * The state vector [parameters | buffers] of {@code version}. May return the coordinator's
+     * own array (in process; read it, never write it) or {@code reuse} filled in (over the
+     * network; {@code reuse} may be null or of the wrong length, then a new array is returned).
+     */
+    float[] fetchState(String jobId, long version, float[] reuse) throws TensorPlaneException;
+
+    /**
+     * Hands in this worker's gradient vector [gradient | buffers] for (step, attempt). In
+     * process the array is passed by reference: do not modify it until the coordinator has
+     * moved on to the next step.
+     */
+    void pushGradient(String jobId, long step, int attempt, String worker, float[] gradient) throws TensorPlaneException;
+
+    @Override
+    void close();
+}
