@@ -27,6 +27,10 @@ import java.util.Map;
  * (the ecosystem's marker for PyTorch tensors), {@link #VERSION_KEY} and {@link #MODEL_KEY}, the
  * {@link ModelDescription} as JSON, from which {@link #load} rebuilds the model.
  *
+ * <p>A {@link Checkpoint} is a model file with the optimizer's state added (tensors under
+ * {@link Checkpoint#OPTIMIZER_PREFIX}); the methods here load its model part and list those
+ * tensors as unused.
+ *
  * <p>Frozen flags and the train/eval mode are not saved: they belong to a training run, not to
  * the model. A loaded model starts in training mode, like any new model (and like PyTorch).
  */
@@ -60,6 +64,12 @@ public final class ModelFile {
             }
             writer.putMetadata(k, v);
         });
+        putModel(writer, model);
+        writer.write(path);
+    }
+
+    /** Adds the model's tensors and the format, version and description metadata to {@code writer}. */
+    static void putModel(SafeTensorsWriter writer, Sequential model) {
         writer.putMetadata("format", "pt");
         writer.putMetadata(VERSION_KEY, Integer.toString(FORMAT_VERSION));
         writer.putMetadata(MODEL_KEY, ModelDescription.of(model).toJson());
@@ -70,7 +80,6 @@ public final class ModelFile {
                 writer.putFloats(s.name, s.tensor);
             }
         }
-        writer.write(path);
     }
 
     /** Rebuilds a saved model on the default backend from the description in the file's metadata. */
@@ -128,7 +137,7 @@ public final class ModelFile {
         }
     }
 
-    private static ModelDescription description(SafeTensorsReader reader) throws SafeTensorsException {
+    static ModelDescription description(SafeTensorsReader reader) throws SafeTensorsException {
         Path file = reader.file();
         String json = reader.metadata().get(MODEL_KEY);
         if (json == null) {
@@ -153,7 +162,7 @@ public final class ModelFile {
         }
     }
 
-    private static LoadResult loadInto(Sequential model, SafeTensorsReader reader, LoadOptions options)
+    static LoadResult loadInto(Sequential model, SafeTensorsReader reader, LoadOptions options)
             throws IOException {
         int layerCount = model.layers().size();
         if (options.layers() > layerCount) {
@@ -189,7 +198,9 @@ public final class ModelFile {
             }
         }
         for (TensorInfo t : reader.tensors()) {
-            if (!wanted.containsKey(t.name())) {
+            if (t.name().startsWith(Checkpoint.OPTIMIZER_PREFIX)) {
+                unused.add(t.name()); // a checkpoint's optimizer state: not the model's, never unexpected
+            } else if (!wanted.containsKey(t.name())) {
                 int layer = layerOf(t.name());
                 boolean inScope = options.layers() < 0 || (layer >= 0 && options.loads(layer));
                 (inScope ? unexpected : unused).add(t.name());

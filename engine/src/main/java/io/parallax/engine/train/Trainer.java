@@ -27,6 +27,14 @@ import java.util.function.Consumer;
  * a 0/1 value for a single-output binary loss; a one-hot row otherwise (e.g. MSE over classes).
  * Dropout masks are keyed by (seed, epoch, sample index), so they do not depend on batch
  * composition.
+ *
+ * <p>Resuming: the trainer keeps a {@link TrainingPosition} (next epoch and batch, steps taken).
+ * Save it with the model and the optimizer state ({@code io.Checkpoint}); a new trainer with the
+ * same configuration, given the restored model and optimizer and {@link #resume}d at that
+ * position, continues bit for bit as if the run had not stopped: the epoch's shuffle order,
+ * the dropout masks and the schedule are functions of the position alone.
+ * {@link #trainSteps} trains a given number of steps; a {@link StepListener} sees every step
+ * and can stop the run.
  */
 public final class Trainer {
 
@@ -37,7 +45,13 @@ public final class Trainer {
     private final RowBuffer inputs = new RowBuffer();
     private final RowBuffer targetValues = new RowBuffer();
     private final RowBuffer outputGrad = new RowBuffer();
+    /** The next step's epoch, the batches of it already trained, and the steps taken so far. */
+    private int epoch;
+    private long stepInEpoch;
     private long steps;
+    private StepListener stepListener;
+    /** Set when the step listener asked to stop; cleared when training is called again. */
+    private boolean stopRequested;
 
     public Trainer(Sequential model, Loss loss, Optimizer optimizer, TrainingConfig config) {
         if (optimizer.groups().size() != model.parameterCount()) {
@@ -50,11 +64,22 @@ public final class Trainer {
         this.config = config;
     }
 
-    /** Trains for the configured epochs, evaluating on {@code validation} (may be null) after each. */
+    /**
+     * Trains from the current {@link #position()} (the start, or where {@link #resume} put it) to
+     * the end of the configured epochs, evaluating on {@code validation} (may be null) after each
+     * epoch. When the {@link StepListener} stops the run in the middle of an epoch, that partial
+     * epoch is neither evaluated nor reported; the returned list holds the completed epochs.
+     */
     public List<EpochResult> fit(Dataset train, Dataset validation, Consumer<EpochResult> onEpoch) {
         List<EpochResult> results = new ArrayList<>();
-        for (int epoch = 0; epoch < config.epochs(); epoch++) {
-            EpochResult r = trainEpoch(train, epoch, validation);
+        stopRequested = false;
+        while (epoch < config.epochs() && !stopRequested) {
+            int e = epoch;
+            Progress p = runEpoch(train, Long.MAX_VALUE);
+            if (epoch == e) {
+                break; // stopped inside the epoch
+            }
+            EpochResult r = result(e, p, validation);
             results.add(r);
             if (onEpoch != null) {
                 onEpoch.accept(r);
@@ -63,19 +88,111 @@ public final class Trainer {
         return results;
     }
 
-    /** One pass over {@code train} in training mode, then (if given) an evaluation. */
+    /**
+     * One pass over {@code train} in training mode, then (if given) an evaluation. If the
+     * trainer stands inside {@code epoch} (after {@link #resume} or a stop), the pass continues
+     * from there and the result covers the remaining batches only; otherwise it starts the
+     * epoch at its first batch.
+     */
     public EpochResult trainEpoch(Dataset train, int epoch, Dataset validation) {
+        if (epoch < 0) {
+            throw new IllegalArgumentException("epoch must be >= 0, got " + epoch);
+        }
+        if (epoch != this.epoch) {
+            this.epoch = epoch;
+            stepInEpoch = 0;
+        }
+        stopRequested = false;
+        return result(epoch, runEpoch(train, Long.MAX_VALUE), validation);
+    }
+
+    /**
+     * Trains {@code count} steps from the current position, across epoch boundaries, and stops
+     * there (or earlier at the end of the configured epochs, or when the step listener says so).
+     * No evaluation is made.
+     *
+     * @return the steps taken
+     */
+    public long trainSteps(Dataset train, long count) {
+        if (count < 0) {
+            throw new IllegalArgumentException("step count must be >= 0, got " + count);
+        }
+        long taken = 0;
+        stopRequested = false;
+        while (taken < count && epoch < config.epochs() && !stopRequested) {
+            taken += runEpoch(train, count - taken).steps;
+        }
+        return taken;
+    }
+
+    /**
+     * Moves the trainer to a saved position (typically {@code Checkpoint.load}'s result, after
+     * the model and the optimizer state were restored), so the following steps see the same
+     * shuffle order, dropout masks and schedule values as the run that saved it. The position's
+     * seed and batch size must be this trainer's; the rest of the configuration (shuffle,
+     * schedule, clipping) must be the same too for the run to continue exactly, and is the
+     * caller's to keep.
+     *
+     * @throws IllegalArgumentException if the seed or the batch size differ
+     */
+    public void resume(TrainingPosition position) {
+        if (position.seed() != config.seed()) {
+            throw new IllegalArgumentException("cannot resume at " + position + ": it was saved by a run with seed "
+                    + position.seed() + ", this trainer's seed is " + config.seed()
+                    + " (the shuffle order and dropout masks would differ)");
+        }
+        if (position.batchSize() != config.batchSize()) {
+            throw new IllegalArgumentException("cannot resume at " + position + ": it was saved by a run with batch "
+                    + "size " + position.batchSize() + ", this trainer's batch size is " + config.batchSize()
+                    + " (the step within the epoch would point elsewhere in its order)");
+        }
+        epoch = position.epoch();
+        stepInEpoch = position.stepInEpoch();
+        steps = position.globalStep();
+    }
+
+    /** Where the trainer stands: the next step's epoch and batch, and the steps taken so far. */
+    public TrainingPosition position() {
+        return new TrainingPosition(epoch, stepInEpoch, steps, config.seed(), config.batchSize());
+    }
+
+    /** Sets the listener called after every step (null for none). */
+    public void setStepListener(StepListener listener) {
+        this.stepListener = listener;
+    }
+
+    /** What one call of {@link #runEpoch} did. */
+    private record Progress(long steps, long samples, double lossSum, double seconds) {}
+
+    /**
+     * Trains the current epoch from batch {@link #stepInEpoch} until its end, {@code maxSteps}
+     * steps, or a stop from the listener; at the epoch's end the position moves to the next
+     * epoch's start.
+     */
+    private Progress runEpoch(Dataset train, long maxSteps) {
         checkWidth(train, "training");
         int[] order = order(train.rows(), epoch);
         int width = train.width();
         int batch = config.batchSize();
+        long batches = (order.length + (long) batch - 1) / batch;
+        if (batches > 0 && stepInEpoch >= batches) {
+            throw new IllegalStateException("the position (" + position() + ") lies beyond the " + batches
+                    + " batches of an epoch of " + order.length + " rows: not the dataset the run was saved with?");
+        }
         float[] host = new float[batch * width];
         int[] labels = new int[batch];
         long[] ids = new long[batch];
         double lossSum = 0;
+        long samples = 0;
+        long taken = 0;
         model.train();
         long start = System.nanoTime();
-        for (int from = 0; from < order.length; from += batch) {
+        int current = epoch;
+        if (batches == 0) {
+            epoch++; // an empty epoch is over at once
+        }
+        while (epoch == current && taken < maxSteps && !stopRequested) {
+            int from = Math.toIntExact(stepInEpoch * batch);
             int n = Math.min(batch, order.length - from);
             train.gather(order, from, n, host, labels);
             for (int i = 0; i < n; i++) {
@@ -84,18 +201,34 @@ public final class Trainer {
             int[] batchLabels = n == batch ? labels : java.util.Arrays.copyOf(labels, n);
             Tensor x = inputs.get(model.backend(), n, width);
             x.storage().copyFromHost(x.offset(), host, 0, n * width);
-            applySchedule(epoch);
-            Tensor out = model.forward(x, new ForwardContext(true, config.seed(), epoch, ids));
+            applySchedule(current);
+            Tensor out = model.forward(x, new ForwardContext(true, config.seed(), current, ids));
             Tensor grad = outputGrad.get(model.backend(), n, out.cols());
             lossSum += loss.compute(out, targets(out, batchLabels, train.classes()), grad) * n;
             model.backward(grad);
             config.clipping().apply(model.gradients());
             optimizer.step(model.parameters(), model.gradients());
+            samples += n;
+            taken++;
             steps++;
+            stepInEpoch++;
+            if (stepInEpoch == batches) {
+                // the position moves on before the listener sees it, so a checkpoint saved at an
+                // epoch's end resumes at the next epoch's start
+                epoch++;
+                stepInEpoch = 0;
+            }
+            if (stepListener != null && !stepListener.afterStep(position())) {
+                stopRequested = true;
+            }
         }
-        double seconds = (System.nanoTime() - start) / 1e9;
+        return new Progress(taken, samples, lossSum, (System.nanoTime() - start) / 1e9);
+    }
+
+    private EpochResult result(int epoch, Progress p, Dataset validation) {
         Evaluation eval = validation == null ? null : evaluate(validation);
-        return new EpochResult(epoch, lossSum / order.length, order.length, seconds, optimizer.learningRate(), eval);
+        return new EpochResult(epoch, p.samples == 0 ? 0 : p.lossSum / p.samples, p.samples, p.seconds,
+                optimizer.learningRate(), eval);
     }
 
     /** Mean loss and accuracy on {@code data} in evaluation mode (the model's mode is restored). */
@@ -132,7 +265,7 @@ public final class Trainer {
         return new Evaluation(lossSum / data.rows(), correct, data.rows());
     }
 
-    /** Optimizer steps taken by this trainer. */
+    /** Optimizer steps taken in this run, counting those before a {@link #resume}. */
     public long steps() {
         return steps;
     }

@@ -95,7 +95,7 @@ class TorchInteropTest {
      * Runs a Python script and returns its stdout, or null when it exits with 77 (PyTorch
      * missing); fails the test with the script's stderr on any other failure.
      */
-    private static String run(String... args) throws IOException, InterruptedException {
+    static String run(String... args) throws IOException, InterruptedException {
         ProcessBuilder pb = new ProcessBuilder(PYTHON.toString());
         pb.command().addAll(List.of(args));
         pb.environment().put("PYTHONDONTWRITEBYTECODE", "1");
@@ -117,11 +117,11 @@ class TorchInteropTest {
         return out;
     }
 
-    private static Path resource(String name) throws URISyntaxException {
+    static Path resource(String name) throws URISyntaxException {
         return Path.of(TorchInteropTest.class.getResource("/safetensors/" + name).toURI());
     }
 
-    private static float[][] matrix(JsonNode rows) {
+    static float[][] matrix(JsonNode rows) {
         float[][] m = new float[rows.size()][];
         for (int r = 0; r < m.length; r++) {
             m[r] = new float[rows.get(r).size()];
@@ -132,7 +132,7 @@ class TorchInteropTest {
         return m;
     }
 
-    private static Tensor tensor(float[][] rows) {
+    static Tensor tensor(float[][] rows) {
         float[] flat = new float[rows.length * rows[0].length];
         for (int r = 0; r < rows.length; r++) {
             System.arraycopy(rows[r], 0, flat, r * rows[0].length, rows[0].length);
@@ -140,7 +140,7 @@ class TorchInteropTest {
         return Tensor.of(Backends.cpu(), flat, rows.length, rows[0].length);
     }
 
-    private static void assertClose(float[][] expected, float[] actual, String what) {
+    static void assertClose(float[][] expected, float[] actual, String what) {
         int cols = expected[0].length;
         assertEquals(expected.length * cols, actual.length, what + ": size");
         for (int i = 0; i < actual.length; i++) {
