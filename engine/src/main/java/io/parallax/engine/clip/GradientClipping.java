@@ -23,6 +23,9 @@ public sealed interface GradientClipping {
      */
     double apply(Tensor gradient);
 
+    /** The same on a gradient held in a heap array (the coordinator's summed gradient). */
+    double apply(float[] gradient);
+
     static GradientClipping none() {
         return new None();
     }
@@ -39,6 +42,11 @@ public sealed interface GradientClipping {
     record None() implements GradientClipping {
         @Override
         public double apply(Tensor gradient) {
+            return Double.NaN;
+        }
+
+        @Override
+        public double apply(float[] gradient) {
             return Double.NaN;
         }
     }
@@ -68,6 +76,33 @@ public sealed interface GradientClipping {
             }
             return norm;
         }
+
+        @Override
+        public double apply(float[] gradient) {
+            double s0 = 0;
+            double s1 = 0;
+            int i = 0;
+            for (; i + 1 < gradient.length; i += 2) {
+                s0 += (double) gradient[i] * gradient[i];
+                s1 += (double) gradient[i + 1] * gradient[i + 1];
+            }
+            if (i < gradient.length) {
+                s0 += (double) gradient[i] * gradient[i];
+            }
+            double norm = Math.sqrt(s0 + s1);
+            if (!Double.isFinite(norm)) {
+                throw new ArithmeticException("gradient norm is " + norm + "; the gradient holds NaN or infinity, "
+                        + "so clipping cannot make it usable");
+            }
+            double coefficient = maxNorm / (norm + EPS);
+            if (coefficient < 1) {
+                float c = (float) coefficient;
+                for (int k = 0; k < gradient.length; k++) {
+                    gradient[k] *= c;
+                }
+            }
+            return norm;
+        }
     }
 
     /** Clamp every element to [−clipValue, clipValue]. */
@@ -81,6 +116,16 @@ public sealed interface GradientClipping {
         @Override
         public double apply(Tensor gradient) {
             gradient.backend().clamp(gradient, (float) -clipValue, (float) clipValue);
+            return Double.NaN;
+        }
+
+        @Override
+        public double apply(float[] gradient) {
+            float lo = (float) -clipValue;
+            float hi = (float) clipValue;
+            for (int k = 0; k < gradient.length; k++) {
+                gradient[k] = Math.min(Math.max(gradient[k], lo), hi);
+            }
             return Double.NaN;
         }
     }

@@ -11,12 +11,10 @@ import io.parallax.engine.loss.Targets;
 import io.parallax.engine.metric.Accuracy;
 import io.parallax.engine.model.Sequential;
 import io.parallax.engine.optim.Optimizer;
-import io.parallax.engine.random.CounterRng;
 import io.parallax.engine.schedule.LearningRateSchedule;
 import io.parallax.engine.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.SplittableRandom;
 import java.util.function.Consumer;
 
 /**
@@ -304,20 +302,7 @@ public final class Trainer {
     }
 
     private int[] order(int rows, int epoch) {
-        int[] order = new int[rows];
-        for (int i = 0; i < rows; i++) {
-            order[i] = i;
-        }
-        if (config.shuffle()) {
-            SplittableRandom rng = new SplittableRandom(CounterRng.key(config.seed(), epoch, 0x5eed));
-            for (int i = rows - 1; i > 0; i--) {
-                int j = rng.nextInt(i + 1);
-                int tmp = order[i];
-                order[i] = order[j];
-                order[j] = tmp;
-            }
-        }
-        return order;
+        return EpochOrder.of(rows, config.seed(), epoch, config.shuffle());
     }
 
     private void checkWidth(Dataset data, String what) {

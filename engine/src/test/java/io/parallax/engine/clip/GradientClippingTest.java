@@ -29,7 +29,17 @@ class GradientClippingTest {
             GradientClipping clip = c.get("kind").asText().equals("norm")
                     ? GradientClipping.byGlobalNorm(c.get("arg").asDouble())
                     : GradientClipping.byValue(c.get("arg").asDouble());
+            float[] heap = floats(c.get("grad"));
+            double heapNorm = clip.apply(heap);
             double norm = clip.apply(g);
+            assertEquals(Double.isNaN(norm), Double.isNaN(heapNorm));
+            if (!Double.isNaN(norm)) {
+                assertEquals(norm, heapNorm, 1e-12 * norm, "heap and tensor paths agree on the norm");
+            }
+            float[] fromTensor = g.toArray();
+            for (int i = 0; i < heap.length; i++) {
+                assertEquals(fromTensor[i], heap[i], 1e-7f * Math.abs(fromTensor[i]), "heap path element " + i);
+            }
             if (!c.get("norm").isNull()) {
                 assertEquals(c.get("norm").asDouble(), norm, 1e-5 * norm, "norm");
             }
