@@ -29,6 +29,23 @@ public final class CsvReader {
 
     private CsvReader() {}
 
+    /**
+     * The column names of the header row, without reading the data: lets a caller check a label
+     * column before loading the whole file.
+     */
+    public static List<String> header(Path path) throws IOException {
+        if (!Files.isRegularFile(path)) {
+            throw new NoSuchFileException(path.toString(), null, "CSV file not found");
+        }
+        try (BufferedReader in = open(path)) {
+            String header = in.readLine();
+            if (header == null || header.isBlank()) {
+                throw new IOException(path + " is empty: expected a header row naming the columns");
+            }
+            return split(header);
+        }
+    }
+
     public static LabelledCsv read(Path path, String labelColumn) throws IOException {
         if (!Files.isRegularFile(path)) {
             throw new NoSuchFileException(path.toString(), null, "CSV file not found");

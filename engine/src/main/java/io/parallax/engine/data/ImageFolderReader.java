@@ -1,0 +1,239 @@
+package io.parallax.engine.data;
+
+import java.awt.image.BufferedImage;
+import java.awt.image.ColorModel;
+import java.awt.image.IndexColorModel;
+import java.awt.image.Raster;
+import java.awt.color.ColorSpace;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Stream;
+import javax.imageio.ImageIO;
+
+/**
+ * Reads images laid out as torchvision's {@code ImageFolder}: one sub-folder per class under a
+ * root ({@code cat/}, {@code non-cat/}); the sorted folder names are the classes 0, 1, …, and the
+ * files in each (sorted by name) its samples. PNG, JPEG and BMP files are read with
+ * {@code javax.imageio}; files with other extensions and hidden files are skipped, as
+ * torchvision skips them.
+ *
+ * <p>Each image becomes one row like torchvision's {@code ToTensor()}: channels first
+ * (C×H×W, flattened), values x/255 in [0, 1]; C = 3 (RGB; an alpha channel is dropped, as
+ * PIL's {@code convert("RGB")}) or C = 1 (luma L = 0.299R + 0.587G + 0.114B, as PIL's
+ * {@code convert("L")}). Grey-scale files are read from their raster, not through Java's colour
+ * conversion, which would apply a gamma curve to their values.
+ *
+ * <p>Resizing (when a size is given) is bilinear with half-pixel centres, i.e.
+ * {@code torch.nn.functional.interpolate(mode="bilinear", align_corners=False, antialias=False)}
+ * on the 0–255 values in float. torchvision's {@code Resize} on a PIL image differs in two ways:
+ * PIL widens the filter when shrinking (an area-averaging, antialiased result, close to ours
+ * only for shrink factors below 2), and it rounds the result to 8 bits. Images already at the
+ * requested size are not resampled, so they match exactly.
+ */
+public final class ImageFolderReader {
+
+    /** File extensions read (lower case). */
+    public static final List<String> EXTENSIONS = List.of(".png", ".jpg", ".jpeg", ".bmp");
+
+    /** One image file and its class index. */
+    public record Entry(Path file, int label) {}
+
+    /** The files of an image folder, before any is decoded. */
+    public record Listing(Path root, List<String> classNames, List<Entry> entries) {}
+
+    /**
+     * The decoded images.
+     *
+     * @param channels 1 (grey-scale) or 3 (RGB)
+     */
+    public record LabelledImages(Dataset dataset, List<String> classNames, int channels, int height, int width) {}
+
+    private ImageFolderReader() {}
+
+    /**
+     * Lists the class folders and their image files.
+     *
+     * @throws IOException if the root is missing or not a folder, has no class folder, or a class
+     *     folder holds no image (naming it)
+     */
+    public static Listing list(Path root) throws IOException {
+        if (!Files.exists(root)) {
+            throw new NoSuchFileException(root.toString(), null, "image folder not found");
+        }
+        if (!Files.isDirectory(root)) {
+            throw new NotDirectoryException(root + " (an image folder must be a directory of class folders)");
+        }
+        List<Path> classDirs;
+        try (Stream<Path> s = Files.list(root)) {
+            classDirs = s.filter(Files::isDirectory).filter(p -> !hidden(p)).sorted().toList();
+        }
+        if (classDirs.isEmpty()) {
+            throw new IOException(root + " holds no class folders; expected one sub-folder per class, e.g. cat/ and non-cat/");
+        }
+        List<String> classNames = new ArrayList<>();
+        List<Entry> entries = new ArrayList<>();
+        for (Path dir : classDirs) {
+            List<Path> files;
+            try (Stream<Path> s = Files.list(dir)) {
+                files = s.filter(Files::isRegularFile).filter(p -> !hidden(p)).filter(ImageFolderReader::isImage)
+                        .sorted().toList();
+            }
+            if (files.isEmpty()) {
+                throw new IOException("class folder " + dir + " holds no image (" + String.join(", ", EXTENSIONS) + ")");
+            }
+            int label = classNames.size();
+            classNames.add(dir.getFileName().toString());
+            for (Path f : files) {
+                entries.add(new Entry(f, label));
+            }
+        }
+        return new Listing(root, List.copyOf(classNames), List.copyOf(entries));
+    }
+
+    /** {@link #list} then {@link #read(Listing, int, int, boolean)}. */
+    public static LabelledImages read(Path root, int width, int height, boolean grayscale) throws IOException {
+        return read(list(root), width, height, grayscale);
+    }
+
+    /**
+     * Decodes every listed image.
+     *
+     * @param width  resize to this many columns; 0 together with {@code height} 0 keeps each
+     *               image's own size, which must then be the same for all
+     * @param height resize to this many rows
+     * @throws IOException naming the file that cannot be decoded, or two files of different sizes
+     */
+    public static LabelledImages read(Listing listing, int width, int height, boolean grayscale) throws IOException {
+        if (width < 0 || height < 0 || (width == 0) != (height == 0)) {
+            throw new IllegalArgumentException("give a width and height ≥ 1, or both 0 for the images' own size; got "
+                    + width + "×" + height);
+        }
+        int channels = grayscale ? 1 : 3;
+        List<Entry> entries = listing.entries();
+        float[] features = null;
+        int[] labels = new int[entries.size()];
+        Path first = null;
+        int w = width;
+        int h = height;
+        for (int i = 0; i < entries.size(); i++) {
+            Path file = entries.get(i).file();
+            BufferedImage image = decode(file);
+            if (width == 0) {
+                if (first == null) {
+                    w = image.getWidth();
+                    h = image.getHeight();
+                    first = file;
+                } else if (image.getWidth() != w || image.getHeight() != h) {
+                    throw new IOException("images of different sizes: " + first + " is " + w + "×" + h + ", " + file
+                            + " is " + image.getWidth() + "×" + image.getHeight()
+                            + "; give the job an image size to resize them to");
+                }
+            }
+            if (features == null) {
+                features = new float[Math.multiplyExact(entries.size(), channels * w * h)];
+            }
+            float[] planes = planes(image, grayscale);
+            if (image.getWidth() != w || image.getHeight() != h) {
+                planes = resize(planes, channels, image.getHeight(), image.getWidth(), h, w);
+            }
+            int rowOffset = i * channels * w * h;
+            for (int k = 0; k < planes.length; k++) {
+                features[rowOffset + k] = planes[k] / 255f;
+            }
+            labels[i] = entries.get(i).label();
+        }
+        Dataset dataset = new Dataset(features, labels, channels * w * h, listing.classNames().size());
+        return new LabelledImages(dataset, listing.classNames(), channels, h, w);
+    }
+
+    private static BufferedImage decode(Path file) throws IOException {
+        BufferedImage image;
+        try {
+            image = ImageIO.read(file.toFile());
+        } catch (IOException | RuntimeException e) {
+            throw new IOException("cannot read image " + file + ": " + e.getMessage(), e);
+        }
+        if (image == null) {
+            throw new IOException("cannot read image " + file + ": not a PNG, JPEG or BMP file");
+        }
+        return image;
+    }
+
+    /** The image as channels-first planes of 0–255 values. */
+    private static float[] planes(BufferedImage image, boolean grayscale) {
+        int w = image.getWidth();
+        int h = image.getHeight();
+        int plane = w * h;
+        float[] out = new float[(grayscale ? 1 : 3) * plane];
+        ColorModel cm = image.getColorModel();
+        Raster raster = image.getRaster();
+        if (!(cm instanceof IndexColorModel) && cm.getColorSpace().getType() == ColorSpace.TYPE_GRAY) {
+            // read the stored grey level; getRGB would pass it through a linear-to-sRGB curve
+            double max = (1 << cm.getComponentSize(0)) - 1;
+            for (int y = 0; y < h; y++) {
+                for (int x = 0; x < w; x++) {
+                    float v = (float) (raster.getSample(x, y, 0) * 255.0 / max);
+                    for (int c = 0; c < out.length / plane; c++) {
+                        out[c * plane + y * w + x] = v;
+                    }
+                }
+            }
+            return out;
+        }
+        int[] argb = image.getRGB(0, 0, w, h, null, 0, w);
+        for (int i = 0; i < plane; i++) {
+            int r = (argb[i] >> 16) & 0xff;
+            int g = (argb[i] >> 8) & 0xff;
+            int b = argb[i] & 0xff;
+            if (grayscale) {
+                out[i] = (float) ((r * 299 + g * 587 + b * 114) / 1000.0);
+            } else {
+                out[i] = r;
+                out[plane + i] = g;
+                out[2 * plane + i] = b;
+            }
+        }
+        return out;
+    }
+
+    /** Bilinear resize of each channel plane, half-pixel centres, edges clamped. */
+    static float[] resize(float[] src, int channels, int srcH, int srcW, int dstH, int dstW) {
+        float[] dst = new float[channels * dstH * dstW];
+        double sy = (double) srcH / dstH;
+        double sx = (double) srcW / dstW;
+        for (int y = 0; y < dstH; y++) {
+            double fy = Math.max(0, (y + 0.5) * sy - 0.5);
+            int y0 = Math.min((int) fy, srcH - 1);
+            int y1 = Math.min(y0 + 1, srcH - 1);
+            double wy = fy - y0;
+            for (int x = 0; x < dstW; x++) {
+                double fx = Math.max(0, (x + 0.5) * sx - 0.5);
+                int x0 = Math.min((int) fx, srcW - 1);
+                int x1 = Math.min(x0 + 1, srcW - 1);
+                double wx = fx - x0;
+                for (int c = 0; c < channels; c++) {
+                    int base = c * srcH * srcW;
+                    double top = src[base + y0 * srcW + x0] * (1 - wx) + src[base + y0 * srcW + x1] * wx;
+                    double bottom = src[base + y1 * srcW + x0] * (1 - wx) + src[base + y1 * srcW + x1] * wx;
+                    dst[c * dstH * dstW + y * dstW + x] = (float) (top * (1 - wy) + bottom * wy);
+                }
+            }
+        }
+        return dst;
+    }
+
+    private static boolean isImage(Path p) {
+        String name = p.getFileName().toString().toLowerCase(Locale.ROOT);
+        return EXTENSIONS.stream().anyMatch(name::endsWith);
+    }
+
+    private static boolean hidden(Path p) {
+        return p.getFileName().toString().startsWith(".");
+    }
+}

@@ -1,0 +1,160 @@
+package io.parallax.engine.data;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ImageFolderReaderTest {
+
+    @TempDir
+    Path root;
+
+    /** An RGB PNG whose pixel (x, y) has the given channel values. */
+    private Path rgb(String path, int[][] r, int[][] g, int[][] b) throws IOException {
+        int h = r.length;
+        int w = r[0].length;
+        BufferedImage image = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                image.setRGB(x, y, (r[y][x] << 16) | (g[y][x] << 8) | b[y][x]);
+            }
+        }
+        return write(path, image);
+    }
+
+    /** An 8-bit grey-scale PNG. */
+    private Path gray(String path, int[][] v) throws IOException {
+        BufferedImage image = new BufferedImage(v[0].length, v.length, BufferedImage.TYPE_BYTE_GRAY);
+        for (int y = 0; y < v.length; y++) {
+            for (int x = 0; x < v[0].length; x++) {
+                image.getRaster().setSample(x, y, 0, v[y][x]);
+            }
+        }
+        return write(path, image);
+    }
+
+    private Path write(String path, BufferedImage image) throws IOException {
+        Path file = root.resolve(path);
+        Files.createDirectories(file.getParent());
+        assertTrue(ImageIO.write(image, "png", file.toFile()));
+        return file;
+    }
+
+    private static int[][] fill(int h, int w, int v) {
+        int[][] a = new int[h][w];
+        for (int[] row : a) {
+            java.util.Arrays.fill(row, v);
+        }
+        return a;
+    }
+
+    @Test
+    void classesAreSortedFolderNamesAndRowsAreChannelsFirst() throws IOException {
+        rgb("non-cat/a.png", new int[][] {{1, 2}}, new int[][] {{3, 4}}, new int[][] {{5, 6}});
+        rgb("cat/b.png", new int[][] {{10, 20}}, new int[][] {{30, 40}}, new int[][] {{50, 60}});
+        rgb("cat/a.png", new int[][] {{255, 0}}, new int[][] {{0, 255}}, new int[][] {{128, 7}});
+        Files.writeString(root.resolve("cat/notes.txt"), "not an image, skipped");
+        ImageFolderReader.LabelledImages read = ImageFolderReader.read(root, 0, 0, false);
+        assertEquals(List.of("cat", "non-cat"), read.classNames());
+        Dataset d = read.dataset();
+        assertEquals(3, d.rows());
+        assertEquals(6, d.width()); // 3 channels × 1 × 2
+        assertArrayEquals(new int[] {0, 0, 1}, d.labels());
+        // cat/a.png first (files sorted): R plane, G plane, B plane
+        float[] first = java.util.Arrays.copyOfRange(d.features(), 0, 6);
+        assertArrayEquals(new float[] {1f, 0f, 0f, 1f, 128 / 255f, 7 / 255f}, first, 1e-7f);
+        float[] third = java.util.Arrays.copyOfRange(d.features(), 12, 18);
+        assertArrayEquals(new float[] {1 / 255f, 2 / 255f, 3 / 255f, 4 / 255f, 5 / 255f, 6 / 255f}, third, 1e-7f);
+    }
+
+    @Test
+    void grayscaleFilesKeepTheirStoredValuesAndRgbBecomesLuma() throws IOException {
+        gray("a/g.png", new int[][] {{0, 64, 128, 255}});
+        rgb("b/c.png", new int[][] {{255, 0, 0, 100}}, new int[][] {{0, 255, 0, 100}}, new int[][] {{0, 0, 255, 100}});
+        Dataset d = ImageFolderReader.read(root, 0, 0, true).dataset();
+        assertEquals(4, d.width());
+        // Java's getRGB would gamma-correct a grey PNG (64 → ~136); the raster value must survive
+        assertArrayEquals(new float[] {0f, 64 / 255f, 128 / 255f, 1f}, java.util.Arrays.copyOfRange(d.features(), 0, 4),
+                1e-7f);
+        // PIL's convert("L"): 0.299 R + 0.587 G + 0.114 B
+        assertArrayEquals(new float[] {0.299f, 0.587f, 0.114f, 100 / 255f},
+                java.util.Arrays.copyOfRange(d.features(), 4, 8), 1e-6f);
+    }
+
+    @Test
+    void resizeIsBilinearWithHalfPixelCentresAsTorchInterpolate() throws IOException {
+        // expected values: torch.nn.functional.interpolate(mode="bilinear", align_corners=False)
+        rgb("x/up.png", new int[][] {{0, 255}, {100, 50}}, new int[][] {{255, 0}, {155, 205}}, fill(2, 2, 10));
+        Dataset d = ImageFolderReader.read(root, 4, 3, false).dataset();
+        assertEquals(3 * 3 * 4, d.width());
+        float[] r = java.util.Arrays.copyOfRange(d.features(), 0, 12);
+        float[] expected = {0f, 63.75f, 191.25f, 255f, 50f, 75.625f, 126.875f, 152.5f, 100f, 87.5f, 62.5f, 50f};
+        for (int i = 0; i < 12; i++) {
+            assertEquals(expected[i] / 255f, r[i], 1e-6f, "red element " + i);
+            assertEquals((255 - expected[i]) / 255f, d.features()[12 + i], 1e-6f, "green element " + i);
+            assertEquals(10 / 255f, d.features()[24 + i], 1e-6f, "blue element " + i);
+        }
+    }
+
+    @Test
+    void downscaleMatchesTorchInterpolate() throws IOException {
+        int[][] v = new int[6][6];
+        for (int y = 0; y < 6; y++) {
+            for (int x = 0; x < 6; x++) {
+                v[y][x] = 7 * (y * 6 + x);
+            }
+        }
+        gray("x/down.png", v);
+        Dataset d = ImageFolderReader.read(root, 3, 4, true).dataset();
+        float[] expected = {14, 28, 42, 77, 91, 105, 140, 154, 168, 203, 217, 231};
+        for (int i = 0; i < expected.length; i++) {
+            assertEquals(expected[i] / 255f, d.features()[i], 1e-6f, "element " + i);
+        }
+    }
+
+    @Test
+    void mixedSizesWithoutATargetSizeNameTwoFilesThatDiffer() throws IOException {
+        Path a = gray("cat/a.png", fill(2, 2, 1));
+        Path b = gray("non-cat/b.png", fill(3, 2, 1));
+        IOException e = assertThrows(IOException.class, () -> ImageFolderReader.read(root, 0, 0, true));
+        assertTrue(e.getMessage().contains(a.toString()) && e.getMessage().contains(b.toString()), e.getMessage());
+        assertTrue(e.getMessage().contains("2×2") && e.getMessage().contains("2×3"), e.getMessage());
+        // with a size both are resized and the read succeeds
+        assertEquals(2, ImageFolderReader.read(root, 2, 2, true).dataset().rows());
+    }
+
+    @Test
+    void emptyClassFolderIsAnError() throws IOException {
+        gray("cat/a.png", fill(2, 2, 1));
+        Files.createDirectories(root.resolve("non-cat"));
+        IOException e = assertThrows(IOException.class, () -> ImageFolderReader.list(root));
+        assertTrue(e.getMessage().contains("non-cat") && e.getMessage().contains("no image"), e.getMessage());
+    }
+
+    @Test
+    void folderWithoutClassFoldersIsAnError() throws IOException {
+        gray("a.png", fill(2, 2, 1)).toFile();
+        IOException e = assertThrows(IOException.class, () -> ImageFolderReader.list(root));
+        assertTrue(e.getMessage().contains("no class folders"), e.getMessage());
+        assertThrows(java.nio.file.NoSuchFileException.class, () -> ImageFolderReader.list(root.resolve("missing")));
+    }
+
+    @Test
+    void unreadableImageIsNamed() throws IOException {
+        gray("cat/a.png", fill(2, 2, 1));
+        Path bad = root.resolve("cat/broken.png");
+        Files.write(bad, new byte[] {1, 2, 3, 4, 5});
+        IOException e = assertThrows(IOException.class, () -> ImageFolderReader.read(root, 0, 0, true));
+        assertTrue(e.getMessage().contains(bad.toString()), e.getMessage());
+    }
+}

@@ -1,0 +1,104 @@
+package io.parallax.worker.job;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The directories a job may read from. Every path a job names (data files, image folders,
+ * {@code init_from}) must lie under one of them, so a client can never make a node read anything
+ * else ({@code /etc/passwd}, another user's files).
+ *
+ * <p>Containment is decided on real paths: {@code ..} is normalised away and symbolic links are
+ * followed (for a path that does not exist yet, those of its longest existing ancestor), so
+ * neither {@code root/../etc} nor a link inside a root that points outside it gets through.
+ *
+ * <p>A relative path in a job is resolved against the first root under which it exists, or
+ * against the first root when it exists under none (then loading reports it missing).
+ */
+public final class DataRoots {
+
+    private final List<Path> roots;
+
+    private DataRoots(List<Path> roots) {
+        this.roots = List.copyOf(roots);
+    }
+
+    /** Roots from directories (need not exist yet); at least one. */
+    public static DataRoots of(List<Path> directories) {
+        if (directories.isEmpty()) {
+            throw new IllegalArgumentException("at least one data root is needed");
+        }
+        List<Path> real = new ArrayList<>();
+        for (Path d : directories) {
+            real.add(realPath(d));
+        }
+        return new DataRoots(real);
+    }
+
+    public static DataRoots of(Path... directories) {
+        return of(List.of(directories));
+    }
+
+    /** The roots as real absolute paths. */
+    public List<Path> roots() {
+        return roots;
+    }
+
+    /**
+     * The absolute, normalised form of a path from a job: itself if absolute, else resolved as
+     * the class documentation says.
+     *
+     * @throws InvalidPathException if the string is not a path on this system
+     */
+    public Path resolve(String path) {
+        Path p = Path.of(path);
+        if (p.isAbsolute()) {
+            return p.normalize();
+        }
+        for (Path root : roots) {
+            Path candidate = root.resolve(p).normalize();
+            if (Files.exists(candidate)) {
+                return candidate;
+            }
+        }
+        return roots.get(0).resolve(p).normalize();
+    }
+
+    /** Whether {@code path} (absolute), followed through its links, lies under a root. */
+    public boolean contains(Path path) {
+        Path real = realPath(path);
+        for (Path root : roots) {
+            if (real.startsWith(root)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The real path of {@code p}, or of its longest existing ancestor with the rest appended. */
+    private static Path realPath(Path p) {
+        Path abs = p.toAbsolutePath().normalize();
+        Path existing = abs;
+        while (existing != null && !Files.exists(existing)) {
+            existing = existing.getParent();
+        }
+        if (existing == null) {
+            return abs;
+        }
+        try {
+            return existing.toRealPath().resolve(existing.relativize(abs)).normalize();
+        } catch (IOException e) {
+            // unreadable ancestor: judge the normalised path; reading it will fail anyway
+            return abs;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return roots.toString();
+    }
+}

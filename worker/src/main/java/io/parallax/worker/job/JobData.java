@@ -1,0 +1,216 @@
+package io.parallax.worker.job;
+
+import io.parallax.engine.data.CsvReader;
+import io.parallax.engine.data.Dataset;
+import io.parallax.engine.data.IdxReader;
+import io.parallax.engine.data.ImageFolderReader;
+import io.parallax.engine.data.Normalization;
+import io.parallax.engine.random.CounterRng;
+import io.parallax.proto.v1.DataSource;
+import io.parallax.proto.v1.DataSpec;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * A job's datasets, read and normalised: the training set, the validation set (a source, a seeded
+ * split of the training rows, or none) and the class names. Classes are those of the training
+ * set; validation labels are matched to them by name, and a validation class the training set
+ * lacks is an error. Normalisation statistics come from the training rows only.
+ *
+ * @param validation null when the job has none
+ * @param source     field path of the training source, for messages
+ */
+record JobData(Dataset train, Dataset validation, List<String> classNames, String source) {
+
+    /** Salt of the validation-split shuffle, the same as the single-process trainer's. */
+    private static final long SPLIT_SALT = 0x5b1175L;
+
+    /** One source, read. */
+    private record Read(Dataset dataset, List<String> classNames) {}
+
+    /** Reads the job's data; the spec has passed {@link JobValidator}. */
+    static JobData load(DataSpec spec, long seed, DataRoots roots) {
+        String trainPath = "data.train." + kind(spec.getTrain());
+        Read train = read(spec.getTrain(), "data.train", roots);
+        Dataset trainSet = train.dataset();
+        Dataset validation = null;
+        if (spec.hasValidation()) {
+            Read val = read(spec.getValidation(), "data.validation", roots);
+            validation = align(val, train, "data.validation");
+        } else if (spec.hasValidationSplit()) {
+            Dataset all = shuffled(trainSet, seed);
+            int nVal = (int) Math.round(all.rows() * spec.getValidationSplit());
+            if (nVal < 1 || nVal >= all.rows()) {
+                throw InvalidJobException.of("data.validation_split", "holding out "
+                        + Errors.format(spec.getValidationSplit()) + " of " + all.rows() + " rows leaves " + nVal
+                        + " for validation and " + (all.rows() - nVal) + " for training; both need ≥ 1");
+            }
+            trainSet = all.slice(0, all.rows() - nVal);
+            validation = all.slice(all.rows() - nVal, nVal);
+        }
+        String norm = spec.getNormalization().isEmpty() ? "none" : spec.getNormalization();
+        Normalization fitted = Normalization.fit(Normalization.Kind.parse(norm), trainSet);
+        fitted.applyInPlace(trainSet);
+        if (validation != null) {
+            fitted.applyInPlace(validation);
+        }
+        return new JobData(trainSet, validation, train.classNames(), trainPath);
+    }
+
+    private static Read read(DataSource s, String path, DataRoots roots) {
+        return switch (s.getKindCase()) {
+            case IDX -> readIdx(roots.resolve(s.getIdx().getImages()), roots.resolve(s.getIdx().getLabels()),
+                    path + ".idx");
+            case CSV -> readCsv(roots.resolve(s.getCsv().getPath()), s.getCsv().getLabelColumn(), path + ".csv");
+            case IMAGE_FOLDER -> readImages(roots.resolve(s.getImageFolder().getPath()), s.getImageFolder().getWidth(),
+                    s.getImageFolder().getHeight(), s.getImageFolder().getGrayscale(), path + ".image_folder", roots);
+            default -> throw new IllegalStateException("validated sources have a kind: " + s.getKindCase());
+        };
+    }
+
+    private static Read readIdx(Path images, Path labels, String path) {
+        IdxReader.IdxArray x = readIdxFile(images, path + ".images");
+        IdxReader.IdxArray y = readIdxFile(labels, path + ".labels");
+        if (y.shape().length != 1) {
+            throw InvalidJobException.of(path + ".labels", labels + " is not a label file: rank " + y.shape().length
+                    + ", expected 1");
+        }
+        if (x.shape()[0] != y.shape()[0]) {
+            throw InvalidJobException.of(path + ".labels", labels + " holds " + y.shape()[0] + " labels but "
+                    + images + " holds " + x.shape()[0] + " images");
+        }
+        if (x.shape()[0] == 0) {
+            throw InvalidJobException.of(path + ".images", images + " holds no images");
+        }
+        float[] features = new float[x.data().length];
+        for (int i = 0; i < features.length; i++) {
+            features[i] = (x.data()[i] & 0xff) / 255f; // as IdxReader.readDataset and torchvision's ToTensor
+        }
+        int[] label = new int[y.shape()[0]];
+        int classes = 0;
+        for (int i = 0; i < label.length; i++) {
+            label[i] = y.data()[i] & 0xff;
+            classes = Math.max(classes, label[i] + 1);
+        }
+        List<String> names = new ArrayList<>();
+        for (int c = 0; c < classes; c++) {
+            names.add(Integer.toString(c));
+        }
+        return new Read(new Dataset(features, label, x.rowWidth(), classes), names);
+    }
+
+    private static IdxReader.IdxArray readIdxFile(Path file, String field) {
+        requireFile(file, field);
+        try {
+            return IdxReader.read(file);
+        } catch (IOException e) {
+            throw fail(field, e);
+        }
+    }
+
+    private static Read readCsv(Path file, String labelColumn, String path) {
+        requireFile(file, path + ".path");
+        try {
+            List<String> columns = CsvReader.header(file);
+            if (!columns.contains(labelColumn)) {
+                throw InvalidJobException.of(path + ".label_column", "'" + labelColumn + "' is not a column of "
+                        + file + "; its columns: " + abbreviate(columns));
+            }
+            CsvReader.LabelledCsv csv = CsvReader.read(file, labelColumn);
+            return new Read(csv.dataset(), csv.classNames());
+        } catch (IOException e) {
+            throw fail(path + ".path", e);
+        }
+    }
+
+    private static Read readImages(Path root, int width, int height, boolean grayscale, String path,
+            DataRoots roots) {
+        String field = path + ".path";
+        try {
+            ImageFolderReader.Listing listing = ImageFolderReader.list(root);
+            for (ImageFolderReader.Entry e : listing.entries()) {
+                // a link inside the folder must not lead out of the data roots
+                if (!roots.contains(e.file())) {
+                    throw InvalidJobException.of(field, e.file() + " leads outside the data roots " + roots);
+                }
+            }
+            ImageFolderReader.LabelledImages images = ImageFolderReader.read(listing, width, height, grayscale);
+            return new Read(images.dataset(), images.classNames());
+        } catch (IOException e) {
+            throw fail(field, e);
+        }
+    }
+
+    /** The validation set with its labels renumbered to the training classes. */
+    private static Dataset align(Read val, Read train, String path) {
+        Dataset v = val.dataset();
+        if (v.width() != train.dataset().width()) {
+            throw InvalidJobException.of(path, "its rows have " + v.width() + " features, the training rows "
+                    + train.dataset().width());
+        }
+        Map<String, Integer> index = new HashMap<>();
+        for (int i = 0; i < train.classNames().size(); i++) {
+            index.put(train.classNames().get(i), i);
+        }
+        int[] map = new int[val.classNames().size()];
+        for (int i = 0; i < map.length; i++) {
+            Integer j = index.get(val.classNames().get(i));
+            if (j == null) {
+                throw InvalidJobException.of(path, "class '" + val.classNames().get(i) + "' does not occur in the "
+                        + "training data, whose classes are " + abbreviate(train.classNames()));
+            }
+            map[i] = j;
+        }
+        int[] labels = new int[v.rows()];
+        for (int r = 0; r < labels.length; r++) {
+            labels[r] = map[v.labels()[r]];
+        }
+        return new Dataset(v.features(), labels, v.width(), train.dataset().classes());
+    }
+
+    /** A seeded permutation of the rows, so the validation split is random but reproducible. */
+    private static Dataset shuffled(Dataset d, long seed) {
+        int[] order = new int[d.rows()];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        SplittableRandom rng = new SplittableRandom(CounterRng.key(seed, SPLIT_SALT));
+        for (int i = order.length - 1; i > 0; i--) {
+            int j = rng.nextInt(i + 1);
+            int t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+        float[] x = new float[d.features().length];
+        int[] y = new int[d.rows()];
+        d.gather(order, 0, order.length, x, y);
+        return new Dataset(x, y, d.width(), d.classes());
+    }
+
+    private static void requireFile(Path file, String field) {
+        if (!Files.isRegularFile(file)) {
+            throw InvalidJobException.of(field, Files.exists(file) ? file + " is not a regular file"
+                    : "no such file: " + file);
+        }
+    }
+
+    private static InvalidJobException fail(String field, IOException e) {
+        String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        return new InvalidJobException(List.of(new FieldError(field, m)), e);
+    }
+
+    private static String kind(DataSource s) {
+        return s.getKindCase().name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    private static String abbreviate(List<String> names) {
+        return names.size() <= 20 ? names.toString()
+                : names.subList(0, 20) + " and " + (names.size() - 20) + " more";
+    }
+}

@@ -1,0 +1,79 @@
+package io.parallax.worker.job;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.parallax.proto.v1.JobSpec;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class JobFilesTest {
+
+    /** The repository's examples folder (tests run in the module folder). */
+    static final Path EXAMPLES = Path.of("..", "examples").toAbsolutePath().normalize();
+
+    @ParameterizedTest
+    @ValueSource(strings = {"fashion-mnist.json", "digits.json", "breast-cancer.json"})
+    void examplesParseValidateAndRoundTrip(String name) throws IOException {
+        JobSpec spec = JobFiles.read(EXAMPLES.resolve(name));
+        assertEquals(name.replace(".json", ""), spec.getName());
+        DataRoots roots = DataRoots.of(EXAMPLES, Path.of("/usr/share/datasets"));
+        assertEquals(List.of(), JobValidator.validate(spec, roots));
+        assertEquals(spec, JobFiles.parse(JobFiles.toJson(spec)));
+    }
+
+    @Test
+    void fashionMnistIsTheDocumentedModel() throws IOException {
+        JobSpec spec = JobFiles.read(EXAMPLES.resolve("fashion-mnist.json"));
+        assertEquals(784, spec.getModel().getInputFeatures());
+        assertEquals(List.of(256, 128, 10), spec.getModel().getLayersList().stream()
+                .filter(l -> l.hasLinear()).map(l -> l.getLinear().getOutFeatures()).toList());
+        assertEquals("adam", spec.getOptimizer().getName());
+        assertEquals(1e-3, spec.getOptimizer().getLr());
+        assertEquals(128, spec.getBatchSize());
+        assertEquals(3, spec.getEpochs());
+    }
+
+    @Test
+    void relativePathsAreRelativeToTheJobFilesFolder() throws IOException {
+        JobSpec spec = JobFiles.read(EXAMPLES.resolve("digits.json"));
+        assertEquals(EXAMPLES.resolve("data/digits.csv.gz").toString(), spec.getData().getTrain().getCsv().getPath());
+        // absolute paths stay as they are
+        JobSpec fashion = JobFiles.read(EXAMPLES.resolve("fashion-mnist.json"));
+        assertEquals("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz",
+                fashion.getData().getTrain().getIdx().getImages());
+    }
+
+    @Test
+    void anUnknownFieldIsNamed() {
+        InvalidJobException e = assertThrows(InvalidJobException.class,
+                () -> JobFiles.parse("{\"optimizer\": {\"name\": \"adam\", \"lrr\": 0.1}}"));
+        assertEquals("job", e.errors().get(0).field());
+        assertTrue(e.getMessage().contains("lrr"), e.getMessage());
+    }
+
+    @Test
+    void malformedJsonAndWrongTypesAreRejected() {
+        InvalidJobException e = assertThrows(InvalidJobException.class, () -> JobFiles.parse("{\"epochs\": 3,"));
+        assertTrue(e.getMessage().startsWith("invalid job: job: not a valid job file"), e.getMessage());
+        e = assertThrows(InvalidJobException.class, () -> JobFiles.parse("{\"epochs\": \"three\"}"));
+        assertTrue(e.getMessage().contains("three"), e.getMessage());
+        e = assertThrows(InvalidJobException.class,
+                () -> JobFiles.parse("{\"clipping\": {\"max_norm\": 1, \"clip_value\": 2}}"));
+        assertTrue(e.getMessage().contains("clip_value") || e.getMessage().contains("oneof"), e.getMessage());
+    }
+
+    @Test
+    void aFileErrorNamesTheFile(@TempDir Path tmp) throws IOException {
+        Path file = Files.writeString(tmp.resolve("bad.json"), "{\"epocs\": 3}");
+        InvalidJobException e = assertThrows(InvalidJobException.class, () -> JobFiles.read(file));
+        assertTrue(e.getMessage().contains(file.toString()) && e.getMessage().contains("epocs"), e.getMessage());
+    }
+}

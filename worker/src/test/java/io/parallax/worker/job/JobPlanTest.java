@@ -1,0 +1,274 @@
+package io.parallax.worker.job;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.parallax.engine.backend.Backends;
+import io.parallax.engine.data.Dataset;
+import io.parallax.engine.io.ModelFile;
+import io.parallax.engine.loss.Loss;
+import io.parallax.engine.model.Sequential;
+import io.parallax.engine.optim.Optimizer;
+import io.parallax.engine.optim.ParameterGroups;
+import io.parallax.engine.schedule.LearningRateSchedule;
+import io.parallax.engine.train.EpochResult;
+import io.parallax.engine.train.Trainer;
+import io.parallax.proto.v1.CsvSource;
+import io.parallax.proto.v1.DataSource;
+import io.parallax.proto.v1.ImageFolderSource;
+import io.parallax.proto.v1.JobSpec;
+import io.parallax.proto.v1.ScheduleSpec;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class JobPlanTest {
+
+    @TempDir
+    Path root;
+
+    private DataRoots roots() {
+        return DataRoots.of(root);
+    }
+
+    /** 30 rows of 4 features, three classes a, b, c, in column "y". */
+    private Path csv(String name) throws IOException {
+        StringBuilder sb = new StringBuilder("f0,f1,y,f2,f3\n");
+        for (int r = 0; r < 30; r++) {
+            sb.append(r).append(',').append(r % 7).append(',').append("abc".charAt(r % 3)).append(',')
+                    .append(r * 0.5).append(',').append(-r).append('\n');
+        }
+        return Files.writeString(root.resolve(name), sb.toString());
+    }
+
+    /** The validator's base job (? → 16 → ReLU → dropout → 3, Adam) reading {@code train.csv} under the root. */
+    private JobSpec.Builder job() throws IOException {
+        csv("train.csv");
+        JobSpec.Builder b = JobValidatorTest.valid();
+        b.getDataBuilder().setTrain(JobValidatorTest.csv("train.csv", "y")).setValidationSplit(0.2)
+                .setNormalization("standardize");
+        return b;
+    }
+
+    private InvalidJobException rejected(JobSpec.Builder b) {
+        return assertThrows(InvalidJobException.class, () -> JobPlan.load(b.build(), roots()));
+    }
+
+    private static void assertNames(InvalidJobException e, String field, String fragment) {
+        assertTrue(e.errors().stream().anyMatch(err -> err.field().equals(field) && err.message().contains(fragment)),
+                "expected '" + field + ": …" + fragment + "…', got:\n" + e.getMessage());
+    }
+
+    @Test
+    void aValidPlanReadsSplitsAndNormalisesTheData() throws IOException {
+        JobPlan plan = JobPlan.load(job().build(), roots());
+        assertEquals(4, plan.inputFeatures());
+        assertEquals(List.of("a", "b", "c"), plan.classNames());
+        assertEquals(24, plan.train().rows());
+        assertEquals(6, plan.validation().orElseThrow().rows());
+        assertEquals(3, plan.stepsPerEpoch()); // ⌈24 / 8⌉
+        double mean = 0;
+        for (int r = 0; r < 24; r++) {
+            mean += plan.train().features()[r * 4];
+        }
+        assertEquals(0, mean / 24, 1e-5, "standardised with the training rows' statistics");
+    }
+
+    @Test
+    void theSameSeedBuildsTheSameWeightsTwiceAndAnotherSeedDoesNot() throws IOException {
+        JobPlan plan = JobPlan.load(job().build(), roots());
+        float[] a = plan.buildModel(Backends.cpu()).parameters().toArray();
+        float[] b = plan.buildModel(Backends.cpu()).parameters().toArray();
+        assertEquals(4 * 16 + 16 + 16 * 3 + 3, a.length);
+        assertArrayEquals(a, b);
+        JobPlan again = JobPlan.load(job().build(), roots());
+        assertArrayEquals(a, again.buildModel(Backends.cpu()).parameters().toArray());
+        JobPlan other = JobPlan.load(job().setSeed(99).build(), roots());
+        assertFalse(java.util.Arrays.equals(a, other.buildModel(Backends.cpu()).parameters().toArray()));
+    }
+
+    @Test
+    void aMissingFileIsRejectedBeforeTraining() throws IOException {
+        JobSpec.Builder b = job();
+        b.getDataBuilder().setTrain(JobValidatorTest.csv("nowhere.csv", "y"));
+        assertNames(rejected(b), "data.train.csv.path", "no such file: " + root.toRealPath().resolve("nowhere.csv"));
+    }
+
+    @Test
+    void aMissingLabelColumnIsRejectedWithTheColumns() throws IOException {
+        JobSpec.Builder b = job();
+        b.getDataBuilder().setTrain(JobValidatorTest.csv("train.csv", "label"));
+        InvalidJobException e = rejected(b);
+        assertNames(e, "data.train.csv.label_column", "'label' is not a column");
+        assertNames(e, "data.train.csv.label_column", "[f0, f1, y, f2, f3]");
+    }
+
+    @Test
+    void aFirstLayerThatDoesNotMatchTheDataNamesBothWidths() throws IOException {
+        JobSpec.Builder b = job();
+        b.getModelBuilder().getLayersBuilder(0).getLinearBuilder().setInFeatures(784);
+        assertNames(rejected(b), "model.layers[0].linear.in_features", "784 does not match the width 4");
+        JobSpec.Builder c = job();
+        c.getModelBuilder().setInputFeatures(10);
+        assertNames(rejected(c), "model.input_features", "10 does not match the data: data.train.csv has 4 features");
+    }
+
+    @Test
+    void tooFewOutputsForTheClassesAreRejected() throws IOException {
+        JobSpec.Builder b = job();
+        b.getModelBuilder().getLayersBuilder(3).getLinearBuilder().setOutFeatures(2);
+        assertNames(rejected(b), "model.layers[3].linear.out_features", "2 outputs but data.train.csv has 3 classes");
+        JobSpec.Builder c = job().setLoss("bce_with_logits");
+        c.getModelBuilder().getLayersBuilder(3).getLinearBuilder().setOutFeatures(1);
+        assertNames(rejected(c), "model.layers[3].linear.out_features", "one output for two classes");
+    }
+
+    @Test
+    void aValidationClassUnknownToTrainingIsRejected() throws IOException {
+        Files.writeString(root.resolve("val.csv"), "f0,f1,y,f2,f3\n1,2,a,3,4\n1,2,z,3,4\n");
+        JobSpec.Builder b = job();
+        b.getDataBuilder().clearValidationSplit().setValidation(JobValidatorTest.csv("val.csv", "y"));
+        assertNames(rejected(b), "data.validation", "class 'z' does not occur in the training data");
+    }
+
+    @Test
+    void validationLabelsFollowTheTrainingClassNames() throws IOException {
+        // the validation file holds only classes b and c: its own numbering would make b 0
+        Files.writeString(root.resolve("val.csv"), "f0,f1,y,f2,f3\n1,2,c,3,4\n1,2,b,3,4\n");
+        JobSpec.Builder b = job();
+        b.getDataBuilder().clearValidationSplit().setValidation(JobValidatorTest.csv("val.csv", "y"));
+        Dataset v = JobPlan.load(b.build(), roots()).validation().orElseThrow();
+        assertArrayEquals(new int[] {2, 1}, v.labels());
+        assertEquals(3, v.classes());
+    }
+
+    private void png(String path, int w, int h) throws IOException {
+        Path file = root.resolve(path);
+        Files.createDirectories(file.getParent());
+        ImageIO.write(new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB), "png", file.toFile());
+    }
+
+    private JobSpec.Builder imageJob(int width, int height) throws IOException {
+        JobSpec.Builder b = job();
+        b.getDataBuilder().clearValidationSplit().setNormalization("").setTrain(DataSource.newBuilder()
+                .setImageFolder(ImageFolderSource.newBuilder().setPath("images").setWidth(width).setHeight(height)));
+        b.getModelBuilder().getLayersBuilder(3).getLinearBuilder().setOutFeatures(2);
+        return b;
+    }
+
+    @Test
+    void imagesOfMixedSizesAreRejectedNamingTwoFiles() throws IOException {
+        png("images/cat/a.png", 4, 4);
+        png("images/non-cat/b.png", 5, 4);
+        InvalidJobException e = rejected(imageJob(0, 0));
+        assertNames(e, "data.train.image_folder.path", "images of different sizes");
+        assertNames(e, "data.train.image_folder.path", "b.png is 5×4");
+        // with a size they are resized; 3 channels × 2 × 3
+        JobPlan plan = JobPlan.load(imageJob(3, 2).build(), roots());
+        assertEquals(18, plan.inputFeatures());
+        assertEquals(List.of("cat", "non-cat"), plan.classNames());
+    }
+
+    @Test
+    void anImageLinkLeadingOutOfTheRootsIsRefused(@TempDir Path elsewhere) throws IOException {
+        png("images/cat/a.png", 2, 2);
+        png("images/non-cat/b.png", 2, 2);
+        Path secret = elsewhere.resolve("secret.png");
+        ImageIO.write(new BufferedImage(2, 2, BufferedImage.TYPE_INT_RGB), "png", secret.toFile());
+        Files.createSymbolicLink(root.resolve("images/cat/link.png"), secret);
+        assertNames(rejected(imageJob(0, 0)), "data.train.image_folder.path", "leads outside the data roots");
+    }
+
+    @Test
+    void initFromLoadsTheFirstLayersAndFreezesWhatTheJobSays() throws IOException {
+        JobPlan base = JobPlan.load(job().setSeed(5).build(), roots());
+        Sequential pretrained = base.buildModel(Backends.cpu());
+        Path weights = root.resolve("pretrained.safetensors");
+        ModelFile.save(pretrained, weights);
+        JobSpec.Builder b = job().setSeed(6);
+        b.getModelBuilder().setInitFrom("pretrained.safetensors").setInitFromLayers(1).addFrozenLayers(0)
+                .putLrScales(3, 0.1).setNoWeightDecayOnBiasAndNorm(true);
+        JobPlan plan = JobPlan.load(b.build(), roots());
+        Sequential model = plan.buildModel(Backends.cpu());
+        float[] p = pretrained.parameters().toArray();
+        float[] m = model.parameters().toArray();
+        int body = 4 * 16 + 16;
+        assertArrayEquals(java.util.Arrays.copyOf(p, body), java.util.Arrays.copyOf(m, body), "layer 0 loaded");
+        assertFalse(java.util.Arrays.equals(java.util.Arrays.copyOfRange(p, body, p.length),
+                java.util.Arrays.copyOfRange(m, body, m.length)), "the head keeps seed 6's initialisation");
+        assertTrue(model.layer(0).isFrozen());
+        Optimizer optimizer = plan.optimizer(model);
+        List<ParameterGroups.Segment> segments = optimizer.groups().segments();
+        assertEquals(List.of("0.weight", "0.bias", "3.weight", "3.bias"),
+                segments.stream().map(ParameterGroups.Segment::name).toList());
+        assertTrue(segments.get(0).frozen() && segments.get(1).frozen());
+        assertEquals(0.1, segments.get(2).lrScale());
+        assertTrue(segments.get(2).weightDecay());
+        assertFalse(segments.get(3).weightDecay(), "no decay on the bias");
+    }
+
+    @Test
+    void anInitFromFileThatDoesNotFitIsRejected() throws IOException {
+        JobSpec.Builder other = job();
+        other.getModelBuilder().getLayersBuilder(0).getLinearBuilder().setOutFeatures(5);
+        ModelFile.save(JobPlan.load(other.build(), roots()).buildModel(Backends.cpu()), root.resolve("w.safetensors"));
+        JobSpec.Builder b = job();
+        b.getModelBuilder().setInitFrom("w.safetensors");
+        assertNames(rejected(b), "model.init_from", "does not fit the model");
+    }
+
+    @Test
+    void scheduleDefaultsFollowTheRunLength() throws IOException {
+        JobSpec.Builder b = job().setEpochs(10);
+        b.setSchedule(ScheduleSpec.newBuilder().setType("cosine").setGranularity("step").setWarmup(3));
+        JobPlan plan = JobPlan.load(b.build(), roots());
+        assertEquals(LearningRateSchedule.Granularity.STEP, plan.granularity());
+        LearningRateSchedule s = plan.schedule();
+        assertEquals(1e-3 / 3, s.learningRate(0), 1e-12, "LinearLR's start factor 1/3");
+        assertEquals(1e-3, s.learningRate(3), 1e-12);
+        // t_max = 3 steps × 10 epochs − 3 warm-up steps: the rate reaches η_min = 0 at the last step
+        assertEquals(0, s.learningRate(30), 1e-12);
+        assertEquals(LearningRateSchedule.Granularity.EPOCH, JobPlan.load(job().build(), roots()).granularity());
+        assertEquals(1e-3, JobPlan.load(job().build(), roots()).schedule().learningRate(7), 0);
+    }
+
+    @Test
+    void thePlanTrainsTheBreastCancerExample() throws IOException {
+        Path examples = JobFilesTest.EXAMPLES;
+        JobPlan plan = JobPlan.load(JobFiles.read(examples.resolve("breast-cancer.json")), DataRoots.of(examples));
+        assertEquals(30, plan.inputFeatures());
+        assertEquals(List.of("0", "1"), plan.classNames());
+        Sequential model = plan.buildModel(Backends.cpu());
+        Trainer trainer = new Trainer(model, plan.loss(Loss.Reduction.MEAN), plan.optimizer(model),
+                plan.trainingConfig());
+        List<EpochResult> results = trainer.fit(plan.train(), plan.validation().orElseThrow(), null);
+        double accuracy = results.get(results.size() - 1).validation().accuracy();
+        assertTrue(accuracy >= 0.93, "validation accuracy " + accuracy);
+    }
+
+    @Test
+    void theDigitsAndFashionMnistExamplesLoad() throws IOException {
+        Path examples = JobFilesTest.EXAMPLES;
+        DataRoots roots = DataRoots.of(examples, Path.of("/usr/share/datasets"));
+        JobPlan digits = JobPlan.load(JobFiles.read(examples.resolve("digits.json")), roots);
+        assertEquals(64, digits.inputFeatures());
+        assertEquals(1797 - 359, digits.train().rows());
+        assertEquals(10, digits.classNames().size());
+        Path fashion = Path.of("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz");
+        assumeTrue(Files.isRegularFile(fashion), "Fashion-MNIST is not installed");
+        JobPlan plan = JobPlan.load(JobFiles.read(examples.resolve("fashion-mnist.json")), roots);
+        assertEquals(60_000, plan.train().rows());
+        assertEquals(10_000, plan.validation().orElseThrow().rows());
+        assertEquals(784, plan.inputFeatures());
+        assertEquals(10, plan.classNames().size());
+    }
+}
