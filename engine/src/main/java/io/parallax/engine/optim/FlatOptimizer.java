@@ -120,19 +120,15 @@ abstract class FlatOptimizer implements Optimizer {
     public final boolean step(Tensor params, Tensor grads) {
         requireLength("parameter", params.size());
         requireLength("gradient", grads.size());
-        float[] cg = chunk();
-        // a first pass finds a bad gradient before any weight changes
+        // a first pass finds a bad gradient before any weight changes; the backend's own check
+        // reads the tensor where it lives (on the CPU, vectorised by OpenBLAS at memory speed)
         for (ParameterGroups.Segment s : groups.segments()) {
-            if (s.frozen()) {
+            if (s.frozen() || s.length() == 0) {
                 continue;
             }
-            for (int c = 0; c < s.length(); c += CHUNK) {
-                int k = Math.min(CHUNK, s.length() - c);
-                grads.storage().copyToHost(grads.offset() + s.offset() + c, cg, 0, k);
-                int bad = firstNonFinite(cg, 0, k);
-                if (bad >= 0 && rejectStep(s.offset() + c + bad, s, cg[bad])) {
-                    return false;
-                }
+            long bad = grads.backend().firstNonFinite(grads.view(s.offset(), s.length()));
+            if (bad >= 0 && rejectStep(s.offset() + bad, s, grads.get(s.offset() + bad))) {
+                return false;
             }
         }
         beginStep(++step);
@@ -206,10 +202,30 @@ abstract class FlatOptimizer implements Optimizer {
         }
     }
 
-    private static int firstNonFinite(float[] g, int from, int n) {
-        for (int i = 0; i < n; i++) {
-            if (!Float.isFinite(g[from + i])) {
-                return i;
+    /**
+     * Index (from {@code from}) of the first NaN or ±∞ in {@code g[from, from + n)}, or -1.
+     *
+     * <p>Why sixteen at a time: C2 does not vectorise a loop that can exit early, and testing one
+     * element per iteration runs at ~1 element per cycle (~0.28 ns), twice the time memory needs
+     * to deliver it. x·0 is ±0 for every finite x and NaN for NaN and ±∞, and a sum of ±0 is ±0,
+     * so one NaN test covers sixteen independent products and adds; that runs at memory speed.
+     * The element loop after it finds the exact index in the block that failed, and the tail.
+     */
+    static int firstNonFinite(float[] g, int from, int n) {
+        int end = from + n;
+        int i = from;
+        for (; i + 15 < end; i += 16) {
+            float s = ((g[i] * 0f + g[i + 1] * 0f) + (g[i + 2] * 0f + g[i + 3] * 0f))
+                    + ((g[i + 4] * 0f + g[i + 5] * 0f) + (g[i + 6] * 0f + g[i + 7] * 0f))
+                    + ((g[i + 8] * 0f + g[i + 9] * 0f) + (g[i + 10] * 0f + g[i + 11] * 0f))
+                    + ((g[i + 12] * 0f + g[i + 13] * 0f) + (g[i + 14] * 0f + g[i + 15] * 0f));
+            if (Float.isNaN(s)) {
+                break;
+            }
+        }
+        for (; i < end; i++) {
+            if (!Float.isFinite(g[i])) {
+                return i - from;
             }
         }
         return -1;
