@@ -24,6 +24,11 @@ public final class InProcessTensorPlane implements TensorPlane {
     }
 
     @Override
+    public boolean serializes() {
+        return false;
+    }
+
+    @Override
     public void close() {
         // nothing held
     }

@@ -22,6 +22,11 @@ public interface TensorPlane extends AutoCloseable {
      */
     void pushGradient(String jobId, long step, int attempt, String worker, float[] gradient) throws TensorPlaneException;
 
+    /** Whether calls serialize the vectors (count their bytes as moved); false in process. */
+    default boolean serializes() {
+        return true;
+    }
+
     @Override
     void close();
 }

@@ -1,0 +1,374 @@
+package io.parallax.coordinator;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.javadsl.AskPattern;
+import io.parallax.coordinator.JobListener.EpochReport;
+import io.parallax.coordinator.JobListener.StepReport;
+import io.parallax.engine.backend.Backends;
+import io.parallax.engine.layer.BatchNorm1d;
+import io.parallax.engine.layer.Layer;
+import io.parallax.engine.model.Sequential;
+import io.parallax.engine.optim.Optimizer;
+import io.parallax.engine.schedule.LearningRateSchedule;
+import io.parallax.engine.train.EpochOrder;
+import io.parallax.worker.WorkerActor;
+import io.parallax.worker.job.JobPlan;
+import io.parallax.worker.plane.TensorExchange;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Runs one job synchronously data-parallel: for every global mini-batch it splits the rows over
+ * the live workers, waits for each worker's gradient of the loss summed over its rows, adds them
+ * in a fixed worker order (by worker id, whatever order they arrive in), divides by the batch
+ * size, clips, applies the schedule and the optimizer to the master weights, averages the
+ * workers' batch-norm running statistics, and publishes the next weight version. Evaluation on
+ * the validation set is split the same way.
+ *
+ * <p>A worker that leaves the cluster, fails, or misses the step deadline is dropped and the
+ * step is redone from the same weights with the remaining workers; the job fails only when none
+ * are left. Runs on the caller's thread (never an Akka dispatcher).
+ */
+public final class JobRunner {
+
+    /**
+     * @param stepTimeout  a step (or evaluation) not finished by then is redone without the late workers
+     * @param workerWait   how long to wait for the job's workers to appear and prepare
+     * @param planeHost    the tensor plane's host as workers should dial it (ignored in process)
+     * @param planePort    its port
+     */
+    public record Settings(Duration stepTimeout, Duration workerWait, String planeHost, int planePort) {}
+
+    /** The trained master model (parameters and running statistics) and the epoch reports. */
+    public record Result(Sequential model, List<EpochReport> epochs, long steps, long redoneSteps) {}
+
+    private record Participant(ActorRef<WorkerActor.Command> ref, String id) {}
+
+    private final String jobId;
+    private final String jobJson;
+    private final JobPlan plan;
+    private final ActorSystem<?> system;
+    private final WorkerRegistry.LiveWorkers live;
+    private final TensorExchange exchange;
+    private final Settings settings;
+    private final JobListener listener;
+    private List<Participant> participants = new ArrayList<>();
+    private String lastWorkerError;
+    private long redone;
+
+    public JobRunner(String jobId, String jobJson, JobPlan plan, ActorSystem<?> system, WorkerRegistry.LiveWorkers live,
+                     TensorExchange exchange, Settings settings, JobListener listener) {
+        this.jobId = jobId;
+        this.jobJson = jobJson;
+        this.plan = plan;
+        this.system = system;
+        this.live = live;
+        this.exchange = exchange;
+        this.settings = settings;
+        this.listener = listener == null ? new JobListener() { } : listener;
+    }
+
+    /** Trains the job to the end; blocks. */
+    public Result run() throws JobFailedException, InterruptedException {
+        Sequential master = plan.buildModel(Backends.cpu());
+        Optimizer optimizer = plan.optimizer(master);
+        LearningRateSchedule schedule = plan.schedule();
+        int p = Math.toIntExact(master.parameters().size());
+        int q = Math.toIntExact(master.buffers().size());
+        float[] params = master.parameters().toArray();
+        float[] buffers = master.buffers().toArray();
+        float[][] states = {new float[p + q], new float[p + q]};
+        long version = 0;
+        publish(version, states[0], params, buffers);
+        long start = System.nanoTime();
+        long steps = 0;
+        List<EpochReport> reports = new ArrayList<>();
+        try {
+            prepareWorkers();
+            int rowsTotal = plan.train().rows();
+            int batch = plan.batchSize();
+            float[] gradient = new float[p];
+            for (int epoch = 0; epoch < plan.epochs(); epoch++) {
+                int[] order = EpochOrder.of(rowsTotal, plan.seed(), epoch, true);
+                double lossSum = 0;
+                long epochStart = System.nanoTime();
+                for (int from = 0; from < rowsTotal; from += batch) {
+                    long stepStart = System.nanoTime();
+                    int n = Math.min(batch, rowsTotal - from);
+                    int[] rows = java.util.Arrays.copyOfRange(order, from, from + n);
+                    if (schedule != null) {
+                        long t = plan.granularity() == LearningRateSchedule.Granularity.STEP ? steps : epoch;
+                        optimizer.setLearningRate(schedule.learningRate(t));
+                    }
+                    StepOutcome outcome = computeStep(steps, version, epoch, rows);
+                    sumGradients(outcome, steps, gradient, buffers, p, q);
+                    float inv = 1f / n;
+                    for (int i = 0; i < p; i++) {
+                        gradient[i] *= inv;
+                    }
+                    try {
+                        plan.clipping().apply(gradient);
+                        optimizer.step(params, gradient);
+                    } catch (ArithmeticException e) {
+                        throw new JobFailedException("step " + steps + " (epoch " + (epoch + 1) + "): " + e.getMessage(), e);
+                    }
+                    steps++;
+                    version++;
+                    publish(version, states[(int) (version & 1)], params, buffers);
+                    exchange.forgetStepsBefore(jobId, steps);
+                    listener.onParameters(steps, params);
+                    lossSum += outcome.lossSum();
+                    listener.onStep(new StepReport(epoch, steps, outcome.workers(), outcome.attempts(),
+                            outcome.lossSum() / n, n, outcome.planeNanos(), outcome.planeBytes(),
+                            System.nanoTime() - stepStart));
+                }
+                double trainSeconds = (System.nanoTime() - epochStart) / 1e9;
+                double[] eval = plan.validation().isPresent() ? evaluate(version) : new double[] {Double.NaN, Double.NaN};
+                EpochReport report = new EpochReport(epoch + 1, lossSum / rowsTotal, eval[0], eval[1],
+                        rowsTotal / trainSeconds, (System.nanoTime() - start) / 1e9, optimizer.learningRate(),
+                        participants.size(), redone);
+                reports.add(report);
+                listener.onEpoch(report);
+            }
+        } finally {
+            for (Participant w : participants) {
+                w.ref().tell(new WorkerActor.EndJob(jobId));
+            }
+            exchange.endJob(jobId);
+        }
+        master.parameters().copyFrom(params);
+        master.buffers().copyFrom(buffers);
+        for (Layer layer : master.layers()) {
+            if (layer instanceof BatchNorm1d bn) {
+                bn.setNumBatchesTracked(steps);
+            }
+        }
+        return new Result(master, reports, steps, redone);
+    }
+
+    private void publish(long version, float[] state, float[] params, float[] buffers) {
+        System.arraycopy(params, 0, state, 0, params.length);
+        System.arraycopy(buffers, 0, state, params.length, buffers.length);
+        exchange.publishState(jobId, version, state);
+    }
+
+    // ---- workers --------------------------------------------------------------------------
+
+    private void prepareWorkers() throws JobFailedException, InterruptedException {
+        int wanted = plan.workers();
+        List<ActorRef<WorkerActor.Command>> refs = live.await(Math.max(1, wanted), settings.workerWait().toMillis());
+        if (refs.isEmpty()) {
+            throw new JobFailedException("no worker joined within " + settings.workerWait().toSeconds() + " s");
+        }
+        if (wanted > 0 && refs.size() < wanted) {
+            listener.onEvent("only " + refs.size() + " of " + wanted + " workers joined; training with " + refs.size());
+        }
+        if (wanted > 0 && refs.size() > wanted) {
+            refs = refs.subList(0, wanted);
+        }
+        List<CompletableFuture<WorkerActor.Reply>> replies = new ArrayList<>();
+        for (ActorRef<WorkerActor.Command> ref : refs) {
+            replies.add(ask(ref, replyTo -> new WorkerActor.PrepareJob(jobId, jobJson, settings.planeHost(),
+                    settings.planePort(), replyTo), settings.workerWait()));
+        }
+        List<Participant> ready = new ArrayList<>();
+        for (int i = 0; i < refs.size(); i++) {
+            WorkerActor.Reply r = await(replies.get(i), settings.workerWait());
+            if (r instanceof WorkerActor.JobPrepared ok) {
+                ready.add(new Participant(refs.get(i), ok.worker()));
+            } else if (r instanceof WorkerActor.WorkFailed f) {
+                lastWorkerError = f.message();
+                listener.onEvent("worker " + f.worker() + " could not prepare the job: " + f.message());
+            } else {
+                listener.onEvent("worker " + refs.get(i).path() + " did not answer the job's preparation in time");
+            }
+        }
+        if (ready.isEmpty()) {
+            throw new JobFailedException("no worker could prepare the job"
+                    + (lastWorkerError == null ? "" : ": " + lastWorkerError));
+        }
+        ready.sort(Comparator.comparing(Participant::id));
+        participants = ready;
+    }
+
+    private record StepOutcome(List<WorkerActor.GradientComputed> replies, List<Participant> participants,
+                               int attempts, double lossSum, long planeNanos, long planeBytes) {
+        int workers() {
+            return participants.size();
+        }
+    }
+
+    private StepOutcome computeStep(long step, long version, int epoch, int[] rows)
+            throws JobFailedException, InterruptedException {
+        for (int attempt = 0; ; attempt++) {
+            dropLostWorkers();
+            List<Participant> ps = List.copyOf(participants);
+            int[][] shards = ShardPlan.split(rows, ps.size());
+            List<CompletableFuture<WorkerActor.Reply>> futures = new ArrayList<>();
+            for (int i = 0; i < ps.size(); i++) {
+                int[] shard = shards[i];
+                final int a = attempt;
+                futures.add(ask(ps.get(i).ref(), replyTo -> new WorkerActor.ComputeGradient(jobId, step, a, version,
+                        epoch, shard, replyTo), settings.stepTimeout()));
+            }
+            List<Participant> failed = waitAll(ps, futures);
+            if (failed.isEmpty()) {
+                List<WorkerActor.GradientComputed> replies = new ArrayList<>();
+                double loss = 0;
+                long nanos = 0;
+                long bytes = 0;
+                for (CompletableFuture<WorkerActor.Reply> f : futures) {
+                    WorkerActor.GradientComputed g = (WorkerActor.GradientComputed) f.getNow(null);
+                    replies.add(g);
+                    loss += g.lossSum();
+                    nanos += g.planeNanos();
+                    bytes += g.planeBytes();
+                }
+                return new StepOutcome(replies, ps, attempt + 1, loss, nanos, bytes);
+            }
+            participants.removeAll(failed);
+            redone++;
+            listener.onEvent("step " + step + ": redoing without " + failed.stream().map(Participant::id).toList()
+                    + (lastWorkerError == null ? "" : " (" + lastWorkerError + ")") + "; " + participants.size()
+                    + " worker(s) left");
+            if (participants.isEmpty()) {
+                throw new JobFailedException("no workers left at step " + step
+                        + (lastWorkerError == null ? "" : "; last worker error: " + lastWorkerError));
+            }
+        }
+    }
+
+    private void sumGradients(StepOutcome outcome, long step, float[] sum, float[] buffers, int p, int q)
+            throws JobFailedException {
+        java.util.Arrays.fill(sum, 0f);
+        if (q > 0) {
+            java.util.Arrays.fill(buffers, 0f);
+        }
+        int attempt = outcome.attempts() - 1;
+        // fixed order (workers sorted by id): the sum does not depend on arrival order
+        for (Participant w : outcome.participants()) {
+            float[] g = exchange.gradient(jobId, step, attempt, w.id());
+            if (g == null || g.length != p + q) {
+                throw new JobFailedException("worker " + w.id() + " acknowledged step " + step
+                        + " but its gradient is not on the tensor plane");
+            }
+            for (int i = 0; i < p; i++) {
+                sum[i] += g[i];
+            }
+            for (int i = 0; i < q; i++) {
+                buffers[i] += g[p + i];
+            }
+        }
+        float k = 1f / outcome.workers();
+        for (int i = 0; i < q; i++) {
+            buffers[i] *= k;
+        }
+    }
+
+    private double[] evaluate(long version) throws JobFailedException, InterruptedException {
+        int total = plan.validation().orElseThrow().rows();
+        while (true) {
+            dropLostWorkers();
+            if (participants.isEmpty()) {
+                throw new JobFailedException("no workers left to evaluate the model");
+            }
+            List<Participant> ps = List.copyOf(participants);
+            int[][] ranges = ShardPlan.ranges(total, ps.size());
+            List<CompletableFuture<WorkerActor.Reply>> futures = new ArrayList<>();
+            for (int i = 0; i < ps.size(); i++) {
+                int from = ranges[i][0];
+                int count = ranges[i][1];
+                futures.add(ask(ps.get(i).ref(), replyTo -> new WorkerActor.Evaluate(jobId, version, from, count, replyTo),
+                        settings.stepTimeout()));
+            }
+            List<Participant> failed = waitAll(ps, futures);
+            if (failed.isEmpty()) {
+                double loss = 0;
+                long correct = 0;
+                for (CompletableFuture<WorkerActor.Reply> f : futures) {
+                    WorkerActor.Evaluated e = (WorkerActor.Evaluated) f.getNow(null);
+                    loss += e.lossSum();
+                    correct += e.correct();
+                }
+                return new double[] {loss / total, (double) correct / total};
+            }
+            participants.removeAll(failed);
+            listener.onEvent("evaluation: redoing without " + failed.stream().map(Participant::id).toList());
+        }
+    }
+
+    /**
+     * Waits until every future has an answer, a participant leaves the cluster, or the deadline
+     * passes; returns the participants that did not deliver a good answer.
+     */
+    private List<Participant> waitAll(List<Participant> ps, List<CompletableFuture<WorkerActor.Reply>> futures)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + settings.stepTimeout().toNanos();
+        while (true) {
+            boolean allDone = true;
+            for (CompletableFuture<WorkerActor.Reply> f : futures) {
+                if (!f.isDone()) {
+                    allDone = false;
+                    try {
+                        f.get(10, TimeUnit.MILLISECONDS);
+                    } catch (ExecutionException | TimeoutException ignored) {
+                        // checked below
+                    }
+                    break;
+                }
+            }
+            Set<ActorRef<WorkerActor.Command>> alive = Set.copyOf(live.get());
+            boolean someoneLeft = ps.stream().anyMatch(w -> !alive.contains(w.ref()));
+            if (allDone || someoneLeft || System.nanoTime() > deadline) {
+                List<Participant> failed = new ArrayList<>();
+                for (int i = 0; i < ps.size(); i++) {
+                    CompletableFuture<WorkerActor.Reply> f = futures.get(i);
+                    WorkerActor.Reply r = f.isDone() && !f.isCompletedExceptionally() ? f.getNow(null) : null;
+                    if (r instanceof WorkerActor.WorkFailed wf) {
+                        lastWorkerError = wf.message();
+                    }
+                    boolean good = r instanceof WorkerActor.GradientComputed || r instanceof WorkerActor.Evaluated;
+                    if (!good || !alive.contains(ps.get(i).ref())) {
+                        failed.add(ps.get(i));
+                    }
+                }
+                if (failed.isEmpty() && !allDone) {
+                    continue;
+                }
+                return failed;
+            }
+        }
+    }
+
+    private void dropLostWorkers() {
+        Set<ActorRef<WorkerActor.Command>> alive = Set.copyOf(live.get());
+        List<Participant> lost = participants.stream().filter(w -> !alive.contains(w.ref())).toList();
+        if (!lost.isEmpty()) {
+            participants.removeAll(lost);
+            listener.onEvent("worker(s) " + lost.stream().map(Participant::id).toList() + " left the cluster");
+        }
+    }
+
+    private CompletableFuture<WorkerActor.Reply> ask(ActorRef<WorkerActor.Command> ref,
+                                                     akka.japi.function.Function<ActorRef<WorkerActor.Reply>,
+                                                             WorkerActor.Command> message, Duration timeout) {
+        return AskPattern.ask(ref, message, timeout, system.scheduler()).toCompletableFuture();
+    }
+
+    private static WorkerActor.Reply await(CompletableFuture<WorkerActor.Reply> f, Duration timeout)
+            throws InterruptedException {
+        try {
+            return f.get(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,102 @@
+package io.parallax.coordinator;
+
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.DispatcherSelector;
+import akka.actor.typed.javadsl.Behaviors;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.parallax.engine.backend.Backend;
+import io.parallax.proto.v1.JobSpec;
+import io.parallax.worker.WorkerActor;
+import io.parallax.worker.WorkerEnvironment;
+import io.parallax.worker.job.DataRoots;
+import io.parallax.worker.job.JobFiles;
+import io.parallax.worker.job.JobPlan;
+import io.parallax.worker.plane.InProcessTensorPlane;
+import io.parallax.worker.plane.TensorExchange;
+import io.parallax.worker.plane.TensorPlane;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Single-node mode: a coordinator and N worker actors in one JVM, on an actor system without
+ * remoting. Workers read the coordinator's weights and hand over their gradients by reference
+ * through an {@link InProcessTensorPlane}; everything else — sharding, ordering, redoing steps —
+ * is the cluster's code path.
+ */
+public final class LocalCluster implements AutoCloseable {
+
+    private final ActorSystem<Void> system;
+    private final TensorExchange exchange = new TensorExchange();
+    private final WorkerRegistry.LiveWorkers live = new WorkerRegistry.LiveWorkers();
+    private final List<Path> dataRoots;
+    private final int workers;
+    private int jobs;
+
+    private LocalCluster(int workers, Backend backend, List<Path> dataRoots) {
+        if (workers < 1) {
+            throw new IllegalArgumentException("single-node mode needs at least 1 worker, got " + workers);
+        }
+        this.workers = workers;
+        this.dataRoots = List.copyOf(dataRoots);
+        WorkerEnvironment env = new WorkerEnvironment() {
+            @Override
+            public Backend backend() {
+                return backend;
+            }
+
+            @Override
+            public List<Path> dataRoots() {
+                return LocalCluster.this.dataRoots;
+            }
+
+            @Override
+            public TensorPlane connect(String host, int port) {
+                return new InProcessTensorPlane(exchange);
+            }
+        };
+        Config config = ConfigFactory.parseString("akka.actor.provider = local\n"
+                        + "parallax.compute-dispatcher.thread-pool-executor.fixed-pool-size = " + workers + "\n")
+                .withFallback(ConfigFactory.load());
+        system = ActorSystem.create(Behaviors.setup(ctx -> {
+            ctx.spawn(WorkerRegistry.create(live), "workers");
+            for (int i = 0; i < workers; i++) {
+                ctx.spawn(WorkerActor.create(String.format("worker-%02d", i), env), "worker-" + i,
+                        DispatcherSelector.fromConfig("parallax.compute-dispatcher"));
+            }
+            return Behaviors.<Void>empty();
+        }), "parallax", config);
+    }
+
+    /** Starts {@code workers} worker actors computing on {@code backend}, reading data under {@code dataRoots}. */
+    public static LocalCluster start(int workers, Backend backend, List<Path> dataRoots) {
+        return new LocalCluster(workers, backend, dataRoots);
+    }
+
+    /** Runs {@code spec} on all this node's workers (the spec's own worker count is overridden); blocks. */
+    public JobRunner.Result run(JobSpec spec, JobListener listener) throws JobFailedException, InterruptedException {
+        JobSpec effective = spec.toBuilder().setWorkers(workers).build();
+        JobPlan plan = JobPlan.load(effective, DataRoots.of(dataRoots));
+        String jobId = "local-" + (++jobs);
+        JobRunner runner = new JobRunner(jobId, JobFiles.toJson(effective), plan, system, live, exchange,
+                new JobRunner.Settings(Duration.ofMinutes(5), Duration.ofSeconds(60), "in-process", 0), listener);
+        return runner.run();
+    }
+
+    public int workers() {
+        return workers;
+    }
+
+    @Override
+    public void close() {
+        system.terminate();
+        try {
+            system.getWhenTerminated().toCompletableFuture().get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException e) {
+            // terminated with an error: nothing left to release
+        }
+    }
+}

@@ -1,0 +1,111 @@
+package io.parallax.coordinator;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.parallax.engine.backend.Backends;
+import io.parallax.engine.model.Sequential;
+import io.parallax.engine.train.EpochResult;
+import io.parallax.engine.train.Trainer;
+import io.parallax.proto.v1.JobSpec;
+import io.parallax.worker.job.DataRoots;
+import io.parallax.worker.job.JobFiles;
+import io.parallax.worker.job.JobPlan;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The partition must not change the math: with the same seed and global batch, 1, 2 and 3
+ * workers in single-node mode give the same weights after every step (within 1e-5 relative),
+ * dropout included — its masks are keyed by (seed, epoch, sample), not by worker — and so does
+ * the single-process {@link Trainer}.
+ */
+class SingleNodeDeterminismTest {
+
+    static final Path EXAMPLES = Path.of("..", "examples").toAbsolutePath().normalize();
+
+    /** Float32 sums of 1, 2 or 3 partial GEMMs differ in the last bits; Adam then compounds them slowly. */
+    static final double RELATIVE = 1e-5;
+
+    static JobSpec job() {
+        return JobFiles.parse("""
+                {
+                  "name": "determinism",
+                  "model": {"layers": [
+                    {"linear": {"out_features": 24}}, {"activation": {"type": "relu"}}, {"dropout": {"p": 0.25}},
+                    {"linear": {"out_features": 12}}, {"activation": {"type": "tanh"}},
+                    {"linear": {"out_features": 2}}]},
+                  "loss": "cross_entropy",
+                  "optimizer": {"name": "adam", "lr": 0.01},
+                  "clipping": {"max_norm": 5.0},
+                  "data": {"train": {"csv": {"path": "%s", "label_column": "target"}},
+                           "validation_split": 0.2, "normalization": "standardize"},
+                  "batch_size": 50, "epochs": 2, "seed": 11
+                }""".formatted(EXAMPLES.resolve("data/breast_cancer.csv").toString().replace("\\", "/")));
+    }
+
+    private static List<float[]> run(int workers) throws Exception {
+        List<float[]> trace = new ArrayList<>();
+        try (LocalCluster cluster = LocalCluster.start(workers, Backends.cpu(), List.of(EXAMPLES))) {
+            cluster.run(job(), new JobListener() {
+                @Override
+                public void onParameters(long step, float[] parameters) {
+                    trace.add(parameters.clone());
+                }
+            });
+        }
+        return trace;
+    }
+
+    @Test
+    void oneTwoAndThreeWorkersGiveTheSameWeightsAfterEveryStep() throws Exception {
+        List<float[]> one = run(1);
+        int stepsPerEpoch = (int) Math.ceil(455 / 50.0);
+        assertEquals(2 * stepsPerEpoch, one.size());
+        for (int workers : new int[] {2, 3}) {
+            List<float[]> other = run(workers);
+            assertEquals(one.size(), other.size());
+            for (int s = 0; s < one.size(); s++) {
+                assertClose(one.get(s), other.get(s), workers + " workers, step " + (s + 1));
+            }
+        }
+    }
+
+    @Test
+    void singleNodeMatchesTheSingleProcessTrainer() throws Exception {
+        JobPlan plan = JobPlan.load(job(), DataRoots.of(List.of(EXAMPLES)));
+        Sequential model = plan.buildModel(Backends.cpu());
+        Trainer trainer = new Trainer(model, plan.loss(io.parallax.engine.loss.Loss.Reduction.MEAN),
+                plan.optimizer(model), plan.trainingConfig());
+        List<float[]> trainerTrace = new ArrayList<>();
+        trainer.setStepListener(position -> {
+            trainerTrace.add(model.parameters().toArray());
+            return true;
+        });
+        List<EpochResult> epochs = trainer.fit(plan.train(), plan.validation().orElseThrow(), null);
+        assertEquals(2, epochs.size());
+        List<float[]> distributed = run(2);
+        assertEquals(trainerTrace.size(), distributed.size());
+        for (int s = 0; s < distributed.size(); s++) {
+            assertClose(trainerTrace.get(s), distributed.get(s), "trainer vs 2 workers, step " + (s + 1));
+        }
+    }
+
+    static void assertClose(float[] expected, float[] actual, String what) {
+        assertEquals(expected.length, actual.length, what);
+        double worst = 0;
+        int at = -1;
+        for (int i = 0; i < expected.length; i++) {
+            double scale = Math.max(Math.abs(expected[i]), 1e-2);
+            double rel = Math.abs(expected[i] - actual[i]) / scale;
+            if (rel > worst) {
+                worst = rel;
+                at = i;
+            }
+        }
+        assertTrue(worst <= RELATIVE, what + ": parameter " + at + " differs by " + worst + " relative ("
+                + expected[Math.max(at, 0)] + " vs " + actual[Math.max(at, 0)] + ")");
+    }
+}

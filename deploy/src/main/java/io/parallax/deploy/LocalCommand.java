@@ -1,0 +1,68 @@
+package io.parallax.deploy;
+
+import io.parallax.coordinator.JobRunner;
+import io.parallax.coordinator.LocalCluster;
+import io.parallax.engine.backend.Backends;
+import io.parallax.engine.io.ModelFile;
+import io.parallax.proto.v1.JobSpec;
+import io.parallax.worker.job.DataRoots;
+import io.parallax.worker.job.JobFiles;
+import io.parallax.worker.job.JobPlan;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code trainer local}: single-node mode. The coordinator and N worker actors run in this JVM
+ * and exchange weights and gradients by reference (no serialization, no copies); the job runs
+ * exactly as on a cluster.
+ */
+@Command(name = "local", mixinStandardHelpOptions = true,
+        description = "Run a job in this process: a coordinator and N worker actors.")
+public final class LocalCommand implements Callable<Integer> {
+
+    @Option(names = "--job", required = true, paramLabel = "FILE", description = "the job (JobSpec as JSON)")
+    Path job;
+
+    @Option(names = "--workers", description = "worker actors (default: the job's 'workers', else ${DEFAULT-VALUE})")
+    Integer workers;
+
+    @Option(names = "--metrics-out", paramLabel = "FILE", description = "write one JSON object per epoch here")
+    Path metricsOut;
+
+    @Option(names = "--export", paramLabel = "FILE", description = "write the trained model here (safetensors)")
+    Path export;
+
+    @Option(names = "--data-root", paramLabel = "DIR", description = "folders job data may come from "
+            + "(default: the job file's folder, the repository and /usr/share/datasets)")
+    List<Path> dataRoots = new ArrayList<>();
+
+    @Override
+    public Integer call() throws Exception {
+        JobSpec spec = JobFiles.read(job);
+        List<Path> roots = DeployDefaults.dataRoots(dataRoots, job);
+        int n = workers != null ? workers : Math.max(1, spec.getWorkers());
+        if (n < 1) {
+            throw new IllegalArgumentException("--workers must be ≥ 1, got " + n);
+        }
+        // validate and load before any actor starts: a bad job fails here with its message
+        JobPlan.load(spec, DataRoots.of(roots));
+        try (LocalCluster cluster = LocalCluster.start(n, Backends.cpu(), roots);
+             EpochPrinter printer = new EpochPrinter(metricsOut)) {
+            System.out.printf("job %s: %d worker(s) in this process%n", job, n);
+            JobRunner.Result result = cluster.run(spec, printer);
+            if (export != null) {
+                if (export.toAbsolutePath().getParent() != null) {
+                    Files.createDirectories(export.toAbsolutePath().getParent());
+                }
+                ModelFile.save(result.model(), export);
+                System.out.println("model written to " + export);
+            }
+            return 0;
+        }
+    }
+}

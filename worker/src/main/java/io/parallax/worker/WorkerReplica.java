@@ -1,0 +1,164 @@
+package io.parallax.worker;
+
+import io.parallax.engine.data.Dataset;
+import io.parallax.engine.layer.ForwardContext;
+import io.parallax.engine.layer.RowBuffer;
+import io.parallax.engine.loss.Loss;
+import io.parallax.engine.loss.Targets;
+import io.parallax.engine.model.Sequential;
+import io.parallax.engine.tensor.Tensor;
+import io.parallax.engine.train.BatchTargets;
+import io.parallax.proto.v1.JobSpec;
+import io.parallax.worker.job.DataRoots;
+import io.parallax.worker.job.JobFiles;
+import io.parallax.worker.job.JobPlan;
+import io.parallax.worker.plane.TensorPlane;
+import io.parallax.worker.plane.TensorPlaneException;
+import java.io.IOException;
+
+/**
+ * One job's replica on a worker: the model, the data, and the two computations a worker does —
+ * the gradient of the loss <em>summed</em> over given training rows, and the summed loss and
+ * correct count over a range of validation rows. Before each, the replica brings its weights to
+ * the requested version from the tensor plane (once per version).
+ *
+ * <p>The pushed vector is [gradient | buffers]: the coordinator adds the gradients of all
+ * workers and averages their buffers (batch-norm running statistics, which each worker updates
+ * from its own rows, as PyTorch DDP does).
+ */
+final class WorkerReplica implements AutoCloseable {
+
+    private final String jobId;
+    private final String workerId;
+    private final TensorPlane plane;
+    private final JobPlan plan;
+    private final Sequential model;
+    private final Loss loss;
+    private final BatchTargets targets;
+    private final int parameters;
+    private final int buffers;
+    private final RowBuffer input = new RowBuffer();
+    private final RowBuffer outputGrad = new RowBuffer();
+    private float[] stateScratch;
+    private float[] gradient;
+    private long version = -1;
+
+    private WorkerReplica(String jobId, String workerId, TensorPlane plane, JobPlan plan, WorkerEnvironment env) {
+        this.jobId = jobId;
+        this.workerId = workerId;
+        this.plane = plane;
+        this.plan = plan;
+        this.model = plan.buildModel(env.backend());
+        this.loss = plan.loss(Loss.Reduction.SUM);
+        this.targets = new BatchTargets(loss);
+        this.parameters = Math.toIntExact(model.parameters().size());
+        this.buffers = Math.toIntExact(model.buffers().size());
+        this.gradient = new float[parameters + buffers];
+    }
+
+    /** Parses the job, loads its data and builds the replica. */
+    static WorkerReplica prepare(String jobId, String jobJson, String workerId, TensorPlane plane,
+                                 WorkerEnvironment env) throws IOException {
+        JobSpec spec = JobFiles.parse(jobJson);
+        JobPlan plan = JobPlan.load(spec, DataRoots.of(env.dataRoots()));
+        return new WorkerReplica(jobId, workerId, plane, plan, env);
+    }
+
+    int stateLength() {
+        return parameters + buffers;
+    }
+
+    WorkerActor.GradientComputed computeGradient(long step, int attempt, long atVersion, int epoch, int[] rows)
+            throws TensorPlaneException {
+        long planeStart = System.nanoTime();
+        long planeBytes = syncState(atVersion);
+        long planeNanos = System.nanoTime() - planeStart;
+        Dataset train = plan.train();
+        int n = rows.length;
+        Tensor x = gather(train, rows);
+        int[] labels = new int[n];
+        long[] ids = new long[n];
+        for (int i = 0; i < n; i++) {
+            labels[i] = train.labels()[rows[i]];
+            ids[i] = rows[i];
+        }
+        model.train();
+        Tensor out = model.forward(x, new ForwardContext(true, plan.seed(), epoch, ids));
+        Tensor grad = outputGrad.get(model.backend(), n, out.cols());
+        Targets t = targets.of(out, labels, train.classes());
+        double lossSum = loss.compute(out, t, grad);
+        long correct = targets.correct(out, t, labels);
+        model.backward(grad);
+        // the coordinator may still hold the previous array (single-node mode passes it by
+        // reference), but it has summed it before sending this step: reuse is safe
+        model.gradients().storage().copyToHost(model.gradients().offset(), gradient, 0, parameters);
+        model.buffers().storage().copyToHost(model.buffers().offset(), gradient, parameters, buffers);
+        long pushStart = System.nanoTime();
+        plane.pushGradient(jobId, step, attempt, workerId, gradient);
+        planeNanos += System.nanoTime() - pushStart;
+        planeBytes += plane.serializes() ? (long) gradient.length * Float.BYTES : 0;
+        return new WorkerActor.GradientComputed(jobId, step, attempt, workerId, lossSum, correct, n, planeNanos,
+                planeBytes);
+    }
+
+    WorkerActor.Evaluated evaluate(long atVersion, int from, int count) throws TensorPlaneException {
+        syncState(atVersion);
+        Dataset validation = plan.validation().orElseThrow(
+                () -> new IllegalArgumentException("the job has no validation data to evaluate"));
+        if (from < 0 || count < 0 || from + count > validation.rows()) {
+            throw new IllegalArgumentException("validation rows [" + from + ", " + (from + count) + ") outside "
+                    + validation.rows());
+        }
+        model.eval();
+        double lossSum = 0;
+        long correct = 0;
+        int batch = 1024;
+        for (int start = from; start < from + count; start += batch) {
+            int n = Math.min(batch, from + count - start);
+            int[] rows = new int[n];
+            int[] labels = new int[n];
+            for (int i = 0; i < n; i++) {
+                rows[i] = start + i;
+                labels[i] = validation.labels()[start + i];
+            }
+            Tensor out = model.forward(gather(validation, rows), ForwardContext.eval());
+            Targets t = targets.of(out, labels, validation.classes());
+            lossSum += loss.compute(out, t);
+            correct += targets.correct(out, t, labels);
+        }
+        return new WorkerActor.Evaluated(jobId, atVersion, from, workerId, lossSum, correct, count);
+    }
+
+    private Tensor gather(Dataset data, int[] rows) {
+        int width = data.width();
+        float[] host = new float[rows.length * width];
+        data.gather(rows, 0, rows.length, host, new int[rows.length]);
+        Tensor x = input.get(model.backend(), rows.length, width);
+        x.storage().copyFromHost(x.offset(), host, 0, host.length);
+        return x;
+    }
+
+    /** Brings the replica to {@code atVersion}; returns the bytes moved to do so. */
+    private long syncState(long atVersion) throws TensorPlaneException {
+        if (atVersion == version) {
+            return 0;
+        }
+        float[] state = plane.fetchState(jobId, atVersion, stateScratch);
+        if (state.length != parameters + buffers) {
+            throw new TensorPlaneException(TensorPlaneException.Kind.INVALID, "coordinator sent " + state.length
+                    + " floats of state; this replica has " + parameters + " parameters and " + buffers + " buffers");
+        }
+        // over the network the plane filled (or allocated) this array: keep it for the next fetch;
+        // in process it is the coordinator's own array, which the plane never writes into
+        stateScratch = state;
+        model.parameters().storage().copyFromHost(model.parameters().offset(), state, 0, parameters);
+        model.buffers().storage().copyFromHost(model.buffers().offset(), state, parameters, buffers);
+        version = atVersion;
+        return plane.serializes() ? (long) state.length * Float.BYTES : 0;
+    }
+
+    @Override
+    public void close() {
+        plane.close();
+    }
+}
