@@ -6,9 +6,18 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientCall;
+import io.grpc.ClientInterceptor;
+import io.grpc.ClientInterceptors;
+import io.grpc.ForwardingClientCall;
 import io.grpc.ForwardingServerCallListener;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
 import io.grpc.Server;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
@@ -31,6 +40,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -133,6 +143,38 @@ class GrpcTensorPlaneClientTest {
             assertUnavailableWithin(deadline, () -> client.pushGradient("job", 0, 0, "w", big));
             assertUnavailableWithin(deadline, () -> client.pushGradient("job", 0, 0, "w", new float[3]));
         } finally {
+            server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void thePushStopsWhileTheServerReadsNothing() throws Exception {
+        Server server = TensorPlaneServer.netty(new InetSocketAddress("127.0.0.1", 0))
+                .addService(new SilentService()).build().start();
+        ManagedChannel channel = Grpc.newChannelBuilderForAddress("127.0.0.1", server.getPort(),
+                InsecureChannelCredentials.create()).directExecutor().build();
+        AtomicInteger sent = new AtomicInteger();
+        ClientInterceptor counter = new ClientInterceptor() {
+            @Override
+            public <Q, R> ClientCall<Q, R> interceptCall(MethodDescriptor<Q, R> method, CallOptions options, Channel next) {
+                return new ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, options)) {
+                    @Override
+                    public void sendMessage(Q message) {
+                        sent.incrementAndGet();
+                        super.sendMessage(message);
+                    }
+                };
+            }
+        };
+        Duration deadline = Duration.ofMillis(500);
+        try (GrpcTensorPlane client = new GrpcTensorPlane(ClientInterceptors.intercept(channel, counter), deadline,
+                FloatChunks.MAX_CHUNK_BYTES)) {
+            float[] big = new float[12 * FloatChunks.MAX_CHUNK_FLOATS];
+            assertUnavailableWithin(deadline, () -> client.pushGradient("job", 0, 0, "w", big));
+            // about one HTTP/2 window (1 MiB) in flight and one chunk waiting for it; not all 12
+            assertTrue(sent.get() <= 4, "the client sent " + sent.get() + " of 12 chunks to a server that read none");
+        } finally {
+            channel.shutdownNow();
             server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         }
     }
