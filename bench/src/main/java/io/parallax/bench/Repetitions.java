@@ -9,7 +9,7 @@ import java.util.Arrays;
  * median (the figure to quote on a shared, noisy machine) and the best (what the code can do when
  * nothing else runs).
  */
-final class Repetitions {
+public final class Repetitions {
 
     private final long warmupNanos;
     private final long repNanos;
@@ -20,7 +20,7 @@ final class Repetitions {
      * @param repMillis    the target length of one repetition
      * @param reps         how many repetitions to time
      */
-    Repetitions(long warmupMillis, long repMillis, int reps) {
+    public Repetitions(long warmupMillis, long repMillis, int reps) {
         if (warmupMillis < 0 || repMillis <= 0 || reps < 1) {
             throw new IllegalArgumentException("need warm-up ≥ 0 ms, repetition > 0 ms and ≥ 1 repetition, got "
                     + warmupMillis + ", " + repMillis + ", " + reps);
@@ -31,7 +31,7 @@ final class Repetitions {
     }
 
     /** Seconds per call of {@code work}: one entry per repetition, in the order they ran. */
-    double[] secondsPerCall(Runnable work) {
+    public double[] secondsPerCall(Runnable work) {
         int callsPerRep = calibrate(work);
         double[] perCall = new double[reps];
         for (int r = 0; r < reps; r++) {
@@ -44,7 +44,7 @@ final class Repetitions {
      * Two kinds of work timed in alternating repetitions (a, b, a, b, …), so that a burst of load
      * from another process hits both alike and their ratio stays meaningful.
      */
-    double[][] secondsPerCallInterleaved(Runnable a, Runnable b) {
+    public double[][] secondsPerCallInterleaved(Runnable a, Runnable b) {
         int callsA = calibrate(a);
         int callsB = calibrate(b);
         double[][] perCall = new double[2][reps];
@@ -75,14 +75,16 @@ final class Repetitions {
         return (System.nanoTime() - t0) / 1e9;
     }
 
-    static double median(double[] xs) {
+    /** The median of {@code xs}. */
+    public static double median(double[] xs) {
         double[] s = xs.clone();
         Arrays.sort(s);
         int n = s.length;
         return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
     }
 
-    static double best(double[] xs) {
+    /** The smallest of {@code xs}. */
+    public static double best(double[] xs) {
         return Arrays.stream(xs).min().orElse(Double.NaN);
     }
 }

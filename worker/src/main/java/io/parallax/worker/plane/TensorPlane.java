@@ -3,7 +3,8 @@ package io.parallax.worker.plane;
 /**
  * A worker's side of the tensor plane: fetch the coordinator's published state vector, hand in
  * a gradient vector. Two implementations: {@link InProcessTensorPlane} (same JVM: references,
- * no serialization, no copies) and the gRPC client (chunked streams of little-endian float32).
+ * no serialization, no copies) and {@link GrpcTensorPlane} (chunked streams of little-endian
+ * float32, served by the coordinator's {@code TensorPlaneService}).
  * Every call has a deadline; none blocks forever.
  */
 public interface TensorPlane extends AutoCloseable {
@@ -12,6 +13,7 @@ public interface TensorPlane extends AutoCloseable {
      * The state vector [parameters | buffers] of {@code version}. May return the coordinator's
      * own array (in process; read it, never write it) or {@code reuse} filled in (over the
      * network; {@code reuse} may be null or of the wrong length, then a new array is returned).
+     * When the call fails, {@code reuse} may hold part of the vector.
      */
     float[] fetchState(String jobId, long version, float[] reuse) throws TensorPlaneException;
 

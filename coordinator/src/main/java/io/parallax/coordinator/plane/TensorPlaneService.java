@@ -1,0 +1,249 @@
+package io.parallax.coordinator.plane;
+
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import io.parallax.proto.v1.FetchStateRequest;
+import io.parallax.proto.v1.GradientChunk;
+import io.parallax.proto.v1.GradientHeader;
+import io.parallax.proto.v1.PushGradientReply;
+import io.parallax.proto.v1.TensorChunk;
+import io.parallax.proto.v1.TensorPlaneGrpc;
+import io.parallax.worker.plane.FloatChunks;
+import io.parallax.worker.plane.TensorExchange;
+import io.parallax.worker.plane.TensorPlaneException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The coordinator's {@code TensorPlane} gRPC service: serves the state vectors published in a
+ * {@link TensorExchange} as chunked streams, and assembles the gradient streams workers push
+ * into arrays it hands to {@link TensorExchange#acceptGradient}.
+ *
+ * <p>Handlers never block (they copy floats and touch concurrent maps), so the server may run
+ * them on the transport's threads ({@code directExecutor}). State streams honour flow control:
+ * a chunk is encoded only when the client can take it.
+ */
+public final class TensorPlaneService extends TensorPlaneGrpc.TensorPlaneImplBase {
+
+    private static final Logger LOG = LoggerFactory.getLogger(TensorPlaneService.class);
+
+    private final TensorExchange exchange;
+    private final int chunkFloats;
+
+    /** A service over {@code exchange} that sends 1 MiB chunks. */
+    public TensorPlaneService(TensorExchange exchange) {
+        this(exchange, FloatChunks.MAX_CHUNK_BYTES);
+    }
+
+    /** A service over {@code exchange} sending chunks of {@code chunkBytes} (a multiple of 4, at most 1 MiB). */
+    public TensorPlaneService(TensorExchange exchange, int chunkBytes) {
+        this.exchange = exchange;
+        this.chunkFloats = FloatChunks.floatsPerChunk(chunkBytes);
+    }
+
+    @Override
+    public void fetchState(FetchStateRequest request, StreamObserver<TensorChunk> responseObserver) {
+        float[] state;
+        try {
+            state = exchange.state(request.getJobId(), request.getVersion());
+        } catch (TensorPlaneException e) {
+            responseObserver.onError(PlaneStatus.of(e).asRuntimeException());
+            return;
+        }
+        ServerCallStreamObserver<TensorChunk> call = (ServerCallStreamObserver<TensorChunk>) responseObserver;
+        StateSender sender = new StateSender(call, state, request.getVersion(), chunkFloats);
+        // with a cancel handler set, onNext after a cancel is dropped instead of throwing
+        call.setOnCancelHandler(sender::cancel);
+        call.setOnReadyHandler(sender::pump);
+    }
+
+    @Override
+    public StreamObserver<GradientChunk> pushGradient(StreamObserver<PushGradientReply> responseObserver) {
+        return new GradientAssembler(responseObserver);
+    }
+
+    /**
+     * Sends one state vector, a chunk per on-ready callback round while the client keeps up.
+     * The array is the exchange's own: the step protocol leaves it unchanged until every worker
+     * has read it.
+     */
+    private static final class StateSender {
+        private final ServerCallStreamObserver<TensorChunk> call;
+        private final float[] state;
+        private final long version;
+        private final int chunkFloats;
+        private int sent;
+        private boolean done;
+
+        StateSender(ServerCallStreamObserver<TensorChunk> call, float[] state, long version, int chunkFloats) {
+            this.call = call;
+            this.state = state;
+            this.version = version;
+            this.chunkFloats = chunkFloats;
+        }
+
+        synchronized void pump() {
+            try {
+                while (!done && call.isReady()) {
+                    int n = Math.min(chunkFloats, state.length - sent);
+                    call.onNext(TensorChunk.newBuilder().setVersion(version).setOffset(sent)
+                            .setTotalLength(state.length).setData(FloatChunks.encode(state, sent, n)).build());
+                    sent += n;
+                    if (sent == state.length) { // a 0-float vector is one empty chunk
+                        done = true;
+                        call.onCompleted();
+                    }
+                }
+            } catch (RuntimeException e) {
+                done = true;
+                LOG.error("sending state version {} failed", version, e);
+                call.onError(PlaneStatus.internal().asRuntimeException());
+            }
+        }
+
+        synchronized void cancel() {
+            done = true;
+        }
+    }
+
+    /**
+     * Receives one gradient stream: checks every chunk against the header and the chunks
+     * before it, copies its floats in place, and hands the whole vector to the exchange when
+     * the stream ends. The first problem ends the call with a status; later chunks are ignored.
+     */
+    private final class GradientAssembler implements StreamObserver<GradientChunk> {
+        private final StreamObserver<PushGradientReply> reply;
+        private GradientHeader header;
+        private float[] vector;
+        private int received;
+        private boolean finished;
+
+        GradientAssembler(StreamObserver<PushGradientReply> reply) {
+            this.reply = reply;
+        }
+
+        @Override
+        public void onNext(GradientChunk chunk) {
+            if (finished) {
+                return;
+            }
+            try {
+                Status problem = vector == null ? start(chunk) : chunk.hasHeader()
+                        ? PlaneStatus.invalid("chunk at offset " + chunk.getOffset()
+                                + " carries a header; only the first chunk of a stream may")
+                        : null;
+                if (problem == null) {
+                    problem = append(chunk);
+                }
+                if (problem != null) {
+                    fail(problem);
+                }
+            } catch (RuntimeException e) {
+                LOG.error("receiving a gradient chunk failed", e);
+                fail(PlaneStatus.internal());
+            }
+        }
+
+        /** Reads the header of the first chunk and sizes the vector; null when all is well. */
+        private Status start(GradientChunk chunk) {
+            if (!chunk.hasHeader()) {
+                return PlaneStatus.invalid("the first chunk of a gradient stream must carry the header "
+                        + "(job_id, step, attempt, worker, total_length)");
+            }
+            GradientHeader h = chunk.getHeader();
+            if (h.getJobId().isEmpty() || h.getWorker().isEmpty()) {
+                return PlaneStatus.invalid("the header must name the job and the worker, got job_id '"
+                        + h.getJobId() + "' and worker '" + h.getWorker() + "'");
+            }
+            if (h.getStep() < 0 || h.getAttempt() < 0) {
+                return PlaneStatus.invalid("step and attempt must be >= 0, got step " + h.getStep()
+                        + " and attempt " + h.getAttempt());
+            }
+            // sized from the exchange, not the header, so a bogus total_length allocates nothing
+            int expected = exchange.stateLength(h.getJobId());
+            if (expected < 0) {
+                return Status.NOT_FOUND.withDescription("no job '" + h.getJobId()
+                        + "' with a published state on this coordinator");
+            }
+            if (h.getTotalLength() != expected) {
+                return PlaneStatus.invalid("gradient of " + h.getTotalLength() + " floats for job '"
+                        + h.getJobId() + "', whose vectors hold " + expected);
+            }
+            header = h;
+            vector = new float[expected];
+            return null;
+        }
+
+        /** Copies a chunk's floats in place; null when all is well. */
+        private Status append(GradientChunk chunk) {
+            int bytes = chunk.getData().size();
+            if (bytes % Float.BYTES != 0) {
+                return PlaneStatus.invalid("chunk at offset " + chunk.getOffset() + " holds " + bytes
+                        + " bytes, not a whole number of float32 values");
+            }
+            if (bytes > FloatChunks.MAX_CHUNK_BYTES) {
+                return PlaneStatus.invalid("chunk at offset " + chunk.getOffset() + " holds " + bytes
+                        + " bytes; chunks carry at most " + FloatChunks.MAX_CHUNK_BYTES + " (1 MiB)");
+            }
+            long offset = chunk.getOffset();
+            if (offset != received) {
+                return PlaneStatus.invalid("chunk at offset " + offset + " after " + received + " floats: "
+                        + (offset < received ? "it overlaps what was sent" : "it leaves a gap")
+                        + "; chunks must be contiguous and in ascending order");
+            }
+            int floats = bytes / Float.BYTES;
+            if (floats > vector.length - received) {
+                return PlaneStatus.invalid("chunk at offset " + offset + " with " + floats
+                        + " floats runs past the vector's " + vector.length + " floats");
+            }
+            received += FloatChunks.decode(chunk.getData(), vector, received);
+            return null;
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            // the worker cancelled or the connection dropped: nothing to reply to
+            finished = true;
+            vector = null;
+        }
+
+        @Override
+        public void onCompleted() {
+            if (finished) {
+                return;
+            }
+            if (vector == null) {
+                fail(PlaneStatus.invalid("empty gradient stream: no header, no data"));
+                return;
+            }
+            if (received != vector.length) {
+                fail(PlaneStatus.invalid("gradient stream ended after " + received + " of " + vector.length
+                        + " floats"));
+                return;
+            }
+            try {
+                exchange.acceptGradient(header.getJobId(), header.getStep(), header.getAttempt(), header.getWorker(),
+                        vector);
+            } catch (TensorPlaneException e) {
+                fail(PlaneStatus.of(e));
+                return;
+            } catch (RuntimeException e) {
+                LOG.error("storing the gradient of step {} from worker '{}' failed", header.getStep(),
+                        header.getWorker(), e);
+                fail(PlaneStatus.internal());
+                return;
+            }
+            finished = true;
+            vector = null;
+            reply.onNext(PushGradientReply.newBuilder().setFloatsReceived(received).build());
+            reply.onCompleted();
+        }
+
+        private void fail(Status status) {
+            finished = true;
+            vector = null;
+            reply.onError(status.asRuntimeException());
+        }
+    }
+}

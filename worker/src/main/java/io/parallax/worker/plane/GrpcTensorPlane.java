@@ -1,0 +1,315 @@
+package io.parallax.worker.plane;
+
+import io.grpc.Channel;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import io.parallax.proto.v1.FetchStateRequest;
+import io.parallax.proto.v1.GradientChunk;
+import io.parallax.proto.v1.GradientHeader;
+import io.parallax.proto.v1.PushGradientReply;
+import io.parallax.proto.v1.TensorChunk;
+import io.parallax.proto.v1.TensorPlaneGrpc;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The tensor plane over gRPC: a worker's client of the coordinator's {@code TensorPlane}
+ * service. Vectors travel as streams of little-endian float32 chunks (at most 1 MiB each), so
+ * the 4 MiB message limit never applies.
+ *
+ * <p>Each call has a deadline ({@link #DEFAULT_DEADLINE} unless configured) and blocks the
+ * calling thread until it completes or fails; it never hangs past the deadline. The push
+ * honours flow control: a chunk is encoded only when the transport can take it, so a large
+ * vector never piles up in Netty's buffers. Stream callbacks run on the transport's threads
+ * ({@code directExecutor}): they only copy floats and never block.
+ *
+ * <p>Thread-safe: several threads may call at once (they share one HTTP/2 connection).
+ */
+public final class GrpcTensorPlane implements TensorPlane {
+
+    /** Deadline of each call unless configured: long enough for a 40 MB vector on a slow link. */
+    public static final Duration DEFAULT_DEADLINE = Duration.ofSeconds(5);
+
+    /** Chunk payload unless configured; 256 KiB–1 MiB move equally fast over loopback (bench/README.md). */
+    public static final int DEFAULT_CHUNK_BYTES = FloatChunks.MAX_CHUNK_BYTES;
+
+    /** How long past the deadline the caller waits for gRPC to report it, before giving up itself. */
+    private static final long GRACE_NANOS = TimeUnit.SECONDS.toNanos(2);
+
+    private final ManagedChannel ownedChannel;
+    private final TensorPlaneGrpc.TensorPlaneStub stub;
+    private final long deadlineNanos;
+    private final int chunkFloats;
+
+    /**
+     * A client over {@code channel}, which the caller keeps and closes (tests pass an in-process
+     * channel here).
+     *
+     * @param deadline   the deadline of each call, &gt; 0
+     * @param chunkBytes payload per pushed chunk: a multiple of 4 from 4 B to 1 MiB
+     */
+    public GrpcTensorPlane(Channel channel, Duration deadline, int chunkBytes) {
+        this(channel, null, deadline, chunkBytes);
+    }
+
+    private GrpcTensorPlane(Channel channel, ManagedChannel owned, Duration deadline, int chunkBytes) {
+        if (deadline.isNegative() || deadline.isZero()) {
+            throw new IllegalArgumentException("deadline must be > 0, got " + deadline);
+        }
+        this.chunkFloats = FloatChunks.floatsPerChunk(chunkBytes);
+        this.deadlineNanos = deadline.toNanos();
+        this.stub = TensorPlaneGrpc.newStub(channel);
+        this.ownedChannel = owned;
+    }
+
+    /** A client of the coordinator at {@code host:port} (plaintext) with the default deadline and chunk size. */
+    public static GrpcTensorPlane connect(String host, int port) {
+        return connect(host, port, DEFAULT_DEADLINE, DEFAULT_CHUNK_BYTES);
+    }
+
+    /**
+     * A client of the coordinator at {@code host:port} over plaintext HTTP/2 that owns its
+     * channel ({@link #close()} shuts it down). The connection is made on the first call.
+     */
+    public static GrpcTensorPlane connect(String host, int port, Duration deadline, int chunkBytes) {
+        ManagedChannel channel = Grpc.newChannelBuilderForAddress(host, port, InsecureChannelCredentials.create())
+                .directExecutor() // the stream callbacks only copy floats: no thread hop per chunk
+                .build();
+        try {
+            return new GrpcTensorPlane(channel, channel, deadline, chunkBytes);
+        } catch (RuntimeException e) {
+            channel.shutdownNow();
+            throw e;
+        }
+    }
+
+    @Override
+    public float[] fetchState(String jobId, long version, float[] reuse) throws TensorPlaneException {
+        StateReceiver receiver = new StateReceiver(version, reuse);
+        stub.withDeadlineAfter(deadlineNanos, TimeUnit.NANOSECONDS)
+                .fetchState(FetchStateRequest.newBuilder().setJobId(jobId).setVersion(version).build(), receiver);
+        return await(receiver.result, receiver::cancel, "fetching state version " + version + " of job '" + jobId + "'");
+    }
+
+    @Override
+    public void pushGradient(String jobId, long step, int attempt, String worker, float[] gradient)
+            throws TensorPlaneException {
+        GradientHeader header = GradientHeader.newBuilder().setJobId(jobId).setStep(step).setAttempt(attempt)
+                .setWorker(worker).setTotalLength(gradient.length).build();
+        GradientSender sender = new GradientSender(header, gradient, chunkFloats);
+        stub.withDeadlineAfter(deadlineNanos, TimeUnit.NANOSECONDS).pushGradient(sender);
+        PushGradientReply reply = await(sender.result, sender::cancel,
+                "pushing the gradient of step " + step + " (attempt " + attempt + ") of job '" + jobId + "'");
+        if (reply.getFloatsReceived() != gradient.length) {
+            throw new TensorPlaneException(TensorPlaneException.Kind.INVALID, "the coordinator stored "
+                    + reply.getFloatsReceived() + " floats of a " + gradient.length + "-float gradient");
+        }
+    }
+
+    /** Waits for a call; gRPC's deadline ends it, the grace period only guards against a lost callback. */
+    private <T> T await(CompletableFuture<T> result, Runnable cancel, String what) throws TensorPlaneException {
+        try {
+            return result.get(deadlineNanos + GRACE_NANOS, TimeUnit.NANOSECONDS);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof TensorPlaneException tpe) {
+                throw new TensorPlaneException(tpe.kind(), what + ": " + tpe.getMessage(), tpe.getCause());
+            }
+            throw new TensorPlaneException(TensorPlaneException.Kind.UNAVAILABLE, what + ": " + e.getCause(), e.getCause());
+        } catch (TimeoutException e) {
+            cancel.run();
+            throw new TensorPlaneException(TensorPlaneException.Kind.UNAVAILABLE, what + ": no answer within the deadline");
+        } catch (InterruptedException e) {
+            cancel.run();
+            Thread.currentThread().interrupt();
+            throw new TensorPlaneException(TensorPlaneException.Kind.UNAVAILABLE, what + ": interrupted");
+        }
+    }
+
+    /** The tensor-plane failure a gRPC status stands for. */
+    static TensorPlaneException fromStatus(Status status) {
+        TensorPlaneException.Kind kind = switch (status.getCode()) {
+            case NOT_FOUND -> TensorPlaneException.Kind.NOT_FOUND;
+            case FAILED_PRECONDITION -> TensorPlaneException.Kind.STALE;
+            case INVALID_ARGUMENT, OUT_OF_RANGE -> TensorPlaneException.Kind.INVALID;
+            // DEADLINE_EXCEEDED, UNAVAILABLE (refused, reset), CANCELLED, INTERNAL, UNKNOWN, ...:
+            // the coordinator did not do what was asked; the caller may retry or give up
+            default -> TensorPlaneException.Kind.UNAVAILABLE;
+        };
+        String description = status.getDescription();
+        return new TensorPlaneException(kind, status.getCode() + (description == null ? "" : ": " + description),
+                status.getCause());
+    }
+
+    @Override
+    public void close() {
+        if (ownedChannel != null) {
+            ownedChannel.shutdown();
+            try {
+                if (!ownedChannel.awaitTermination(1, TimeUnit.SECONDS)) {
+                    ownedChannel.shutdownNow();
+                }
+            } catch (InterruptedException e) {
+                ownedChannel.shutdownNow();
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Receives the chunks of a state vector into the caller's array (or a new one). */
+    private static final class StateReceiver implements ClientResponseObserver<FetchStateRequest, TensorChunk> {
+        final CompletableFuture<float[]> result = new CompletableFuture<>();
+        private final long version;
+        private final float[] reuse;
+        private ClientCallStreamObserver<FetchStateRequest> call;
+        private float[] vector;
+        private int received;
+
+        StateReceiver(long version, float[] reuse) {
+            this.version = version;
+            this.reuse = reuse;
+        }
+
+        @Override
+        public void beforeStart(ClientCallStreamObserver<FetchStateRequest> requestStream) {
+            this.call = requestStream;
+        }
+
+        @Override
+        public void onNext(TensorChunk chunk) {
+            if (result.isDone()) {
+                return;
+            }
+            String problem = check(chunk);
+            if (problem != null) {
+                // a coordinator that breaks the contract: stop the stream rather than guess
+                result.completeExceptionally(new TensorPlaneException(TensorPlaneException.Kind.INVALID,
+                        "the coordinator sent a malformed state stream: " + problem));
+                call.cancel(problem, null);
+                return;
+            }
+            if (vector == null) {
+                int total = (int) chunk.getTotalLength();
+                vector = reuse != null && reuse.length == total ? reuse : new float[total];
+            }
+            received += FloatChunks.decode(chunk.getData(), vector, received);
+        }
+
+        private String check(TensorChunk chunk) {
+            long total = chunk.getTotalLength();
+            if (chunk.getVersion() != version) {
+                return "chunk of version " + chunk.getVersion() + " in a stream of version " + version;
+            }
+            if (total < 0 || total > Integer.MAX_VALUE - 8 || (vector != null && total != vector.length)) {
+                return "total_length " + total + " is not a valid or consistent vector length";
+            }
+            int size = chunk.getData().size();
+            if (size % Float.BYTES != 0 || size > FloatChunks.MAX_CHUNK_BYTES) {
+                return "chunk of " + size + " bytes (must be a whole number of floats, at most 1 MiB)";
+            }
+            if (chunk.getOffset() != received || received + size / Float.BYTES > total) {
+                return "chunk at offset " + chunk.getOffset() + " with " + size / Float.BYTES + " floats after "
+                        + received + " floats of " + total;
+            }
+            return null;
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            result.completeExceptionally(fromStatus(Status.fromThrowable(t)));
+        }
+
+        @Override
+        public void onCompleted() {
+            if (vector == null || received != vector.length) {
+                result.completeExceptionally(new TensorPlaneException(TensorPlaneException.Kind.INVALID,
+                        "the coordinator's state stream ended after " + received + " floats"
+                                + (vector == null ? " without a chunk" : " of " + vector.length)));
+            } else {
+                result.complete(vector);
+            }
+        }
+
+        void cancel() {
+            if (call != null) {
+                call.cancel("the caller gave up", null);
+            }
+        }
+    }
+
+    /**
+     * Streams a gradient vector, encoding a chunk only while the transport is ready for one
+     * (flow control: the next chunk waits for the on-ready callback instead of queueing).
+     */
+    private static final class GradientSender implements ClientResponseObserver<GradientChunk, PushGradientReply> {
+        final CompletableFuture<PushGradientReply> result = new CompletableFuture<>();
+        private final GradientHeader header;
+        private final float[] gradient;
+        private final int chunkFloats;
+        private ClientCallStreamObserver<GradientChunk> call;
+        private int sent;
+        private boolean headerSent;
+        private boolean halfClosed;
+
+        GradientSender(GradientHeader header, float[] gradient, int chunkFloats) {
+            this.header = header;
+            this.gradient = gradient;
+            this.chunkFloats = chunkFloats;
+        }
+
+        @Override
+        public void beforeStart(ClientCallStreamObserver<GradientChunk> requestStream) {
+            this.call = requestStream;
+            requestStream.setOnReadyHandler(this::pump);
+        }
+
+        /** Runs on every on-ready callback; callbacks of one call never overlap, the lock is a cheap guard. */
+        private synchronized void pump() {
+            while (!halfClosed && !result.isDone() && call.isReady()) {
+                int n = Math.min(chunkFloats, gradient.length - sent);
+                GradientChunk.Builder chunk = GradientChunk.newBuilder().setOffset(sent)
+                        .setData(FloatChunks.encode(gradient, sent, n));
+                if (!headerSent) {
+                    chunk.setHeader(header); // the first chunk names the vector; a 0-float vector is this chunk alone
+                    headerSent = true;
+                }
+                call.onNext(chunk.build());
+                sent += n;
+                if (sent == gradient.length) {
+                    halfClosed = true;
+                    call.onCompleted();
+                }
+            }
+        }
+
+        @Override
+        public void onNext(PushGradientReply reply) {
+            result.complete(reply);
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            result.completeExceptionally(fromStatus(Status.fromThrowable(t)));
+        }
+
+        @Override
+        public void onCompleted() {
+            if (!result.isDone()) {
+                result.completeExceptionally(new TensorPlaneException(TensorPlaneException.Kind.UNAVAILABLE,
+                        "the coordinator closed the push without a reply"));
+            }
+        }
+
+        void cancel() {
+            if (call != null) {
+                call.cancel("the caller gave up", null);
+            }
+        }
+    }
+}
