@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "trainer", mixinStandardHelpOptions = true, version = "parallax 0.1.0",
         description = "Train neural networks data-parallel on the JVM.",
-        subcommands = {DemoCommand.class, TrainCommand.class, LocalCommand.class})
+        subcommands = {DemoCommand.class, TrainCommand.class, LocalCommand.class, CoordinatorCommand.class,
+                WorkerCommand.class})
 public final class TrainerCli implements Runnable {
 
     /** Exit code of a job that failed for a reason the user can fix (data, model, settings). */
