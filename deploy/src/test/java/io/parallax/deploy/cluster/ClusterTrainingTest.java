@@ -1,0 +1,157 @@
+package io.parallax.deploy.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.parallax.coordinator.LocalCluster;
+import io.parallax.engine.backend.Backends;
+import io.parallax.engine.io.ModelFile;
+import io.parallax.engine.model.Sequential;
+import io.parallax.proto.v1.JobSpec;
+import io.parallax.worker.job.JobFiles;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Real processes on 127.0.0.1: a coordinator and worker processes that join it, the way
+ * {@code trainer coordinator} / {@code trainer worker} run on a cluster.
+ */
+@Tag("slow")
+class ClusterTrainingTest {
+
+    static final Path EXAMPLES = Path.of("..", "examples").toAbsolutePath().normalize();
+
+    @TempDir
+    Path dir;
+
+    private static List<JsonNode> metrics(Path file) throws Exception {
+        ObjectMapper json = new ObjectMapper();
+        return Files.readAllLines(file).stream().map(l -> {
+            try {
+                return json.readTree(l);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }).toList();
+    }
+
+    private Process coordinator(TrainerProcesses ps, int akkaPort, int workers, String... jobAndOptions) throws Exception {
+        List<String> args = new java.util.ArrayList<>(List.of("coordinator", "--port", String.valueOf(akkaPort),
+                "--grpc-port", String.valueOf(TrainerProcesses.freePort()), "--workers", String.valueOf(workers),
+                "--worker-wait", "90", "--step-timeout", "30"));
+        args.addAll(List.of(jobAndOptions));
+        return ps.start("coordinator", args.toArray(String[]::new));
+    }
+
+    @Test
+    void fashionMnistOnACoordinatorAndTwoWorkerProcessesReaches085() throws Exception {
+        Path metrics = dir.resolve("metrics.jsonl");
+        Path model = dir.resolve("model.safetensors");
+        try (TrainerProcesses ps = new TrainerProcesses(dir)) {
+            int port = TrainerProcesses.freePort();
+            Process c = coordinator(ps, port, 2, "--job", EXAMPLES.resolve("fashion-mnist.json").toString(),
+                    "--metrics-out", metrics.toString(), "--export", model.toString());
+            ps.start("worker-1", "worker", "--join", "127.0.0.1:" + port);
+            ps.start("worker-2", "worker", "--join", "127.0.0.1:" + port);
+            assertEquals(0, ps.await(c, "coordinator", Duration.ofMinutes(8)), ps.log("coordinator"));
+        }
+        List<JsonNode> epochs = metrics(metrics);
+        assertEquals(3, epochs.size());
+        JsonNode last = epochs.get(2);
+        assertEquals(2, last.get("workers").asInt());
+        assertTrue(last.get("val_accuracy").asDouble() >= 0.85, "test accuracy after 3 epochs: " + last);
+        assertTrue(ModelFile.load(model).parameterCount() == 235_146);
+    }
+
+    @Test
+    void killingAWorkerMidEpochDoesNotStopTheJob() throws Exception {
+        Path metrics = dir.resolve("metrics.jsonl");
+        try (TrainerProcesses ps = new TrainerProcesses(dir)) {
+            int port = TrainerProcesses.freePort();
+            Process c = coordinator(ps, port, 2, "--job", EXAMPLES.resolve("digits.json").toString(),
+                    "--metrics-out", metrics.toString());
+            ps.start("worker-1", "worker", "--join", "127.0.0.1:" + port);
+            Process doomed = ps.start("worker-2", "worker", "--join", "127.0.0.1:" + port);
+            ps.awaitLog("coordinator", "epoch   2 ", Duration.ofMinutes(3));
+            doomed.destroyForcibly();
+            assertEquals(0, ps.await(c, "coordinator", Duration.ofMinutes(5)), ps.log("coordinator"));
+            String log = ps.log("coordinator");
+            assertTrue(log.contains("redoing without") || log.contains("left the cluster"), log);
+        }
+        List<JsonNode> epochs = metrics(metrics);
+        assertEquals(15, epochs.size(), "every epoch of the job ran");
+        assertEquals(1, epochs.get(14).get("workers").asInt());
+        assertTrue(epochs.get(14).get("val_accuracy").asDouble() > 0.9, epochs.get(14).toString());
+    }
+
+    @Test
+    void aBadJobFailsBeforeTrainingAndTheCoordinatorRunsTheNextOne() throws Exception {
+        Path bad = dir.resolve("bad.json");
+        Files.writeString(bad, Files.readString(EXAMPLES.resolve("digits.json"))
+                .replace("\"digit\"", "\"no_such_column\""));
+        Path good = dir.resolve("good.json");
+        Files.writeString(good, Files.readString(EXAMPLES.resolve("digits.json"))
+                .replace("data/digits.csv.gz", EXAMPLES.resolve("data/digits.csv.gz").toString())
+                .replaceFirst("\"epochs\":\\s*\\d+", "\"epochs\": 2"));
+        Files.writeString(bad, Files.readString(bad)
+                .replace("data/digits.csv.gz", EXAMPLES.resolve("data/digits.csv.gz").toString()));
+        Path metrics = dir.resolve("metrics.jsonl");
+        try (TrainerProcesses ps = new TrainerProcesses(dir)) {
+            int port = TrainerProcesses.freePort();
+            Process c = coordinator(ps, port, 1, "--job", bad.toString(), "--job", good.toString(),
+                    "--metrics-out", metrics.toString(), "--data-root", EXAMPLES.toString(), "--data-root",
+                    dir.toString());
+            ps.start("worker-1", "worker", "--join", "127.0.0.1:" + port, "--data-root", EXAMPLES.toString());
+            assertEquals(1, ps.await(c, "coordinator", Duration.ofMinutes(3)), "one job failed: exit code 1");
+            String log = ps.log("coordinator");
+            assertTrue(log.contains("no_such_column"), log);
+            assertTrue(log.contains("epoch   2 "), "the next job ran: " + log);
+        }
+        assertEquals(2, metrics(metrics).size());
+    }
+
+    @Test
+    void processesGiveTheWeightsOfSingleNodeModeForOneTwoAndThreeWorkers() throws Exception {
+        Path job = dir.resolve("determinism.json");
+        Files.writeString(job, """
+                {"model": {"layers": [
+                   {"linear": {"out_features": 24}}, {"activation": {"type": "relu"}}, {"dropout": {"p": 0.25}},
+                   {"linear": {"out_features": 2}}]},
+                 "loss": "cross_entropy", "optimizer": {"name": "adam", "lr": 0.01},
+                 "data": {"train": {"csv": {"path": "%s", "label_column": "target"}},
+                          "validation_split": 0.2, "normalization": "standardize"},
+                 "batch_size": 50, "epochs": 2, "seed": 5}
+                """.formatted(EXAMPLES.resolve("data/breast_cancer.csv")));
+        for (int workers = 1; workers <= 3; workers++) {
+            Path model = dir.resolve("cluster-" + workers + ".safetensors");
+            try (TrainerProcesses ps = new TrainerProcesses(dir)) {
+                int port = TrainerProcesses.freePort();
+                Process c = coordinator(ps, port, workers, "--job", job.toString(), "--export", model.toString(),
+                        "--data-root", EXAMPLES.toString(), "--data-root", dir.toString());
+                for (int w = 0; w < workers; w++) {
+                    ps.start("worker-" + w, "worker", "--join", "127.0.0.1:" + port, "--data-root", EXAMPLES.toString());
+                }
+                assertEquals(0, ps.await(c, "coordinator", Duration.ofMinutes(3)), ps.log("coordinator"));
+            }
+            JobSpec spec = JobFiles.read(job);
+            Sequential local;
+            try (LocalCluster cluster = LocalCluster.start(workers, Backends.cpu(), List.of(EXAMPLES, dir))) {
+                local = cluster.run(spec, null).model();
+            }
+            float[] expected = local.parameters().toArray();
+            float[] actual = ModelFile.load(model).parameters().toArray();
+            for (int i = 0; i < expected.length; i++) {
+                double scale = Math.max(Math.abs(expected[i]), 1e-2);
+                assertTrue(Math.abs(expected[i] - actual[i]) <= 1e-5 * scale, workers + " worker process(es), parameter "
+                        + i + ": single-node " + expected[i] + ", cluster " + actual[i]);
+            }
+        }
+    }
+}
