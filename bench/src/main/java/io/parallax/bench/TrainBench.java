@@ -15,29 +15,34 @@ import io.parallax.engine.optim.ParameterGroups;
 import io.parallax.engine.train.EpochResult;
 import io.parallax.engine.train.Trainer;
 import io.parallax.engine.train.TrainingConfig;
+import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
 /**
- * Prints the training-loop benchmark: {@link Trainer} (shuffle, batch gather, forward,
- * cross-entropy, backward, Adam lr 1e-3) on Fashion-MNIST with the 784-256-128-10 ReLU MLP, per
- * batch size, in training samples/s as {@link EpochResult#samplesPerSecond()} measures it (the
- * loop alone: no data loading, no evaluation), next to the logs of
- * {@code ../shared/baselines/torch_fmnist.py} for the same batch. Run it through
- * {@code bench/run-train-bench.sh}, which runs PyTorch first and passes its logs here.
+ * The training-loop benchmark: {@link Trainer} (shuffle, batch gather, forward, cross-entropy,
+ * backward, Adam lr 1e-3) on Fashion-MNIST with the 784-256-128-10 ReLU MLP, in training
+ * samples/s as {@link EpochResult#samplesPerSecond()} measures it (the loop alone: no data
+ * loading, no evaluation), next to {@code ../shared/baselines/torch_fmnist.py}. Run it through
+ * {@code bench/run-train-bench.sh}, which alternates our runs and PyTorch's in rounds (one
+ * process each) and then prints the table with {@code --summarize}.
  *
- * <p>Epoch 1 includes the JIT's warm-up (the JVM starts cold, as a user's run does); later
- * epochs show the steady state. PyTorch's epochs are reported the same way.
- *
- * <p>Options: {@code --data DIR}, {@code --batches 128,512}, {@code --epochs 3},
- * {@code --seed 0}, {@code --torch LABEL=DIR} (repeatable; reads {@code DIR/b<batch>.log}; the last '=' splits),
- * {@code --phases STEPS} (adds the per-phase split of {@link TrainLoopProfile} over that many
- * steps after the epochs).
+ * <p>Three modes:
+ * <ul>
+ *   <li>{@code --batch B [--epochs 3] [--seed 0] [--data DIR]}: one run; prints one line per
+ *       epoch in torch_fmnist.py's format ({@code epoch N: ... samples_per_s=X}), so both sides'
+ *       logs read alike. Epoch 1 includes the JIT's warm-up (a cold JVM, as a user's run).</li>
+ *   <li>{@code --summarize DIR}: reads {@code DIR/<setting>/r<round>-b<batch>.log} (setting
+ *       {@code ours} first, then the others; a file {@code DIR/<setting>/label} names a setting)
+ *       and prints the table.</li>
+ *   <li>{@code --phases STEPS [--batches 128,512]}: the per-phase split of
+ *       {@link TrainLoopProfile}.</li>
+ * </ul>
  */
 public final class TrainBench {
 
@@ -46,76 +51,62 @@ public final class TrainBench {
     public static void main(String[] args) throws Exception {
         Path data = Path.of("/usr/share/datasets/fashion-mnist");
         int[] batches = {128, 512};
+        int batch = 0;
         int epochs = 3;
         long seed = 0;
         int phaseSteps = 0;
-        List<String[]> torch = new ArrayList<>();
+        Path summarize = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--data" -> data = Path.of(args[++i]);
+                case "--batch" -> batch = Integer.parseInt(args[++i]);
                 case "--batches" -> batches = Arrays.stream(args[++i].split(",")).map(String::trim)
                         .mapToInt(Integer::parseInt).toArray();
                 case "--epochs" -> epochs = Integer.parseInt(args[++i]);
                 case "--seed" -> seed = Long.parseLong(args[++i]);
                 case "--phases" -> phaseSteps = Integer.parseInt(args[++i]);
-                case "--torch" -> {
-                    // the label may hold '=' (an environment setting), the directory may not
-                    int eq = args[++i].lastIndexOf('=');
-                    if (eq <= 0) {
-                        throw new IllegalArgumentException("--torch takes LABEL=DIR, got " + args[i]);
-                    }
-                    torch.add(new String[] {args[i].substring(0, eq), args[i].substring(eq + 1)});
-                }
+                case "--summarize" -> summarize = Path.of(args[++i]);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]
-                        + " (known: --data, --batches, --epochs, --seed, --torch, --phases)");
+                        + " (known: --data, --batch, --batches, --epochs, --seed, --phases, --summarize)");
             }
+        }
+        if (summarize != null) {
+            TrainTable.print(summarize, System.out);
+            return;
         }
         Backend backend = Backends.cpu();
         Dataset train = IdxReader.readDataset(data.resolve("train-images-idx3-ubyte.gz"),
                 data.resolve("train-labels-idx1-ubyte.gz"), 10);
+        if (phaseSteps > 0) {
+            for (int b : batches) {
+                Sequential model = mlp(backend, seed);
+                Optimizer adam = Adam.builder().lr(1e-3).build(ParameterGroups.of(model));
+                System.out.print(new TrainLoopProfile(model, adam, train, b, seed).run(phaseSteps));
+            }
+            return;
+        }
+        if (batch < 1) {
+            throw new IllegalArgumentException("give --batch B (one run), --summarize DIR or --phases STEPS");
+        }
         Dataset test = IdxReader.readDataset(data.resolve("t10k-images-idx3-ubyte.gz"),
                 data.resolve("t10k-labels-idx1-ubyte.gz"), 10);
+        run(backend, train, test, batch, epochs, seed, System.out);
+    }
 
-        System.out.printf(Locale.ROOT, "# training loop, Fashion-MNIST (%d train rows), MLP 784-256-128-10, ReLU, "
-                + "cross-entropy, Adam(lr=1e-3), %d epoch(s), seed %d%n", train.rows(), epochs, seed);
-        System.out.printf(Locale.ROOT, "# %s, Java %s, BLAS threads %d, OPENBLAS_CORETYPE=%s OPENBLAS_L2_SIZE=%s%n",
-                LocalDate.now(), System.getProperty("java.version"), backend.threads(),
-                envOrUnset("OPENBLAS_CORETYPE"), envOrUnset("OPENBLAS_L2_SIZE"));
-        for (String[] t : torch) {
-            for (int batch : batches) {
-                Path log = Path.of(t[1]).resolve("b" + batch + ".log");
-                if (Files.exists(log)) {
-                    System.out.printf(Locale.ROOT, "# PyTorch '%s', batch %d: %s%n", t[0], batch,
-                            TorchTrainLogs.read(log).header());
-                }
-            }
-        }
-        System.out.println();
-
-        List<String> rows = new ArrayList<>();
-        List<String> profiles = new ArrayList<>();
-        for (int batch : batches) {
-            Sequential model = mlp(backend, seed);
-            Optimizer adam = Adam.builder().lr(1e-3).build(ParameterGroups.of(model));
-            Trainer trainer = new Trainer(model, new CrossEntropyLoss(), adam, TrainingConfig.of(epochs, batch, seed));
-            List<EpochResult> results = trainer.fit(train, test, null);
-            rows.add(row("ours (Trainer, 1 BLAS thread)", batch, rates(results), accuracies(results), null));
-            for (String[] t : torch) {
-                Path log = Path.of(t[1]).resolve("b" + batch + ".log");
-                if (Files.exists(log)) {
-                    TorchTrainLogs p = TorchTrainLogs.read(log);
-                    rows.add(row("PyTorch, " + t[0], batch, p.samplesPerSecond(), p.testAccuracy(), rates(results)));
-                }
-            }
-            if (phaseSteps > 0) {
-                profiles.add(new TrainLoopProfile(model, adam, train, batch, seed).run(phaseSteps));
-            }
-        }
-        System.out.println("| run | batch | epoch 1 samples/s | epochs 2+ samples/s (median, best) "
-                + "| test acc. after epoch 1 / last | ours ÷ this, epoch 1 | ours ÷ this, epochs 2+ (median) |");
-        System.out.println("|---|---:|---:|---:|---:|---:|---:|");
-        rows.forEach(System.out::println);
-        profiles.forEach(System.out::print);
+    /** One cold run of the Trainer, printed as torch_fmnist.py prints its epochs. */
+    private static void run(Backend backend, Dataset train, Dataset test, int batch, int epochs, long seed,
+                            PrintStream out) {
+        Sequential model = mlp(backend, seed);
+        Optimizer adam = Adam.builder().lr(1e-3).build(ParameterGroups.of(model));
+        out.printf(Locale.ROOT, "parallax Java %s blas_threads=%d OPENBLAS_CORETYPE=%s OPENBLAS_L2_SIZE=%s%n",
+                System.getProperty("java.version"), backend.threads(), envOrUnset("OPENBLAS_CORETYPE"),
+                envOrUnset("OPENBLAS_L2_SIZE"));
+        out.printf(Locale.ROOT, "model 784-256-128-10 params=%d opt=%s batch=%d epochs=%d seed=%d%n",
+                model.parameterCount(), adam, batch, epochs, seed);
+        Trainer trainer = new Trainer(model, new CrossEntropyLoss(), adam, TrainingConfig.of(epochs, batch, seed));
+        trainer.fit(train, test, r -> out.printf(Locale.ROOT,
+                "epoch %d: train_loss=%.4f test_acc=%.4f train_s=%.3f samples_per_s=%.0f%n", r.epoch() + 1,
+                r.trainLoss(), r.validation().accuracy(), r.trainSeconds(), r.samplesPerSecond()));
     }
 
     /** The benchmark's model: PyTorch-default-initialised Linear layers with ReLU between. */
@@ -131,34 +122,16 @@ public final class TrainBench {
         return new Sequential(widths[0], layers, backend, seed);
     }
 
-    private static double[] rates(List<EpochResult> results) {
-        return results.stream().mapToDouble(EpochResult::samplesPerSecond).toArray();
-    }
-
-    private static double[] accuracies(List<EpochResult> results) {
-        return results.stream().mapToDouble(r -> r.validation().accuracy()).toArray();
-    }
-
-    /** One table row; {@code ours} non-null adds the ratio columns (ours ÷ this run). */
-    private static String row(String label, int batch, double[] rate, double[] acc, double[] ours) {
-        double[] later = rate.length > 1 ? Arrays.copyOfRange(rate, 1, rate.length) : null;
-        String laterCol = later == null ? "–" : String.format(Locale.ROOT, "%,.0f (%,.0f)",
-                Repetitions.median(later), Arrays.stream(later).max().orElse(0));
-        String ratio1 = "–";
-        String ratio2 = "–";
-        if (ours != null) {
-            ratio1 = String.format(Locale.ROOT, "%.2f", ours[0] / rate[0]);
-            if (later != null && ours.length > 1) {
-                ratio2 = String.format(Locale.ROOT, "%.2f",
-                        Repetitions.median(Arrays.copyOfRange(ours, 1, ours.length)) / Repetitions.median(later));
-            }
-        }
-        return String.format(Locale.ROOT, "| %s | %d | %,.0f | %s | %.4f / %.4f | %s | %s |", label, batch, rate[0],
-                laterCol, acc[0], acc[acc.length - 1], ratio1, ratio2);
-    }
-
     private static String envOrUnset(String name) {
         String v = System.getenv(name);
         return v == null ? "(unset)" : v;
+    }
+
+    /** Lists the round logs of one setting and batch, in round order. */
+    static List<Path> logs(Path settingDir, int batch) throws IOException {
+        try (var files = Files.list(settingDir)) {
+            return files.filter(p -> p.getFileName().toString().matches("r\\d+-b" + batch + "\\.log")).sorted()
+                    .toList();
+        }
     }
 }

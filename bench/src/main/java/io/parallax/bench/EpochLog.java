@@ -9,21 +9,21 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * What {@code ../shared/baselines/torch_fmnist.py} printed for one run: its header line (torch
- * version, threads, wait policy, core type) and, per epoch, the training loop's samples/s and the
- * test accuracy after the epoch.
+ * One training run's log in the format {@code ../shared/baselines/torch_fmnist.py} prints and
+ * {@link TrainBench} copies: a header line (torch or parallax, threads, wait policy, core type)
+ * and, per epoch, the training loop's samples/s and the test accuracy after the epoch.
  */
-record TorchTrainLogs(String header, double[] samplesPerSecond, double[] testAccuracy) {
+record EpochLog(String header, double[] samplesPerSecond, double[] acc) {
 
     private static final Pattern EPOCH = Pattern.compile(
             "epoch (\\d+): .*test_acc=([0-9.]+) .*samples_per_s=([0-9.]+)");
 
     /** Parses a log, or fails naming the file when it holds no epoch line. */
-    static TorchTrainLogs read(Path log) throws IOException {
+    static EpochLog read(Path log) throws IOException {
         String header = "";
         List<double[]> epochs = new ArrayList<>();
         for (String line : Files.readAllLines(log)) {
-            if (line.startsWith("torch ")) {
+            if (line.startsWith("torch ") || line.startsWith("parallax ")) {
                 header = line.trim();
             }
             Matcher m = EPOCH.matcher(line);
@@ -32,7 +32,7 @@ record TorchTrainLogs(String header, double[] samplesPerSecond, double[] testAcc
             }
         }
         if (epochs.isEmpty()) {
-            throw new IOException(log + " holds no 'epoch N: ... samples_per_s=' line from torch_fmnist.py");
+            throw new IOException(log + " holds no 'epoch N: ... samples_per_s=' line");
         }
         double[] rate = new double[epochs.size()];
         double[] acc = new double[epochs.size()];
@@ -40,6 +40,6 @@ record TorchTrainLogs(String header, double[] samplesPerSecond, double[] testAcc
             rate[i] = epochs.get(i)[0];
             acc[i] = epochs.get(i)[1];
         }
-        return new TorchTrainLogs(header, rate, acc);
+        return new EpochLog(header, rate, acc);
     }
 }
