@@ -40,8 +40,8 @@ import java.util.Locale;
  *   <li>{@code --summarize DIR}: reads {@code DIR/<setting>/r<round>-b<batch>.log} (setting
  *       {@code ours} first, then the others; a file {@code DIR/<setting>/label} names a setting)
  *       and prints the table.</li>
- *   <li>{@code --phases STEPS [--batches 128,512]}: the per-phase split of
- *       {@link TrainLoopProfile}.</li>
+ *   <li>{@code --phases STEPS [--reps 11] [--batches 128,512]}: the per-phase split of
+ *       {@link TrainLoopProfile}, over repetitions of STEPS steps.</li>
  * </ul>
  */
 public final class TrainBench {
@@ -55,6 +55,7 @@ public final class TrainBench {
         int epochs = 3;
         long seed = 0;
         int phaseSteps = 0;
+        int phaseReps = 11;
         Path summarize = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -65,9 +66,10 @@ public final class TrainBench {
                 case "--epochs" -> epochs = Integer.parseInt(args[++i]);
                 case "--seed" -> seed = Long.parseLong(args[++i]);
                 case "--phases" -> phaseSteps = Integer.parseInt(args[++i]);
+                case "--reps" -> phaseReps = Integer.parseInt(args[++i]);
                 case "--summarize" -> summarize = Path.of(args[++i]);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]
-                        + " (known: --data, --batch, --batches, --epochs, --seed, --phases, --summarize)");
+                        + " (known: --data, --batch, --batches, --epochs, --seed, --phases, --reps, --summarize)");
             }
         }
         if (summarize != null) {
@@ -81,7 +83,7 @@ public final class TrainBench {
             for (int b : batches) {
                 Sequential model = mlp(backend, seed);
                 Optimizer adam = Adam.builder().lr(1e-3).build(ParameterGroups.of(model));
-                System.out.print(new TrainLoopProfile(model, adam, train, b, seed).run(phaseSteps));
+                System.out.print(new TrainLoopProfile(model, adam, train, b, seed).run(phaseSteps, phaseReps));
             }
             return;
         }
