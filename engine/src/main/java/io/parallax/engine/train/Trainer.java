@@ -69,7 +69,6 @@ public final class Trainer {
         int[] order = order(train.rows(), epoch);
         int width = train.width();
         int batch = config.batchSize();
-        float[] host = new float[batch * width];
         int[] labels = new int[batch];
         long[] ids = new long[batch];
         double lossSum = 0;
@@ -77,13 +76,9 @@ public final class Trainer {
         long start = System.nanoTime();
         for (int from = 0; from < order.length; from += batch) {
             int n = Math.min(batch, order.length - from);
-            train.gather(order, from, n, host, labels);
-            for (int i = 0; i < n; i++) {
-                ids[i] = order[from + i];
-            }
-            int[] batchLabels = n == batch ? labels : java.util.Arrays.copyOf(labels, n);
             Tensor x = inputs.get(model.backend(), n, width);
-            x.storage().copyFromHost(x.offset(), host, 0, n * width);
+            gather(train, order, from, n, x, labels, ids);
+            int[] batchLabels = n == batch ? labels : java.util.Arrays.copyOf(labels, n);
             applySchedule(epoch);
             Tensor out = model.forward(x, new ForwardContext(true, config.seed(), epoch, ids));
             Tensor grad = outputGrad.get(model.backend(), n, out.cols());
@@ -96,6 +91,22 @@ public final class Trainer {
         double seconds = (System.nanoTime() - start) / 1e9;
         Evaluation eval = validation == null ? null : evaluate(validation);
         return new EpochResult(epoch, lossSum / order.length, order.length, seconds, optimizer.learningRate(), eval);
+    }
+
+    /**
+     * Copies the rows {@code order[from..from+n)} of {@code data} straight into the input tensor
+     * (one bulk copy per row, no intermediate host batch), with their labels and ids.
+     */
+    private static void gather(Dataset data, int[] order, int from, int n, Tensor x, int[] labels, long[] ids) {
+        float[] features = data.features();
+        int[] all = data.labels();
+        int width = data.width();
+        for (int i = 0; i < n; i++) {
+            int r = order[from + i];
+            x.storage().copyFromHost(x.offset() + (long) i * width, features, r * width, width);
+            labels[i] = all[r];
+            ids[i] = r;
+        }
     }
 
     /** Mean loss and accuracy on {@code data} in evaluation mode (the model's mode is restored). */
