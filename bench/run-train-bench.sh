@@ -15,7 +15,9 @@
 # Usage: bench/run-train-bench.sh [--phases STEPS]   (--phases: only the per-phase split of our loop)
 # Environment: BATCHES (default 128,512), EPOCHS (3; epoch 1 is what --epochs 1 measures),
 #              ROUNDS (3), DATA (/usr/share/datasets/fashion-mnist), SKIP_BUILD=1, SKIP_TORCH=1,
-#              TORCH_2T=0 to leave out the 2-thread PyTorch runs.
+#              TORCH_2T=0 to leave out the 2-thread PyTorch runs,
+#              COMPARE_CP=CLASSPATH (and COMPARE_LABEL) to add our loop from another build as one
+#              more setting in every round (before/after comparisons of engine changes).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -43,6 +45,10 @@ fi
 out="$root/bench/target/train-bench"
 rm -rf "$out"
 mkdir -p "$out/ours" "$out/torch-1t" "$out/torch-2t"
+if [[ -n "${COMPARE_CP:-}" ]]; then
+  mkdir -p "$out/compare"
+  echo "${COMPARE_LABEL:-ours, other build}" > "$out/compare/label"
+fi
 echo "ours (Trainer, 1 BLAS thread)" > "$out/ours/label"
 echo "PyTorch, 1 thread" > "$out/torch-1t/label"
 echo "PyTorch, 2 threads, OMP_WAIT_POLICY=passive" > "$out/torch-2t/label"
@@ -50,6 +56,12 @@ for r in $(seq 1 "$rounds"); do
   for b in ${batches//,/ }; do
     echo "round $r, batch $b: ours ..." >&2
     "${ours[@]}" --batch "$b" --epochs "$epochs" > "$out/ours/r$r-b$b.log"
+    if [[ -n "${COMPARE_CP:-}" ]]; then
+      echo "round $r, batch $b: $(cat "$out/compare/label") ..." >&2
+      "${blas_auto[@]}" OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 PARALLAX_BLAS_THREADS=1 \
+          java -cp "$COMPARE_CP" io.parallax.bench.TrainBench --data "$data" --batch "$b" --epochs "$epochs" \
+          > "$out/compare/r$r-b$b.log"
+    fi
     [[ "${SKIP_TORCH:-0}" == 1 ]] && continue
     echo "round $r, batch $b: PyTorch 1 thread ..." >&2
     "${blas_auto[@]}" /usr/bin/python3 "$torch_script" --opt adam --batch "$b" --epochs "$epochs" \
@@ -62,7 +74,8 @@ for r in $(seq 1 "$rounds"); do
 done
 
 echo "# training loop, Fashion-MNIST, MLP 784-256-128-10, Adam(lr=1e-3), $epochs epochs x $rounds rounds, $(date -u '+%Y-%m-%d %H:%M UTC')"
-for s in ours torch-1t torch-2t; do
+for s in ours compare torch-1t torch-2t; do
+  [[ -d "$out/$s" ]] || continue
   f=$(ls "$out/$s"/*.log 2>/dev/null | head -1) || true
   [[ -n "$f" ]] && echo "# $(cat "$out/$s/label"): $(head -1 "$f")"
 done
