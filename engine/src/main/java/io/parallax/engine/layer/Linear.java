@@ -12,6 +12,7 @@ import java.util.Map;
  * Fully connected layer, {@code torch.nn.Linear}: y = x·Wᵀ + b.
  *
  * <p>Shapes: x [batch, in], W [out, in] (PyTorch's layout), b [out], y [batch, out].
+ * Forward: y is filled with the bias rows and the GEMM accumulates x·Wᵀ onto it (β = 1).
  * Backward: dW = dyᵀ·x, db = Σ_rows dy, dx = dy·W — three GEMMs with the transposes given to
  * BLAS as flags. A frozen layer skips dW and db; dx is skipped when nothing below needs it
  * (the first layer never computes it).
@@ -125,11 +126,29 @@ public final class Linear extends Layer {
         }
         input = x;
         Tensor y = output.get(backend, x.rows(), out);
-        backend.gemm(false, true, 1f, x, weight, 0f, y);
-        if (bias) {
-            backend.addRowVector(y, biasParam);
+        if (bias && x.rows() > 0) {
+            // y starts as the bias in every row and the GEMM adds x·Wᵀ to it (β = 1): one pass
+            // over y fewer than a GEMM with β = 0 followed by a bias add
+            fillRows(y, biasParam);
+            backend.gemm(false, true, 1f, x, weight, 1f, y);
+        } else {
+            backend.gemm(false, true, 1f, x, weight, 0f, y);
         }
         return y;
+    }
+
+    /**
+     * Writes {@code row} into every row of {@code y} with whole-block copies: row 0 first, then
+     * rows [0, k) onto [k, 2k), doubling, so a batch of n rows takes 1 + ⌈log₂ n⌉ bulk copies
+     * (memcpy on the CPU, device copies on an accelerator) and no per-element loop.
+     */
+    private void fillRows(Tensor y, Tensor row) {
+        int rows = y.rows();
+        backend.copy(row, y.rows(0, 1));
+        for (int done = 1; done < rows; done *= 2) {
+            int k = Math.min(done, rows - done);
+            backend.copy(y.rows(0, k), y.rows(done, k));
+        }
     }
 
     @Override

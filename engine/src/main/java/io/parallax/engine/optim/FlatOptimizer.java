@@ -16,9 +16,11 @@ import java.util.Map;
  * several {@code float[]} only when all of them are indexed by the same expression (it cannot
  * rule out that two arrays are the same object, so {@code p[o + i]} next to {@code m[i]} stays
  * scalar, about 5× slower). State is laid out over the trainable elements only, so where a
- * frozen segment shifts the state index away from the parameter index, and on the tensor path,
- * the parameters, gradients and state of a chunk are first copied into small host buffers
- * (which stay in cache) and updated there.
+ * frozen segment shifts the state index away from the parameter index, the parameters, gradients
+ * and state of a chunk are first copied into small host buffers (which stay in cache) and updated
+ * there. On the tensor path, chunks of the parameters and gradients are copied into host mirrors
+ * laid out as the state (two arrays of the trainable size, made on first use), so the state is
+ * updated in place.
  */
 abstract class FlatOptimizer implements Optimizer {
 
@@ -37,6 +39,9 @@ abstract class FlatOptimizer implements Optimizer {
     private float[] chunkParams;
     private float[] chunkGrads;
     private float[][] chunkState;
+    /** Host copies of the trainable parameters and gradients, laid out as the state (tensor path). */
+    private float[] mirrorParams;
+    private float[] mirrorGrads;
 
     FlatOptimizer(ParameterGroups groups, double lr) {
         this.groups = groups;
@@ -116,12 +121,47 @@ abstract class FlatOptimizer implements Optimizer {
         return true;
     }
 
+    /**
+     * The tensor path. The finiteness check runs on the backend over the whole gradient (one
+     * read, no copy), and only when it finds something scans segment by segment for the exact
+     * element and whether it lies in a trainable segment. The update copies each chunk of the
+     * parameters and gradients into host mirrors at the index its state has, so that
+     * {@link #update} sees one index for every array (see the class comment) and no state is
+     * copied; only the parameters are copied back.
+     */
     @Override
     public final boolean step(Tensor params, Tensor grads) {
         requireLength("parameter", params.size());
         requireLength("gradient", grads.size());
-        // a first pass finds a bad gradient before any weight changes; the backend's own check
-        // reads the tensor where it lives (on the CPU, vectorised by OpenBLAS at memory speed)
+        // a first pass finds a bad gradient before any weight changes
+        if (grads.backend().firstNonFinite(grads) >= 0 && !checkChunked(grads)) {
+            return false;
+        }
+        beginStep(++step);
+        if (mirrorParams == null) {
+            mirrorParams = new float[groups.trainableSize()];
+            mirrorGrads = new float[groups.trainableSize()];
+        }
+        for (int i = 0; i < stateOffsets.length; i++) {
+            ParameterGroups.Segment s = groups.segments().get(i);
+            if (s.frozen()) {
+                continue;
+            }
+            for (int c = 0; c < s.length(); c += CHUNK) {
+                int k = Math.min(CHUNK, s.length() - c);
+                long at = s.offset() + c;
+                int to = stateOffsets[i] + c;
+                params.storage().copyToHost(params.offset() + at, mirrorParams, to, k);
+                grads.storage().copyToHost(grads.offset() + at, mirrorGrads, to, k);
+                update(mirrorParams, mirrorGrads, state, to, k, lr * s.lrScale(), s.weightDecay());
+                params.storage().copyFromHost(params.offset() + at, mirrorParams, to, k);
+            }
+        }
+        return true;
+    }
+
+    /** The exact gradient check, chunk by chunk: false if the step is to be skipped. */
+    private boolean checkChunked(Tensor grads) {
         for (ParameterGroups.Segment s : groups.segments()) {
             if (s.frozen() || s.length() == 0) {
                 continue;
@@ -129,13 +169,6 @@ abstract class FlatOptimizer implements Optimizer {
             long bad = grads.backend().firstNonFinite(grads.view(s.offset(), s.length()));
             if (bad >= 0 && rejectStep(s.offset() + bad, s, grads.get(s.offset() + bad))) {
                 return false;
-            }
-        }
-        beginStep(++step);
-        for (int i = 0; i < stateOffsets.length; i++) {
-            ParameterGroups.Segment s = groups.segments().get(i);
-            if (!s.frozen()) {
-                staged(new TensorFlat(params), new TensorFlat(grads), s, stateOffsets[i]);
             }
         }
         return true;
@@ -187,18 +220,6 @@ abstract class FlatOptimizer implements Optimizer {
         @Override
         public void put(int at, float[] src, int k) {
             System.arraycopy(src, 0, a, at, k);
-        }
-    }
-
-    private record TensorFlat(Tensor t) implements Flat {
-        @Override
-        public void get(int at, float[] dst, int k) {
-            t.storage().copyToHost(t.offset() + at, dst, 0, k);
-        }
-
-        @Override
-        public void put(int at, float[] src, int k) {
-            t.storage().copyFromHost(t.offset() + at, src, 0, k);
         }
     }
 

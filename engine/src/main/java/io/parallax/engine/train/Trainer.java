@@ -177,7 +177,6 @@ public final class Trainer {
             throw new IllegalStateException("the position (" + position() + ") lies beyond the " + batches
                     + " batches of an epoch of " + order.length + " rows: not the dataset the run was saved with?");
         }
-        float[] host = new float[batch * width];
         int[] labels = new int[batch];
         long[] ids = new long[batch];
         double lossSum = 0;
@@ -192,13 +191,9 @@ public final class Trainer {
         while (epoch == current && taken < maxSteps && !stopRequested) {
             int from = Math.toIntExact(stepInEpoch * batch);
             int n = Math.min(batch, order.length - from);
-            train.gather(order, from, n, host, labels);
-            for (int i = 0; i < n; i++) {
-                ids[i] = order[from + i];
-            }
-            int[] batchLabels = n == batch ? labels : java.util.Arrays.copyOf(labels, n);
             Tensor x = inputs.get(model.backend(), n, width);
-            x.storage().copyFromHost(x.offset(), host, 0, n * width);
+            gather(train, order, from, n, x, labels, ids);
+            int[] batchLabels = n == batch ? labels : java.util.Arrays.copyOf(labels, n);
             applySchedule(current);
             Tensor out = model.forward(x, new ForwardContext(true, config.seed(), current, ids));
             Tensor grad = outputGrad.get(model.backend(), n, out.cols());
@@ -227,6 +222,22 @@ public final class Trainer {
         Evaluation eval = validation == null ? null : evaluate(validation);
         return new EpochResult(epoch, p.samples == 0 ? 0 : p.lossSum / p.samples, p.samples, p.seconds,
                 optimizer.learningRate(), eval);
+    }
+
+    /**
+     * Copies the rows {@code order[from..from+n)} of {@code data} straight into the input tensor
+     * (one bulk copy per row, no intermediate host batch), with their labels and ids.
+     */
+    private static void gather(Dataset data, int[] order, int from, int n, Tensor x, int[] labels, long[] ids) {
+        float[] features = data.features();
+        int[] all = data.labels();
+        int width = data.width();
+        for (int i = 0; i < n; i++) {
+            int r = order[from + i];
+            x.storage().copyFromHost(x.offset() + (long) i * width, features, r * width, width);
+            labels[i] = all[r];
+            ids[i] = r;
+        }
     }
 
     /** Mean loss and accuracy on {@code data} in evaluation mode (the model's mode is restored). */

@@ -10,7 +10,8 @@ import org.bytedeco.openblas.global.openblas_nolapack;
 
 /**
  * The CPU backend: GEMM through OpenBLAS's {@code cblas_sgemm} on off-heap memory (transposes by
- * flag, no copies), everything else as plain Java loops over direct buffers.
+ * flag, no copies), everything else as Java loops, most of them over heap chunks of the direct
+ * buffers so the JIT vectorises them (see {@link Scratch}).
  *
  * <p>Threads: OpenBLAS's pool is process-wide. It is set once, explicitly, from the system
  * property {@code parallax.blas.threads} or the environment variable
@@ -115,12 +116,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void fill(Tensor t, float value) {
-        FloatBuffer b = buf(t);
-        int o = off(t);
-        int n = n(t);
-        for (int i = 0; i < n; i++) {
-            b.put(o + i, value);
-        }
+        VectorKernels.fill(buf(t), off(t), n(t), value);
     }
 
     @Override
@@ -136,14 +132,7 @@ public final class CpuBackend implements Backend {
     @Override
     public void axpy(float alpha, Tensor x, Tensor y) {
         requireSameSize(x, y);
-        FloatBuffer xb = buf(x);
-        FloatBuffer yb = buf(y);
-        int xo = off(x);
-        int yo = off(y);
-        int n = n(x);
-        for (int i = 0; i < n; i++) {
-            yb.put(yo + i, yb.get(yo + i) + alpha * xb.get(xo + i));
-        }
+        VectorKernels.axpy(alpha, buf(x), off(x), buf(y), off(y), n(x));
     }
 
     @Override
@@ -152,28 +141,14 @@ public final class CpuBackend implements Backend {
             fill(t, 0f); // beta = 0 means "overwrite", even where t holds NaN
             return;
         }
-        FloatBuffer b = buf(t);
-        int o = off(t);
-        int n = n(t);
-        for (int i = 0; i < n; i++) {
-            b.put(o + i, b.get(o + i) * alpha);
-        }
+        VectorKernels.scale(buf(t), off(t), n(t), alpha);
     }
 
     @Override
     public void multiply(Tensor a, Tensor b, Tensor out) {
         requireSameSize(a, b);
         requireSameSize(a, out);
-        FloatBuffer ab = buf(a);
-        FloatBuffer bb = buf(b);
-        FloatBuffer ob = buf(out);
-        int ao = off(a);
-        int bo = off(b);
-        int oo = off(out);
-        int n = n(a);
-        for (int i = 0; i < n; i++) {
-            ob.put(oo + i, ab.get(ao + i) * bb.get(bo + i));
-        }
+        VectorKernels.multiply(buf(a), off(a), buf(b), off(b), buf(out), off(out), n(a));
     }
 
     @Override
@@ -226,12 +201,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void clamp(Tensor t, float low, float high) {
-        FloatBuffer b = buf(t);
-        int o = off(t);
-        int n = n(t);
-        for (int i = 0; i < n; i++) {
-            b.put(o + i, Math.min(Math.max(b.get(o + i), low), high));
-        }
+        VectorKernels.clamp(buf(t), off(t), n(t), low, high);
     }
 
     // ---- row-wise / column-wise -----------------------------------------------------------
