@@ -8,7 +8,6 @@ import io.parallax.engine.loss.BinaryCrossEntropyWithLogitsLoss;
 import io.parallax.engine.loss.CrossEntropyLoss;
 import io.parallax.engine.loss.Loss;
 import io.parallax.engine.loss.Targets;
-import io.parallax.engine.metric.Accuracy;
 import io.parallax.engine.model.Sequential;
 import io.parallax.engine.optim.Optimizer;
 import io.parallax.engine.schedule.LearningRateSchedule;
@@ -41,7 +40,7 @@ public final class Trainer {
     private final Optimizer optimizer;
     private final TrainingConfig config;
     private final RowBuffer inputs = new RowBuffer();
-    private final RowBuffer targetValues = new RowBuffer();
+    private final BatchTargets targets;
     private final RowBuffer outputGrad = new RowBuffer();
     /** The next step's epoch, the batches of it already trained, and the steps taken so far. */
     private int epoch;
@@ -60,6 +59,7 @@ public final class Trainer {
         this.loss = loss;
         this.optimizer = optimizer;
         this.config = config;
+        this.targets = new BatchTargets(loss);
     }
 
     /**
@@ -197,7 +197,7 @@ public final class Trainer {
             applySchedule(current);
             Tensor out = model.forward(x, new ForwardContext(true, config.seed(), current, ids));
             Tensor grad = outputGrad.get(model.backend(), n, out.cols());
-            lossSum += loss.compute(out, targets(out, batchLabels, train.classes()), grad) * n;
+            lossSum += loss.compute(out, targets.of(out, batchLabels, train.classes()), grad) * n;
             model.backward(grad);
             config.clipping().apply(model.gradients());
             optimizer.step(model.parameters(), model.gradients());
@@ -262,11 +262,9 @@ public final class Trainer {
             Tensor x = inputs.get(model.backend(), n, width);
             x.storage().copyFromHost(x.offset(), host, 0, n * width);
             Tensor out = model.forward(x, ForwardContext.eval());
-            Targets t = targets(out, batchLabels, data.classes());
+            Targets t = targets.of(out, batchLabels, data.classes());
             lossSum += loss.compute(out, t) * n;
-            correct += out.cols() == 1 && !(loss instanceof CrossEntropyLoss)
-                    ? Accuracy.correctBinary(out, t.values(), !(loss instanceof BinaryCrossEntropyLoss))
-                    : Accuracy.correctMultiClass(out, batchLabels);
+            correct += targets.correct(out, t, batchLabels);
         }
         if (wasTraining) {
             model.train();
@@ -285,31 +283,6 @@ public final class Trainer {
             long t = config.granularity() == LearningRateSchedule.Granularity.STEP ? steps : epoch;
             optimizer.setLearningRate(s.learningRate(t));
         }
-    }
-
-    private Targets targets(Tensor out, int[] labels, int classes) {
-        if (loss instanceof CrossEntropyLoss) {
-            return Targets.classes(labels);
-        }
-        int n = labels.length;
-        int cols = out.cols();
-        float[] v = new float[n * cols];
-        if (cols == 1) {
-            if (classes > 2) {
-                throw new IllegalArgumentException("a single-output model with " + loss.type()
-                        + " needs two classes; the data has " + classes);
-            }
-            for (int i = 0; i < n; i++) {
-                v[i] = labels[i];
-            }
-        } else {
-            for (int i = 0; i < n; i++) {
-                v[i * cols + labels[i]] = 1f;
-            }
-        }
-        Tensor t = targetValues.get(model.backend(), n, cols);
-        t.copyFrom(v);
-        return Targets.values(t);
     }
 
     private int[] order(int rows, int epoch) {
