@@ -1,0 +1,106 @@
+package io.parallax.coordinator.metrics;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Writes one JSON object per epoch, one per line, flushed as each epoch ends:
+ *
+ * <pre>
+ * {"epoch":1,"train_loss":0.52,"val_loss":0.44,"val_accuracy":0.84,"samples_per_second":41000.0,
+ *  "elapsed_seconds":1.4,"learning_rate":0.001,"workers":2,"redone_steps":0,
+ *  "plane_ms_per_step":0.8,"plane_bytes_per_step":1048576}
+ * </pre>
+ *
+ * {@code epoch} counts from 1; losses are means per sample; {@code elapsed_seconds} runs from the
+ * job's start; the {@code plane_*} fields average the epoch's steps, summed over workers. NaN
+ * ("not measured", e.g. no validation set) and infinities, which JSON cannot hold, are written as
+ * {@code null}.
+ */
+public final class JsonLinesMetrics implements MetricsSink {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Path file;
+    private BufferedWriter out;
+    private IOException failure;
+    private long steps;
+    private long planeNanos;
+    private long planeBytes;
+
+    /** Creates (or truncates) {@code file}, and its folder if missing. */
+    public JsonLinesMetrics(Path file) throws IOException {
+        Path parent = file.toAbsolutePath().getParent();
+        if (parent != null) {
+            Files.createDirectories(parent);
+        }
+        this.file = file;
+        this.out = Files.newBufferedWriter(file, StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public synchronized void onStep(StepReport step) {
+        steps++;
+        planeNanos += step.planeNanos();
+        planeBytes += step.planeBytes();
+    }
+
+    @Override
+    public synchronized void onEpoch(EpochReport r) {
+        ObjectNode line = JSON.createObjectNode();
+        line.put("epoch", r.epoch());
+        number(line, "train_loss", r.trainLoss());
+        number(line, "val_loss", r.valLoss());
+        number(line, "val_accuracy", r.valAccuracy());
+        number(line, "samples_per_second", r.samplesPerSecond());
+        number(line, "elapsed_seconds", r.elapsedSeconds());
+        number(line, "learning_rate", r.learningRate());
+        line.put("workers", r.workers());
+        line.put("redone_steps", r.redoneSteps());
+        number(line, "plane_ms_per_step", steps == 0 ? Double.NaN : planeNanos / 1e6 / steps);
+        line.put("plane_bytes_per_step", steps == 0 ? 0 : planeBytes / steps);
+        steps = 0;
+        planeNanos = 0;
+        planeBytes = 0;
+        if (out == null || failure != null) {
+            return;
+        }
+        try {
+            out.write(JSON.writeValueAsString(line));
+            out.newLine();
+            out.flush();
+        } catch (IOException e) {
+            failure = new IOException("metrics file " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void number(ObjectNode line, String field, double value) {
+        if (Double.isFinite(value)) {
+            line.put(field, value);
+        } else {
+            line.putNull(field);
+        }
+    }
+
+    @Override
+    public synchronized void close() throws IOException {
+        if (out != null) {
+            try {
+                out.close();
+            } catch (IOException e) {
+                if (failure == null) {
+                    failure = new IOException("metrics file " + file + ": " + e.getMessage(), e);
+                }
+            }
+            out = null;
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+}

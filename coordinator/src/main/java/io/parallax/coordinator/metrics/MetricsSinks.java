@@ -1,0 +1,116 @@
+package io.parallax.coordinator.metrics;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Several {@link MetricsSink}s as one listener; {@link #forJob(Path)} builds the standard set for
+ * a job folder:
+ *
+ * <pre>
+ *   jobDir/metrics.jsonl    one JSON object per epoch          ({@link JsonLinesMetrics})
+ *   jobDir/tensorboard/     a TensorBoard event file           ({@link TensorBoardWriter})
+ *   jobDir/curves.png       loss and accuracy curves, at close ({@link ChartWriter})
+ * </pre>
+ *
+ * Callbacks go to every sink in order. {@link #close()} closes every sink even when one fails, and
+ * throws the first failure with the others attached as suppressed exceptions.
+ */
+public final class MetricsSinks implements MetricsSink {
+
+    /** The JSON-lines file's name in a job folder. */
+    public static final String METRICS_FILE = "metrics.jsonl";
+    /** The TensorBoard log folder's name in a job folder (point {@code tensorboard --logdir} here). */
+    public static final String TENSORBOARD_DIR = "tensorboard";
+    /** The chart's name in a job folder. */
+    public static final String CHART_FILE = "curves.png";
+
+    private final List<MetricsSink> sinks;
+
+    private MetricsSinks(List<MetricsSink> sinks) {
+        this.sinks = List.copyOf(sinks);
+    }
+
+    /** All three sinks writing into {@code jobDir} (created if missing), the chart titled with its name. */
+    public static MetricsSinks forJob(Path jobDir) throws IOException {
+        Path name = jobDir.toAbsolutePath().normalize().getFileName();
+        return forJob(jobDir, name == null ? "Training curves" : name.toString());
+    }
+
+    /** All three sinks writing into {@code jobDir} (created if missing), the chart titled {@code title}. */
+    public static MetricsSinks forJob(Path jobDir, String title) throws IOException {
+        List<MetricsSink> opened = new ArrayList<>();
+        try {
+            opened.add(new JsonLinesMetrics(jobDir.resolve(METRICS_FILE)));
+            opened.add(new TensorBoardWriter(jobDir.resolve(TENSORBOARD_DIR)));
+            opened.add(new ChartWriter(jobDir.resolve(CHART_FILE), title));
+        } catch (IOException | RuntimeException e) {
+            for (MetricsSink sink : opened) {
+                try {
+                    sink.close();
+                } catch (IOException | RuntimeException again) {
+                    e.addSuppressed(again);
+                }
+            }
+            throw e;
+        }
+        return new MetricsSinks(opened);
+    }
+
+    /** The given sinks as one, called in the given order. */
+    public static MetricsSinks of(MetricsSink... sinks) {
+        return new MetricsSinks(List.of(sinks));
+    }
+
+    @Override
+    public void onStep(StepReport step) {
+        for (MetricsSink sink : sinks) {
+            sink.onStep(step);
+        }
+    }
+
+    @Override
+    public void onParameters(long step, float[] parameters) {
+        for (MetricsSink sink : sinks) {
+            sink.onParameters(step, parameters);
+        }
+    }
+
+    @Override
+    public void onEpoch(EpochReport epoch) {
+        for (MetricsSink sink : sinks) {
+            sink.onEpoch(epoch);
+        }
+    }
+
+    @Override
+    public void onEvent(String message) {
+        for (MetricsSink sink : sinks) {
+            sink.onEvent(message);
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        Exception first = null;
+        for (MetricsSink sink : sinks) {
+            try {
+                sink.close();
+            } catch (IOException | RuntimeException e) {
+                if (first == null) {
+                    first = e;
+                } else {
+                    first.addSuppressed(e);
+                }
+            }
+        }
+        if (first instanceof IOException io) {
+            throw io;
+        }
+        if (first instanceof RuntimeException re) {
+            throw re;
+        }
+    }
+}

@@ -1,0 +1,82 @@
+package io.parallax.coordinator.metrics;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.parallax.coordinator.JobListener.EpochReport;
+import io.parallax.coordinator.JobListener.StepReport;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** One strict-JSON object per epoch, parsed back. */
+class JsonLinesMetricsTest {
+
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path dir;
+
+    static List<JsonNode> lines(Path file) throws IOException {
+        List<JsonNode> out = new ArrayList<>();
+        for (String line : Files.readAllLines(file)) {
+            out.add(JSON.readTree(line));
+        }
+        return out;
+    }
+
+    @Test
+    void eachEpochIsALineWithEveryFieldAndIsOnDiskAtOnce() throws IOException {
+        Path file = dir.resolve("sub/metrics.jsonl");
+        try (JsonLinesMetrics metrics = new JsonLinesMetrics(file)) {
+            metrics.onStep(new StepReport(0, 1, 2, 1, 0.7, 64, 3_000_000, 4096, 9_000_000));
+            metrics.onStep(new StepReport(0, 2, 2, 1, 0.6, 64, 1_000_000, 2048, 9_000_000));
+            metrics.onEpoch(new EpochReport(1, 0.65, 0.61, 0.8125, 12_345.5, 2.25, 0.01, 2, 1));
+            List<JsonNode> seen = lines(file);
+            assertEquals(1, seen.size());
+            JsonNode first = seen.get(0);
+            assertEquals(1, first.get("epoch").asInt());
+            assertEquals(0.65, first.get("train_loss").asDouble());
+            assertEquals(0.61, first.get("val_loss").asDouble());
+            assertEquals(0.8125, first.get("val_accuracy").asDouble());
+            assertEquals(12_345.5, first.get("samples_per_second").asDouble());
+            assertEquals(2.25, first.get("elapsed_seconds").asDouble());
+            assertEquals(0.01, first.get("learning_rate").asDouble());
+            assertEquals(2, first.get("workers").asInt());
+            assertEquals(1, first.get("redone_steps").asLong());
+            assertEquals(2.0, first.get("plane_ms_per_step").asDouble());
+            assertEquals(3072, first.get("plane_bytes_per_step").asLong());
+
+            // the plane counters start again for the next epoch
+            metrics.onStep(new StepReport(1, 3, 2, 1, 0.5, 64, 5_000_000, 100, 9_000_000));
+            metrics.onEpoch(new EpochReport(2, 0.5, 0.55, 0.875, 13_000, 4.5, 0.005, 2, 1));
+        }
+        List<JsonNode> all = lines(file);
+        assertEquals(2, all.size());
+        assertEquals(2, all.get(1).get("epoch").asInt());
+        assertEquals(5.0, all.get(1).get("plane_ms_per_step").asDouble());
+        assertEquals(100, all.get(1).get("plane_bytes_per_step").asLong());
+    }
+
+    @Test
+    void nanAndInfinityAreWrittenAsNull() throws IOException {
+        Path file = dir.resolve("metrics.jsonl");
+        try (JsonLinesMetrics metrics = new JsonLinesMetrics(file)) {
+            metrics.onEpoch(new EpochReport(1, Double.POSITIVE_INFINITY, Double.NaN, Double.NaN, 10, 1, 0.1, 1, 0));
+        }
+        String text = Files.readString(file);
+        assertTrue(!text.contains("NaN") && !text.contains("Infinity"), text);
+        JsonNode line = lines(file).get(0);
+        assertTrue(line.get("train_loss").isNull(), text);
+        assertTrue(line.get("val_loss").isNull(), text);
+        assertTrue(line.get("val_accuracy").isNull(), text);
+        assertTrue(line.get("plane_ms_per_step").isNull(), "no steps, no mean: " + text);
+        assertEquals(10.0, line.get("samples_per_second").asDouble());
+    }
+}
