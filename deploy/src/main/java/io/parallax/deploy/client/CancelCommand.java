@@ -11,7 +11,7 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "cancel", mixinStandardHelpOptions = true,
         description = "Cancel a queued or running job (a running one stops after its current step).",
-        footer = {"", "Exit code: 0 cancelled or cancelling, 1 already ended or unreachable, 5 no such job."})
+        footer = {"", "Exit code: 0 cancelled or cancelling, 1 already ended or unreachable, 5 no such job.%n"})
 public final class CancelCommand extends ClientCommand {
 
     @Parameters(paramLabel = "JOB", description = "the job's id")

@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.concurrent.Callable;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
@@ -13,6 +15,14 @@ import picocli.CommandLine.Option;
  * field for a rejected job) and an {@link ExitCodes exit code}, never a stack trace.
  */
 abstract class ClientCommand implements Callable<Integer> {
+
+    /**
+     * grpc-java logs a failed name resolution or connection as a WARNING with a stack trace
+     * (java.util.logging, on stderr); the command reports the failure itself, in one line. Held
+     * in a field because java.util.logging keeps loggers only weakly, and a collected logger
+     * loses its level.
+     */
+    private static final Logger GRPC_LOG = Logger.getLogger("io.grpc");
 
     @Option(names = "--server", paramLabel = "HOST:PORT", converter = ServerAddress.Converter.class,
             defaultValue = "${env:PARALLAX_SERVER:-" + ServerAddress.DEFAULT + "}",
@@ -36,6 +46,7 @@ abstract class ClientCommand implements Callable<Integer> {
                     "--timeout must be in (0, 86400] seconds, got " + timeout);
         }
         PrintWriter err = spec.commandLine().getErr();
+        GRPC_LOG.setLevel(Level.SEVERE);
         try (JobClient client = new JobClient(server, Duration.ofMillis(Math.max(1, Math.round(timeout * 1000))))) {
             return run(client);
         } catch (ClientFailure f) {

@@ -25,11 +25,11 @@ public final class ExitCodes {
     /** The table shown in {@code trainer --help}, one line per code. */
     public static final String HELP = "Exit codes:%n"
             + "  0  done (watch: the job SUCCEEDED)%n"
-            + "  1  error: the job could not run, the coordinator is unreachable or refused the request%n"
+            + "  1  error: the job could not run, coordinator unreachable, request refused%n"
             + "  2  bad command-line usage%n"
             + "  3  the watched job FAILED%n"
             + "  4  the watched job was CANCELLED%n"
-            + "  5  no such job";
+            + "  5  no such job%n";
 
     private ExitCodes() {}
 

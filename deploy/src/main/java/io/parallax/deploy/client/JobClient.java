@@ -135,8 +135,7 @@ final class JobClient implements AutoCloseable {
         String d = s.getDescription();
         return switch (s.getCode()) {
             case UNAVAILABLE -> new ClientFailure(ExitCodes.ERROR, "cannot reach the coordinator at " + address
-                    + (s.getCause() != null && s.getCause().getMessage() != null
-                    ? " (" + s.getCause().getMessage() + ")" : d != null && !d.equals("io exception") ? " (" + d + ")" : ""), e);
+                    + why(s), e);
             case DEADLINE_EXCEEDED -> new ClientFailure(ExitCodes.ERROR, "the coordinator at " + address
                     + " did not answer in time (deadline " + seconds(deadline) + "; see --timeout)", e);
             case NOT_FOUND -> new ClientFailure(ExitCodes.NOT_FOUND,
@@ -145,6 +144,28 @@ final class JobClient implements AutoCloseable {
             default -> new ClientFailure(ExitCodes.ERROR, d != null && !d.isBlank() ? d
                     : "the coordinator at " + address + " answered " + s.getCode(), e);
         };
+    }
+
+    /**
+     * The gist of a transport failure, {@code " (connection refused)"}, or nothing: Netty's own
+     * messages name native calls and error numbers that mean nothing to a user.
+     */
+    private static String why(Status s) {
+        for (Throwable t = s.getCause(); t != null; t = t.getCause()) {
+            String m = t.getMessage() == null ? "" : t.getMessage();
+            if (t instanceof java.net.UnknownHostException) {
+                return " (unknown host)";
+            }
+            for (String known : new String[] {"Connection refused", "No route to host", "Network is unreachable",
+                    "Connection reset"}) {
+                if (m.contains(known)) {
+                    return " (" + known.toLowerCase(java.util.Locale.ROOT) + ")";
+                }
+            }
+        }
+        String d = s.getDescription();
+        // a coordinator that is shutting down says so in its own words
+        return d != null && !d.isBlank() && s.getCause() == null ? " (" + d + ")" : "";
     }
 
     /**

@@ -19,7 +19,7 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "model", mixinStandardHelpOptions = true,
         description = "Download a finished job's trained model as a safetensors file.",
-        footer = {"", "Exit code: 0 written, 1 no model (job not SUCCEEDED), transfer or file error, 5 no such job."})
+        footer = {"", "Exit code: 0 written, 1 no model (job not SUCCEEDED), transfer or file error, 5 no such job.%n"})
 public final class ModelCommand extends ClientCommand {
 
     @Parameters(paramLabel = "JOB", description = "the job's id")

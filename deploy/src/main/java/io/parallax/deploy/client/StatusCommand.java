@@ -19,7 +19,7 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "status", mixinStandardHelpOptions = true,
         description = "Show one job's record, or a table of jobs (newest first).",
-        footer = {"", "Exit code: 0 shown, 1 unreachable or other error, 5 no such job."})
+        footer = {"", "Exit code: 0 shown, 1 unreachable or other error, 5 no such job.%n"})
 public final class StatusCommand extends ClientCommand {
 
     @Parameters(paramLabel = "JOB", arity = "0..1", description = "a job's id; without it, list the jobs")

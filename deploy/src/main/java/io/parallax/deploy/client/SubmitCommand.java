@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
 @Command(name = "submit", mixinStandardHelpOptions = true,
         description = "Submit a job file (JSON JobSpec) to the coordinator and print its id.",
         footer = {"", "Exit code: 0 submitted (with --watch: the job SUCCEEDED), 1 rejected or unreachable "
-                + "(a rejected job lists one 'field: problem' per line), 3 FAILED, 4 CANCELLED."})
+                + "(a rejected job lists one 'field: problem' per line), 3 FAILED, 4 CANCELLED.%n"})
 public final class SubmitCommand extends ClientCommand {
 
     @Option(names = "--job", paramLabel = "FILE", required = true, description = "the job, a JobSpec in JSON")

@@ -11,7 +11,7 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "watch", mixinStandardHelpOptions = true,
         description = "Follow a job until it ends: per-epoch progress with loss, accuracy, samples/s and time left.",
-        footer = {"", "Exit code: 0 the job SUCCEEDED, 3 FAILED, 4 CANCELLED, 5 no such job, 1 connection or other error."})
+        footer = {"", "Exit code: 0 the job SUCCEEDED, 3 FAILED, 4 CANCELLED, 5 no such job, 1 connection or other error.%n"})
 public final class WatchCommand extends ClientCommand {
 
     @Parameters(paramLabel = "JOB", description = "the job's id, as printed by 'trainer submit'")
