@@ -293,6 +293,45 @@ class ClientCommandsTest {
                 && top.out().contains("5  no such job"), top.out());
     }
 
+    /** {@code trainer} as its own process, with PARALLAX_SERVER set: exit code and both streams as a user sees them. */
+    private static Run process(String server, String... args) throws Exception {
+        List<String> command = new java.util.ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), TrainerCli.class.getName()));
+        command.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(command);
+        pb.environment().put("PARALLAX_SERVER", server);
+        Path out = Files.createTempFile("trainer", ".out");
+        Path err = Files.createTempFile("trainer", ".err");
+        try {
+            Process p = pb.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+            assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "trainer did not exit");
+            return new Run(p.exitValue(), Files.readString(out), Files.readString(err));
+        } finally {
+            Files.delete(out);
+            Files.delete(err);
+        }
+    }
+
+    @Test
+    void theServerComesFromTheEnvironmentAndAFailedConnectionIsOneLineOnStderr() throws Exception {
+        service.listed = List.of(FakeJobService.job("job-000001", "digits", JobState.QUEUED, 0, 15));
+        Run r = process(service.address(), "status");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().lines().anyMatch(l -> l.startsWith("job-000001  QUEUED")), r.out());
+
+        int port;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort();
+        }
+        Run down = process("127.0.0.1:" + port, "watch", "job-000001");
+        assertEquals(ExitCodes.ERROR, down.code());
+        assertEquals("", down.out());
+        // the process's whole stderr, so a library's logged stack trace would show here
+        assertEquals(List.of("trainer: cannot reach the coordinator at 127.0.0.1:" + port + " (connection refused)"),
+                down.err().lines().toList());
+    }
+
     @Test
     void serverAddressesParse() {
         assertEquals(new ServerAddress("10.0.0.5", 50051), ServerAddress.parse("10.0.0.5:50051"));
