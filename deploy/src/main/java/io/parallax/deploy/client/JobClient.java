@@ -99,22 +99,22 @@ final class JobClient implements AutoCloseable {
      * for hours.
      */
     void watch(String id, Consumer<JobEvent> onEvent) {
-        stream(id, stub.watchJob(jobId(id)), onEvent);
+        stream(id, stub.watchJob(jobId(id)), onEvent, null);
     }
 
     /** Streams the trained model's safetensors bytes, chunk by chunk, under {@link #MODEL_DEADLINE}. */
     void model(String id, Consumer<ModelChunk> onChunk) {
         stream(id, stub.withDeadlineAfter(MODEL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS).getModel(jobId(id)),
-                onChunk);
+                onChunk, MODEL_DEADLINE);
     }
 
-    private <T> void stream(String id, Iterator<T> it, Consumer<T> onItem) {
+    private <T> void stream(String id, Iterator<T> it, Consumer<T> onItem, Duration streamDeadline) {
         try {
             while (it.hasNext()) {
                 onItem.accept(it.next());
             }
         } catch (StatusRuntimeException e) {
-            throw failure(e, id);
+            throw failure(e, id, streamDeadline);
         }
     }
 
@@ -131,13 +131,19 @@ final class JobClient implements AutoCloseable {
      * INVALID_ARGUMENT keeps the description's lines, which name the fields at fault.
      */
     ClientFailure failure(StatusRuntimeException e, String jobId) {
+        return failure(e, jobId, null);
+    }
+
+    /** As {@link #failure(StatusRuntimeException, String)}, for a stream under its own deadline (or null for --timeout's). */
+    private ClientFailure failure(StatusRuntimeException e, String jobId, Duration streamDeadline) {
         Status s = e.getStatus();
         String d = s.getDescription();
         return switch (s.getCode()) {
             case UNAVAILABLE -> new ClientFailure(ExitCodes.ERROR, "cannot reach the coordinator at " + address
                     + why(s), e);
             case DEADLINE_EXCEEDED -> new ClientFailure(ExitCodes.ERROR, "the coordinator at " + address
-                    + " did not answer in time (deadline " + seconds(deadline) + "; see --timeout)", e);
+                    + " did not answer in time (deadline " + (streamDeadline == null
+                    ? seconds(deadline) + "; see --timeout)" : seconds(streamDeadline) + " for the whole transfer)"), e);
             case NOT_FOUND -> new ClientFailure(ExitCodes.NOT_FOUND,
                     jobId != null ? "no job " + jobId : d != null ? d : "not found", e);
             case INVALID_ARGUMENT -> new ClientFailure(ExitCodes.ERROR, rejected(d), e);

@@ -41,7 +41,7 @@ class ClientCommandsTest {
     }
 
     @AfterEach
-    void stop() throws Exception {
+    void stop() {
         service.close();
     }
 
@@ -111,6 +111,10 @@ class ClientCommandsTest {
         Run r = trainer("watch", "job-7", "--server", service.address());
         assertEquals(ExitCodes.JOB_CANCELLED, r.code(), r.err());
         assertTrue(r.out().contains("job-7 CANCELLED: cancelled by a client"), r.out());
+
+        Run unknown = trainer("watch", "job-404", "--server", service.address());
+        assertEquals(ExitCodes.NOT_FOUND, unknown.code());
+        assertEquals("trainer: no job job-404", unknown.err().strip());
     }
 
     @Test

@@ -144,12 +144,16 @@ final class FakeJobService extends JobServiceGrpc.JobServiceImplBase implements 
     }
 
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         CountDownLatch gate = getJobGate;
         if (gate != null) {
             gate.countDown();
         }
-        server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        try {
+            server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     // ---- building a job's story ----
