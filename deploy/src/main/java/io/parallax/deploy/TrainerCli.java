@@ -1,16 +1,25 @@
 package io.parallax.deploy;
 
+import io.parallax.deploy.client.CancelCommand;
+import io.parallax.deploy.client.ExitCodes;
+import io.parallax.deploy.client.ModelCommand;
+import io.parallax.deploy.client.StatusCommand;
+import io.parallax.deploy.client.SubmitCommand;
+import io.parallax.deploy.client.WatchCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
  * The {@code trainer} launcher's entry point: one command with subcommands. Exit codes: 0 done,
- * 1 the job failed (bad data, diverged), 2 bad command-line usage.
+ * 1 the job failed (bad data, diverged) or, for the job-service clients, the coordinator could not
+ * be reached or refused the request, 2 bad command-line usage, 3 the watched job FAILED, 4 the
+ * watched job was CANCELLED, 5 no such job ({@link io.parallax.deploy.client.ExitCodes}).
  */
 @Command(name = "trainer", mixinStandardHelpOptions = true, version = "parallax 0.1.0",
         description = "Train neural networks data-parallel on the JVM.",
         subcommands = {DemoCommand.class, TrainCommand.class, LocalCommand.class, CoordinatorCommand.class,
-                WorkerCommand.class})
+                WorkerCommand.class, SubmitCommand.class, StatusCommand.class, WatchCommand.class, CancelCommand.class, ModelCommand.class},
+        footer = {"", ExitCodes.HELP})
 public final class TrainerCli implements Runnable {
 
     /** Exit code of a job that failed for a reason the user can fix (data, model, settings). */
@@ -29,7 +38,7 @@ public final class TrainerCli implements Runnable {
     }
 
     /** The parser, with errors in the job turned into one line and exit code 1 instead of a stack trace. */
-    static CommandLine commandLine() {
+    public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new TrainerCli());
         cl.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             if (e instanceof IllegalArgumentException || e instanceof java.io.IOException

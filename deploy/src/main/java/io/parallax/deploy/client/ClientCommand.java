@@ -1,0 +1,78 @@
+package io.parallax.deploy.client;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import picocli.CommandLine;
+import picocli.CommandLine.Option;
+
+/**
+ * What every job-service command shares: the coordinator's address, the deadline of each
+ * request, and the conversion of failures into a message on stderr (one line, or one per
+ * field for a rejected job) and an {@link ExitCodes exit code}, never a stack trace.
+ */
+abstract class ClientCommand implements Callable<Integer> {
+
+    /**
+     * grpc-java logs a failed name resolution or connection as a WARNING with a stack trace
+     * (java.util.logging, on stderr); the command reports the failure itself, in one line. Held
+     * in a field because java.util.logging keeps loggers only weakly, and a collected logger
+     * loses its level.
+     */
+    private static final Logger GRPC_LOG = Logger.getLogger("io.grpc");
+
+    @Option(names = "--server", paramLabel = "HOST:PORT", converter = ServerAddress.Converter.class,
+            defaultValue = "${env:PARALLAX_SERVER:-" + ServerAddress.DEFAULT + "}",
+            description = "the coordinator's job service (default: $PARALLAX_SERVER, else " + ServerAddress.DEFAULT + ")")
+    ServerAddress server;
+
+    @Option(names = "--timeout", paramLabel = "SECONDS",
+            description = "deadline of each request, connecting included (default: ${DEFAULT-VALUE})")
+    double timeout = 10;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    /** Does the command's work; returns its exit code. */
+    abstract int run(JobClient client) throws IOException;
+
+    @Override
+    public final Integer call() {
+        if (!(timeout > 0 && timeout <= 86_400)) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--timeout must be in (0, 86400] seconds, got " + timeout);
+        }
+        PrintWriter err = spec.commandLine().getErr();
+        GRPC_LOG.setLevel(Level.SEVERE);
+        try (JobClient client = new JobClient(server, Duration.ofMillis(Math.max(1, Math.round(timeout * 1000))))) {
+            return run(client);
+        } catch (ClientFailure f) {
+            err.println("trainer: " + f.getMessage());
+            return f.exitCode();
+        } catch (IOException e) {
+            err.println("trainer: " + describe(e));
+            return ExitCodes.ERROR;
+        } finally {
+            spec.commandLine().getOut().flush();
+            err.flush();
+        }
+    }
+
+    PrintWriter out() {
+        return spec.commandLine().getOut();
+    }
+
+    /** An I/O error as a sentence: the JDK's messages for missing files are just the path. */
+    static String describe(IOException e) {
+        if (e instanceof java.nio.file.NoSuchFileException n) {
+            return n.getFile() + ": no such file" + (n.getReason() != null ? " (" + n.getReason() + ")" : "");
+        }
+        if (e instanceof java.nio.file.AccessDeniedException a) {
+            return a.getFile() + ": permission denied";
+        }
+        return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+    }
+}

@@ -1,0 +1,45 @@
+package io.parallax.deploy.client;
+
+import io.parallax.proto.v1.JobState;
+
+/**
+ * The exit codes of the {@code trainer} client commands ({@code submit}, {@code status},
+ * {@code watch}, {@code cancel}, {@code model}), which scripts can rely on. They extend the
+ * launcher's codes (0 done, 1 error, 2 usage) without changing them.
+ */
+public final class ExitCodes {
+
+    /** Done; for {@code watch} and {@code submit --watch}: the job SUCCEEDED. */
+    public static final int OK = 0;
+    /** An error: the coordinator cannot be reached, refused the request, or a file could not be read or written. */
+    public static final int ERROR = 1;
+    /** Bad command-line usage (picocli's own code). */
+    public static final int USAGE = 2;
+    /** The watched job ended FAILED. */
+    public static final int JOB_FAILED = 3;
+    /** The watched job ended CANCELLED. */
+    public static final int JOB_CANCELLED = 4;
+    /** The coordinator knows no job with that id (gRPC NOT_FOUND). */
+    public static final int NOT_FOUND = 5;
+
+    /** The table shown in {@code trainer --help}, one line per code. */
+    public static final String HELP = "Exit codes:%n"
+            + "  0  done (watch: the job SUCCEEDED)%n"
+            + "  1  error: the job could not run, coordinator unreachable, request refused%n"
+            + "  2  bad command-line usage%n"
+            + "  3  the watched job FAILED%n"
+            + "  4  the watched job was CANCELLED%n"
+            + "  5  no such job%n";
+
+    private ExitCodes() {}
+
+    /** The exit code of a watch that saw the job end in {@code state}. */
+    public static int of(JobState state) {
+        return switch (state) {
+            case SUCCEEDED -> OK;
+            case FAILED -> JOB_FAILED;
+            case CANCELLED -> JOB_CANCELLED;
+            default -> ERROR;
+        };
+    }
+}

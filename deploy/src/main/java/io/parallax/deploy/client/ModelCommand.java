@@ -1,0 +1,86 @@
+package io.parallax.deploy.client;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code trainer model JOB --out FILE}: downloads a SUCCEEDED job's model (safetensors, PyTorch
+ * {@code nn.Sequential} names). The bytes go to a temporary file next to {@code FILE}, which is
+ * moved into place only once every chunk arrived in order and the size equals the announced
+ * total: {@code FILE} is never left half written.
+ */
+@Command(name = "model", mixinStandardHelpOptions = true,
+        description = "Download a finished job's trained model as a safetensors file.",
+        footer = {"", "Exit code: 0 written, 1 no model (job not SUCCEEDED), transfer or file error, 5 no such job.%n"})
+public final class ModelCommand extends ClientCommand {
+
+    @Parameters(paramLabel = "JOB", description = "the job's id")
+    String job;
+
+    @Option(names = "--out", paramLabel = "FILE", required = true,
+            description = "where to write the model (replaced if it exists)")
+    Path outFile;
+
+    @Override
+    int run(JobClient client) throws IOException {
+        Path target = outFile.toAbsolutePath();
+        Files.createDirectories(target.getParent());
+        Path temp = Files.createTempFile(target.getParent(), "." + target.getFileName() + ".", ".part");
+        try {
+            try (OutputStream os = Files.newOutputStream(temp)) {
+                receive(client, os);
+            } catch (UncheckedIOException e) {
+                throw e.getCause();
+            }
+            try {
+                Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
+            }
+            out().println(outFile);
+            return ExitCodes.OK;
+        } finally {
+            Files.deleteIfExists(temp);
+        }
+    }
+
+    /** Writes the chunks in order, checking that they are contiguous and add up to the total; returns the size. */
+    private long receive(JobClient client, OutputStream os) {
+        long[] written = {0};
+        long[] total = {-1};
+        client.model(job, chunk -> {
+            if (chunk.getOffset() != written[0]) {
+                throw new ClientFailure(ExitCodes.ERROR, "the model stream of " + job + " skipped bytes: chunk at offset "
+                        + chunk.getOffset() + ", expected " + written[0]);
+            }
+            if (total[0] < 0) {
+                total[0] = chunk.getTotalSize();
+            } else if (chunk.getTotalSize() != total[0]) {
+                throw new ClientFailure(ExitCodes.ERROR, "the model stream of " + job + " changed its total size from "
+                        + total[0] + " to " + chunk.getTotalSize() + " bytes");
+            }
+            try {
+                chunk.getData().writeTo(os);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            written[0] += chunk.getData().size();
+        });
+        if (total[0] < 0) {
+            throw new ClientFailure(ExitCodes.ERROR, "the coordinator sent no model data for " + job);
+        }
+        if (written[0] != total[0]) {
+            throw new ClientFailure(ExitCodes.ERROR, "the model of " + job + " arrived incomplete: "
+                    + written[0] + " of " + total[0] + " bytes");
+        }
+        return written[0];
+    }
+}

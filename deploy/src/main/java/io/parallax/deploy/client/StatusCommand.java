@@ -1,0 +1,121 @@
+package io.parallax.deploy.client;
+
+import io.parallax.proto.v1.EpochMetrics;
+import io.parallax.proto.v1.Job;
+import io.parallax.proto.v1.JobState;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code trainer status [JOB]}: one job's record (state, reason, progress, last epoch's metrics),
+ * or without a job a table of the coordinator's jobs, newest first. Times are UTC.
+ */
+@Command(name = "status", mixinStandardHelpOptions = true,
+        description = "Show one job's record, or a table of jobs (newest first).",
+        footer = {"", "Exit code: 0 shown, 1 unreachable or other error, 5 no such job.%n"})
+public final class StatusCommand extends ClientCommand {
+
+    @Parameters(paramLabel = "JOB", arity = "0..1", description = "a job's id; without it, list the jobs")
+    String job;
+
+    @Option(names = "--state", paramLabel = "STATE",
+            description = "list only jobs in this state: QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED")
+    JobState state;
+
+    @Option(names = "--limit", description = "list at most this many jobs (default: ${DEFAULT-VALUE})")
+    int limit = 100;
+
+    @Override
+    int run(JobClient client) {
+        if (job != null) {
+            out().print(record(client.get(job)));
+            return ExitCodes.OK;
+        }
+        if (limit < 1) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--limit must be ≥ 1, got " + limit);
+        }
+        if (state == JobState.UNRECOGNIZED) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--state must be a job state, e.g. RUNNING");
+        }
+        List<Job> jobs = client.list(state == null ? JobState.JOB_STATE_UNSPECIFIED : state, limit);
+        out().print(jobs.isEmpty() ? "no jobs\n" : table(jobs));
+        return ExitCodes.OK;
+    }
+
+    /** A job's record, one {@code key  value} line per known fact. */
+    static String record(Job j) {
+        List<String[]> rows = new ArrayList<>();
+        rows.add(new String[] {"id", j.getId()});
+        if (!j.getName().isEmpty()) {
+            rows.add(new String[] {"name", j.getName()});
+        }
+        rows.add(new String[] {"state", j.getState().toString()});
+        if (!j.getReason().isEmpty()) {
+            rows.add(new String[] {"reason", j.getReason()});
+        }
+        if (j.getState() == JobState.QUEUED && j.getQueuePosition() >= 0) {
+            rows.add(new String[] {"queue", j.getQueuePosition() == 0 ? "next" : j.getQueuePosition() + " job(s) ahead"});
+        }
+        rows.add(new String[] {"submitted", time(j.getSubmittedAtMs())});
+        if (j.getStartedAtMs() > 0) {
+            rows.add(new String[] {"started", time(j.getStartedAtMs())});
+        }
+        if (j.getFinishedAtMs() > 0) {
+            rows.add(new String[] {"finished", time(j.getFinishedAtMs())});
+        }
+        rows.add(new String[] {"progress", String.format(Locale.ROOT, "epoch %d/%d, step %,d/%,d (%d%%)",
+                j.getEpochsDone(), j.getEpochsTotal(), j.getStepsDone(), j.getStepsTotal(),
+                (int) Math.floor(ProgressBar.fraction(j.getStepsDone(), j.getStepsTotal()) * 100))});
+        if (j.getWorkers() > 0) {
+            rows.add(new String[] {"workers", Integer.toString(j.getWorkers())});
+        }
+        if (j.getEpochsCount() > 0) {
+            rows.add(new String[] {"last epoch", WatchPrinter.epochLine(j.getEpochs(j.getEpochsCount() - 1), j.getEpochsTotal())});
+        }
+        rows.add(new String[] {"model", j.getModelAvailable() ? "available ('trainer model " + j.getId() + " --out FILE')"
+                : "not available"});
+        StringBuilder sb = new StringBuilder();
+        for (String[] r : rows) {
+            sb.append(String.format(Locale.ROOT, "%-11s %s%n", r[0], r[1]));
+        }
+        return sb.toString();
+    }
+
+    /** Jobs as a table with a header row: id, state, epochs done, last validation accuracy, submission time, name. */
+    static String table(List<Job> jobs) {
+        List<String[]> rows = new ArrayList<>();
+        rows.add(new String[] {"ID", "STATE", "EPOCHS", "VAL_ACC", "SUBMITTED", "NAME"});
+        for (Job j : jobs) {
+            EpochMetrics last = j.getEpochsCount() == 0 ? null : j.getEpochs(j.getEpochsCount() - 1);
+            rows.add(new String[] {j.getId(), j.getState().toString(), j.getEpochsDone() + "/" + j.getEpochsTotal(),
+                    last == null ? "-" : ProgressBar.number(last.getValAccuracy()), time(j.getSubmittedAtMs()), j.getName()});
+        }
+        int[] widths = new int[rows.get(0).length];
+        for (String[] r : rows) {
+            for (int c = 0; c < r.length; c++) {
+                widths[c] = Math.max(widths[c], r[c].length());
+            }
+        }
+        StringBuilder sb = new StringBuilder();
+        for (String[] r : rows) {
+            StringBuilder line = new StringBuilder();
+            for (int c = 0; c < r.length; c++) {
+                line.append(c == r.length - 1 ? r[c] : String.format("%-" + widths[c] + "s  ", r[c]));
+            }
+            sb.append(line.toString().stripTrailing()).append(System.lineSeparator());
+        }
+        return sb.toString();
+    }
+
+    /** An ISO-8601 UTC time to the second, or {@code -} for 0 (not reached). */
+    static String time(long epochMs) {
+        return epochMs <= 0 ? "-" : Instant.ofEpochMilli(epochMs).truncatedTo(ChronoUnit.SECONDS).toString();
+    }
+}

@@ -1,0 +1,46 @@
+package io.parallax.deploy.client;
+
+import io.parallax.proto.v1.JobSpec;
+import io.parallax.worker.job.InvalidJobException;
+import io.parallax.worker.job.JobFiles;
+import java.io.IOException;
+import java.nio.file.Path;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code trainer submit --job FILE}: sends a job file to the coordinator and prints the id it
+ * assigns, alone on a line, so that {@code id=$(trainer submit --job j.json)} captures it.
+ * Relative paths in the file are made absolute against the file's folder first
+ * ({@link JobFiles#read}); the coordinator checks them against its data roots.
+ */
+@Command(name = "submit", mixinStandardHelpOptions = true,
+        description = "Submit a job file (JSON JobSpec) to the coordinator and print its id.",
+        footer = {"", "Exit code: 0 submitted (with --watch: the job SUCCEEDED), 1 rejected or unreachable "
+                + "(a rejected job lists one 'field: problem' per line), 3 FAILED, 4 CANCELLED.%n"})
+public final class SubmitCommand extends ClientCommand {
+
+    @Option(names = "--job", paramLabel = "FILE", required = true, description = "the job, a JobSpec in JSON")
+    Path jobFile;
+
+    @Option(names = "--watch", description = "then follow the job until it ends, as 'trainer watch'")
+    boolean watch;
+
+    @Mixin
+    ProgressOption progress;
+
+    @Override
+    int run(JobClient client) throws IOException {
+        JobSpec spec;
+        try {
+            spec = JobFiles.read(jobFile);
+        } catch (InvalidJobException e) {
+            throw new ClientFailure(ExitCodes.ERROR, e.getMessage(), e);
+        }
+        String id = client.submit(spec);
+        out().println(id);
+        out().flush();
+        return watch ? WatchCommand.follow(client, id, out(), progress.style()) : ExitCodes.OK;
+    }
+}

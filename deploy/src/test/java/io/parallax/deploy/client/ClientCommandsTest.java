@@ -1,0 +1,346 @@
+package io.parallax.deploy.client;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.grpc.Status;
+import io.parallax.deploy.TrainerCli;
+import io.parallax.proto.v1.Job;
+import io.parallax.proto.v1.JobState;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CountDownLatch;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** The client commands against a scripted job service over a real gRPC connection on 127.0.0.1. */
+class ClientCommandsTest {
+
+    @TempDir
+    Path dir;
+
+    private FakeJobService service;
+
+    private record Run(int code, String out, String err) {}
+
+    @BeforeEach
+    void start() throws Exception {
+        service = new FakeJobService();
+    }
+
+    @AfterEach
+    void stop() {
+        service.close();
+    }
+
+    /** Runs {@code trainer ARGS} against the fake service, progress as plain lines. */
+    private Run trainer(String... args) {
+        CommandLine cl = TrainerCli.commandLine();
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        cl.setOut(new PrintWriter(out));
+        cl.setErr(new PrintWriter(err));
+        int code = cl.execute(args);
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    private Path jobFile() throws Exception {
+        Path f = dir.resolve("job.json");
+        Files.writeString(f, """
+                {"name": "digits", "loss": "cross_entropy", "batch_size": 32, "epochs": 2,
+                 "model": {"layers": [{"linear": {"out_features": 10}}]},
+                 "optimizer": {"name": "adam"},
+                 "data": {"train": {"csv": {"path": "data/digits.csv.gz", "label_column": "digit"}}}}
+                """);
+        return f;
+    }
+
+    private static void assertNoStackTrace(Run r) {
+        assertFalse(r.err().contains("\tat ") || r.err().contains("Exception"), "no stack trace: " + r.err());
+    }
+
+    @Test
+    void submitPrintsTheIdAloneAndSendsPathsMadeAbsolute() throws Exception {
+        service.nextId = "job-000042";
+        Run r = trainer("submit", "--job", jobFile().toString(), "--server", service.address());
+        assertEquals(0, r.code(), r.err());
+        assertEquals("job-000042" + System.lineSeparator(), r.out());
+        assertEquals(1, service.submitted.size());
+        assertEquals(dir.resolve("data/digits.csv.gz").toAbsolutePath().toString(),
+                service.submitted.get(0).getData().getTrain().getCsv().getPath());
+        assertEquals("digits", service.submitted.get(0).getName());
+    }
+
+    @Test
+    void submitWatchFollowsTheJobToSuccessWithExitCode0() throws Exception {
+        service.watches.put("job-000001", FakeJobService.story("job-000001", 2, 10, JobState.SUCCEEDED, ""));
+        Run r = trainer("submit", "--job", jobFile().toString(), "--watch", "--progress", "plain",
+                "--server", service.address());
+        assertEquals(ExitCodes.OK, r.code(), r.err());
+        List<String> lines = r.out().lines().toList();
+        assertEquals("job-000001", lines.get(0));
+        assertEquals(2, lines.stream().filter(l -> l.matches("epoch \\d/2  train_loss .*")).count(), r.out());
+        assertTrue(lines.get(lines.size() - 1).startsWith("job-000001 SUCCEEDED after 2 epoch(s) in 12.5 s"), r.out());
+        assertTrue(lines.get(lines.size() - 1).endsWith("val_accuracy 0.7000"), r.out());
+    }
+
+    @Test
+    void aFailedJobEndsTheWatchWithExitCode3AndItsReason() throws Exception {
+        service.watches.put("job-000001", FakeJobService.story("job-000001", 3, 5, JobState.FAILED,
+                "training diverged: loss is NaN at step 4"));
+        Run r = trainer("submit", "--job", jobFile().toString(), "--watch", "--server", service.address());
+        assertEquals(ExitCodes.JOB_FAILED, r.code(), r.err());
+        assertTrue(r.out().contains("job-000001 FAILED: training diverged: loss is NaN at step 4"), r.out());
+    }
+
+    @Test
+    void aCancelledJobEndsTheWatchWithExitCode4() {
+        service.watches.put("job-7", FakeJobService.story("job-7", 3, 5, JobState.CANCELLED, "cancelled by a client"));
+        Run r = trainer("watch", "job-7", "--server", service.address());
+        assertEquals(ExitCodes.JOB_CANCELLED, r.code(), r.err());
+        assertTrue(r.out().contains("job-7 CANCELLED: cancelled by a client"), r.out());
+
+        Run unknown = trainer("watch", "job-404", "--server", service.address());
+        assertEquals(ExitCodes.NOT_FOUND, unknown.code());
+        assertEquals("trainer: no job job-404", unknown.err().strip());
+    }
+
+    @Test
+    void aWatchThatEndsBeforeTheJobIsAnError() {
+        service.watches.put("job-7", FakeJobService.story("job-7", 1, 5, JobState.SUCCEEDED, "").subList(0, 4));
+        Run r = trainer("watch", "job-7", "--server", service.address());
+        assertEquals(ExitCodes.ERROR, r.code());
+        assertTrue(r.err().contains("ended the watch before job-7 ended (last state RUNNING)"), r.err());
+    }
+
+    @Test
+    void aRejectedJobListsEveryFieldOnItsOwnLineWithExitCode1() throws Exception {
+        service.submitFailure = Status.INVALID_ARGUMENT.withDescription("invalid job (2 problems):\n"
+                + "  batch_size: must be >= 1, got 0\n  model.layers[0].linear.out_features: must be >= 1, got -3");
+        Run r = trainer("submit", "--job", jobFile().toString(), "--server", service.address());
+        assertEquals(ExitCodes.ERROR, r.code());
+        assertEquals("", r.out());
+        assertEquals(List.of("trainer: invalid job (2 problems):", "  batch_size: must be >= 1, got 0",
+                "  model.layers[0].linear.out_features: must be >= 1, got -3"), r.err().lines().toList());
+        assertNoStackTrace(r);
+    }
+
+    @Test
+    void aJobFileThatIsNotAJobIsRefusedBeforeSending() throws Exception {
+        Path f = dir.resolve("bad.json");
+        Files.writeString(f, "{\"epochz\": 3}");
+        Run r = trainer("submit", "--job", f.toString(), "--server", service.address());
+        assertEquals(ExitCodes.ERROR, r.code());
+        assertTrue(r.err().startsWith("trainer: invalid job: job: " + f) && r.err().contains("epochz"), r.err());
+        assertTrue(service.submitted.isEmpty());
+
+        Run missing = trainer("submit", "--job", dir.resolve("nope.json").toString(), "--server", service.address());
+        assertEquals(ExitCodes.ERROR, missing.code());
+        assertEquals("trainer: " + dir.resolve("nope.json") + ": no such file", missing.err().strip());
+    }
+
+    @Test
+    void statusWithoutAJobPrintsATableOfJobs() {
+        Job running = FakeJobService.job("job-000002", "fashion", JobState.RUNNING, 1, 10).toBuilder()
+                .addEpochs(FakeJobService.epoch(1, 0.6, 0.8125)).build();
+        Job done = FakeJobService.job("job-000001", "digits", JobState.SUCCEEDED, 15, 15);
+        service.listed = List.of(running, done);
+        Run r = trainer("status", "--state", "RUNNING", "--limit", "7", "--server", service.address());
+        assertEquals(0, r.code(), r.err());
+        assertEquals(List.of(
+                "ID          STATE      EPOCHS  VAL_ACC  SUBMITTED             NAME",
+                "job-000002  RUNNING    1/10    0.8125   2023-11-14T22:13:20Z  fashion",
+                "job-000001  SUCCEEDED  15/15   -        2023-11-14T22:13:20Z  digits"), r.out().lines().toList());
+        assertEquals(JobState.RUNNING, service.lastList.getState());
+        assertEquals(7, service.lastList.getLimit());
+
+        service.listed = List.of();
+        assertEquals("no jobs", trainer("status", "--server", service.address()).out().strip());
+        assertEquals(JobState.JOB_STATE_UNSPECIFIED, service.lastList.getState());
+    }
+
+    @Test
+    void statusOfAJobShowsItsRecordAndAnUnknownJobIsExitCode5() {
+        Job failed = FakeJobService.job("job-3", "mnist", JobState.FAILED, 2, 5).toBuilder()
+                .setReason("worker lost").setStepsDone(940).setStepsTotal(2345)
+                .addEpochs(FakeJobService.epoch(1, 0.9, 0.7)).addEpochs(FakeJobService.epoch(2, 0.5, 0.75)).build();
+        service.jobs.put("job-3", failed);
+        Run r = trainer("status", "job-3", "--server", service.address());
+        assertEquals(0, r.code(), r.err());
+        List<String> lines = r.out().lines().toList();
+        assertTrue(lines.contains("state       FAILED"), r.out());
+        assertTrue(lines.contains("reason      worker lost"), r.out());
+        assertTrue(lines.contains("progress    epoch 2/5, step 940/2,345 (40%)"), r.out());
+        assertTrue(lines.contains("last epoch  epoch 2/5  train_loss 0.5000  val_loss 0.5500  val_accuracy 0.7500  "
+                + "lr 0.00100  12,346 samples/s  2 worker(s)  5.0 s"), r.out());
+        assertTrue(lines.contains("model       not available"), r.out());
+
+        Run unknown = trainer("status", "job-9", "--server", service.address());
+        assertEquals(ExitCodes.NOT_FOUND, unknown.code());
+        assertEquals("trainer: no job job-9", unknown.err().strip());
+    }
+
+    @Test
+    void cancelReportsTheNewStateAndAnEndedJobIsOneLineExitCode1() {
+        service.jobs.put("job-5", FakeJobService.job("job-5", "q", JobState.QUEUED, 0, 3));
+        Run r = trainer("cancel", "job-5", "--server", service.address());
+        assertEquals(0, r.code(), r.err());
+        assertEquals("job-5 CANCELLED", r.out().strip());
+        assertEquals(JobState.CANCELLED, service.jobs.get("job-5").getState());
+
+        service.cancelFailure = Status.FAILED_PRECONDITION.withDescription("job job-5 has already ended (CANCELLED)");
+        Run again = trainer("cancel", "job-5", "--server", service.address());
+        assertEquals(ExitCodes.ERROR, again.code());
+        assertEquals("trainer: job job-5 has already ended (CANCELLED)", again.err().strip());
+    }
+
+    @Test
+    void modelDownloadsByteExactThroughATemporaryFile() throws Exception {
+        byte[] model = new byte[(5 << 20) / 2 + 7];
+        new Random(3).nextBytes(model);
+        service.models.put("job-1", model);
+        Path out = dir.resolve("models/final.safetensors");
+        Run r = trainer("model", "job-1", "--out", out.toString(), "--server", service.address());
+        assertEquals(0, r.code(), r.err());
+        assertEquals(out.toString(), r.out().strip());
+        assertArrayEquals(model, Files.readAllBytes(out));
+        try (Stream<Path> files = Files.list(out.getParent())) {
+            assertEquals(List.of(out), files.toList(), "no temporary file left behind");
+        }
+    }
+
+    @Test
+    void aTruncatedModelStreamLeavesNoFile() throws Exception {
+        byte[] model = new byte[3000];
+        service.models.put("job-1", model);
+        service.announcedModelSize = 4000;
+        Path out = dir.resolve("m.safetensors");
+        Run r = trainer("model", "job-1", "--out", out.toString(), "--server", service.address());
+        assertEquals(ExitCodes.ERROR, r.code());
+        assertEquals("trainer: the model of job-1 arrived incomplete: 3000 of 4000 bytes", r.err().strip());
+        try (Stream<Path> files = Files.list(dir)) {
+            assertEquals(List.of(), files.toList());
+        }
+
+        Run none = trainer("model", "job-2", "--out", out.toString(), "--server", service.address());
+        assertEquals(ExitCodes.ERROR, none.code());
+        assertEquals("trainer: job job-2 has no model", none.err().strip());
+    }
+
+    @Test
+    void nothingListeningIsOneLineExitCode1WithinTheDeadline() throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort();
+        }
+        long start = System.nanoTime();
+        Run r = trainer("status", "--server", "127.0.0.1:" + port, "--timeout", "3");
+        double seconds = (System.nanoTime() - start) / 1e9;
+        assertEquals(ExitCodes.ERROR, r.code());
+        assertTrue(r.err().startsWith("trainer: cannot reach the coordinator at 127.0.0.1:" + port), r.err());
+        assertEquals(1, r.err().lines().count(), r.err());
+        assertNoStackTrace(r);
+        assertTrue(seconds < 3, "took " + seconds + " s");
+
+        Run watch = trainer("watch", "job-1", "--server", "127.0.0.1:" + port);
+        assertEquals(ExitCodes.ERROR, watch.code());
+        assertTrue(watch.err().startsWith("trainer: cannot reach the coordinator at 127.0.0.1:" + port), watch.err());
+    }
+
+    @Test
+    void aCoordinatorThatDoesNotAnswerHitsTheDeadline() {
+        service.getJobGate = new CountDownLatch(1);
+        long start = System.nanoTime();
+        Run r = trainer("status", "job-1", "--server", service.address(), "--timeout", "0.5");
+        double seconds = (System.nanoTime() - start) / 1e9;
+        service.getJobGate.countDown();
+        assertEquals(ExitCodes.ERROR, r.code());
+        assertEquals("trainer: the coordinator at " + service.address() + " did not answer in time (deadline 0.5 s; "
+                + "see --timeout)", r.err().strip());
+        assertTrue(seconds < 5, "took " + seconds + " s");
+    }
+
+    @Test
+    void badAddressesAndMissingArgumentsAreUsageErrors() {
+        assertEquals(ExitCodes.USAGE, trainer("status", "--server", "localhost").code());
+        assertEquals(ExitCodes.USAGE, trainer("status", "--server", "localhost:http").code());
+        assertEquals(ExitCodes.USAGE, trainer("status", "--server", "::1:50051").code());
+        assertEquals(ExitCodes.USAGE, trainer("status", "--timeout", "0").code());
+        assertEquals(ExitCodes.USAGE, trainer("watch").code());
+        assertEquals(ExitCodes.USAGE, trainer("model", "job-1").code());
+        assertEquals(ExitCodes.USAGE, trainer("submit").code());
+        assertEquals(ExitCodes.USAGE, trainer("watch", "job-1", "--progress", "fancy").code());
+    }
+
+    @Test
+    void everyCommandHasHelpAndTheExitCodesAreInTheLaunchersHelp() {
+        for (String c : List.of("submit", "status", "watch", "cancel", "model")) {
+            Run r = trainer(c, "--help");
+            assertEquals(0, r.code(), c);
+            assertTrue(r.out().contains("--server=HOST:PORT") && r.out().contains("PARALLAX_SERVER"), r.out());
+            assertTrue(r.out().contains("Exit code"), r.out());
+        }
+        Run top = trainer("--help");
+        assertTrue(top.out().contains("Exit codes:") && top.out().contains("3  the watched job FAILED")
+                && top.out().contains("5  no such job"), top.out());
+    }
+
+    /** {@code trainer} as its own process, with PARALLAX_SERVER set: exit code and both streams as a user sees them. */
+    private static Run process(String server, String... args) throws Exception {
+        List<String> command = new java.util.ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), TrainerCli.class.getName()));
+        command.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(command);
+        pb.environment().put("PARALLAX_SERVER", server);
+        Path out = Files.createTempFile("trainer", ".out");
+        Path err = Files.createTempFile("trainer", ".err");
+        try {
+            Process p = pb.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+            assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "trainer did not exit");
+            return new Run(p.exitValue(), Files.readString(out), Files.readString(err));
+        } finally {
+            Files.delete(out);
+            Files.delete(err);
+        }
+    }
+
+    @Test
+    void theServerComesFromTheEnvironmentAndAFailedConnectionIsOneLineOnStderr() throws Exception {
+        service.listed = List.of(FakeJobService.job("job-000001", "digits", JobState.QUEUED, 0, 15));
+        Run r = process(service.address(), "status");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().lines().anyMatch(l -> l.startsWith("job-000001  QUEUED")), r.out());
+
+        int port;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort();
+        }
+        Run down = process("127.0.0.1:" + port, "watch", "job-000001");
+        assertEquals(ExitCodes.ERROR, down.code());
+        assertEquals("", down.out());
+        // the process's whole stderr, so a library's logged stack trace would show here
+        assertEquals(List.of("trainer: cannot reach the coordinator at 127.0.0.1:" + port + " (connection refused)"),
+                down.err().lines().toList());
+    }
+
+    @Test
+    void serverAddressesParse() {
+        assertEquals(new ServerAddress("10.0.0.5", 50051), ServerAddress.parse("10.0.0.5:50051"));
+        assertEquals(new ServerAddress("::1", 7), ServerAddress.parse("[::1]:7"));
+        assertEquals("[::1]:7", ServerAddress.parse("[::1]:7").toString());
+        assertEquals("coordinator.local:1", ServerAddress.parse(" coordinator.local:1 ").toString());
+    }
+}

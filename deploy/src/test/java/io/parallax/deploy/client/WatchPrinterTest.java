@@ -1,0 +1,109 @@
+package io.parallax.deploy.client;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.parallax.proto.v1.Job;
+import io.parallax.proto.v1.JobEvent;
+import io.parallax.proto.v1.JobState;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+class WatchPrinterTest {
+
+    private final StringWriter text = new StringWriter();
+    private final AtomicLong clock = new AtomicLong(1_000_000_000L);
+
+    private WatchPrinter printer(WatchPrinter.Style style) {
+        return new WatchPrinter(new PrintWriter(text), style, clock::get);
+    }
+
+    @Test
+    void plainOutputIsALinePerEpochAndPerTenthOfAnEpoch() {
+        WatchPrinter p = printer(WatchPrinter.Style.PLAIN);
+        FakeJobService.story("job-1", 2, 4, JobState.SUCCEEDED, "").forEach(p::accept);
+        assertEquals(String.join("\n",
+                "job-1 (story): QUEUED, next in the queue",
+                "state RUNNING",
+                "epoch 1/2   20%  step 1/4  loss 0.4000  1,000 samples/s  0:02 left",
+                "epoch 1/2   50%  step 2/4  loss 0.3333  1,000 samples/s  0:01 left",
+                "epoch 1/2   70%  step 3/4  loss 0.2857  1,000 samples/s  0:01 left",
+                "epoch 1/2  train_loss 1.0000  val_loss 1.1000  val_accuracy 0.6000  lr 0.00100  12,346 samples/s  2 worker(s)  2.5 s",
+                "epoch 2/2   20%  step 1/4  loss 0.2222  1,000 samples/s  0:02 left",
+                "epoch 2/2   50%  step 2/4  loss 0.2000  1,000 samples/s  0:01 left",
+                "epoch 2/2   70%  step 3/4  loss 0.1818  1,000 samples/s  0:01 left",
+                "epoch 2/2  train_loss 0.5000  val_loss 0.5500  val_accuracy 0.7000  lr 0.00100  12,346 samples/s  2 worker(s)  5.0 s",
+                "job-1 SUCCEEDED after 2 epoch(s) in 12.5 s: train_loss 0.5000  val_accuracy 0.7000",
+                ""), text.toString().replace(System.lineSeparator(), "\n"));
+        assertEquals(JobState.SUCCEEDED, p.state());
+        assertTrue(p.finished());
+    }
+
+    @Test
+    void aLongEpochGetsNineProgressLines() {
+        WatchPrinter p = printer(WatchPrinter.Style.PLAIN);
+        FakeJobService.story("job-1", 1, 469, JobState.SUCCEEDED, "").forEach(p::accept);
+        List<String> progress = text.toString().lines().filter(l -> l.contains("% ")).toList();
+        assertEquals(9, progress.size(), text.toString());
+        for (int i = 0; i < 9; i++) {
+            assertTrue(progress.get(i).startsWith(String.format("epoch 1/1   %d%%  step %d/469", (i + 1) * 10,
+                    (int) Math.ceil(469 * (i + 1) / 10.0))), progress.get(i));
+        }
+    }
+
+    @Test
+    void watchingARunningJobFirstShowsTheEpochsItAlreadyFinished() {
+        Job running = FakeJobService.job("job-2", "", JobState.RUNNING, 2, 5).toBuilder()
+                .addEpochs(FakeJobService.epoch(1, 0.8, 0.7)).addEpochs(FakeJobService.epoch(2, 0.6, 0.75)).build();
+        WatchPrinter p = printer(WatchPrinter.Style.PLAIN);
+        p.accept(JobEvent.newBuilder().setSnapshot(running).build());
+        List<String> lines = text.toString().lines().toList();
+        assertEquals(List.of("job-2: RUNNING", WatchPrinter.epochLine(running.getEpochs(0), 5),
+                WatchPrinter.epochLine(running.getEpochs(1), 5)), lines);
+        assertEquals(JobState.RUNNING, p.state());
+    }
+
+    @Test
+    void theBarIsRedrawnInPlaceAtMostTenTimesASecondAndGivesWayToTheEpochLine() {
+        WatchPrinter p = printer(WatchPrinter.Style.BAR);
+        List<JobEvent> events = FakeJobService.story("job-1", 1, 4, JobState.SUCCEEDED, "");
+        p.accept(events.get(0));
+        p.accept(events.get(1));
+        text.getBuffer().setLength(0);
+
+        p.accept(events.get(2)); // step 1: the first draw
+        p.accept(events.get(3)); // step 2, same instant: skipped
+        clock.addAndGet(WatchPrinter.REDRAW_NANOS);
+        p.accept(events.get(4)); // step 3, 100 ms later: drawn
+        p.accept(events.get(5)); // step 4, the epoch's last: always drawn
+        String bar1 = ProgressBar.render(events.get(2).getStep(), 1, Double.NaN, ProgressBar.DEFAULT_WIDTH);
+        String bar3 = ProgressBar.render(events.get(4).getStep(), 1, Double.NaN, ProgressBar.DEFAULT_WIDTH);
+        String bar4 = ProgressBar.render(events.get(5).getStep(), 1, Double.NaN, ProgressBar.DEFAULT_WIDTH);
+        assertEquals(bar1.length(), bar3.length(), "same-width bars need no padding");
+        assertEquals("\r" + bar1 + "\r" + bar3 + "\r" + bar4, text.toString());
+
+        text.getBuffer().setLength(0);
+        p.accept(events.get(6)); // the epoch's metrics replace the bar
+        assertEquals("\r" + " ".repeat(bar4.length()) + "\r"
+                + WatchPrinter.epochLine(events.get(6).getEpoch(), 1) + System.lineSeparator(), text.toString());
+    }
+
+    @Test
+    void aShorterBarPadsOverTheLongerOneAndABrokenStreamEndsTheLine() {
+        WatchPrinter p = printer(WatchPrinter.Style.BAR);
+        JobEvent fast = JobEvent.newBuilder().setStep(FakeJobService.step(1, 1, 10, 1, 0.5).toBuilder()
+                .setSamplesPerSecond(123_456)).build();
+        JobEvent slow = JobEvent.newBuilder().setStep(FakeJobService.step(1, 2, 10, 1, 0.5).toBuilder()
+                .setSamplesPerSecond(12)).build();
+        p.accept(fast);
+        clock.addAndGet(WatchPrinter.REDRAW_NANOS);
+        p.accept(slow);
+        p.end();
+        String a = ProgressBar.render(fast.getStep(), 0, Double.NaN, ProgressBar.DEFAULT_WIDTH);
+        String b = ProgressBar.render(slow.getStep(), 0, Double.NaN, ProgressBar.DEFAULT_WIDTH);
+        assertEquals("\r" + a + "\r" + b + " ".repeat(a.length() - b.length()) + System.lineSeparator(), text.toString());
+    }
+}
