@@ -1,7 +1,9 @@
 package io.parallax.deploy;
 
+import io.parallax.coordinator.JobListener;
 import io.parallax.coordinator.JobRunner;
 import io.parallax.coordinator.LocalCluster;
+import io.parallax.coordinator.metrics.MetricsSinks;
 import io.parallax.engine.backend.Backends;
 import io.parallax.engine.io.ModelFile;
 import io.parallax.proto.v1.JobSpec;
@@ -37,6 +39,10 @@ public final class LocalCommand implements Callable<Integer> {
     @Option(names = "--export", paramLabel = "FILE", description = "write the trained model here (safetensors)")
     Path export;
 
+    @Option(names = "--metrics-dir", paramLabel = "DIR", description = "write metrics.jsonl, TensorBoard event "
+            + "files (tensorboard/) and a loss/accuracy chart (curves.png) here")
+    Path metricsDir;
+
     @Option(names = "--data-root", paramLabel = "DIR", description = "folders job data may come from "
             + "(default: the job file's folder, the repository and /usr/share/datasets)")
     List<Path> dataRoots = new ArrayList<>();
@@ -52,9 +58,27 @@ public final class LocalCommand implements Callable<Integer> {
         // validate and load before any actor starts: a bad job fails here with its message
         JobPlan.load(spec, DataRoots.of(roots));
         try (LocalCluster cluster = LocalCluster.start(n, Backends.cpu(), roots);
-             EpochPrinter printer = new EpochPrinter(metricsOut)) {
+             EpochPrinter printer = new EpochPrinter(metricsOut);
+             MetricsSinks sinks = metricsDir == null ? MetricsSinks.of() : MetricsSinks.forJob(metricsDir)) {
             System.out.printf("job %s: %d worker(s) in this process%n", job, n);
-            JobRunner.Result result = cluster.run(spec, printer);
+            JobRunner.Result result = cluster.run(spec, new JobListener() {
+                @Override
+                public void onStep(StepReport step) {
+                    printer.onStep(step);
+                    sinks.onStep(step);
+                }
+
+                @Override
+                public void onEpoch(EpochReport epoch) {
+                    printer.onEpoch(epoch);
+                    sinks.onEpoch(epoch);
+                }
+
+                @Override
+                public void onEvent(String message) {
+                    printer.onEvent(message);
+                }
+            });
             if (export != null) {
                 if (export.toAbsolutePath().getParent() != null) {
                     Files.createDirectories(export.toAbsolutePath().getParent());
