@@ -61,7 +61,7 @@ node_log_tail() {
 }
 
 # GRACE PID START [PID START ...] -> TERM each process that is still ours, waits up to GRACE
-# seconds for all to exit, KILLs the rest; prints "stopped|killed|gone PID" for each
+# seconds for all to exit, KILLs the rest; prints "stopped|killed|gone PID START" for each
 node_stop() {
     local grace=$1 i alive
     shift
@@ -71,7 +71,7 @@ node_stop() {
             pids+=("$1")
             starts+=("$2")
         else
-            echo "gone $1"
+            echo "gone $1 $2"
         fi
         shift 2
     done
@@ -87,9 +87,9 @@ node_stop() {
     for i in "${!pids[@]}"; do
         if node_is_ours "${pids[$i]}" "${starts[$i]}"; then
             kill -KILL "${pids[$i]}" 2>/dev/null || true
-            echo "killed ${pids[$i]}"
+            echo "killed ${pids[$i]} ${starts[$i]}"
         else
-            echo "stopped ${pids[$i]}"
+            echo "stopped ${pids[$i]} ${starts[$i]}"
         fi
     done
 }

@@ -43,7 +43,7 @@ for pid_file in "${pid_files[@]}"; do
         continue
     fi
     targets[$host]+="$pid $start "
-    names[$host:$pid]=$name
+    names[$host:$pid:$start]=$name
 done
 
 status=0
@@ -58,8 +58,8 @@ for host in "${!targets[@]}"; do
 done
 for job in "${jobs[@]}"; do wait "$job" || status=1; done
 
-while read -r host what pid; do
-    name=${names[$host:$pid]:-pid $pid}
+while read -r host what pid start; do
+    name=${names[$host:$pid:$start]:-pid $pid}
     where=""
     [[ "$host" == - ]] || where=" on $host"
     case "$what" in
@@ -68,7 +68,7 @@ while read -r host what pid; do
         gone) echo "stop-cluster: $name (pid $pid$where) was no longer running" ;;
     esac
     rm -f "$run_dir/$name.pid"
-    unset "names[$host:$pid]"
+    unset "names[$host:$pid:$start]"
 done < "$results"
 
 # a host that could not be reached keeps its pid files, so that a later run can try again
