@@ -81,7 +81,8 @@ class ClusterScriptsTest {
         Scripts.Result stop = Scripts.run(env, Duration.ofMinutes(2), "stop-cluster.sh", "--run-dir", runDir.toString());
         assertEquals(0, stop.exitCode(), stop.toString());
         for (long pid : pids) {
-            assertFalse(Scripts.alive(pid), "pid " + pid + " still runs after stop-cluster.sh:\n" + stop);
+            assertFalse(Scripts.alive(pid), "pid " + pid + " still runs after stop-cluster.sh: " + Scripts.describe(pid)
+                    + "\n" + stop);
         }
         assertTrue(stop.output().contains("coordinator (pid " + pids.get(0)), stop.toString());
         assertEquals(List.of(), pidFiles(), "stop removes the pid files");

@@ -68,8 +68,33 @@ final class Scripts {
         return Long.parseLong(Files.readString(pidFile).trim().split("\\s+")[1]);
     }
 
-    static boolean alive(long pid) {
-        return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+    /**
+     * Whether the process runs. A zombie (exited, waiting for its parent to collect it) does
+     * not: the nodes are orphans whose new parent is this machine's init, which reaps them
+     * when it gets to it.
+     */
+    static boolean alive(long pid) throws IOException {
+        if (!ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+            return false;
+        }
+        try {
+            String stat = Files.readString(Path.of("/proc", String.valueOf(pid), "stat"));
+            char state = stat.charAt(stat.lastIndexOf(')') + 2);
+            return state != 'Z' && state != 'X';
+        } catch (java.nio.file.NoSuchFileException e) {
+            return false;
+        }
+    }
+
+    /** The process's state letter and command line, for a failure message. */
+    static String describe(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", String.valueOf(pid), "stat"));
+            return stat.substring(0, Math.min(stat.length(), 120)) + " cmdline="
+                    + Files.readString(Path.of("/proc", String.valueOf(pid), "cmdline")).replace('\0', ' ');
+        } catch (IOException e) {
+            return "gone (" + e + ")";
+        }
     }
 
     /** A TCP port free on the loopback address right now. */
