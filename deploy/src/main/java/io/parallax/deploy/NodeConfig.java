@@ -87,7 +87,13 @@ final class NodeConfig {
     static void startDiscovery(ActorSystem<?> system, NodeSettings settings) {
         if (settings.discovery() == NodeSettings.Discovery.KUBERNETES) {
             AkkaManagement.get(system).start();
-            ClusterBootstrap.get(system).start();
+            try {
+                ClusterBootstrap.get(system).start();
+            } catch (Exception e) { // Scala code: checked exceptions (NoSuchFileException) too
+                // outside a pod the discovery finds no service-account files: say so, not just the path
+                throw new IllegalStateException("Kubernetes discovery could not start (is this a pod with the "
+                        + "service account of deploy/k8s/rbac.yaml?): " + e, e);
+            }
         }
     }
 
