@@ -13,8 +13,11 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** stop-cluster.sh signals only the processes start-cluster.sh started, and shellcheck is clean. */
-class StopClusterTest {
+/**
+ * The scripts' safety without a real cluster: stop signals only the processes start started, a
+ * start that fails stops what it started, bad options start nothing, shellcheck is clean.
+ */
+class ScriptSafetyTest {
 
     @TempDir
     Path dir;
@@ -69,6 +72,44 @@ class StopClusterTest {
         assertEquals(2, start.exitCode(), start.toString());
         try (var files = Files.list(dir)) {
             assertEquals(0, files.count(), "nothing was started");
+        }
+    }
+
+    private Path fakeTrainer(String body) throws Exception {
+        Path trainer = dir.resolve("fake-trainer");
+        Files.writeString(trainer, "#!/bin/bash\n" + body + "\n");
+        Files.setPosixFilePermissions(trainer, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        return trainer;
+    }
+
+    @Test
+    void aCoordinatorThatExitsFailsTheStartWithItsLogAndLeavesNoPidFile() throws Exception {
+        Path run = dir.resolve("run");
+        Path trainer = fakeTrainer("echo 'trainer: address already in use' >&2; exit 1");
+        Scripts.Result start = Scripts.run(Map.of("PARALLAX_TRAINER", trainer.toString()), Duration.ofMinutes(1),
+                "start-cluster.sh", "--run-dir", run.toString(), "--timeout", "20");
+        assertEquals(1, start.exitCode(), start.toString());
+        assertTrue(start.output().contains("coordinator on this machine exited"), start.toString());
+        assertTrue(start.output().contains("address already in use"), "the end of its log: " + start);
+        try (var files = Files.list(run)) {
+            assertEquals(0, files.filter(f -> f.toString().endsWith(".pid")).count());
+        }
+    }
+
+    @Test
+    void aCoordinatorThatNeverComesUpIsStoppedAfterTheTimeout() throws Exception {
+        Path run = dir.resolve("run");
+        Path trainer = fakeTrainer("echo starting; while :; do sleep 0.1; done");
+        Scripts.Result start = Scripts.run(Map.of("PARALLAX_TRAINER", trainer.toString()), Duration.ofMinutes(1),
+                "start-cluster.sh", "--run-dir", run.toString(), "--timeout", "2");
+        assertEquals(1, start.exitCode(), start.toString());
+        assertTrue(start.output().contains("timed out after 2s waiting for 'coordinator up'"), start.toString());
+        java.util.regex.Matcher stopped = java.util.regex.Pattern.compile("coordinator \\(pid (\\d+)\\) stopped")
+                .matcher(start.output());
+        assertTrue(stopped.find(), "the failed start stopped its coordinator: " + start);
+        assertFalse(Scripts.alive(Long.parseLong(stopped.group(1))), start.toString());
+        try (var files = Files.list(run)) {
+            assertEquals(0, files.filter(f -> f.toString().endsWith(".pid")).count());
         }
     }
 
