@@ -1,12 +1,19 @@
 package io.parallax.deploy;
 
+import akka.actor.typed.ActorSystem;
+import akka.management.cluster.bootstrap.ClusterBootstrap;
+import akka.management.javadsl.AkkaManagement;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import java.util.List;
 
 /**
  * Akka configuration for the three kinds of node, layered over each module's reference.conf.
- * All nodes share the actor-system name {@code parallax}; the coordinator is the cluster's seed.
+ * All nodes share the actor-system name {@code parallax}. With seed discovery the coordinator is
+ * the cluster's seed and the workers join it; with Kubernetes discovery Akka Management's
+ * cluster bootstrap finds the coordinator's pods through the Kubernetes API instead (the
+ * coordinator's pods are the only contact points, so the coordinator forms the cluster and
+ * the workers join it), and serves the {@code /ready} and {@code /alive} probes.
  */
 final class NodeConfig {
 
@@ -22,6 +29,72 @@ final class NodeConfig {
     /** A worker joining the cluster whose seed (the coordinator) is at joinHost:joinPort. */
     static Config worker(String host, int port, String joinHost, int joinPort, int computeThreads) {
         return cluster(host, port, List.of(address(joinHost, joinPort)), computeThreads);
+    }
+
+    /**
+     * The coordinator's configuration from its settings: its own seed, or Kubernetes bootstrap.
+     * The settings' {@code akka { }} block, if any, goes on top.
+     */
+    static Config coordinator(NodeSettings settings, String host, int port) {
+        return fromSettings(settings, host, coordinator(host, port));
+    }
+
+    /**
+     * A worker's configuration from its settings: joining the seed at join (HOST:PORT), or
+     * Kubernetes bootstrap (join unused). The settings' {@code akka { }} block goes on top.
+     */
+    static Config worker(NodeSettings settings, String host, int port, String join, int computeThreads) {
+        int colon = join.lastIndexOf(':');
+        if (colon <= 0) {
+            throw new IllegalArgumentException("--join must be HOST:PORT, got '" + join + "'");
+        }
+        return fromSettings(settings, host,
+                worker(host, port, join.substring(0, colon), Integer.parseInt(join.substring(colon + 1)), computeThreads));
+    }
+
+    private static Config fromSettings(NodeSettings settings, String host, Config base) {
+        Config config = base;
+        if (settings.discovery() == NodeSettings.Discovery.KUBERNETES) {
+            config = kubernetes(host, settings.managementPort(), settings.serviceName()).withFallback(config);
+        }
+        return settings.akka().withFallback(config).resolve();
+    }
+
+    /**
+     * Kubernetes bootstrap: no static seeds (bootstrap refuses to run with them); contact points
+     * are the pods labelled app=serviceName, probed on their port named "management".
+     */
+    static Config kubernetes(String host, int managementPort, String serviceName) {
+        return ConfigFactory.parseString(
+                "akka.cluster.seed-nodes = []\n"
+                        + "akka.management.http.hostname = \"" + host + "\"\n"
+                        + "akka.management.http.port = " + managementPort + "\n"
+                        + "akka.management.cluster.bootstrap.contact-point-discovery {\n"
+                        + "  discovery-method = kubernetes-api\n"
+                        + "  service-name = \"" + serviceName + "\"\n"
+                        + "  port-name = management\n"
+                        // one coordinator: it forms the cluster alone; workers never do (not contact points)
+                        + "  required-contact-point-nr = 1\n"
+                        + "}\n"
+                        + "akka.discovery.kubernetes-api.pod-label-selector = \"app=%s\"\n");
+    }
+
+    /**
+     * Starts Akka Management (HTTP: bootstrap, /ready, /alive) and cluster bootstrap when the
+     * settings ask for Kubernetes discovery; with seed discovery the cluster config already
+     * names the seed and this does nothing.
+     */
+    static void startDiscovery(ActorSystem<?> system, NodeSettings settings) {
+        if (settings.discovery() == NodeSettings.Discovery.KUBERNETES) {
+            AkkaManagement.get(system).start();
+            try {
+                ClusterBootstrap.get(system).start();
+            } catch (Exception e) { // Scala code: checked exceptions (NoSuchFileException) too
+                // outside a pod the discovery finds no service-account files: say so, not just the path
+                throw new IllegalStateException("Kubernetes discovery could not start (is this a pod with the "
+                        + "service account of deploy/k8s/rbac.yaml?): " + e, e);
+            }
+        }
     }
 
     static String address(String host, int port) {

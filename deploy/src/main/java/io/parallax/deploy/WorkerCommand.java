@@ -18,37 +18,56 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code trainer worker}: joins the cluster whose coordinator (seed) is at {@code --join} and
- * offers one worker actor to its jobs, until stopped.
+ * {@code trainer worker}: joins the cluster whose coordinator (seed) is at {@code --join} (or
+ * that Kubernetes bootstrap finds) and offers one worker actor to its jobs, until stopped.
+ * Every option falls back to the configuration ({@code --config}, environment, defaults: see
+ * {@code deploy/parallax.conf} and {@link NodeSettings}).
  */
 @Command(name = "worker", mixinStandardHelpOptions = true,
         description = "Join a coordinator's cluster and compute gradients for its jobs.")
 public final class WorkerCommand implements Callable<Integer> {
 
-    @Option(names = "--join", required = true, paramLabel = "HOST:PORT", description = "the coordinator's cluster address")
+    @Option(names = "--config", paramLabel = "FILE", description = "settings file (HOCON, see deploy/parallax.conf); "
+            + "flags override it, PARALLAX_* environment variables too")
+    Path config;
+
+    @Option(names = "--join", paramLabel = "HOST:PORT", description = "the coordinator's cluster address "
+            + "(default: parallax.worker.join, 127.0.0.1:2551)")
     String join;
 
-    @Option(names = "--host", description = "address to bind and advertise (default: ${DEFAULT-VALUE})")
-    String host = "127.0.0.1";
+    @Option(names = "--host", description = "address to bind and advertise (default: parallax.host, 127.0.0.1)")
+    String host;
 
-    @Option(names = "--port", description = "Akka port, 0 = any free one (default: ${DEFAULT-VALUE})")
-    int port = 0;
+    @Option(names = "--port", description = "Akka port, 0 = any free one (default: parallax.worker.port, 0)")
+    Integer port;
 
     @Option(names = "--data-root", paramLabel = "DIR", description = "folders job data may come from "
-            + "(default: the repository and /usr/share/datasets)")
+            + "(default: parallax.data-roots, else the repository and /usr/share/datasets)")
     List<Path> dataRoots = new ArrayList<>();
 
-    @Option(names = "--plane-deadline", description = "seconds per tensor-plane call (default: ${DEFAULT-VALUE})")
-    int planeDeadlineSeconds = 30;
+    @Option(names = "--plane-deadline", description = "seconds per tensor-plane call (default: parallax.worker.plane-deadline, 30)")
+    Integer planeDeadlineSeconds;
+
+    @Option(names = "--threads", description = "compute threads (default: parallax.worker.compute-threads, 1)")
+    Integer computeThreads;
+
+    @Option(names = "--discovery", description = "how to find the cluster: seed or kubernetes "
+            + "(default: parallax.discovery.method, seed)")
+    String discovery;
 
     @Override
     public Integer call() throws Exception {
-        int colon = join.lastIndexOf(':');
-        if (colon <= 0) {
-            throw new IllegalArgumentException("--join must be HOST:PORT, got '" + join + "'");
+        NodeSettings settings = NodeSettings.load(config).with("discovery.method", discovery);
+        String host = NodeSettings.or(this.host, settings.host());
+        int port = NodeSettings.or(this.port, settings.workerPort());
+        String join = NodeSettings.or(this.join, settings.join());
+        Duration planeDeadline = planeDeadlineSeconds != null ? Duration.ofSeconds(planeDeadlineSeconds)
+                : settings.planeDeadline();
+        int threads = NodeSettings.or(computeThreads, settings.computeThreads());
+        if (threads < 1) {
+            throw new IllegalArgumentException("--threads must be >= 1, got " + threads);
         }
-        String joinHost = join.substring(0, colon);
-        int joinPort = Integer.parseInt(join.substring(colon + 1));
+        List<Path> dataRoots = this.dataRoots.isEmpty() ? settings.dataRoots() : this.dataRoots;
         List<Path> roots = DeployDefaults.dataRoots(dataRoots, null);
         Backend backend = Backends.cpu();
         WorkerEnvironment env = new WorkerEnvironment() {
@@ -64,7 +83,7 @@ public final class WorkerCommand implements Callable<Integer> {
 
             @Override
             public TensorPlane connect(String planeHost, int planePort) {
-                return GrpcTensorPlane.connect(planeHost, planePort, Duration.ofSeconds(planeDeadlineSeconds),
+                return GrpcTensorPlane.connect(planeHost, planePort, planeDeadline,
                         GrpcTensorPlane.DEFAULT_CHUNK_BYTES);
             }
         };
@@ -73,9 +92,11 @@ public final class WorkerCommand implements Callable<Integer> {
             akka.actor.Address self = ctx.getSystem().address();
             String id = self.getHost().orElse(host) + ":" + self.getPort().orElse(port) + "/w0";
             ctx.spawn(WorkerActor.create(id, env), "worker", DispatcherSelector.fromConfig("parallax.compute-dispatcher"));
-            System.out.println("worker " + id + " joining " + NodeConfig.address(joinHost, joinPort));
+            System.out.println("worker " + id + " joining " + (settings.discovery() == NodeSettings.Discovery.KUBERNETES
+                    ? "the cluster Kubernetes bootstrap finds" : "akka://" + NodeConfig.SYSTEM_NAME + "@" + join));
             return Behaviors.empty();
-        }), NodeConfig.SYSTEM_NAME, NodeConfig.worker(host, port, joinHost, joinPort, 1));
+        }), NodeConfig.SYSTEM_NAME, NodeConfig.worker(settings, host, port, join, threads));
+        NodeConfig.startDiscovery(system, settings);
         system.getWhenTerminated().toCompletableFuture().get();
         return 0;
     }

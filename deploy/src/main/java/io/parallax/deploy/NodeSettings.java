@@ -1,0 +1,295 @@
+package io.parallax.deploy;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigValueType;
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * A node's settings from the configuration file ({@code deploy/parallax.conf} documents every
+ * key), with environment overrides. Precedence, highest first: command-line flag (the command
+ * applies it with {@link #or}), environment variable ({@link #ENVIRONMENT}), the file given with
+ * {@code --config}, the built-in defaults (a copy of {@code deploy/parallax.conf} inside the jar).
+ *
+ * <p>The environment wins over the file even when the file is a copy that dropped its
+ * {@code ${?PARALLAX_…}} lines: the variables are applied as a layer of their own above it.
+ */
+public final class NodeSettings {
+
+    /** The defaults: {@code deploy/parallax.conf}, copied into the jar by the build. */
+    static final String DEFAULTS_RESOURCE = "io/parallax/deploy/parallax.conf";
+
+    /** Each setting (path under {@code parallax}) and the environment variable that overrides it. */
+    public static final Map<String, String> ENVIRONMENT = environment(
+            "host", "PARALLAX_HOST",
+            "data-roots", "PARALLAX_DATA_ROOTS",
+            "run-dir", "PARALLAX_RUN_DIR",
+            "coordinator.port", "PARALLAX_COORDINATOR_PORT",
+            "coordinator.grpc-port", "PARALLAX_GRPC_PORT",
+            "coordinator.state-dir", "PARALLAX_STATE_DIR",
+            "coordinator.step-timeout", "PARALLAX_STEP_TIMEOUT",
+            "coordinator.worker-wait", "PARALLAX_WORKER_WAIT",
+            "worker.join", "PARALLAX_JOIN",
+            "worker.port", "PARALLAX_WORKER_PORT",
+            "worker.compute-threads", "PARALLAX_WORKER_THREADS",
+            "worker.plane-deadline", "PARALLAX_PLANE_DEADLINE",
+            "discovery.method", "PARALLAX_DISCOVERY",
+            "discovery.management-port", "PARALLAX_MANAGEMENT_PORT",
+            "discovery.service-name", "PARALLAX_SERVICE_NAME");
+
+    /** How a node finds the cluster. */
+    public enum Discovery {
+        /** The coordinator is its own seed; workers join {@code worker.join}. */
+        SEED,
+        /** Akka Management cluster bootstrap over the Kubernetes API. */
+        KUBERNETES
+    }
+
+    private final Config config;
+
+    private NodeSettings(Config config) {
+        this.config = config;
+    }
+
+    /**
+     * Loads the settings: {@code configFile} (null: none) over the defaults, under this process's
+     * environment variables.
+     *
+     * @throws IllegalArgumentException if the file is missing, does not parse, or a value has
+     *                                  the wrong type (the message names the key)
+     */
+    public static NodeSettings load(Path configFile) {
+        return load(configFile, System.getenv());
+    }
+
+    /** {@link #load(Path)} with the given environment instead of the process's (for tests). */
+    static NodeSettings load(Path configFile, Map<String, String> env) {
+        try {
+            Config defaults = ConfigFactory.parseResources(NodeSettings.class.getClassLoader(), DEFAULTS_RESOURCE,
+                    ConfigParseOptions.defaults().setAllowMissing(false));
+            Config file = ConfigFactory.empty();
+            if (configFile != null) {
+                if (!Files.isRegularFile(configFile)) {
+                    throw new IllegalArgumentException("configuration file " + configFile + " does not exist");
+                }
+                file = ConfigFactory.parseFile(configFile.toFile(), ConfigParseOptions.defaults().setAllowMissing(false));
+            }
+            Config fromEnv = ConfigFactory.parseMap(environmentLayer(env), "environment variables");
+            // the files' own ${?PARALLAX_...} lines resolve against the real environment; the layer
+            // above them gives the same variables (or a test's) the last word
+            Config resolved = fromEnv.withFallback(file).withFallback(defaults).resolve();
+            NodeSettings settings = new NodeSettings(resolved);
+            settings.validate();
+            return settings;
+        } catch (ConfigException e) {
+            throw new IllegalArgumentException("configuration: " + e.getMessage(), e);
+        }
+    }
+
+    private static Map<String, Object> environmentLayer(Map<String, String> env) {
+        Map<String, Object> layer = new LinkedHashMap<>();
+        ENVIRONMENT.forEach((key, variable) -> {
+            String value = env.get(variable);
+            if (value != null && !value.isBlank()) {
+                layer.put("parallax." + key, value.trim());
+            }
+        });
+        return layer;
+    }
+
+    /** Reads every value once, so a bad one fails at start with its key named, not mid-job. */
+    private void validate() {
+        host();
+        dataRoots();
+        runDir();
+        coordinatorPort();
+        grpcPort();
+        stateDir();
+        stepTimeout();
+        workerWait();
+        join();
+        workerPort();
+        computeThreads();
+        planeDeadline();
+        discovery();
+        managementPort();
+        serviceName();
+    }
+
+    /** The flag's value if one was given on the command line, else the setting's. */
+    public static <T> T or(T flag, T setting) {
+        return flag != null ? flag : setting;
+    }
+
+    /**
+     * These settings with {@code parallax.<key>} set to a command-line flag's value; a null
+     * value (flag not given) leaves them as they are.
+     *
+     * @throws IllegalArgumentException if the key is unknown or the value invalid for it
+     */
+    public NodeSettings with(String key, Object value) {
+        if (value == null) {
+            return this;
+        }
+        if (!ENVIRONMENT.containsKey(key)) {
+            throw new IllegalArgumentException("no setting parallax." + key);
+        }
+        Object plain = value instanceof Path ? value.toString() : value;
+        NodeSettings settings = new NodeSettings(ConfigFactory.parseMap(Map.of("parallax." + key, plain), "flags")
+                .withFallback(config));
+        settings.validate();
+        return settings;
+    }
+
+    /** Address to bind and advertise. */
+    public String host() {
+        return string("host");
+    }
+
+    /** Folders job data may come from; empty = the command's defaults. */
+    public List<Path> dataRoots() {
+        String key = "parallax.data-roots";
+        List<String> roots = config.getValue(key).valueType() == ConfigValueType.STRING
+                ? Arrays.stream(config.getString(key).split(File.pathSeparator)).filter(s -> !s.isBlank()).toList()
+                : config.getStringList(key);
+        return roots.stream().map(Path::of).toList();
+    }
+
+    /** start-cluster.sh's folder for pid and log files. */
+    public Path runDir() {
+        return Path.of(string("run-dir"));
+    }
+
+    /** The coordinator's Akka cluster port. */
+    public int coordinatorPort() {
+        return port("coordinator.port", false);
+    }
+
+    /** The coordinator's gRPC port (job service, health, tensor plane). */
+    public int grpcPort() {
+        return port("coordinator.grpc-port", true);
+    }
+
+    /** The coordinator's job folder. */
+    public Path stateDir() {
+        return Path.of(string("coordinator.state-dir"));
+    }
+
+    /** Time after which a step is redone without the late workers. */
+    public Duration stepTimeout() {
+        return positive("coordinator.step-timeout");
+    }
+
+    /** Time a job waits for its workers. */
+    public Duration workerWait() {
+        return positive("coordinator.worker-wait");
+    }
+
+    /** The coordinator's cluster address, HOST:PORT, a worker joins. */
+    public String join() {
+        String join = string("worker.join");
+        int colon = join.lastIndexOf(':');
+        if (colon <= 0 || !join.substring(colon + 1).matches("\\d{1,5}")) {
+            throw new IllegalArgumentException("parallax.worker.join must be HOST:PORT, got '" + join + "'");
+        }
+        return join;
+    }
+
+    /** A worker's Akka port (0 = any free one). */
+    public int workerPort() {
+        return port("worker.port", true);
+    }
+
+    /** A worker's compute threads. */
+    public int computeThreads() {
+        int threads = config.getInt("parallax.worker.compute-threads");
+        if (threads < 1) {
+            throw new IllegalArgumentException("parallax.worker.compute-threads must be >= 1, got " + threads);
+        }
+        return threads;
+    }
+
+    /** Deadline of one tensor-plane call. */
+    public Duration planeDeadline() {
+        return positive("worker.plane-deadline");
+    }
+
+    /** How a node finds the cluster. */
+    public Discovery discovery() {
+        String method = string("discovery.method");
+        try {
+            return Discovery.valueOf(method.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("parallax.discovery.method must be 'seed' or 'kubernetes', got '"
+                    + method + "'", e);
+        }
+    }
+
+    /** Akka Management's HTTP port (kubernetes discovery). */
+    public int managementPort() {
+        return port("discovery.management-port", false);
+    }
+
+    /** The label value (app=...) of the pods that are contact points (kubernetes discovery). */
+    public String serviceName() {
+        return string("discovery.service-name");
+    }
+
+    /** Settings passed to Akka unchanged: the file's {@code akka { }} block, if any. */
+    public Config akka() {
+        return config.hasPath("akka") ? config.getConfig("akka").atKey("akka") : ConfigFactory.empty();
+    }
+
+    private String string(String key) {
+        String value = config.getString("parallax." + key).trim();
+        if (value.isEmpty()) {
+            throw new IllegalArgumentException("parallax." + key + " must not be empty");
+        }
+        return value;
+    }
+
+    private int port(String key, boolean zeroAllowed) {
+        int port = config.getInt("parallax." + key);
+        if (port < (zeroAllowed ? 0 : 1) || port > 65535) {
+            throw new IllegalArgumentException("parallax." + key + " must be a port " + (zeroAllowed ? "0" : "1")
+                    + "-65535, got " + port);
+        }
+        return port;
+    }
+
+    private Duration positive(String key) {
+        Duration d = config.getDuration("parallax." + key);
+        if (d.isNegative() || d.isZero()) {
+            throw new IllegalArgumentException("parallax." + key + " must be > 0, got " + d);
+        }
+        return d;
+    }
+
+    private static Map<String, String> environment(String... pairs) {
+        Map<String, String> map = new LinkedHashMap<>();
+        for (int i = 0; i < pairs.length; i += 2) {
+            map.put(pairs[i], pairs[i + 1]);
+        }
+        return java.util.Collections.unmodifiableMap(map);
+    }
+
+    @Override
+    public String toString() {
+        List<String> parts = new ArrayList<>();
+        for (String key : ENVIRONMENT.keySet()) {
+            parts.add(key + "=" + config.getValue("parallax." + key).unwrapped());
+        }
+        return "NodeSettings" + parts;
+    }
+}

@@ -1,0 +1,117 @@
+package io.parallax.deploy.scripts;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * deploy/start-cluster.sh and deploy/stop-cluster.sh with real processes on 127.0.0.1: the
+ * cluster comes up with every worker joined, and stop leaves no process and no pid file behind.
+ */
+@Tag("slow")
+class ClusterScriptsTest {
+
+    @TempDir
+    Path dir;
+
+    private Path runDir;
+    private Map<String, String> env;
+
+    @AfterEach
+    void stopWhateverIsLeft() throws Exception {
+        // a failed assertion must not leave the cluster running
+        if (runDir != null && Files.isDirectory(runDir)) {
+            Scripts.run(env, Duration.ofMinutes(1), "stop-cluster.sh", "--run-dir", runDir.toString());
+        }
+    }
+
+    private List<Path> pidFiles() throws Exception {
+        try (Stream<Path> files = Files.list(runDir)) {
+            return files.filter(f -> f.toString().endsWith(".pid")).sorted().toList();
+        }
+    }
+
+    /** Starts with the given extra arguments, checks the cluster, stops it twice. */
+    private void startCheckAndStop(int expectedWorkers, String... extra) throws Exception {
+        int akka = Scripts.freePort();
+        int grpc = Scripts.freePort();
+        List<String> args = new ArrayList<>(List.of("--run-dir", runDir.toString(), "--port", String.valueOf(akka),
+                "--grpc-port", String.valueOf(grpc), "--timeout", "240"));
+        args.addAll(List.of(extra));
+        Scripts.Result start = Scripts.run(env, Duration.ofMinutes(5), "start-cluster.sh", args.toArray(String[]::new));
+        assertEquals(0, start.exitCode(), start.toString());
+        assertTrue(start.output().contains("coordinator gRPC address: 127.0.0.1:" + grpc), start.toString());
+        assertEquals("127.0.0.1:" + grpc, Files.readString(runDir.resolve("grpc-address")).trim());
+
+        String coordinatorLog = Files.readString(runDir.resolve("coordinator.log"));
+        assertTrue(coordinatorLog.contains("coordinator up: cluster akka://parallax@127.0.0.1:" + akka), coordinatorLog);
+        assertTrue(coordinatorLog.contains(expectedWorkers + " worker(s) live"), coordinatorLog);
+        List<Path> pidFiles = pidFiles();
+        assertEquals(1 + expectedWorkers, pidFiles.size(), pidFiles.toString());
+        List<Long> pids = new ArrayList<>();
+        for (Path pidFile : pidFiles) {
+            long pid = Scripts.pid(pidFile);
+            assertTrue(Scripts.alive(pid), pidFile + ": pid " + pid + " is running");
+            pids.add(pid);
+        }
+        for (int w = 1; w <= expectedWorkers; w++) {
+            String log = Files.readString(runDir.resolve("worker-" + w + ".log"));
+            assertTrue(log.contains("joining akka://parallax@127.0.0.1:" + akka), log);
+            assertTrue(log.contains("Welcome from [akka://parallax@127.0.0.1:" + akka + "]"), log);
+        }
+
+        Scripts.Result again = Scripts.run(env, Duration.ofMinutes(1), "start-cluster.sh", args.toArray(String[]::new));
+        assertEquals(2, again.exitCode(), "a second start over a running cluster is refused: " + again);
+        assertTrue(again.output().contains("still running"), again.toString());
+        assertEquals(pidFiles, pidFiles(), "and it leaves the running cluster's pid files alone");
+
+        Scripts.Result stop = Scripts.run(env, Duration.ofMinutes(2), "stop-cluster.sh", "--run-dir", runDir.toString());
+        assertEquals(0, stop.exitCode(), stop.toString());
+        for (long pid : pids) {
+            assertFalse(Scripts.alive(pid), "pid " + pid + " still runs after stop-cluster.sh: " + Scripts.describe(pid)
+                    + "\n" + stop);
+        }
+        assertTrue(stop.output().contains("coordinator (pid " + pids.get(0)), stop.toString());
+        assertEquals(List.of(), pidFiles(), "stop removes the pid files");
+
+        Scripts.Result twice = Scripts.run(env, Duration.ofMinutes(1), "stop-cluster.sh", "--run-dir", runDir.toString());
+        assertEquals(0, twice.exitCode(), twice.toString());
+        assertTrue(twice.output().contains("nothing to stop"), twice.toString());
+    }
+
+    @Test
+    void twoWorkersOnThisMachineJoinAndStopLeavesNothingBehind() throws Exception {
+        runDir = dir.resolve("run");
+        env = Map.of("PARALLAX_TRAINER", Scripts.trainerOnTestClassPath(dir).toString());
+        startCheckAndStop(2, "--workers", "2");
+    }
+
+    @Test
+    void aHostsFileStartsTheNodesOverSsh() throws Exception {
+        // an "ssh" that runs the remote command here: the scripts take their remote path
+        // (commands shipped to `bash -s`, logs in the remote run folder); its environment holds
+        // an invalid thread count that only the forwarded PARALLAX_WORKER_THREADS=1 overrides
+        Path ssh = dir.resolve("fake-ssh");
+        Files.writeString(ssh, "#!/bin/sh\n[ \"$1\" = 127.0.0.1 ] || exit 255\nshift\nexec env PARALLAX_WORKER_THREADS=0 sh -c \"$*\"\n");
+        Files.setPosixFilePermissions(ssh, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path hosts = dir.resolve("hosts");
+        Files.writeString(hosts, "# coordinator first\n127.0.0.1\n127.0.0.1   # two workers here\n127.0.0.1\n");
+        runDir = dir.resolve("run");
+        env = Map.of("PARALLAX_TRAINER", Scripts.trainerOnTestClassPath(dir).toString(), "PARALLAX_SSH", ssh.toString(),
+                "PARALLAX_WORKER_THREADS", "1");
+        startCheckAndStop(2, "--hosts", hosts.toString());
+    }
+}

@@ -1,0 +1,124 @@
+package io.parallax.deploy.scripts;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The scripts' safety without a real cluster: stop signals only the processes start started, a
+ * start that fails stops what it started, bad options start nothing, shellcheck is clean.
+ */
+class ScriptSafetyTest {
+
+    @TempDir
+    Path dir;
+
+    /** Field 22 of /proc/PID/stat: the start time the scripts record. */
+    private static String startTime(long pid) throws Exception {
+        String stat = Files.readString(Path.of("/proc", String.valueOf(pid), "stat"));
+        return stat.substring(stat.lastIndexOf(')') + 2).split(" ")[19];
+    }
+
+    @Test
+    void aPidThatIsNoLongerOursIsLeftAloneAndItsPidFileRemoved() throws Exception {
+        Process sleeper = new ProcessBuilder("sleep", "120").start();
+        try {
+            long pid = sleeper.pid();
+            // the pid was reused: another start time
+            Files.writeString(dir.resolve("worker-1.pid"), "- " + pid + " 1\n");
+            // the right start time, but not a trainer command line
+            Files.writeString(dir.resolve("worker-2.pid"), "- " + pid + " " + startTime(pid) + "\n");
+            Files.writeString(dir.resolve("worker-3.pid"), "garbage\n");
+            Scripts.Result stop = Scripts.run(Map.of(), Duration.ofMinutes(1), "stop-cluster.sh", "--run-dir",
+                    dir.toString(), "--grace", "1");
+            assertEquals(0, stop.exitCode(), stop.toString());
+            assertTrue(stop.output().contains("worker-1 (pid " + pid + ") was no longer running"), stop.toString());
+            assertTrue(stop.output().contains("worker-2 (pid " + pid + ") was no longer running"), stop.toString());
+            assertTrue(stop.output().contains("worker-3: unreadable"), stop.toString());
+            assertFalse(sleeper.waitFor(500, TimeUnit.MILLISECONDS), "the unrelated process still runs");
+            try (var files = Files.list(dir)) {
+                assertEquals(0, files.filter(f -> f.toString().endsWith(".pid")).count());
+            }
+        } finally {
+            sleeper.destroyForcibly();
+        }
+    }
+
+    @Test
+    void nothingToStopIsNotAnError() throws Exception {
+        Scripts.Result stop = Scripts.run(Map.of(), Duration.ofMinutes(1), "stop-cluster.sh", "--run-dir",
+                dir.resolve("never-started").toString());
+        assertEquals(0, stop.exitCode(), stop.toString());
+        assertTrue(stop.output().contains("nothing to stop"), stop.toString());
+    }
+
+    @Test
+    void startRejectsBadOptionsBeforeStartingAnything() throws Exception {
+        Scripts.Result start = Scripts.run(Map.of(), Duration.ofMinutes(1), "start-cluster.sh", "--run-dir",
+                dir.toString(), "--workers", "two");
+        assertEquals(2, start.exitCode(), start.toString());
+        assertTrue(start.output().contains("--workers must be a number"), start.toString());
+        start = Scripts.run(Map.of(), Duration.ofMinutes(1), "start-cluster.sh", "--run-dir", dir.toString(),
+                "--hosts", dir.resolve("no-such-file").toString());
+        assertEquals(2, start.exitCode(), start.toString());
+        try (var files = Files.list(dir)) {
+            assertEquals(0, files.count(), "nothing was started");
+        }
+    }
+
+    private Path fakeTrainer(String body) throws Exception {
+        Path trainer = dir.resolve("fake-trainer");
+        Files.writeString(trainer, "#!/bin/bash\n" + body + "\n");
+        Files.setPosixFilePermissions(trainer, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        return trainer;
+    }
+
+    @Test
+    void aCoordinatorThatExitsFailsTheStartWithItsLogAndLeavesNoPidFile() throws Exception {
+        Path run = dir.resolve("run");
+        Path trainer = fakeTrainer("echo 'trainer: address already in use' >&2; exit 1");
+        Scripts.Result start = Scripts.run(Map.of("PARALLAX_TRAINER", trainer.toString()), Duration.ofMinutes(1),
+                "start-cluster.sh", "--run-dir", run.toString(), "--timeout", "20");
+        assertEquals(1, start.exitCode(), start.toString());
+        assertTrue(start.output().contains("coordinator on this machine exited"), start.toString());
+        assertTrue(start.output().contains("address already in use"), "the end of its log: " + start);
+        try (var files = Files.list(run)) {
+            assertEquals(0, files.filter(f -> f.toString().endsWith(".pid")).count());
+        }
+    }
+
+    @Test
+    void aCoordinatorThatNeverComesUpIsStoppedAfterTheTimeout() throws Exception {
+        Path run = dir.resolve("run");
+        Path trainer = fakeTrainer("echo starting; while :; do sleep 0.1; done");
+        Scripts.Result start = Scripts.run(Map.of("PARALLAX_TRAINER", trainer.toString()), Duration.ofMinutes(1),
+                "start-cluster.sh", "--run-dir", run.toString(), "--timeout", "2");
+        assertEquals(1, start.exitCode(), start.toString());
+        assertTrue(start.output().contains("timed out after 2s waiting for 'coordinator up'"), start.toString());
+        java.util.regex.Matcher stopped = java.util.regex.Pattern.compile("coordinator \\(pid (\\d+)\\) stopped")
+                .matcher(start.output());
+        assertTrue(stopped.find(), "the failed start stopped its coordinator: " + start);
+        assertFalse(Scripts.alive(Long.parseLong(stopped.group(1))), start.toString());
+        try (var files = Files.list(run)) {
+            assertEquals(0, files.filter(f -> f.toString().endsWith(".pid")).count());
+        }
+    }
+
+    @Test
+    void scriptsAreShellcheckClean() throws Exception {
+        assumeTrue(Files.isExecutable(Path.of("/usr/bin/shellcheck")), "shellcheck is not installed");
+        Process p = new ProcessBuilder("shellcheck", "-x", "deploy/start-cluster.sh", "deploy/stop-cluster.sh",
+                "deploy/cluster-lib.sh").directory(Scripts.ROOT.toFile()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertEquals(0, p.waitFor(), out);
+    }
+}

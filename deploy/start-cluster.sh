@@ -1,0 +1,234 @@
+#!/usr/bin/env bash
+# Starts a Parallax cluster: a coordinator and its workers, on this machine or on the hosts
+# listed in a file (over ssh). Waits until the coordinator is up and every worker has joined,
+# then prints the coordinator's gRPC address. deploy/stop-cluster.sh stops exactly what this
+# started. Usage: deploy/start-cluster.sh --help
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(dirname "$HERE")"
+# shellcheck source=deploy/cluster-lib.sh
+source "$HERE/cluster-lib.sh"
+
+usage() {
+    cat <<EOF
+Usage: deploy/start-cluster.sh [options]
+
+Starts a coordinator and N workers, on this machine (default) or on the hosts of --hosts.
+Pid and log files go to the run folder; deploy/stop-cluster.sh stops them.
+
+  -w, --workers N        workers to start (default 2); with --hosts: per worker host (default 1)
+      --hosts FILE       one host per line (# comments); the first is the coordinator's, the
+                         others run workers (list a host twice for two workers there)
+      --coordinator HOST the coordinator's host; then every line of --hosts runs workers
+      --remote-dir DIR   the repository on the remote hosts (default: $ROOT)
+      --run-dir DIR      pid and log files (default: \$PARALLAX_RUN_DIR or runs/cluster,
+                         relative to the repository; on remote hosts to --remote-dir)
+      --config FILE      settings file for every node (see deploy/parallax.conf); on remote
+                         hosts a relative path is taken from --remote-dir
+      --host ADDR        address the nodes bind and advertise (this machine only; with --hosts
+                         each node uses its host's line)
+      --port P           the coordinator's Akka port      (default: from the settings, 2551)
+      --grpc-port P      the coordinator's gRPC port      (default: from the settings, 50051)
+      --coordinator-arg A  one more argument for 'trainer coordinator' (repeatable)
+      --worker-arg A     one more argument for 'trainer worker' (repeatable)
+      --timeout S        seconds to wait for the coordinator and the workers (default 180)
+  -h, --help             this help
+
+Environment: PARALLAX_* settings (deploy/parallax.conf) reach every node, over ssh too;
+PARALLAX_TRAINER replaces the launcher (default deploy/trainer, relative to the repository);
+PARALLAX_SSH replaces the ssh command (default "ssh -o BatchMode=yes").
+EOF
+}
+
+workers=""
+hosts_file=""
+coordinator_host=""
+remote_dir="$ROOT"
+run_dir="${PARALLAX_RUN_DIR:-runs/cluster}"
+config=""
+bind_host=""
+akka_port=""
+grpc_port=""
+timeout=180
+coordinator_args=()
+worker_args=()
+
+need() { [[ $# -ge 2 && -n "$2" ]] || die "$1 needs a value"; }
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        -w|--workers) need "$@"; workers=$2; shift 2 ;;
+        --hosts) need "$@"; hosts_file=$2; shift 2 ;;
+        --coordinator) need "$@"; coordinator_host=$2; shift 2 ;;
+        --remote-dir) need "$@"; remote_dir=$2; shift 2 ;;
+        --run-dir) need "$@"; run_dir=$2; shift 2 ;;
+        --config) need "$@"; config=$2; shift 2 ;;
+        --host) need "$@"; bind_host=$2; shift 2 ;;
+        --port) need "$@"; akka_port=$2; shift 2 ;;
+        --grpc-port) need "$@"; grpc_port=$2; shift 2 ;;
+        --coordinator-arg) need "$@"; coordinator_args+=("$2"); shift 2 ;;
+        --worker-arg) need "$@"; worker_args+=("$2"); shift 2 ;;
+        --timeout) need "$@"; timeout=$2; shift 2 ;;
+        -h|--help) usage; exit 0 ;;
+        *) usage >&2; die "unknown option '$1'" ;;
+    esac
+done
+[[ -z "$workers" || "$workers" =~ ^[0-9]+$ ]] || die "--workers must be a number, got '$workers'"
+[[ "$timeout" =~ ^[0-9]+$ ]] || die "--timeout must be whole seconds, got '$timeout'"
+
+# ---- where each node runs: "-" is this machine ----
+node_hosts=()   # node_hosts[0] is the coordinator's
+if [[ -n "$hosts_file" ]]; then
+    [[ -f "$hosts_file" ]] || die "no hosts file '$hosts_file'"
+    [[ -z "$bind_host" ]] || die "--host is for this machine only; with --hosts each node uses its host's line"
+    listed=()
+    while read -r line; do
+        line=${line%%#*}
+        line=${line//[[:space:]]/}
+        [[ -n "$line" ]] && listed+=("$line")
+    done < "$hosts_file"
+    if [[ -n "$coordinator_host" ]]; then
+        worker_hosts=("${listed[@]}")
+    else
+        [[ ${#listed[@]} -ge 1 ]] || die "'$hosts_file' lists no host"
+        coordinator_host=${listed[0]}
+        worker_hosts=("${listed[@]:1}")
+    fi
+    node_hosts+=("$coordinator_host")
+    for h in "${worker_hosts[@]}"; do
+        for ((i = 0; i < ${workers:-1}; i++)); do node_hosts+=("$h"); done
+    done
+    node_dir=$remote_dir
+else
+    [[ -z "$coordinator_host" ]] || die "--coordinator needs --hosts"
+    node_hosts+=(-)
+    for ((i = 0; i < ${workers:-2}; i++)); do node_hosts+=(-); done
+    node_dir=$ROOT
+fi
+worker_count=$((${#node_hosts[@]} - 1))
+(( worker_count >= 1 )) || die "no workers to start"
+
+# the local run folder (pid files) and the nodes' one (logs), the same folder on this machine
+[[ "$run_dir" == /* ]] && node_run_dir=$run_dir || node_run_dir="$node_dir/$run_dir"
+[[ "$run_dir" == /* ]] || run_dir="$ROOT/$run_dir"
+mkdir -p "$run_dir"
+if [[ -n "$config" && -z "$hosts_file" ]]; then
+    [[ -f "$config" ]] || die "no config file '$config'"
+    config=$(cd "$(dirname "$config")" && pwd)/$(basename "$config")
+fi
+trainer="${PARALLAX_TRAINER:-deploy/trainer}"
+
+# ---- refuse to start over a running cluster; forget the pid files of one that is gone ----
+shopt -s nullglob
+for pid_file in "$run_dir"/*.pid; do
+    read -r host pid start < "$pid_file" || true
+    if [[ -n "${pid:-}" ]] && on_node "$host" node_is_ours "$pid" "${start:-}"; then
+        die "a cluster started from $run_dir is still running (pid $pid on ${host/#-/this machine}); run deploy/stop-cluster.sh --run-dir ${run_dir@Q} first"
+    fi
+    rm -f "$pid_file"
+done
+rm -f "$run_dir/grpc-address" "$run_dir/cluster-address"
+
+# the settings that travel with a command started over ssh (a local one inherits them)
+forward_env=()
+if [[ -n "$hosts_file" ]]; then
+    while read -r name; do
+        case "$name" in PARALLAX_SSH|PARALLAX_TRAINER) ;; *) forward_env+=("$name=${!name}") ;; esac
+    done < <(compgen -e | grep -E '^(PARALLAX_|JAVA_OPTS$)' || true)
+    (( ${#forward_env[@]} )) && forward_env=(env "${forward_env[@]}")
+fi
+
+# ---- on failure, stop whatever was started ----
+started_ok=0
+cleanup() {
+    if (( ! started_ok )) && compgen -G "$run_dir/*.pid" > /dev/null; then
+        echo "start-cluster: failed; stopping what was started" >&2
+        "$HERE/stop-cluster.sh" --run-dir "$run_dir" >&2 || true
+    fi
+}
+trap cleanup EXIT
+
+# NAME HOST ARGS... -> starts 'trainer ARGS' as node NAME on HOST and records its pid file
+start_node() {
+    local name=$1 host=$2 out pid start
+    shift 2
+    out=$(on_node "$host" node_launch "$node_dir" "$node_run_dir/$name.log" "${forward_env[@]}" "$trainer" "$@") \
+        || die "could not start $name on ${host/#-/this machine}"
+    read -r pid start <<< "$out"
+    printf '%s %s %s\n' "$host" "$pid" "$start" > "$run_dir/$name.pid"
+    [[ "$start" != - ]] || fail "$name" "$host" "exited at once"
+}
+
+# NAME HOST WHY -> prints the end of NAME's log and exits
+fail() {
+    echo "start-cluster: $1 on ${2/#-/this machine} $3; the end of its log ($node_run_dir/$1.log):" >&2
+    on_node "$2" node_log_tail "$node_run_dir/$1.log" 30 >&2 || true
+    exit 1
+}
+
+# NAME HOST ERE WHAT -> waits until NAME's log matches ERE (prints the match); fails if the
+# node exits or the time runs out
+await_log() {
+    local name=$1 host=$2 ere=$3 what=$4 pid start match
+    read -r _ pid start < "$run_dir/$name.pid"
+    while :; do
+        if match=$(on_node "$host" node_log_match "$node_run_dir/$name.log" "$ere"); then
+            printf '%s\n' "$match"
+            return 0
+        fi
+        on_node "$host" node_is_ours "$pid" "$start" || fail "$name" "$host" "exited before $what"
+        (( SECONDS < deadline )) || fail "$name" "$host" "timed out after ${timeout}s waiting for $what"
+        sleep 1
+    done
+}
+
+host_arg() { # HOST -> the --host argument a node on HOST gets
+    if [[ "$1" != - ]]; then printf '%s\n' --host "$1"; elif [[ -n "$bind_host" ]]; then printf '%s\n' --host "$bind_host"; fi
+}
+
+# build the distribution once per host before starting nodes, so that they do not all wait on
+# the launcher's build lock, and a build failure is reported here
+if [[ -z "${PARALLAX_TRAINER:-}" ]]; then
+    for h in $(printf '%s\n' "${node_hosts[@]}" | sort -u); do
+        if [[ "$h" == - ]]; then
+            (cd "$ROOT" && "$trainer" --version > /dev/null) || die "the launcher failed to build or start"
+        else
+            "${SSH_COMMAND[@]}" "$h" "cd $(printf '%q' "$remote_dir") && $trainer --version > /dev/null" \
+                || die "the launcher failed on $h"
+        fi
+    done
+fi
+
+deadline=$((SECONDS + timeout))
+args=(coordinator)
+[[ -n "$config" ]] && args+=(--config "$config")
+mapfile -t hargs < <(host_arg "${node_hosts[0]}")
+args+=("${hargs[@]}")
+[[ -n "$akka_port" ]] && args+=(--port "$akka_port")
+[[ -n "$grpc_port" ]] && args+=(--grpc-port "$grpc_port")
+args+=("${coordinator_args[@]}")
+start_node coordinator "${node_hosts[0]}" "${args[@]}"
+
+# "coordinator up: cluster akka://parallax@HOST:PORT, tensor plane HOST:PORT" (or "gRPC HOST:PORT")
+up=$(await_log coordinator "${node_hosts[0]}" 'coordinator up: .*' "'coordinator up'")
+cluster_address=$(grep -Eo 'akka://[^@ ,]+@[^ ,]+' <<< "$up" | head -n 1) \
+    || fail coordinator "${node_hosts[0]}" "printed no cluster address"
+grpc_address=$(grep -Eio '(grpc|tensor plane) [^ ,]+:[0-9]+' <<< "$up" | tail -n 1 | awk '{print $NF}') \
+    || fail coordinator "${node_hosts[0]}" "printed no gRPC address"
+join=${cluster_address#*@}
+printf '%s\n' "$cluster_address" > "$run_dir/cluster-address"
+printf '%s\n' "$grpc_address" > "$run_dir/grpc-address"
+
+for ((i = 1; i <= worker_count; i++)); do
+    args=(worker --join "$join")
+    [[ -n "$config" ]] && args+=(--config "$config")
+    mapfile -t hargs < <(host_arg "${node_hosts[$i]}")
+    args+=("${hargs[@]}" "${worker_args[@]}")
+    start_node "worker-$i" "${node_hosts[$i]}" "${args[@]}"
+done
+
+# the coordinator logs "N worker(s) live" as the count changes
+await_log coordinator "${node_hosts[0]}" "(^|[^0-9])$worker_count worker\\(s\\) live" \
+    "$worker_count worker(s) to join" > /dev/null
+started_ok=1
+echo "cluster up: coordinator $cluster_address, $worker_count worker(s); run folder $run_dir"
+echo "coordinator gRPC address: $grpc_address"
