@@ -31,7 +31,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * for every other optimizer with the settings listed here. PyTorch reaches 0.857 / 0.849 with
  * the first two (../shared/BASELINE.md).
  *
- * <p>Data: Debian's dataset-fashion-mnist, which {@code deploy/ensure-datasets.sh} installs
+ * <p>Data: Debian's dataset-fashion-mnist, which {@code deploy/ensure-test-deps.sh} installs
  * before the integration tests. Tagged slow: it runs in {@code mvn verify} (failsafe), not in
  * the quick unit-test loop.
  */
@@ -47,7 +47,7 @@ class FashionMnistConvergenceTest {
     static void load() throws IOException {
         if (!Files.isRegularFile(DATA.resolve("train-images-idx3-ubyte.gz"))) {
             throw new IllegalStateException("Fashion-MNIST is not installed under " + DATA
-                    + "; run deploy/ensure-datasets.sh (apt-get install dataset-fashion-mnist)");
+                    + "; run deploy/ensure-test-deps.sh (apt-get install dataset-fashion-mnist)");
         }
         train = IdxReader.readDataset(DATA.resolve("train-images-idx3-ubyte.gz"),
                 DATA.resolve("train-labels-idx1-ubyte.gz"), 10);
