@@ -334,6 +334,7 @@ public final class JobQueue implements AutoCloseable {
                 job = jobs.get(id).toBuilder().setState(JobState.RUNNING).setQueuePosition(-1)
                         .setStartedAtMs(System.currentTimeMillis()).build();
                 update(job, stateEvent(JobState.RUNNING, ""));
+                log.info("job {} ({}) running", id, job.getName());
             }
             try {
                 runOne(job);
@@ -465,6 +466,7 @@ public final class JobQueue implements AutoCloseable {
     // ---- under the lock -------------------------------------------------------------------------
 
     private void finish(Job job) {
+        log.info("job {} {}{}", job.getId(), job.getState(), job.getReason().isEmpty() ? "" : ": " + job.getReason());
         update(job, stateEvent(job.getState(), job.getReason()));
         publish(job.getId(), JobEvent.newBuilder().setFinished(job));
         sinks.remove(job.getId());
