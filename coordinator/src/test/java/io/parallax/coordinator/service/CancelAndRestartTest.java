@@ -133,6 +133,25 @@ class CancelAndRestartTest {
     }
 
     @Test
+    void aFullQueueRefusesWithResourceExhausted() throws Exception {
+        try (ServiceFixture fx = new ServiceFixture(state, List.of(ServiceFixture.EXAMPLES), 2)) {
+            JobServiceGrpc.JobServiceBlockingStub stub = fx.stub();
+            String running = submit(stub, ServiceFixture.longJob("running"));
+            awaitSteps(stub, running, 1);
+            String first = submit(stub, ServiceFixture.smallJob("first", 1, 64));
+            String second = submit(stub, ServiceFixture.smallJob("second", 1, 64));
+            assertEquals(1, get(stub, second).getQueuePosition());
+            JobServiceTest.assertCode(Status.Code.RESOURCE_EXHAUSTED,
+                    () -> submit(stub, ServiceFixture.smallJob("third", 1, 64)));
+            // room again once one leaves the queue
+            withDeadline(stub).cancelJob(id(first));
+            assertEquals(0, get(stub, second).getQueuePosition());
+            String third = submit(stub, ServiceFixture.smallJob("third", 1, 64));
+            assertEquals(1, get(stub, third).getQueuePosition());
+        }
+    }
+
+    @Test
     void aSecondCoordinatorCannotShareTheStateDirectory() throws Exception {
         try (JobStore first = JobStore.open(state)) {
             java.io.IOException e = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class,

@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Twenty clients, each on its own connection, submit a small job at the same moment and watch it
+ * Twenty clients, each on its own TCP connection to the coordinator's server, submit a small job at the same moment and watch it
  * to the end: no call fails, every job succeeds, every event stream is complete and in order, and
  * the coordinator's list holds exactly those twenty.
  */
@@ -36,7 +36,7 @@ class LoadTest {
 
     @Test
     void twentyClientsSubmitAndWatchAtOnce() throws Exception {
-        try (ServiceFixture fx = new ServiceFixture(state)) {
+        try (ServiceFixture fx = new ServiceFixture(state, List.of(ServiceFixture.EXAMPLES), CLIENTS, true)) {
             ExecutorService clients = Executors.newFixedThreadPool(CLIENTS);
             CountDownLatch go = new CountDownLatch(1);
             List<Future<Job>> results = new ArrayList<>();

@@ -3,6 +3,7 @@ package io.parallax.coordinator.service;
 import io.grpc.ManagedChannel;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.parallax.coordinator.LocalCluster;
 import io.parallax.coordinator.plane.TensorPlaneServer;
 import io.parallax.engine.backend.Backends;
@@ -16,6 +17,7 @@ import io.parallax.worker.job.DataRoots;
 import io.parallax.worker.job.JobFiles;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -41,6 +43,7 @@ final class ServiceFixture implements AutoCloseable {
     final Path stateDir;
     final List<Path> roots;
     final int capacity;
+    final boolean netty;
     JobStore store;
     JobQueue queue;
     JobServiceImpl service;
@@ -48,12 +51,21 @@ final class ServiceFixture implements AutoCloseable {
     String serverName;
     private final List<ManagedChannel> channels = new ArrayList<>();
 
-    ServiceFixture(Path stateDir, List<Path> roots, int capacity) throws IOException {
+    /**
+     * @param netty serve over TCP on 127.0.0.1 as the coordinator does (handlers on the transport's
+     *              threads), instead of the in-process transport
+     */
+    ServiceFixture(Path stateDir, List<Path> roots, int capacity, boolean netty) throws IOException {
         this.cluster = LocalCluster.start(2, Backends.cpu(), roots);
         this.stateDir = stateDir;
         this.roots = roots;
         this.capacity = capacity;
+        this.netty = netty;
         startService();
+    }
+
+    ServiceFixture(Path stateDir, List<Path> roots, int capacity) throws IOException {
+        this(stateDir, roots, capacity, false);
     }
 
     ServiceFixture(Path stateDir) throws IOException {
@@ -66,8 +78,8 @@ final class ServiceFixture implements AutoCloseable {
                 JobListenerFactory.jsonLines());
         service = new JobServiceImpl(queue);
         serverName = "job-service-" + SERVERS.incrementAndGet();
-        server = new TensorPlaneServer(InProcessServerBuilder.forName(serverName).directExecutor(),
-                cluster.exchange(), service).start();
+        server = new TensorPlaneServer(netty ? TensorPlaneServer.netty(new InetSocketAddress("127.0.0.1", 0))
+                : InProcessServerBuilder.forName(serverName).directExecutor(), cluster.exchange(), service).start();
     }
 
     /** Stops the server, the queue (a running job stops after its step) and the store; starts them again. */
@@ -89,7 +101,8 @@ final class ServiceFixture implements AutoCloseable {
 
     /** A new client connection (its own channel, as a separate client would have). */
     ManagedChannel channel() {
-        ManagedChannel c = InProcessChannelBuilder.forName(serverName).build();
+        ManagedChannel c = netty ? NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build()
+                : InProcessChannelBuilder.forName(serverName).build();
         channels.add(c);
         return c;
     }
