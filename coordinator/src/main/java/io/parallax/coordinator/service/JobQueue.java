@@ -159,7 +159,8 @@ public final class JobQueue implements AutoCloseable {
     public List<Job> list(JobState state, int limit) {
         synchronized (lock) {
             List<String> ids = new ArrayList<>(jobs.keySet());
-            ids.sort(Comparator.reverseOrder()); // ids are zero-padded counters: newest first
+            // ids are zero-padded counters that may outgrow their padding: newest first by number
+            ids.sort(Comparator.comparing(String::length).thenComparing(Comparator.naturalOrder()).reversed());
             List<Job> out = new ArrayList<>();
             for (String id : ids) {
                 if (out.size() >= limit) {
