@@ -154,6 +154,7 @@ class CancelAndRestartTest {
     @Test
     void aSecondCoordinatorCannotShareTheStateDirectory() throws Exception {
         try (JobStore first = JobStore.open(state)) {
+            assertEquals(state.toAbsolutePath().normalize(), first.root());
             java.io.IOException e = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class,
                     () -> JobStore.open(state));
             assertTrue(e.getMessage().contains("in use"), e.getMessage());
