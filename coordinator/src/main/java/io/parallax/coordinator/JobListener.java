@@ -21,6 +21,8 @@ public interface JobListener {
     /**
      * One optimizer step.
      *
+     * @param epoch      0-based (unlike {@link EpochReport#epoch()})
+     * @param step       steps taken so far in the job, this one included (1-based)
      * @param planeNanos summed over workers: time spent fetching state and pushing gradients
      * @param planeBytes summed over workers: bytes moved by the tensor plane (0 in process)
      */

@@ -36,6 +36,10 @@ import java.util.concurrent.TimeoutException;
  * <p>A worker that leaves the cluster, fails, or misses the step deadline is dropped and the
  * step is redone from the same weights with the remaining workers; the job fails only when none
  * are left. Runs on the caller's thread (never an Akka dispatcher).
+ *
+ * <p>{@link #cancel()} may be called from any thread: the run stops cooperatively before its next
+ * step (or evaluation, or while still waiting for workers), tells the workers to end the job and
+ * throws {@link JobCancelledException}. A step in flight is finished, never torn.
  */
 public final class JobRunner {
 
@@ -63,6 +67,8 @@ public final class JobRunner {
     private List<Participant> participants = new ArrayList<>();
     private String lastWorkerError;
     private long redone;
+    // written by any thread, read by the run's thread at step boundaries
+    private volatile boolean cancelled;
 
     public JobRunner(String jobId, String jobJson, JobPlan plan, ActorSystem<?> system, WorkerRegistry.LiveWorkers live,
                      TensorExchange exchange, Settings settings, JobListener listener) {
@@ -76,7 +82,31 @@ public final class JobRunner {
         this.listener = listener == null ? new JobListener() { } : listener;
     }
 
-    /** Trains the job to the end; blocks. */
+    /**
+     * Asks the run to stop after its current step; returns at once. The run then throws
+     * {@link JobCancelledException}. Calling it before {@link #run()} makes the run stop before
+     * its first step.
+     */
+    public void cancel() {
+        cancelled = true;
+    }
+
+    /** Whether {@link #cancel()} has been called. */
+    public boolean isCancelled() {
+        return cancelled;
+    }
+
+    private void checkCancelled(long steps) throws JobCancelledException {
+        if (cancelled) {
+            throw new JobCancelledException("cancelled after " + steps + " step(s)");
+        }
+    }
+
+    /**
+     * Trains the job to the end; blocks.
+     *
+     * @throws JobCancelledException if {@link #cancel()} stopped it
+     */
     public Result run() throws JobFailedException, InterruptedException {
         Sequential master = plan.buildModel(Backends.cpu());
         Optimizer optimizer = plan.optimizer(master);
@@ -101,6 +131,7 @@ public final class JobRunner {
                 double lossSum = 0;
                 long epochStart = System.nanoTime();
                 for (int from = 0; from < rowsTotal; from += batch) {
+                    checkCancelled(steps);
                     long stepStart = System.nanoTime();
                     int n = Math.min(batch, rowsTotal - from);
                     int[] rows = java.util.Arrays.copyOfRange(order, from, from + n);
@@ -131,6 +162,7 @@ public final class JobRunner {
                             System.nanoTime() - stepStart));
                 }
                 double trainSeconds = (System.nanoTime() - epochStart) / 1e9;
+                checkCancelled(steps);
                 double[] eval = plan.validation().isPresent() ? evaluate(version) : new double[] {Double.NaN, Double.NaN};
                 EpochReport report = new EpochReport(epoch + 1, lossSum / rowsTotal, eval[0], eval[1],
                         rowsTotal / trainSeconds, (System.nanoTime() - start) / 1e9, optimizer.learningRate(),
@@ -164,7 +196,17 @@ public final class JobRunner {
 
     private void prepareWorkers() throws JobFailedException, InterruptedException {
         int wanted = plan.workers();
-        List<ActorRef<WorkerActor.Command>> refs = live.await(Math.max(1, wanted), settings.workerWait().toMillis());
+        // wait in slices so that a cancellation does not sit out the whole worker wait
+        long deadline = System.nanoTime() + settings.workerWait().toNanos();
+        List<ActorRef<WorkerActor.Command>> refs;
+        while (true) {
+            checkCancelled(0);
+            long left = Math.max(0, (deadline - System.nanoTime()) / 1_000_000);
+            refs = live.await(Math.max(1, wanted), Math.min(left, 200));
+            if (refs.size() >= Math.max(1, wanted) || left <= 200) {
+                break;
+            }
+        }
         if (refs.isEmpty()) {
             throw new JobFailedException("no worker joined within " + settings.workerWait().toSeconds() + " s");
         }

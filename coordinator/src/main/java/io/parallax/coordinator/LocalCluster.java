@@ -80,12 +80,32 @@ public final class LocalCluster implements AutoCloseable {
         JobPlan plan = JobPlan.load(effective, DataRoots.of(dataRoots));
         String jobId = "local-" + (++jobs);
         JobRunner runner = new JobRunner(jobId, JobFiles.toJson(effective), plan, system, live, exchange,
-                new JobRunner.Settings(Duration.ofMinutes(5), Duration.ofSeconds(60), "in-process", 0), listener);
+                runnerSettings(), listener);
         return runner.run();
     }
 
     public int workers() {
         return workers;
+    }
+
+    /** The actor system the workers run in (for a {@link JobRunner} built outside {@link #run}). */
+    public ActorSystem<Void> system() {
+        return system;
+    }
+
+    /** The live workers, as a {@link JobRunner} sees them. */
+    public WorkerRegistry.LiveWorkers live() {
+        return live;
+    }
+
+    /** The in-process tensor plane's exchange. */
+    public TensorExchange exchange() {
+        return exchange;
+    }
+
+    /** Runner settings for this node: generous deadlines, the in-process plane (no host or port). */
+    public JobRunner.Settings runnerSettings() {
+        return new JobRunner.Settings(Duration.ofMinutes(5), Duration.ofSeconds(60), "in-process", 0);
     }
 
     @Override

@@ -2,37 +2,55 @@ package io.parallax.deploy;
 
 import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.Behaviors;
-import io.parallax.coordinator.JobFailedException;
+import io.parallax.coordinator.JobListener;
 import io.parallax.coordinator.JobRunner;
 import io.parallax.coordinator.WorkerRegistry;
 import io.parallax.coordinator.plane.TensorPlaneServer;
-import io.parallax.engine.io.ModelFile;
+import io.parallax.coordinator.service.JobListenerFactory;
+import io.parallax.coordinator.service.JobQueue;
+import io.parallax.coordinator.service.JobServiceImpl;
+import io.parallax.coordinator.service.JobStore;
+import io.parallax.coordinator.service.MetricsJsonLines;
+import io.parallax.coordinator.service.QueueFullException;
+import io.parallax.coordinator.service.TrainingCluster;
+import io.parallax.proto.v1.Job;
 import io.parallax.proto.v1.JobSpec;
+import io.parallax.proto.v1.JobState;
 import io.parallax.worker.job.DataRoots;
 import io.parallax.worker.job.InvalidJobException;
 import io.parallax.worker.job.JobFiles;
-import io.parallax.worker.job.JobPlan;
 import io.parallax.worker.plane.TensorExchange;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code trainer coordinator}: the cluster's seed node. Hosts the tensor plane (gRPC) and runs
- * jobs on the workers that join it. With {@code --job} it runs those jobs in order — a job that
- * fails (bad data, no workers) is reported and the next one still runs — and exits; without, it
- * serves until stopped.
+ * {@code trainer coordinator}: the cluster's seed node. One gRPC port serves the tensor plane,
+ * the job API ({@code parallax.v1.JobService}), health checking and reflection; jobs run one at a
+ * time from a bounded queue on the workers that join, and their records, metrics and models are
+ * kept under {@code --state-dir}.
+ *
+ * <p>Without {@code --job} it serves until SIGTERM, then shuts down gracefully: the running job
+ * stops after its current step, calls in flight get a grace period. With {@code --job} it
+ * submits those files to its own queue, waits for them and exits: 0 if every job succeeded, 1
+ * otherwise (a job that fails — bad data, no workers — is reported and the next one still runs).
  */
 @Command(name = "coordinator", mixinStandardHelpOptions = true,
-        description = "Start the coordinator (cluster seed, tensor plane) and run jobs on the workers that join.")
+        description = "Start the coordinator (cluster seed, tensor plane, job service) and run jobs on the workers "
+                + "that join.")
 public final class CoordinatorCommand implements Callable<Integer> {
 
     @Option(names = "--host", description = "address to bind and advertise (default: ${DEFAULT-VALUE})")
@@ -41,13 +59,15 @@ public final class CoordinatorCommand implements Callable<Integer> {
     @Option(names = "--port", description = "Akka cluster port (default: ${DEFAULT-VALUE})")
     int port = 2551;
 
-    @Option(names = "--grpc-port", description = "tensor-plane gRPC port (default: ${DEFAULT-VALUE})")
+    @Option(names = "--grpc-port", description = "gRPC port of the tensor plane and the job service, "
+            + "≥ 1 (default: ${DEFAULT-VALUE})")
     int grpcPort = 50051;
 
-    @Option(names = "--job", paramLabel = "FILE", description = "a job to run (repeatable; run in order)")
+    @Option(names = "--job", paramLabel = "FILE", description = "a job to run, then exit (repeatable; run in order)")
     List<Path> jobs = new ArrayList<>();
 
-    @Option(names = "--workers", description = "workers each job waits for (default: the job's 'workers', else 1)")
+    @Option(names = "--workers", description = "with --job: workers each job waits for (default: the job's "
+            + "'workers', else 1)")
     Integer workers;
 
     @Option(names = "--worker-wait", description = "seconds to wait for workers (default: ${DEFAULT-VALUE})")
@@ -56,74 +76,216 @@ public final class CoordinatorCommand implements Callable<Integer> {
     @Option(names = "--step-timeout", description = "seconds before a step is redone without late workers (default: ${DEFAULT-VALUE})")
     int stepTimeoutSeconds = 60;
 
-    @Option(names = "--metrics-out", paramLabel = "FILE", description = "JSON lines per epoch (with several jobs: the last one's)")
+    @Option(names = "--metrics-out", paramLabel = "FILE", description = "with --job: a copy of the last job's "
+            + "metrics (JSON lines per epoch)")
     Path metricsOut;
 
-    @Option(names = "--export", paramLabel = "FILE", description = "write the (last) job's model here (safetensors)")
+    @Option(names = "--export", paramLabel = "FILE", description = "with --job: a copy of the last job's model "
+            + "(safetensors)")
     Path export;
 
-    @Option(names = "--data-root", paramLabel = "DIR", description = "folders job data may come from")
+    @Option(names = "--data-root", paramLabel = "DIR", description = "folders job data may come from (default: "
+            + "the --job files' folders, the repository and /usr/share/datasets)")
     List<Path> dataRoots = new ArrayList<>();
+
+    @Option(names = "--state-dir", paramLabel = "DIR", description = "job records, metrics and models "
+            + "(default: ${DEFAULT-VALUE})")
+    Path stateDir = Path.of("runs", "coordinator");
+
+    @Option(names = "--queue-size", description = "jobs that may wait in the queue (default: ${DEFAULT-VALUE})")
+    int queueSize = JobQueue.DEFAULT_CAPACITY;
 
     @Override
     public Integer call() throws Exception {
+        if (grpcPort < 1 || queueSize < 1) {
+            throw new IllegalArgumentException("--grpc-port and --queue-size must be ≥ 1, got " + grpcPort + " and "
+                    + queueSize);
+        }
         TensorExchange exchange = new TensorExchange();
         WorkerRegistry.LiveWorkers live = new WorkerRegistry.LiveWorkers();
-        TensorPlaneServer server = new TensorPlaneServer(
-                TensorPlaneServer.netty(new InetSocketAddress(host, grpcPort)), exchange).start();
-        ActorSystem<Void> system = ActorSystem.create(Behaviors.setup(ctx -> {
-            ctx.spawn(WorkerRegistry.create(live), "workers");
-            return Behaviors.<Void>empty();
-        }), NodeConfig.SYSTEM_NAME, NodeConfig.coordinator(host, port));
-        System.out.printf("coordinator up: cluster %s, tensor plane %s:%d%n", NodeConfig.address(host, port), host,
-                server.port());
-        int failures = 0;
+        JobStore store = JobStore.open(stateDir);
+        ActorSystem<Void> system = null;
+        JobQueue queue = null;
+        JobServiceImpl service = null;
+        TensorPlaneServer server = null;
+        CompletableFuture<Void> stopped = new CompletableFuture<>();
+        CountDownLatch cleanedUp = new CountDownLatch(1);
+        // SIGTERM: the JVM halts once the hooks return, so this one waits for the cleanup below
+        Thread hook = new Thread(() -> {
+            stopped.complete(null);
+            try {
+                cleanedUp.await(Math.max(30, stepTimeoutSeconds + 15L), TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "coordinator-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
         try {
+            system = ActorSystem.create(Behaviors.setup(ctx -> {
+                ctx.spawn(WorkerRegistry.create(live), "workers");
+                return Behaviors.<Void>empty();
+            }), NodeConfig.SYSTEM_NAME, NodeConfig.coordinator(host, port));
+            TrainingCluster cluster = new TrainingCluster(system, live, exchange, new JobRunner.Settings(
+                    Duration.ofSeconds(stepTimeoutSeconds), Duration.ofSeconds(workerWaitSeconds), host, grpcPort));
+            DataRoots roots = DataRoots.of(roots());
+            queue = JobQueue.start(store, cluster, roots, queueSize, listeners());
+            service = new JobServiceImpl(queue);
+            server = new TensorPlaneServer(TensorPlaneServer.netty(new InetSocketAddress(host, grpcPort)), exchange,
+                    service).start();
+            System.out.printf("coordinator up: cluster %s, gRPC (tensor plane, job service) %s:%d, state %s, "
+                    + "data roots %s%n", NodeConfig.address(host, port), host, server.port(), store.root(), roots);
             if (jobs.isEmpty()) {
-                CountDownLatch stopped = new CountDownLatch(1);
-                Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown));
-                stopped.await();
+                stopped.join();
+                System.out.println("coordinator stopping");
                 return 0;
             }
-            for (int i = 0; i < jobs.size(); i++) {
-                Path jobFile = jobs.get(i);
-                boolean last = i == jobs.size() - 1;
-                try {
-                    runJob("job-" + (i + 1), jobFile, system, live, exchange, server.port(), last);
-                } catch (JobFailedException | InvalidJobException | IOException | IllegalArgumentException e) {
-                    failures++;
-                    System.out.println("job " + jobFile + " failed: " + e.getMessage());
-                }
-            }
-            return failures == 0 ? 0 : TrainerCli.JOB_FAILED;
+            return runJobFiles(queue, stopped);
         } finally {
-            system.terminate();
-            server.shutdown(TensorPlaneServer.DEFAULT_GRACE);
-            system.getWhenTerminated().toCompletableFuture().get();
+            if (queue != null) {
+                queue.shutdown(Duration.ofSeconds(stepTimeoutSeconds + 5L));
+            }
+            if (server != null) {
+                server.shutdown(TensorPlaneServer.DEFAULT_GRACE);
+            }
+            if (service != null) {
+                service.close();
+            }
+            store.close();
+            if (system != null) {
+                system.terminate();
+                system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+            }
+            cleanedUp.countDown();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook is running: it returns now that the cleanup is done
+            }
         }
     }
 
-    private void runJob(String jobId, Path jobFile, ActorSystem<Void> system, WorkerRegistry.LiveWorkers live,
-                        TensorExchange exchange, int planePort, boolean last)
-            throws IOException, JobFailedException, InterruptedException {
-        JobSpec spec = JobFiles.read(jobFile);
-        List<Path> roots = DeployDefaults.dataRoots(dataRoots, jobFile);
-        if (workers != null) {
-            spec = spec.toBuilder().setWorkers(workers).build();
+    /** The given roots, or the defaults plus every job file's folder. */
+    private List<Path> roots() {
+        if (!dataRoots.isEmpty() || jobs.isEmpty()) {
+            return DeployDefaults.dataRoots(dataRoots, null);
         }
-        JobPlan plan = JobPlan.load(spec, DataRoots.of(roots));
-        System.out.printf("job %s (%s): waiting for %d worker(s)%n", jobId, jobFile, Math.max(1, plan.workers()));
-        try (EpochPrinter printer = new EpochPrinter(last ? metricsOut : null)) {
-            JobRunner runner = new JobRunner(jobId, JobFiles.toJson(spec), plan, system, live, exchange,
-                    new JobRunner.Settings(Duration.ofSeconds(stepTimeoutSeconds), Duration.ofSeconds(workerWaitSeconds),
-                            host, planePort), printer);
-            JobRunner.Result result = runner.run();
-            if (last && export != null) {
-                if (export.toAbsolutePath().getParent() != null) {
-                    Files.createDirectories(export.toAbsolutePath().getParent());
+        Set<Path> all = new LinkedHashSet<>();
+        for (Path job : jobs) {
+            all.addAll(DeployDefaults.dataRoots(List.of(), job));
+        }
+        return List.copyOf(all);
+    }
+
+    /** Each job's metrics.jsonl in its folder, and its epochs printed to the terminal. */
+    private static JobListenerFactory listeners() {
+        JobListenerFactory jsonLines = JobListenerFactory.jsonLines();
+        return (job, dir) -> {
+            JobListener file = jsonLines.create(job, dir);
+            EpochPrinter printer = new EpochPrinter(null);
+            return new Both(file, printer);
+        };
+    }
+
+    /** Submits the --job files in order, waits for each, copies the last one's metrics and model. */
+    private int runJobFiles(JobQueue queue, CompletableFuture<Void> stopped) throws Exception {
+        List<String> ids = new ArrayList<>();
+        int failures = 0;
+        for (Path file : jobs) {
+            try {
+                JobSpec spec = JobFiles.read(file);
+                if (workers != null) {
+                    spec = spec.toBuilder().setWorkers(workers).build();
                 }
-                ModelFile.save(result.model(), export);
-                System.out.println("model written to " + export);
+                Job job = queue.submit(spec);
+                System.out.printf("job %s (%s): queued; it waits for %d worker(s)%n", job.getId(), file,
+                        Math.max(1, spec.getWorkers()));
+                ids.add(job.getId());
+            } catch (InvalidJobException | QueueFullException | IOException e) {
+                failures++;
+                ids.add(null);
+                System.out.println("job " + file + " failed: " + e.getMessage());
+            }
+        }
+        Job last = null;
+        for (int i = 0; i < ids.size(); i++) {
+            if (ids.get(i) == null) {
+                continue;
+            }
+            CompletableFuture<Job> finished = queue.whenFinished(ids.get(i));
+            CompletableFuture.anyOf(finished, stopped).join();
+            if (!finished.isDone()) {
+                System.out.println("stopped before job " + ids.get(i) + " finished");
+                return TrainerCli.JOB_FAILED;
+            }
+            Job job = finished.join();
+            if (job.getState() == JobState.SUCCEEDED) {
+                System.out.printf("job %s (%s): SUCCEEDED%n", job.getId(), jobs.get(i));
+            } else {
+                failures++;
+                System.out.printf("job %s failed (%s, %s): %s%n", jobs.get(i), job.getId(), job.getState(),
+                        job.getReason());
+            }
+            if (i == ids.size() - 1) {
+                last = job;
+            }
+        }
+        if (last != null) {
+            Path dir = queue.modelFile(last.getId()).getParent();
+            copy(dir.resolve(MetricsJsonLines.FILE_NAME), metricsOut, "metrics");
+            if (last.getModelAvailable()) {
+                copy(queue.modelFile(last.getId()), export, "model");
+            }
+        }
+        return failures == 0 ? 0 : TrainerCli.JOB_FAILED;
+    }
+
+    private static void copy(Path from, Path to, String what) throws IOException {
+        if (to == null || !Files.exists(from)) {
+            return;
+        }
+        if (to.toAbsolutePath().getParent() != null) {
+            Files.createDirectories(to.toAbsolutePath().getParent());
+        }
+        Files.copy(from, to, StandardCopyOption.REPLACE_EXISTING);
+        System.out.println(what + " written to " + to);
+    }
+
+    /** Two listeners as one; closing closes both. */
+    private record Both(JobListener first, JobListener second) implements JobListener, AutoCloseable {
+        @Override
+        public void onStep(StepReport step) {
+            first.onStep(step);
+            second.onStep(step);
+        }
+
+        @Override
+        public void onParameters(long step, float[] parameters) {
+            first.onParameters(step, parameters);
+            second.onParameters(step, parameters);
+        }
+
+        @Override
+        public void onEpoch(EpochReport epoch) {
+            first.onEpoch(epoch);
+            second.onEpoch(epoch);
+        }
+
+        @Override
+        public void onEvent(String message) {
+            first.onEvent(message);
+            second.onEvent(message);
+        }
+
+        @Override
+        public void close() throws Exception {
+            try {
+                if (first instanceof AutoCloseable c) {
+                    c.close();
+                }
+            } finally {
+                if (second instanceof AutoCloseable c) {
+                    c.close();
+                }
             }
         }
     }

@@ -1,0 +1,69 @@
+package io.parallax.coordinator.service;
+
+import io.parallax.coordinator.JobListener;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Forwards to a metrics listener until it throws, then logs once and stops forwarding: a broken
+ * metrics file must not fail the training it describes.
+ */
+final class GuardedListener implements JobListener, AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(GuardedListener.class);
+
+    private final String jobId;
+    private final JobListener delegate;
+    private boolean broken;
+
+    GuardedListener(String jobId, JobListener delegate) {
+        this.jobId = jobId;
+        this.delegate = delegate;
+    }
+
+    @Override
+    public void onStep(StepReport step) {
+        guard(() -> delegate.onStep(step));
+    }
+
+    @Override
+    public void onParameters(long step, float[] parameters) {
+        guard(() -> delegate.onParameters(step, parameters));
+    }
+
+    @Override
+    public void onEpoch(EpochReport epoch) {
+        guard(() -> delegate.onEpoch(epoch));
+    }
+
+    @Override
+    public void onEvent(String message) {
+        guard(() -> delegate.onEvent(message));
+    }
+
+    private void guard(Runnable call) {
+        if (broken) {
+            return;
+        }
+        try {
+            call.run();
+        } catch (RuntimeException e) {
+            broken = true;
+            log.warn("job {}: metrics listener {} failed and is dropped: {}", jobId,
+                    delegate.getClass().getSimpleName(), e.toString());
+        }
+    }
+
+    /** Closes the delegate if it is closeable; a failure is logged. */
+    @Override
+    public void close() {
+        if (delegate instanceof AutoCloseable c) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                log.warn("job {}: closing metrics listener {} failed: {}", jobId,
+                        delegate.getClass().getSimpleName(), e.toString());
+            }
+        }
+    }
+}

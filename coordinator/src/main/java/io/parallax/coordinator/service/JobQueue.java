@@ -1,0 +1,524 @@
+package io.parallax.coordinator.service;
+
+import io.parallax.coordinator.JobCancelledException;
+import io.parallax.coordinator.JobFailedException;
+import io.parallax.coordinator.JobListener;
+import io.parallax.coordinator.JobRunner;
+import io.parallax.engine.io.ModelFile;
+import io.parallax.proto.v1.EpochMetrics;
+import io.parallax.proto.v1.Job;
+import io.parallax.proto.v1.JobEvent;
+import io.parallax.proto.v1.JobSpec;
+import io.parallax.proto.v1.JobState;
+import io.parallax.proto.v1.StateChange;
+import io.parallax.proto.v1.StepProgress;
+import io.parallax.worker.job.DataRoots;
+import io.parallax.worker.job.InvalidJobException;
+import io.parallax.worker.job.JobPlan;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A bounded FIFO of jobs run one at a time on the cluster's workers by a single runner thread:
+ * QUEUED → RUNNING → SUCCEEDED | FAILED (with a reason) | CANCELLED. Every change is written to
+ * the {@link JobStore} and told to the job's watchers; per-step progress updates the record in
+ * memory only (a disk write per step would cost more than some steps).
+ *
+ * <p>A job is validated in full at submission ({@link JobPlan#load}, data read included) and the
+ * loaded plan is dropped: queued jobs cost no memory beyond their specs, at the price of reading
+ * the data twice. It is loaded again when the job starts; if the data changed meanwhile so that
+ * it no longer loads, the job fails with the validator's message.
+ *
+ * <p>Thread-safe. One lock guards the records, the queue and the watchers; watchers are called
+ * under it and must not block ({@link EventSink}).
+ */
+public final class JobQueue implements AutoCloseable {
+
+    /** Receives one job's events, in order. Called under the queue's lock: must not block. */
+    public interface EventSink {
+        /** An event (its {@code sequence} unset: numbering is per stream). */
+        void accept(JobEvent event);
+
+        /** The queue is shutting down; no more events will come. */
+        void abort(String reason);
+    }
+
+    /** Default number of jobs that may wait. */
+    public static final int DEFAULT_CAPACITY = 100;
+
+    private static final Logger log = LoggerFactory.getLogger(JobQueue.class);
+
+    private final JobStore store;
+    private final TrainingCluster cluster;
+    private final DataRoots roots;
+    private final int capacity;
+    private final JobListenerFactory listeners;
+    private final Object lock = new Object();
+    private final Map<String, Job> jobs = new LinkedHashMap<>();
+    private final ArrayDeque<String> pending = new ArrayDeque<>();
+    private final Map<String, List<EventSink>> sinks = new HashMap<>();
+    private final Thread thread;
+    private String runningId;
+    private JobRunner runner;
+    private boolean cancelRequested;
+    private boolean closed;
+
+    private JobQueue(JobStore store, TrainingCluster cluster, DataRoots roots, int capacity,
+                     JobListenerFactory listeners) {
+        if (capacity < 1) {
+            throw new IllegalArgumentException("the queue must hold at least 1 job, got " + capacity);
+        }
+        this.store = store;
+        this.cluster = cluster;
+        this.roots = roots;
+        this.capacity = capacity;
+        this.listeners = listeners;
+        for (Job j : store.loaded()) {
+            jobs.put(j.getId(), j);
+        }
+        this.thread = new Thread(this::runLoop, "job-queue");
+        thread.setDaemon(true);
+    }
+
+    /**
+     * Starts a queue over {@code store}'s records, running jobs on {@code cluster}; paths in jobs
+     * must lie under {@code roots}; at most {@code capacity} jobs wait; {@code listeners} makes
+     * each job's metrics writers.
+     */
+    public static JobQueue start(JobStore store, TrainingCluster cluster, DataRoots roots, int capacity,
+                                 JobListenerFactory listeners) {
+        JobQueue q = new JobQueue(store, cluster, roots, capacity, listeners);
+        q.thread.start();
+        return q;
+    }
+
+    /** The data roots jobs are confined to. */
+    public DataRoots roots() {
+        return roots;
+    }
+
+    // ---- the API --------------------------------------------------------------------------------
+
+    /**
+     * Validates {@code spec} in full (reading its data) and queues it. Blocks while the data is
+     * read; call it off gRPC's transport threads.
+     *
+     * @throws InvalidJobException    listing every problem, each with its field path
+     * @throws QueueFullException     when {@code capacity} jobs are already waiting
+     * @throws IllegalStateException  when the queue is shutting down
+     * @throws IOException            when the record cannot be written
+     */
+    public Job submit(JobSpec spec) throws QueueFullException, IOException {
+        JobPlan plan = JobPlan.load(spec, roots);
+        long stepsTotal = plan.stepsPerEpoch() * plan.epochs();
+        synchronized (lock) {
+            if (closed) {
+                throw new IllegalStateException("the coordinator is shutting down");
+            }
+            if (pending.size() >= capacity) {
+                throw new QueueFullException(capacity);
+            }
+            String id = store.newId();
+            Job job = Job.newBuilder()
+                    .setId(id)
+                    .setName(spec.getName().isEmpty() ? id : spec.getName())
+                    .setState(JobState.QUEUED)
+                    .setSpec(spec)
+                    .setSubmittedAtMs(System.currentTimeMillis())
+                    .setQueuePosition(pending.size())
+                    .setEpochsTotal(spec.getEpochs())
+                    .setStepsTotal(stepsTotal)
+                    .build();
+            store.save(job);
+            jobs.put(id, job);
+            pending.addLast(id);
+            lock.notifyAll();
+            return job;
+        }
+    }
+
+    /** The record of job {@code id}, its queue position current; empty for an unknown id. */
+    public Optional<Job> get(String id) {
+        synchronized (lock) {
+            return Optional.ofNullable(view(id));
+        }
+    }
+
+    /** Jobs in {@code state} (all for {@code JOB_STATE_UNSPECIFIED}), newest first, at most {@code limit}. */
+    public List<Job> list(JobState state, int limit) {
+        synchronized (lock) {
+            List<String> ids = new ArrayList<>(jobs.keySet());
+            // ids are zero-padded counters that may outgrow their padding: newest first by number
+            ids.sort(Comparator.comparing(String::length).thenComparing(Comparator.naturalOrder()).reversed());
+            List<Job> out = new ArrayList<>();
+            for (String id : ids) {
+                if (out.size() >= limit) {
+                    break;
+                }
+                Job j = view(id);
+                if (state == JobState.JOB_STATE_UNSPECIFIED || j.getState() == state) {
+                    out.add(j);
+                }
+            }
+            return out;
+        }
+    }
+
+    /** The result of {@link #cancel}. */
+    public enum CancelOutcome {
+        /** No such job. */
+        UNKNOWN,
+        /** It was queued and is now CANCELLED. */
+        CANCELLED,
+        /** It is running and stops after its current step. */
+        STOPPING,
+        /** It had already ended; nothing changed. */
+        ALREADY_ENDED
+    }
+
+    /**
+     * Cancels job {@code id}: a queued one leaves the queue at once, a running one stops after its
+     * current step (its watchers then see CANCELLED).
+     */
+    public CancelOutcome cancel(String id) throws IOException {
+        synchronized (lock) {
+            Job job = jobs.get(id);
+            if (job == null) {
+                return CancelOutcome.UNKNOWN;
+            }
+            if (ended(job.getState())) {
+                return CancelOutcome.ALREADY_ENDED;
+            }
+            if (job.getState() == JobState.QUEUED) {
+                pending.remove(id);
+                finish(job.toBuilder().setState(JobState.CANCELLED).setReason("cancelled while queued")
+                        .setQueuePosition(-1).setFinishedAtMs(System.currentTimeMillis()).build());
+                return CancelOutcome.CANCELLED;
+            }
+            cancelRequested = true;
+            if (runner != null) {
+                runner.cancel();
+            }
+            return CancelOutcome.STOPPING;
+        }
+    }
+
+    /**
+     * Starts watching job {@code id}: {@code sink} gets the record at once (a snapshot), then
+     * every change until the finished record, after which the queue forgets it. For a job that
+     * has ended, the snapshot and the finished record come at once.
+     *
+     * @return a handle that stops the watch, or empty for an unknown id
+     */
+    public Optional<Runnable> watch(String id, EventSink sink) {
+        synchronized (lock) {
+            Job job = view(id);
+            if (job == null) {
+                return Optional.empty();
+            }
+            sink.accept(JobEvent.newBuilder().setJobId(id).setSnapshot(job).build());
+            if (ended(job.getState())) {
+                sink.accept(JobEvent.newBuilder().setJobId(id).setFinished(job).build());
+                return Optional.of(() -> { });
+            }
+            sinks.computeIfAbsent(id, k -> new ArrayList<>()).add(sink);
+            return Optional.of(() -> {
+                synchronized (lock) {
+                    List<EventSink> list = sinks.get(id);
+                    if (list != null) {
+                        list.remove(sink);
+                    }
+                }
+            });
+        }
+    }
+
+    /** Completes with job {@code id}'s finished record (exceptionally if the queue shuts down first). */
+    public CompletableFuture<Job> whenFinished(String id) {
+        CompletableFuture<Job> f = new CompletableFuture<>();
+        Optional<Runnable> w = watch(id, new EventSink() {
+            @Override
+            public void accept(JobEvent event) {
+                if (event.hasFinished()) {
+                    f.complete(event.getFinished());
+                }
+            }
+
+            @Override
+            public void abort(String reason) {
+                f.completeExceptionally(new IllegalStateException(reason));
+            }
+        });
+        if (w.isEmpty()) {
+            f.completeExceptionally(new IllegalArgumentException("no job '" + id + "'"));
+        }
+        return f;
+    }
+
+    /** Where the model of job {@code id} is kept (whether or not it exists). */
+    public java.nio.file.Path modelFile(String id) {
+        return store.modelFile(id);
+    }
+
+    /**
+     * Stops the queue: no more submissions, the running job stops after its current step
+     * (waiting up to {@code wait} for it), watchers are told. Unfinished jobs keep their QUEUED
+     * or RUNNING records on disk, which the next start turns into FAILED "coordinator restarted".
+     */
+    public void shutdown(Duration wait) {
+        synchronized (lock) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            if (runner != null) {
+                runner.cancel();
+            }
+            lock.notifyAll();
+        }
+        try {
+            thread.join(wait.toMillis());
+            if (thread.isAlive()) {
+                thread.interrupt();
+                thread.join(wait.toMillis());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        synchronized (lock) {
+            for (List<EventSink> list : sinks.values()) {
+                for (EventSink s : list) {
+                    s.abort("the coordinator is shutting down");
+                }
+            }
+            sinks.clear();
+        }
+    }
+
+    /** {@link #shutdown} waiting up to a minute for the running job's step. */
+    @Override
+    public void close() {
+        shutdown(Duration.ofMinutes(1));
+    }
+
+    // ---- the runner thread ----------------------------------------------------------------------
+
+    private void runLoop() {
+        while (true) {
+            Job job;
+            synchronized (lock) {
+                while (pending.isEmpty() && !closed) {
+                    try {
+                        lock.wait();
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+                if (closed) {
+                    return;
+                }
+                String id = pending.removeFirst();
+                runningId = id;
+                runner = null;
+                cancelRequested = false;
+                job = jobs.get(id).toBuilder().setState(JobState.RUNNING).setQueuePosition(-1)
+                        .setStartedAtMs(System.currentTimeMillis()).build();
+                update(job, stateEvent(JobState.RUNNING, ""));
+                log.info("job {} ({}) running", id, job.getName());
+            }
+            try {
+                runOne(job);
+            } catch (RuntimeException e) {
+                // a bug, not the user's doing: the log gets the trace, the record a sentence
+                log.error("job {} failed unexpectedly", job.getId(), e);
+                end(job.getId(), JobState.FAILED, "internal error: " + e, false);
+            } finally {
+                synchronized (lock) {
+                    runningId = null;
+                    runner = null;
+                }
+            }
+        }
+    }
+
+    private void runOne(Job job) {
+        String id = job.getId();
+        JobPlan plan;
+        try {
+            plan = JobPlan.load(job.getSpec(), roots);
+        } catch (InvalidJobException e) {
+            end(id, JobState.FAILED, "the job no longer loads: " + e.getMessage(), false);
+            return;
+        }
+        JobProgress progress = new JobProgress(id, plan.stepsPerEpoch(), plan.epochs(), plan.train().rows(),
+                new JobProgress.Sink() {
+                    @Override
+                    public void step(StepProgress step, int workers) {
+                        onStep(id, step, workers);
+                    }
+
+                    @Override
+                    public void epoch(EpochMetrics epoch) {
+                        onEpoch(id, epoch);
+                    }
+                });
+        try (GuardedListener metrics = new GuardedListener(id, metricsListener(job))) {
+            JobListener both = new JobListener() {
+                @Override
+                public void onStep(StepReport step) {
+                    progress.onStep(step);
+                    metrics.onStep(step);
+                }
+
+                @Override
+                public void onParameters(long step, float[] parameters) {
+                    metrics.onParameters(step, parameters);
+                }
+
+                @Override
+                public void onEpoch(EpochReport epoch) {
+                    progress.onEpoch(epoch);
+                    metrics.onEpoch(epoch);
+                }
+
+                @Override
+                public void onEvent(String message) {
+                    progress.onEvent(message);
+                    metrics.onEvent(message);
+                }
+            };
+            JobRunner r = cluster.runner(id, job.getSpec(), plan, both);
+            synchronized (lock) {
+                runner = r;
+                if (cancelRequested || closed) {
+                    r.cancel();
+                }
+            }
+            JobRunner.Result result = r.run();
+            try {
+                ModelFile.save(result.model(), store.modelFile(id));
+            } catch (IOException e) {
+                end(id, JobState.FAILED, "the model could not be saved: " + e.getMessage(), false);
+                return;
+            }
+            end(id, JobState.SUCCEEDED, "", true);
+        } catch (InvalidJobException e) {
+            // init_from unreadable when the model is built, say: the user's problem, in their words
+            end(id, JobState.FAILED, e.getMessage(), false);
+        } catch (JobCancelledException e) {
+            end(id, JobState.CANCELLED, "cancelled while running (" + e.getMessage() + ")", false);
+        } catch (JobFailedException e) {
+            end(id, JobState.FAILED, e.getMessage(), false);
+        } catch (InterruptedException e) {
+            // only shutdown interrupts this thread; the record stays RUNNING for the next start
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private JobListener metricsListener(Job job) {
+        try {
+            return listeners.create(job, store.jobDir(job.getId()));
+        } catch (IOException | RuntimeException e) {
+            log.warn("job {}: no metrics files: {}", job.getId(), e.toString());
+            return new JobListener() { };
+        }
+    }
+
+    private void onStep(String id, StepProgress step, int workers) {
+        synchronized (lock) {
+            Job job = jobs.get(id);
+            jobs.put(id, job.toBuilder().setStepsDone(step.getStep()).setWorkers(workers).build());
+            publish(id, JobEvent.newBuilder().setStep(step));
+        }
+    }
+
+    private void onEpoch(String id, EpochMetrics epoch) {
+        synchronized (lock) {
+            Job job = jobs.get(id).toBuilder().addEpochs(epoch).setEpochsDone(epoch.getEpoch())
+                    .setWorkers(epoch.getWorkers()).build();
+            persist(job);
+            jobs.put(id, job);
+            publish(id, JobEvent.newBuilder().setEpoch(epoch));
+        }
+    }
+
+    /** Ends the running job {@code id}, unless the queue is shutting down and it was stopped for that. */
+    private void end(String id, JobState state, String reason, boolean model) {
+        synchronized (lock) {
+            if (closed && state == JobState.CANCELLED && !cancelRequested) {
+                return; // stopped by shutdown: left RUNNING on disk, failed as "coordinator restarted" on start
+            }
+            finish(jobs.get(id).toBuilder().setState(state).setReason(reason).setModelAvailable(model)
+                    .setFinishedAtMs(System.currentTimeMillis()).build());
+        }
+    }
+
+    // ---- under the lock -------------------------------------------------------------------------
+
+    private void finish(Job job) {
+        log.info("job {} {}{}", job.getId(), job.getState(), job.getReason().isEmpty() ? "" : ": " + job.getReason());
+        update(job, stateEvent(job.getState(), job.getReason()));
+        publish(job.getId(), JobEvent.newBuilder().setFinished(job));
+        sinks.remove(job.getId());
+    }
+
+    private void update(Job job, JobEvent.Builder event) {
+        persist(job);
+        jobs.put(job.getId(), job);
+        publish(job.getId(), event);
+    }
+
+    private void persist(Job job) {
+        try {
+            store.save(job);
+        } catch (IOException e) {
+            // the record in memory stays right; only a restart would lose this change
+            log.error("job {}: could not write its record: {}", job.getId(), e.toString());
+        }
+    }
+
+    private void publish(String id, JobEvent.Builder event) {
+        List<EventSink> list = sinks.get(id);
+        if (list == null || list.isEmpty()) {
+            return;
+        }
+        JobEvent e = event.setJobId(id).build();
+        for (EventSink s : List.copyOf(list)) {
+            s.accept(e);
+        }
+    }
+
+    private Job view(String id) {
+        Job job = jobs.get(id);
+        if (job == null || job.getState() != JobState.QUEUED) {
+            return job;
+        }
+        int position = 0;
+        for (String p : pending) {
+            if (p.equals(id)) {
+                break;
+            }
+            position++;
+        }
+        return job.toBuilder().setQueuePosition(position).build();
+    }
+
+    private static JobEvent.Builder stateEvent(JobState state, String reason) {
+        return JobEvent.newBuilder().setState(StateChange.newBuilder().setState(state).setReason(reason));
+    }
+
+    static boolean ended(JobState s) {
+        return s == JobState.SUCCEEDED || s == JobState.FAILED || s == JobState.CANCELLED;
+    }
+}

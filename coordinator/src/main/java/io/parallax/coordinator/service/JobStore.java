@@ -1,0 +1,209 @@
+package io.parallax.coordinator.service;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.util.JsonFormat;
+import io.parallax.proto.v1.Job;
+import io.parallax.proto.v1.JobState;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The coordinator's job records on its disk, so that {@code GetJob} and {@code GetModel} answer
+ * after a restart. Layout under the state directory:
+ *
+ * <pre>
+ * lock                      held while a coordinator uses the directory
+ * jobs/job-000042/job.json  the Job record (protobuf JSON), replaced atomically on every change
+ * jobs/job-000042/metrics.jsonl, model.safetensors, ...   the job's files
+ * </pre>
+ *
+ * <p>On {@link #open}, records of jobs that were QUEUED or RUNNING when the previous coordinator
+ * stopped (crashed or shut down) become FAILED with the reason {@value #RESTARTED}: their
+ * training state is gone and nothing resumes them. Ids continue after the highest one found
+ * (folders without a readable record count too), so an id is never given twice.
+ *
+ * <p>Not thread-safe: the {@link JobQueue} calls it under its lock.
+ */
+public final class JobStore implements AutoCloseable {
+
+    /** The reason given to jobs that were unfinished when the coordinator stopped. */
+    public static final String RESTARTED = "coordinator restarted";
+
+    /** The record's file name in a job's folder. */
+    public static final String RECORD = "job.json";
+
+    /** The model's file name in a job's folder. */
+    public static final String MODEL = "model.safetensors";
+
+    private static final Logger log = LoggerFactory.getLogger(JobStore.class);
+    private static final Pattern ID = Pattern.compile("job-(\\d{6,18})");
+    private static final JsonFormat.Printer PRINTER = JsonFormat.printer().preservingProtoFieldNames();
+    private static final JsonFormat.Parser PARSER = JsonFormat.parser().ignoringUnknownFields();
+
+    private final Path root;
+    private final Path jobs;
+    private final FileChannel lockChannel;
+    private final FileLock lock;
+    private final List<Job> loaded;
+    private long lastId;
+
+    private JobStore(Path root, FileChannel lockChannel, FileLock lock) {
+        this.root = root;
+        this.jobs = root.resolve("jobs");
+        this.lockChannel = lockChannel;
+        this.lock = lock;
+        this.loaded = new ArrayList<>();
+    }
+
+    /**
+     * Opens (creating it if need be) the state directory {@code root}, locks it, and reloads the
+     * records.
+     *
+     * @throws IOException if it cannot be created or read, or another coordinator holds it
+     */
+    public static JobStore open(Path root) throws IOException {
+        Path dir = root.toAbsolutePath().normalize();
+        Files.createDirectories(dir.resolve("jobs"));
+        FileChannel channel = FileChannel.open(dir.resolve("lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        FileLock lock;
+        try {
+            lock = channel.tryLock();
+        } catch (java.nio.channels.OverlappingFileLockException e) {
+            lock = null; // held by this very JVM: another store is open on the directory
+        } catch (IOException | RuntimeException e) {
+            channel.close();
+            throw e;
+        }
+        if (lock == null) {
+            channel.close();
+            throw new IOException("the state directory " + dir + " is in use by another coordinator");
+        }
+        JobStore store = new JobStore(dir, channel, lock);
+        try {
+            store.reload();
+        } catch (IOException | RuntimeException e) {
+            store.close();
+            throw e;
+        }
+        return store;
+    }
+
+    private void reload() throws IOException {
+        List<Path> dirs = new ArrayList<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(jobs)) {
+            ds.forEach(dirs::add);
+        }
+        dirs.sort(Comparator.comparing(Path::toString));
+        long now = System.currentTimeMillis();
+        for (Path d : dirs) {
+            Matcher m = ID.matcher(d.getFileName().toString());
+            if (!m.matches() || !Files.isDirectory(d)) {
+                continue;
+            }
+            lastId = Math.max(lastId, Long.parseLong(m.group(1)));
+            Path file = d.resolve(RECORD);
+            if (!Files.exists(file)) {
+                continue;
+            }
+            Job job;
+            try {
+                Job.Builder b = Job.newBuilder();
+                PARSER.merge(Files.readString(file, StandardCharsets.UTF_8), b);
+                job = b.build();
+            } catch (InvalidProtocolBufferException | RuntimeException e) {
+                log.warn("skipping unreadable job record {}: {}", file, e.getMessage());
+                continue;
+            }
+            if (!job.getId().equals(d.getFileName().toString())) {
+                log.warn("skipping job record {}: it names job '{}'", file, job.getId());
+                continue;
+            }
+            Job fixed = job;
+            if (job.getState() == JobState.QUEUED || job.getState() == JobState.RUNNING
+                    || job.getState() == JobState.JOB_STATE_UNSPECIFIED) {
+                fixed = job.toBuilder().setState(JobState.FAILED).setReason(RESTARTED).setFinishedAtMs(now)
+                        .setQueuePosition(-1).setModelAvailable(false).build();
+            } else if (job.getModelAvailable() && !Files.isRegularFile(d.resolve(MODEL))) {
+                log.warn("job {}: its model file is missing", job.getId());
+                fixed = job.toBuilder().setModelAvailable(false).build();
+            }
+            if (fixed != job) {
+                save(fixed);
+            }
+            loaded.add(fixed);
+        }
+    }
+
+    /** The records found on {@link #open}, oldest first, unfinished ones already failed. */
+    public List<Job> loaded() {
+        return List.copyOf(loaded);
+    }
+
+    /** The state directory. */
+    public Path root() {
+        return root;
+    }
+
+    /** A fresh id ({@code job-000001}, …) with its folder created. */
+    public String newId() throws IOException {
+        String id = String.format("job-%06d", ++lastId);
+        Files.createDirectories(jobs.resolve(id));
+        return id;
+    }
+
+    /**
+     * The folder of job {@code id}. Only ids this store gave out are accepted: a client's string
+     * never becomes a path.
+     */
+    public Path jobDir(String id) {
+        if (!ID.matcher(id).matches()) {
+            throw new IllegalArgumentException("not a job id: " + id);
+        }
+        return jobs.resolve(id);
+    }
+
+    /** Where job {@code id}'s model is (or will be) written. */
+    public Path modelFile(String id) {
+        return jobDir(id).resolve(MODEL);
+    }
+
+    /** Writes {@code job}'s record: to a temporary file, then moved over the old one atomically. */
+    public void save(Job job) throws IOException {
+        Path dir = jobDir(job.getId());
+        Files.createDirectories(dir);
+        Path tmp = dir.resolve(RECORD + ".tmp");
+        Files.writeString(tmp, PRINTER.print(job), StandardCharsets.UTF_8);
+        try {
+            Files.move(tmp, dir.resolve(RECORD), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(tmp, dir.resolve(RECORD), StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+
+    /** Releases the directory's lock. */
+    @Override
+    public void close() throws IOException {
+        try {
+            if (lock.isValid()) {
+                lock.release();
+            }
+        } finally {
+            lockChannel.close();
+        }
+    }
+}
