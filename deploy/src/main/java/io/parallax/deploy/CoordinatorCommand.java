@@ -4,6 +4,7 @@ import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.Behaviors;
 import io.parallax.coordinator.JobListener;
 import io.parallax.coordinator.JobRunner;
+import io.parallax.coordinator.metrics.MetricsSinks;
 import io.parallax.coordinator.WorkerRegistry;
 import io.parallax.coordinator.plane.TensorPlaneServer;
 import io.parallax.coordinator.service.JobListenerFactory;
@@ -53,15 +54,23 @@ import picocli.CommandLine.Option;
                 + "that join.")
 public final class CoordinatorCommand implements Callable<Integer> {
 
-    @Option(names = "--host", description = "address to bind and advertise (default: ${DEFAULT-VALUE})")
-    String host = "127.0.0.1";
+    @Option(names = "--config", paramLabel = "FILE", description = "settings file (HOCON, see deploy/parallax.conf); "
+            + "flags override it, PARALLAX_* environment variables override the file")
+    Path config;
 
-    @Option(names = "--port", description = "Akka cluster port (default: ${DEFAULT-VALUE})")
-    int port = 2551;
+    @Option(names = "--discovery", description = "how the cluster forms: static (this node is the seed) or "
+            + "kubernetes (Akka Management cluster bootstrap)")
+    String discovery;
 
-    @Option(names = "--grpc-port", description = "gRPC port of the tensor plane and the job service, "
-            + "≥ 1 (default: ${DEFAULT-VALUE})")
-    int grpcPort = 50051;
+    @Option(names = "--host", description = "address to bind and advertise (default: 127.0.0.1)")
+    String host;
+
+    @Option(names = "--port", description = "Akka cluster port (default: 2551)")
+    Integer port;
+
+    @Option(names = "--grpc-port", description = "gRPC port of the tensor plane and the job service, ≥ 1 "
+            + "(default: 50051)")
+    Integer grpcPort;
 
     @Option(names = "--job", paramLabel = "FILE", description = "a job to run, then exit (repeatable; run in order)")
     List<Path> jobs = new ArrayList<>();
@@ -70,11 +79,12 @@ public final class CoordinatorCommand implements Callable<Integer> {
             + "'workers', else 1)")
     Integer workers;
 
-    @Option(names = "--worker-wait", description = "seconds to wait for workers (default: ${DEFAULT-VALUE})")
-    int workerWaitSeconds = 120;
+    @Option(names = "--worker-wait", description = "seconds to wait for workers (default: 120)")
+    Integer workerWaitSeconds;
 
-    @Option(names = "--step-timeout", description = "seconds before a step is redone without late workers (default: ${DEFAULT-VALUE})")
-    int stepTimeoutSeconds = 60;
+    @Option(names = "--step-timeout", description = "seconds before a step is redone without late workers "
+            + "(default: 60)")
+    Integer stepTimeoutSeconds;
 
     @Option(names = "--metrics-out", paramLabel = "FILE", description = "with --job: a copy of the last job's "
             + "metrics (JSON lines per epoch)")
@@ -89,14 +99,22 @@ public final class CoordinatorCommand implements Callable<Integer> {
     List<Path> dataRoots = new ArrayList<>();
 
     @Option(names = "--state-dir", paramLabel = "DIR", description = "job records, metrics and models "
-            + "(default: ${DEFAULT-VALUE})")
-    Path stateDir = Path.of("runs", "coordinator");
+            + "(default: runs/coordinator)")
+    Path stateDir;
 
     @Option(names = "--queue-size", description = "jobs that may wait in the queue (default: ${DEFAULT-VALUE})")
     int queueSize = JobQueue.DEFAULT_CAPACITY;
 
     @Override
     public Integer call() throws Exception {
+        NodeSettings settings = NodeSettings.load(config).with("discovery.method", discovery);
+        String host = NodeSettings.or(this.host, settings.host());
+        int port = NodeSettings.or(this.port, settings.coordinatorPort());
+        int grpcPort = NodeSettings.or(this.grpcPort, settings.grpcPort());
+        Duration stepTimeout = stepTimeoutSeconds != null ? Duration.ofSeconds(stepTimeoutSeconds) : settings.stepTimeout();
+        Duration workerWait = workerWaitSeconds != null ? Duration.ofSeconds(workerWaitSeconds) : settings.workerWait();
+        Path stateDir = NodeSettings.or(this.stateDir, settings.stateDir());
+        List<Path> configuredRoots = this.dataRoots.isEmpty() ? settings.dataRoots() : this.dataRoots;
         if (grpcPort < 1 || queueSize < 1) {
             throw new IllegalArgumentException("--grpc-port and --queue-size must be ≥ 1, got " + grpcPort + " and "
                     + queueSize);
@@ -114,7 +132,7 @@ public final class CoordinatorCommand implements Callable<Integer> {
         Thread hook = new Thread(() -> {
             stopped.complete(null);
             try {
-                cleanedUp.await(Math.max(30, stepTimeoutSeconds + 15L), TimeUnit.SECONDS);
+                cleanedUp.await(Math.max(30, stepTimeout.toSeconds() + 15L), TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
@@ -124,10 +142,11 @@ public final class CoordinatorCommand implements Callable<Integer> {
             system = ActorSystem.create(Behaviors.setup(ctx -> {
                 ctx.spawn(WorkerRegistry.create(live), "workers");
                 return Behaviors.<Void>empty();
-            }), NodeConfig.SYSTEM_NAME, NodeConfig.coordinator(host, port));
+            }), NodeConfig.SYSTEM_NAME, NodeConfig.coordinator(settings, host, port));
+            NodeConfig.startDiscovery(system, settings);
             TrainingCluster cluster = new TrainingCluster(system, live, exchange, new JobRunner.Settings(
-                    Duration.ofSeconds(stepTimeoutSeconds), Duration.ofSeconds(workerWaitSeconds), host, grpcPort));
-            DataRoots roots = DataRoots.of(roots());
+                    stepTimeout, workerWait, host, grpcPort));
+            DataRoots roots = DataRoots.of(roots(configuredRoots));
             queue = JobQueue.start(store, cluster, roots, queueSize, listeners());
             service = new JobServiceImpl(queue);
             server = new TensorPlaneServer(TensorPlaneServer.netty(new InetSocketAddress(host, grpcPort)), exchange,
@@ -142,7 +161,7 @@ public final class CoordinatorCommand implements Callable<Integer> {
             return runJobFiles(queue, stopped);
         } finally {
             if (queue != null) {
-                queue.shutdown(Duration.ofSeconds(stepTimeoutSeconds + 5L));
+                queue.shutdown(stepTimeout.plusSeconds(5));
             }
             if (server != null) {
                 server.shutdown(TensorPlaneServer.DEFAULT_GRACE);
@@ -165,7 +184,7 @@ public final class CoordinatorCommand implements Callable<Integer> {
     }
 
     /** The given roots, or the defaults plus every job file's folder. */
-    private List<Path> roots() {
+    private List<Path> roots(List<Path> dataRoots) {
         if (!dataRoots.isEmpty() || jobs.isEmpty()) {
             return DeployDefaults.dataRoots(dataRoots, null);
         }
@@ -176,14 +195,13 @@ public final class CoordinatorCommand implements Callable<Integer> {
         return List.copyOf(all);
     }
 
-    /** Each job's metrics.jsonl in its folder, and its epochs printed to the terminal. */
+    /**
+     * Each job's metrics in its folder — metrics.jsonl, TensorBoard event files, and the
+     * loss/accuracy chart written when it ends — and its epochs printed to the terminal.
+     */
     private static JobListenerFactory listeners() {
-        JobListenerFactory jsonLines = JobListenerFactory.jsonLines();
-        return (job, dir) -> {
-            JobListener file = jsonLines.create(job, dir);
-            EpochPrinter printer = new EpochPrinter(null);
-            return new Both(file, printer);
-        };
+        return (job, dir) -> new Both(MetricsSinks.forJob(dir, job.getName().isEmpty() ? job.getId()
+                : job.getId() + " (" + job.getName() + ")"), new EpochPrinter(null));
     }
 
     /** Submits the --job files in order, waits for each, copies the last one's metrics and model. */
