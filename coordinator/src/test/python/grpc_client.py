@@ -13,6 +13,7 @@ import glob
 import importlib
 import json
 import os
+import re
 import sys
 import tempfile
 
@@ -30,9 +31,21 @@ except ImportError as e:  # the Java test skips on 77
     sys.exit(77)
 
 out = tempfile.mkdtemp(prefix="parallax-py-")
-protos = sorted(glob.glob(os.path.join(proto_root, "parallax", "v1", "*.proto")))
+# Debian's grpc_tools bundles protoc 3.5, older than proto3's `optional` label. Dropping the
+# label keeps every field's number and type, so the wire format is the same; only presence of
+# a field set to its zero value is lost on this client's side, which this test never needs.
+src = tempfile.mkdtemp(prefix="parallax-proto-")
+protos = []
+for path in sorted(glob.glob(os.path.join(proto_root, "parallax", "v1", "*.proto"))):
+    rel = os.path.relpath(path, proto_root)
+    os.makedirs(os.path.join(src, os.path.dirname(rel)), exist_ok=True)
+    with open(path) as f:
+        text = re.sub(r"^(\s*)optional\s+", r"\1", f.read(), flags=re.M)
+    with open(os.path.join(src, rel), "w") as f:
+        f.write(text)
+    protos.append(os.path.join(src, rel))
 well_known = os.path.join(os.path.dirname(protoc.__file__), "_proto")
-args = ["protoc", f"-I{proto_root}", f"-I{well_known}", f"--python_out={out}", f"--grpc_python_out={out}"] + protos
+args = ["protoc", f"-I{src}", f"-I{well_known}", f"--python_out={out}", f"--grpc_python_out={out}"] + protos
 if protoc.main(args) != 0:
     print("protoc failed", file=sys.stderr)
     sys.exit(1)
