@@ -151,7 +151,7 @@ public final class CoordinatorCommand implements Callable<Integer> {
             service = new JobServiceImpl(queue);
             server = new TensorPlaneServer(TensorPlaneServer.netty(new InetSocketAddress(host, grpcPort)), exchange,
                     service).start();
-            System.out.printf("coordinator up: cluster %s, gRPC (tensor plane, job service) %s:%d, state %s, "
+            System.out.printf("coordinator up: cluster %s, gRPC %s:%d (tensor plane, job service), state %s, "
                     + "data roots %s%n", NodeConfig.address(host, port), host, server.port(), store.root(), roots);
             if (jobs.isEmpty()) {
                 stopped.join();
