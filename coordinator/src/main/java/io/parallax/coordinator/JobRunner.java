@@ -109,7 +109,9 @@ public final class JobRunner {
                         optimizer.setLearningRate(schedule.learningRate(t));
                     }
                     StepOutcome outcome = computeStep(steps, version, epoch, rows);
+                    long sumStart = System.nanoTime();
                     sumGradients(outcome, steps, gradient, buffers, p, q);
+                    long updateStart = System.nanoTime();
                     float inv = 1f / n;
                     for (int i = 0; i < p; i++) {
                         gradient[i] *= inv;
@@ -125,10 +127,11 @@ public final class JobRunner {
                     publish(version, states[(int) (version & 1)], params, buffers);
                     exchange.forgetStepsBefore(jobId, steps);
                     listener.onParameters(steps, params);
+                    long updateEnd = System.nanoTime();
                     lossSum += outcome.lossSum();
                     listener.onStep(new StepReport(epoch, steps, outcome.workers(), outcome.attempts(),
                             outcome.lossSum() / n, n, outcome.planeNanos(), outcome.planeBytes(),
-                            System.nanoTime() - stepStart));
+                            updateEnd - stepStart, outcome.phases(updateStart - sumStart, updateEnd - updateStart)));
                 }
                 double trainSeconds = (System.nanoTime() - epochStart) / 1e9;
                 double[] eval = plan.validation().isPresent() ? evaluate(version) : new double[] {Double.NaN, Double.NaN};
@@ -200,9 +203,24 @@ public final class JobRunner {
     }
 
     private record StepOutcome(List<WorkerActor.GradientComputed> replies, List<Participant> participants,
-                               int attempts, double lossSum, long planeNanos, long planeBytes) {
+                               int attempts, double lossSum, long waitNanos) {
         int workers() {
             return participants.size();
+        }
+
+        long planeNanos() {
+            return replies.stream().mapToLong(WorkerActor.GradientComputed::planeNanos).sum();
+        }
+
+        long planeBytes() {
+            return replies.stream().mapToLong(WorkerActor.GradientComputed::planeBytes).sum();
+        }
+
+        JobListener.StepPhases phases(long sumNanos, long updateNanos) {
+            return new JobListener.StepPhases(waitNanos, sumNanos, updateNanos,
+                    replies.stream().mapToLong(WorkerActor.GradientComputed::fetchNanos).sum(),
+                    replies.stream().mapToLong(WorkerActor.GradientComputed::computeNanos).sum(),
+                    replies.stream().mapToLong(WorkerActor.GradientComputed::pushNanos).sum());
         }
     }
 
@@ -211,6 +229,7 @@ public final class JobRunner {
         for (int attempt = 0; ; attempt++) {
             dropLostWorkers();
             List<Participant> ps = List.copyOf(participants);
+            long sent = System.nanoTime();
             int[][] shards = ShardPlan.split(rows, ps.size());
             List<CompletableFuture<WorkerActor.Reply>> futures = new ArrayList<>();
             for (int i = 0; i < ps.size(); i++) {
@@ -221,18 +240,15 @@ public final class JobRunner {
             }
             List<Participant> failed = waitAll(ps, futures);
             if (failed.isEmpty()) {
+                long waited = System.nanoTime() - sent;
                 List<WorkerActor.GradientComputed> replies = new ArrayList<>();
                 double loss = 0;
-                long nanos = 0;
-                long bytes = 0;
                 for (CompletableFuture<WorkerActor.Reply> f : futures) {
                     WorkerActor.GradientComputed g = (WorkerActor.GradientComputed) f.getNow(null);
                     replies.add(g);
                     loss += g.lossSum();
-                    nanos += g.planeNanos();
-                    bytes += g.planeBytes();
                 }
-                return new StepOutcome(replies, ps, attempt + 1, loss, nanos, bytes);
+                return new StepOutcome(replies, ps, attempt + 1, loss, waited);
             }
             participants.removeAll(failed);
             redone++;

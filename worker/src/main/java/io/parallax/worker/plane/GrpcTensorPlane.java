@@ -14,6 +14,8 @@ import io.parallax.proto.v1.PushGradientReply;
 import io.parallax.proto.v1.TensorChunk;
 import io.parallax.proto.v1.TensorPlaneGrpc;
 import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -47,6 +49,7 @@ public final class GrpcTensorPlane implements TensorPlane {
     private final TensorPlaneGrpc.TensorPlaneStub stub;
     private final long deadlineNanos;
     private final int chunkFloats;
+    private final Map<String, Prefetch> prefetches = new ConcurrentHashMap<>();
 
     /**
      * A client over {@code channel}, which the caller keeps and closes (tests pass an in-process
@@ -92,11 +95,59 @@ public final class GrpcTensorPlane implements TensorPlane {
 
     @Override
     public float[] fetchState(String jobId, long version, float[] reuse) throws TensorPlaneException {
-        StateReceiver receiver = new StateReceiver(version, reuse);
-        stub.withDeadlineAfter(deadlineNanos, TimeUnit.NANOSECONDS)
-                .fetchState(FetchStateRequest.newBuilder().setJobId(jobId).setVersion(version).build(), receiver);
+        Prefetch pending = prefetches.remove(jobId);
+        if (pending != null) {
+            if (pending.version() == version) {
+                try {
+                    return await(pending.receiver().result, pending.receiver()::cancel, "prefetching state version "
+                            + version + " of job '" + jobId + "'");
+                } catch (TensorPlaneException e) {
+                    // the early call failed (its deadline passed while the coordinator waited, say):
+                    // fetch as usual, into a fresh array in case a late callback still writes the old one
+                    reuse = null;
+                }
+            } else {
+                pending.receiver().cancel();
+                if (pending.receiver().reuse == reuse) {
+                    reuse = null;
+                }
+            }
+        }
+        StateReceiver receiver = start(jobId, version, reuse, false);
         return await(receiver.result, receiver::cancel, "fetching state version " + version + " of job '" + jobId + "'");
     }
+
+    /**
+     * Starts fetching {@code version} with {@code wait_for_publish}: the coordinator sends it as
+     * soon as it publishes it. One prefetch per job is pending at a time; a new version replaces
+     * (cancels) the pending one.
+     */
+    @Override
+    public void prefetchState(String jobId, long version, float[] reuse) {
+        Prefetch pending = prefetches.get(jobId);
+        if (pending != null && pending.version() == version && !pending.receiver().result.isCompletedExceptionally()) {
+            return;
+        }
+        try {
+            Prefetch started = new Prefetch(version, start(jobId, version, reuse, true));
+            Prefetch replaced = prefetches.put(jobId, started);
+            if (replaced != null) {
+                replaced.receiver().cancel();
+            }
+        } catch (RuntimeException e) {
+            // a hint only (the channel may be shutting down): the fetch will report any real problem
+        }
+    }
+
+    private StateReceiver start(String jobId, long version, float[] reuse, boolean waitForPublish) {
+        StateReceiver receiver = new StateReceiver(version, reuse);
+        stub.withDeadlineAfter(deadlineNanos, TimeUnit.NANOSECONDS)
+                .fetchState(FetchStateRequest.newBuilder().setJobId(jobId).setVersion(version)
+                        .setWaitForPublish(waitForPublish).build(), receiver);
+        return receiver;
+    }
+
+    private record Prefetch(long version, StateReceiver receiver) {}
 
     @Override
     public void pushGradient(String jobId, long step, int attempt, String worker, float[] gradient)
@@ -149,6 +200,8 @@ public final class GrpcTensorPlane implements TensorPlane {
 
     @Override
     public void close() {
+        prefetches.values().forEach(p -> p.receiver().cancel());
+        prefetches.clear();
         if (ownedChannel != null) {
             ownedChannel.shutdown();
             try {
@@ -166,7 +219,7 @@ public final class GrpcTensorPlane implements TensorPlane {
     private static final class StateReceiver implements ClientResponseObserver<FetchStateRequest, TensorChunk> {
         final CompletableFuture<float[]> result = new CompletableFuture<>();
         private final long version;
-        private final float[] reuse;
+        final float[] reuse;
         private ClientCallStreamObserver<FetchStateRequest> call;
         private float[] vector;
         private int received;

@@ -1,6 +1,10 @@
 package io.parallax.worker.plane;
 
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -22,10 +26,14 @@ public final class TensorExchange {
 
     private record StepKey(long step, int attempt, String worker) {}
 
+    private record Waiter(long version, CompletableFuture<Long> published) {}
+
     private static final class JobSlot {
         volatile long version = -1;
         volatile float[] state;
         final Map<StepKey, float[]> gradients = new ConcurrentHashMap<>();
+        /** Who waits for a version not published yet; guarded by the slot's monitor. */
+        final List<Waiter> waiters = new ArrayList<>();
     }
 
     private final Map<String, JobSlot> jobs = new ConcurrentHashMap<>();
@@ -33,8 +41,64 @@ public final class TensorExchange {
     /** Publishes {@code state} as version {@code version} of {@code jobId} (replacing the previous one). */
     public void publishState(String jobId, long version, float[] state) {
         JobSlot slot = jobs.computeIfAbsent(jobId, j -> new JobSlot());
-        slot.state = state;
-        slot.version = version;
+        List<Waiter> ready = new ArrayList<>();
+        synchronized (slot) {
+            slot.state = state;
+            slot.version = version;
+            for (Iterator<Waiter> it = slot.waiters.iterator(); it.hasNext(); ) {
+                Waiter w = it.next();
+                if (w.version() <= version) {
+                    ready.add(w);
+                    it.remove();
+                }
+            }
+        }
+        // outside the lock: a waiter starts sending the state from here
+        for (Waiter w : ready) {
+            w.published().complete(version);
+        }
+    }
+
+    /**
+     * Completes (with the version then published) once version {@code version} or a later one
+     * of {@code jobId} is published, at once if it already is; completes exceptionally with a
+     * {@link TensorPlaneException} of kind NOT_FOUND if the job is unknown or ends first. The
+     * caller cancels the future when it stops waiting, which also forgets it here.
+     */
+    public CompletableFuture<Long> whenPublished(String jobId, long version) {
+        CompletableFuture<Long> f = new CompletableFuture<>();
+        JobSlot slot = jobs.get(jobId);
+        if (slot == null) {
+            f.completeExceptionally(unknownJob(jobId));
+            return f;
+        }
+        synchronized (slot) {
+            if (slot.version >= version) {
+                f.complete(slot.version);
+                return f;
+            }
+            Waiter w = new Waiter(version, f);
+            slot.waiters.add(w);
+            f.whenComplete((v, e) -> {
+                synchronized (slot) {
+                    slot.waiters.remove(w);
+                }
+            });
+        }
+        if (jobs.get(jobId) != slot) { // ended while we registered
+            f.completeExceptionally(unknownJob(jobId));
+        }
+        return f;
+    }
+
+    /** The version of {@code jobId} published last, or −1 for an unknown job. */
+    public long publishedVersion(String jobId) {
+        JobSlot slot = jobs.get(jobId);
+        return slot == null ? -1 : slot.version;
+    }
+
+    private static TensorPlaneException unknownJob(String jobId) {
+        return new TensorPlaneException(TensorPlaneException.Kind.NOT_FOUND, "no job '" + jobId + "' on this coordinator");
     }
 
     /**
@@ -91,6 +155,16 @@ public final class TensorExchange {
 
     /** Forgets a finished job. */
     public void endJob(String jobId) {
-        jobs.remove(jobId);
+        JobSlot slot = jobs.remove(jobId);
+        if (slot != null) {
+            List<Waiter> waiting;
+            synchronized (slot) {
+                waiting = new ArrayList<>(slot.waiters);
+                slot.waiters.clear();
+            }
+            for (Waiter w : waiting) {
+                w.published().completeExceptionally(unknownJob(jobId));
+            }
+        }
     }
 }

@@ -18,6 +18,16 @@ public interface TensorPlane extends AutoCloseable {
     float[] fetchState(String jobId, long version, float[] reuse) throws TensorPlaneException;
 
     /**
+     * Asks for the state of {@code version} ahead of time (typically the version after the one
+     * just computed on, before the coordinator has published it), so that a later
+     * {@link #fetchState} of that version finds it arrived or arriving. A hint: it never fails,
+     * and a fetch that finds no usable prefetch fetches as usual. {@code reuse} is as in
+     * {@link #fetchState}; pass the same array (or null) to the matching fetch. Does nothing by
+     * default (in process the state is at hand).
+     */
+    default void prefetchState(String jobId, long version, float[] reuse) {}
+
+    /**
      * Hands in this worker's gradient vector [gradient | buffers] for (step, attempt). In
      * process the array is passed by reference: do not modify it until the coordinator has
      * moved on to the next step.
