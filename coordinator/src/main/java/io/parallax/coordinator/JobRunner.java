@@ -238,7 +238,16 @@ public final class JobRunner {
                 futures.add(ask(ps.get(i).ref(), replyTo -> new WorkerActor.ComputeGradient(jobId, step, a, version,
                         epoch, shard, replyTo), settings.stepTimeout()));
             }
-            List<Participant> failed = waitAll(ps, futures);
+            long deadline = sent + settings.stepTimeout().toNanos();
+            List<Participant> failed = waitAll(ps, futures, deadline);
+            if (failed.isEmpty()) {
+                // a worker acknowledges as soon as its gradient is on its way: wait for the vectors
+                List<CompletableFuture<?>> vectors = new ArrayList<>();
+                for (Participant w : ps) {
+                    vectors.add(exchange.awaitGradient(jobId, step, attempt, w.id()));
+                }
+                failed = waitAll(ps, vectors, deadline);
+            }
             if (failed.isEmpty()) {
                 long waited = System.nanoTime() - sent;
                 List<WorkerActor.GradientComputed> replies = new ArrayList<>();
@@ -305,7 +314,7 @@ public final class JobRunner {
                 futures.add(ask(ps.get(i).ref(), replyTo -> new WorkerActor.Evaluate(jobId, version, from, count, replyTo),
                         settings.stepTimeout()));
             }
-            List<Participant> failed = waitAll(ps, futures);
+            List<Participant> failed = waitAll(ps, futures, System.nanoTime() + settings.stepTimeout().toNanos());
             if (failed.isEmpty()) {
                 double loss = 0;
                 long correct = 0;
@@ -323,19 +332,20 @@ public final class JobRunner {
 
     /**
      * Waits until every future has an answer, a participant leaves the cluster, or the deadline
-     * passes; returns the participants that did not deliver a good answer.
+     * passes; returns the participants that did not deliver a good answer: a reply other than
+     * {@link WorkerActor.WorkFailed}, or a vector from the tensor plane.
      */
-    private List<Participant> waitAll(List<Participant> ps, List<CompletableFuture<WorkerActor.Reply>> futures)
+    private List<Participant> waitAll(List<Participant> ps, List<? extends CompletableFuture<?>> futures, long deadline)
             throws InterruptedException {
-        long deadline = System.nanoTime() + settings.stepTimeout().toNanos();
         while (true) {
             boolean allDone = true;
-            for (CompletableFuture<WorkerActor.Reply> f : futures) {
+            for (CompletableFuture<?> f : futures) {
                 if (!f.isDone()) {
                     allDone = false;
                     try {
+                        // wakes as soon as the answer comes; the bound only paces the membership check
                         f.get(10, TimeUnit.MILLISECONDS);
-                    } catch (ExecutionException | TimeoutException ignored) {
+                    } catch (ExecutionException | TimeoutException | java.util.concurrent.CancellationException ignored) {
                         // checked below
                     }
                     break;
@@ -346,13 +356,7 @@ public final class JobRunner {
             if (allDone || someoneLeft || System.nanoTime() > deadline) {
                 List<Participant> failed = new ArrayList<>();
                 for (int i = 0; i < ps.size(); i++) {
-                    CompletableFuture<WorkerActor.Reply> f = futures.get(i);
-                    WorkerActor.Reply r = f.isDone() && !f.isCompletedExceptionally() ? f.getNow(null) : null;
-                    if (r instanceof WorkerActor.WorkFailed wf) {
-                        lastWorkerError = wf.message();
-                    }
-                    boolean good = r instanceof WorkerActor.GradientComputed || r instanceof WorkerActor.Evaluated;
-                    if (!good || !alive.contains(ps.get(i).ref())) {
+                    if (!good(futures.get(i)) || !alive.contains(ps.get(i).ref())) {
                         failed.add(ps.get(i));
                     }
                 }
@@ -362,6 +366,27 @@ public final class JobRunner {
                 return failed;
             }
         }
+    }
+
+    /** Whether a finished future holds a good answer; remembers a worker's reason for a bad one. */
+    private boolean good(CompletableFuture<?> f) {
+        if (!f.isDone() || f.isCancelled()) {
+            return false;
+        }
+        if (f.isCompletedExceptionally()) {
+            try {
+                f.join();
+            } catch (java.util.concurrent.CompletionException e) {
+                lastWorkerError = e.getCause() == null ? e.toString() : e.getCause().getMessage();
+            }
+            return false;
+        }
+        Object r = f.getNow(null);
+        if (r instanceof WorkerActor.WorkFailed wf) {
+            lastWorkerError = wf.message();
+            return false;
+        }
+        return r instanceof WorkerActor.GradientComputed || r instanceof WorkerActor.Evaluated || r instanceof float[];
     }
 
     private void dropLostWorkers() {

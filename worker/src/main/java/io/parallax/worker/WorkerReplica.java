@@ -98,7 +98,11 @@ final class WorkerReplica implements AutoCloseable {
         model.gradients().storage().copyToHost(model.gradients().offset(), gradient, 0, parameters);
         model.buffers().storage().copyToHost(model.buffers().offset(), gradient, parameters, buffers);
         long pushStart = System.nanoTime();
-        plane.pushGradient(jobId, step, attempt, workerId, gradient);
+        // acknowledged over Akka while the vector travels: the coordinator waits for the vector
+        // itself and learns there if the push fails, so the acknowledgement future is not needed
+        // here. The array is overwritten only by a later command, which the coordinator sends
+        // once it holds this vector (or has given up on this attempt)
+        plane.sendGradient(jobId, step, attempt, workerId, gradient);
         long pushEnd = System.nanoTime();
         planeBytes += plane.serializes() ? (long) gradient.length * Float.BYTES : 0;
         return new WorkerActor.GradientComputed(jobId, step, attempt, workerId, lossSum, correct, n,

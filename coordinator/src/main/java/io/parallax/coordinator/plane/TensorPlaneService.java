@@ -299,7 +299,12 @@ public final class TensorPlaneService extends TensorPlaneGrpc.TensorPlaneImplBas
 
         @Override
         public void onError(Throwable t) {
-            // the worker cancelled or the connection dropped: nothing to reply to
+            // the worker cancelled or the connection dropped: nothing to reply to, but the
+            // coordinator may be waiting for this gradient
+            if (!finished) {
+                reject(new TensorPlaneException(TensorPlaneException.Kind.UNAVAILABLE,
+                        "the gradient stream broke off: " + Status.fromThrowable(t).getCode()));
+            }
             finished = true;
             vector = null;
         }
@@ -337,9 +342,18 @@ public final class TensorPlaneService extends TensorPlaneGrpc.TensorPlaneImplBas
         }
 
         private void fail(Status status) {
+            reject(new TensorPlaneException(TensorPlaneException.Kind.INVALID, "the coordinator rejected the gradient: "
+                    + status.getCode() + (status.getDescription() == null ? "" : ": " + status.getDescription())));
             finished = true;
             vector = null;
             reply.onError(status.asRuntimeException());
+        }
+
+        /** Tells whoever waits for this stream's gradient (once its header is known) that it will not come. */
+        private void reject(TensorPlaneException why) {
+            if (header != null) {
+                exchange.rejectGradient(header.getJobId(), header.getStep(), header.getAttempt(), header.getWorker(), why);
+            }
         }
     }
 }

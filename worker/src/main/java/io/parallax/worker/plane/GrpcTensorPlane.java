@@ -27,7 +27,10 @@ import java.util.concurrent.TimeoutException;
  * the 4 MiB message limit never applies.
  *
  * <p>Each call has a deadline ({@link #DEFAULT_DEADLINE} unless configured) and blocks the
- * calling thread until it completes or fails; it never hangs past the deadline. The push
+ * calling thread until it completes or fails; it never hangs past the deadline. Two calls do not
+ * block: {@link #prefetchState} (its result waits for the matching {@link #fetchState}) and
+ * {@link #sendGradient} (its acknowledgement comes as a future), so that a worker's step needs
+ * no round trip of its own on the tensor plane. The push
  * honours flow control: a chunk is encoded only when the transport can take it, so a large
  * vector never piles up in Netty's buffers. Stream callbacks run on the transport's threads
  * ({@code directExecutor}): they only copy floats and never block.
@@ -152,15 +155,57 @@ public final class GrpcTensorPlane implements TensorPlane {
     @Override
     public void pushGradient(String jobId, long step, int attempt, String worker, float[] gradient)
             throws TensorPlaneException {
+        GradientSender sender = startPush(jobId, step, attempt, worker, gradient);
+        checkStored(await(sender.result, sender::cancel, describePush(jobId, step, attempt)), gradient.length);
+    }
+
+    /**
+     * Starts the push and returns at once; the chunks are encoded and sent from the transport's
+     * on-ready callbacks as flow control allows. The future fails with a
+     * {@link TensorPlaneException} (the call's deadline applies as for {@link #pushGradient}).
+     */
+    @Override
+    public CompletableFuture<Void> sendGradient(String jobId, long step, int attempt, String worker,
+                                                float[] gradient) {
+        GradientSender sender;
+        try {
+            sender = startPush(jobId, step, attempt, worker, gradient);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(new TensorPlaneException(TensorPlaneException.Kind.UNAVAILABLE,
+                    describePush(jobId, step, attempt) + ": " + e, e));
+        }
+        String what = describePush(jobId, step, attempt);
+        return sender.result.handle((reply, e) -> {
+            try {
+                if (e != null) {
+                    throw e instanceof TensorPlaneException tpe
+                            ? new TensorPlaneException(tpe.kind(), what + ": " + tpe.getMessage(), tpe.getCause())
+                            : new TensorPlaneException(TensorPlaneException.Kind.UNAVAILABLE, what + ": " + e, e);
+                }
+                checkStored(reply, gradient.length);
+                return null;
+            } catch (TensorPlaneException failure) {
+                throw new java.util.concurrent.CompletionException(failure);
+            }
+        });
+    }
+
+    private GradientSender startPush(String jobId, long step, int attempt, String worker, float[] gradient) {
         GradientHeader header = GradientHeader.newBuilder().setJobId(jobId).setStep(step).setAttempt(attempt)
                 .setWorker(worker).setTotalLength(gradient.length).build();
         GradientSender sender = new GradientSender(header, gradient, chunkFloats);
         stub.withDeadlineAfter(deadlineNanos, TimeUnit.NANOSECONDS).pushGradient(sender);
-        PushGradientReply reply = await(sender.result, sender::cancel,
-                "pushing the gradient of step " + step + " (attempt " + attempt + ") of job '" + jobId + "'");
-        if (reply.getFloatsReceived() != gradient.length) {
+        return sender;
+    }
+
+    private static String describePush(String jobId, long step, int attempt) {
+        return "pushing the gradient of step " + step + " (attempt " + attempt + ") of job '" + jobId + "'";
+    }
+
+    private static void checkStored(PushGradientReply reply, int length) throws TensorPlaneException {
+        if (reply.getFloatsReceived() != length) {
             throw new TensorPlaneException(TensorPlaneException.Kind.INVALID, "the coordinator stored "
-                    + reply.getFloatsReceived() + " floats of a " + gradient.length + "-float gradient");
+                    + reply.getFloatsReceived() + " floats of a " + length + "-float gradient");
         }
     }
 

@@ -31,7 +31,7 @@ public final class TensorExchange {
     private static final class JobSlot {
         volatile long version = -1;
         volatile float[] state;
-        final Map<StepKey, float[]> gradients = new ConcurrentHashMap<>();
+        final Map<StepKey, CompletableFuture<float[]>> gradients = new ConcurrentHashMap<>();
         /** Who waits for a version not published yet; guarded by the slot's monitor. */
         final List<Waiter> waiters = new ArrayList<>();
     }
@@ -109,7 +109,7 @@ public final class TensorExchange {
     public float[] state(String jobId, long version) throws TensorPlaneException {
         JobSlot slot = jobs.get(jobId);
         if (slot == null) {
-            throw new TensorPlaneException(TensorPlaneException.Kind.NOT_FOUND, "no job '" + jobId + "' on this coordinator");
+            throw unknownJob(jobId);
         }
         float[] s = slot.state;
         if (slot.version != version || s == null) {
@@ -130,19 +130,47 @@ public final class TensorExchange {
             throws TensorPlaneException {
         JobSlot slot = jobs.get(jobId);
         if (slot == null) {
-            throw new TensorPlaneException(TensorPlaneException.Kind.NOT_FOUND, "no job '" + jobId + "' on this coordinator");
+            throw unknownJob(jobId);
         }
         if (slot.state != null && gradient.length != slot.state.length) {
             throw new TensorPlaneException(TensorPlaneException.Kind.INVALID, "gradient of " + gradient.length
                     + " floats for job '" + jobId + "', whose vectors hold " + slot.state.length);
         }
-        slot.gradients.put(new StepKey(step, attempt, worker), gradient);
+        slot.gradients.computeIfAbsent(new StepKey(step, attempt, worker), k -> new CompletableFuture<>())
+                .complete(gradient);
+    }
+
+    /**
+     * Records that a worker's gradient for (step, attempt) will not come: its stream was
+     * rejected or broke off. Whoever waits for it ({@link #awaitGradient}) learns why at once.
+     */
+    public void rejectGradient(String jobId, long step, int attempt, String worker, TensorPlaneException why) {
+        JobSlot slot = jobs.get(jobId);
+        if (slot != null) {
+            slot.gradients.computeIfAbsent(new StepKey(step, attempt, worker), k -> new CompletableFuture<>())
+                    .completeExceptionally(why);
+        }
+    }
+
+    /**
+     * The gradient a worker hands in for (step, attempt): completes when it is stored, or
+     * exceptionally (with a {@link TensorPlaneException}) when its stream was rejected or the job
+     * is unknown. A worker acknowledges a step over the control plane as soon as its gradient is
+     * on its way, so the coordinator may hold the acknowledgement a little before the vector.
+     */
+    public CompletableFuture<float[]> awaitGradient(String jobId, long step, int attempt, String worker) {
+        JobSlot slot = jobs.get(jobId);
+        if (slot == null) {
+            return CompletableFuture.failedFuture(unknownJob(jobId));
+        }
+        return slot.gradients.computeIfAbsent(new StepKey(step, attempt, worker), k -> new CompletableFuture<>());
     }
 
     /** The gradient a worker handed in for (step, attempt), or null if it has not (yet). */
     public float[] gradient(String jobId, long step, int attempt, String worker) {
         JobSlot slot = jobs.get(jobId);
-        return slot == null ? null : slot.gradients.get(new StepKey(step, attempt, worker));
+        CompletableFuture<float[]> f = slot == null ? null : slot.gradients.get(new StepKey(step, attempt, worker));
+        return f == null || !f.isDone() || f.isCompletedExceptionally() ? null : f.getNow(null);
     }
 
     /** Drops every gradient of steps before {@code step} (they have been summed). */
@@ -153,10 +181,11 @@ public final class TensorExchange {
         }
     }
 
-    /** Forgets a finished job. */
+    /** Forgets a finished job; whoever still waits for one of its states or gradients is told. */
     public void endJob(String jobId) {
         JobSlot slot = jobs.remove(jobId);
         if (slot != null) {
+            slot.gradients.values().forEach(f -> f.completeExceptionally(unknownJob(jobId)));
             List<Waiter> waiting;
             synchronized (slot) {
                 waiting = new ArrayList<>(slot.waiters);

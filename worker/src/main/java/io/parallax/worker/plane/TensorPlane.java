@@ -1,5 +1,7 @@
 package io.parallax.worker.plane;
 
+import java.util.concurrent.CompletableFuture;
+
 /**
  * A worker's side of the tensor plane: fetch the coordinator's published state vector, hand in
  * a gradient vector. Two implementations: {@link InProcessTensorPlane} (same JVM: references,
@@ -33,6 +35,25 @@ public interface TensorPlane extends AutoCloseable {
      * moved on to the next step.
      */
     void pushGradient(String jobId, long step, int attempt, String worker, float[] gradient) throws TensorPlaneException;
+
+    /**
+     * Starts handing in this worker's gradient vector for (step, attempt) and returns without
+     * waiting for the coordinator's acknowledgement, which the returned future brings
+     * (exceptionally with a {@link TensorPlaneException}). The coordinator sees a failed push on
+     * its side too (the gradient it waits for is rejected), so a worker may acknowledge the step
+     * over the control plane while the vector is still travelling. Do not modify
+     * {@code gradient} until the coordinator has moved on to the next step. By default this is
+     * {@link #pushGradient}, done by the time it returns.
+     */
+    default CompletableFuture<Void> sendGradient(String jobId, long step, int attempt, String worker,
+                                                 float[] gradient) {
+        try {
+            pushGradient(jobId, step, attempt, worker, gradient);
+            return CompletableFuture.completedFuture(null);
+        } catch (TensorPlaneException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
 
     /** Whether calls serialize the vectors (count their bytes as moved); false in process. */
     default boolean serializes() {
