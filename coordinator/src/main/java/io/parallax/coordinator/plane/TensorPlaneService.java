@@ -256,6 +256,8 @@ public final class TensorPlaneService extends TensorPlaneGrpc.TensorPlaneImplBas
                 return PlaneStatus.invalid("step and attempt must be >= 0, got step " + h.getStep()
                         + " and attempt " + h.getAttempt());
             }
+            // from here on a failure names a gradient the coordinator may be waiting for
+            header = h;
             // sized from the exchange, not the header, so a bogus total_length allocates nothing
             int expected = exchange.stateLength(h.getJobId());
             if (expected < 0) {
@@ -266,7 +268,6 @@ public final class TensorPlaneService extends TensorPlaneGrpc.TensorPlaneImplBas
                 return PlaneStatus.invalid("gradient of " + h.getTotalLength() + " floats for job '"
                         + h.getJobId() + "', whose vectors hold " + expected);
             }
-            header = h;
             vector = new float[expected];
             return null;
         }
