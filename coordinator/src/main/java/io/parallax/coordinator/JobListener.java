@@ -25,9 +25,21 @@ public interface JobListener {
      * @param step       steps taken so far in the job, this one included (1-based)
      * @param planeNanos summed over workers: time spent fetching state and pushing gradients
      * @param planeBytes summed over workers: bytes moved by the tensor plane (0 in process)
+     * @param phases     where the step's time went
      */
     record StepReport(int epoch, long step, int workers, int attempts, double loss, int rows, long planeNanos,
-                      long planeBytes, long stepNanos) {}
+                      long planeBytes, long stepNanos, StepPhases phases) {}
+
+    /**
+     * Where one step's time went (ns). The coordinator's side: {@code waitNanos} from sending the
+     * step's commands to holding every worker's answer, {@code sumNanos} adding the gradients,
+     * {@code updateNanos} clipping, the optimizer and publishing the next version. The workers'
+     * side, summed over workers (of the attempt that counted): {@code fetchNanos} waiting for the
+     * step's state, {@code computeNanos} the forward and backward passes, {@code pushNanos}
+     * handing in the gradient.
+     */
+    record StepPhases(long waitNanos, long sumNanos, long updateNanos, long fetchNanos, long computeNanos,
+                      long pushNanos) {}
 
     /** One epoch: mean training loss, validation loss and accuracy, training-loop throughput. */
     record EpochReport(int epoch, double trainLoss, double valLoss, double valAccuracy, double samplesPerSecond,

@@ -140,7 +140,9 @@ public final class JobRunner {
                         optimizer.setLearningRate(schedule.learningRate(t));
                     }
                     StepOutcome outcome = computeStep(steps, version, epoch, rows);
+                    long sumStart = System.nanoTime();
                     sumGradients(outcome, steps, gradient, buffers, p, q);
+                    long updateStart = System.nanoTime();
                     float inv = 1f / n;
                     for (int i = 0; i < p; i++) {
                         gradient[i] *= inv;
@@ -156,10 +158,11 @@ public final class JobRunner {
                     publish(version, states[(int) (version & 1)], params, buffers);
                     exchange.forgetStepsBefore(jobId, steps);
                     listener.onParameters(steps, params);
+                    long updateEnd = System.nanoTime();
                     lossSum += outcome.lossSum();
                     listener.onStep(new StepReport(epoch, steps, outcome.workers(), outcome.attempts(),
                             outcome.lossSum() / n, n, outcome.planeNanos(), outcome.planeBytes(),
-                            System.nanoTime() - stepStart));
+                            updateEnd - stepStart, outcome.phases(updateStart - sumStart, updateEnd - updateStart)));
                 }
                 double trainSeconds = (System.nanoTime() - epochStart) / 1e9;
                 checkCancelled(steps);
@@ -242,9 +245,24 @@ public final class JobRunner {
     }
 
     private record StepOutcome(List<WorkerActor.GradientComputed> replies, List<Participant> participants,
-                               int attempts, double lossSum, long planeNanos, long planeBytes) {
+                               int attempts, double lossSum, long waitNanos) {
         int workers() {
             return participants.size();
+        }
+
+        long planeNanos() {
+            return replies.stream().mapToLong(WorkerActor.GradientComputed::planeNanos).sum();
+        }
+
+        long planeBytes() {
+            return replies.stream().mapToLong(WorkerActor.GradientComputed::planeBytes).sum();
+        }
+
+        JobListener.StepPhases phases(long sumNanos, long updateNanos) {
+            return new JobListener.StepPhases(waitNanos, sumNanos, updateNanos,
+                    replies.stream().mapToLong(WorkerActor.GradientComputed::fetchNanos).sum(),
+                    replies.stream().mapToLong(WorkerActor.GradientComputed::computeNanos).sum(),
+                    replies.stream().mapToLong(WorkerActor.GradientComputed::pushNanos).sum());
         }
     }
 
@@ -253,6 +271,7 @@ public final class JobRunner {
         for (int attempt = 0; ; attempt++) {
             dropLostWorkers();
             List<Participant> ps = List.copyOf(participants);
+            long sent = System.nanoTime();
             int[][] shards = ShardPlan.split(rows, ps.size());
             List<CompletableFuture<WorkerActor.Reply>> futures = new ArrayList<>();
             for (int i = 0; i < ps.size(); i++) {
@@ -261,20 +280,26 @@ public final class JobRunner {
                 futures.add(ask(ps.get(i).ref(), replyTo -> new WorkerActor.ComputeGradient(jobId, step, a, version,
                         epoch, shard, replyTo), settings.stepTimeout()));
             }
-            List<Participant> failed = waitAll(ps, futures);
+            long deadline = sent + settings.stepTimeout().toNanos();
+            List<Participant> failed = waitAll(ps, futures, deadline);
             if (failed.isEmpty()) {
+                // a worker acknowledges as soon as its gradient is on its way: wait for the vectors
+                List<CompletableFuture<?>> vectors = new ArrayList<>();
+                for (Participant w : ps) {
+                    vectors.add(exchange.awaitGradient(jobId, step, attempt, w.id()));
+                }
+                failed = waitAll(ps, vectors, deadline);
+            }
+            if (failed.isEmpty()) {
+                long waited = System.nanoTime() - sent;
                 List<WorkerActor.GradientComputed> replies = new ArrayList<>();
                 double loss = 0;
-                long nanos = 0;
-                long bytes = 0;
                 for (CompletableFuture<WorkerActor.Reply> f : futures) {
                     WorkerActor.GradientComputed g = (WorkerActor.GradientComputed) f.getNow(null);
                     replies.add(g);
                     loss += g.lossSum();
-                    nanos += g.planeNanos();
-                    bytes += g.planeBytes();
                 }
-                return new StepOutcome(replies, ps, attempt + 1, loss, nanos, bytes);
+                return new StepOutcome(replies, ps, attempt + 1, loss, waited);
             }
             participants.removeAll(failed);
             redone++;
@@ -331,7 +356,7 @@ public final class JobRunner {
                 futures.add(ask(ps.get(i).ref(), replyTo -> new WorkerActor.Evaluate(jobId, version, from, count, replyTo),
                         settings.stepTimeout()));
             }
-            List<Participant> failed = waitAll(ps, futures);
+            List<Participant> failed = waitAll(ps, futures, System.nanoTime() + settings.stepTimeout().toNanos());
             if (failed.isEmpty()) {
                 double loss = 0;
                 long correct = 0;
@@ -349,19 +374,20 @@ public final class JobRunner {
 
     /**
      * Waits until every future has an answer, a participant leaves the cluster, or the deadline
-     * passes; returns the participants that did not deliver a good answer.
+     * passes; returns the participants that did not deliver a good answer: a reply other than
+     * {@link WorkerActor.WorkFailed}, or a vector from the tensor plane.
      */
-    private List<Participant> waitAll(List<Participant> ps, List<CompletableFuture<WorkerActor.Reply>> futures)
+    private List<Participant> waitAll(List<Participant> ps, List<? extends CompletableFuture<?>> futures, long deadline)
             throws InterruptedException {
-        long deadline = System.nanoTime() + settings.stepTimeout().toNanos();
         while (true) {
             boolean allDone = true;
-            for (CompletableFuture<WorkerActor.Reply> f : futures) {
+            for (CompletableFuture<?> f : futures) {
                 if (!f.isDone()) {
                     allDone = false;
                     try {
+                        // wakes as soon as the answer comes; the bound only paces the membership check
                         f.get(10, TimeUnit.MILLISECONDS);
-                    } catch (ExecutionException | TimeoutException ignored) {
+                    } catch (ExecutionException | TimeoutException | java.util.concurrent.CancellationException ignored) {
                         // checked below
                     }
                     break;
@@ -372,13 +398,7 @@ public final class JobRunner {
             if (allDone || someoneLeft || System.nanoTime() > deadline) {
                 List<Participant> failed = new ArrayList<>();
                 for (int i = 0; i < ps.size(); i++) {
-                    CompletableFuture<WorkerActor.Reply> f = futures.get(i);
-                    WorkerActor.Reply r = f.isDone() && !f.isCompletedExceptionally() ? f.getNow(null) : null;
-                    if (r instanceof WorkerActor.WorkFailed wf) {
-                        lastWorkerError = wf.message();
-                    }
-                    boolean good = r instanceof WorkerActor.GradientComputed || r instanceof WorkerActor.Evaluated;
-                    if (!good || !alive.contains(ps.get(i).ref())) {
+                    if (!good(futures.get(i)) || !alive.contains(ps.get(i).ref())) {
                         failed.add(ps.get(i));
                     }
                 }
@@ -388,6 +408,27 @@ public final class JobRunner {
                 return failed;
             }
         }
+    }
+
+    /** Whether a finished future holds a good answer; remembers a worker's reason for a bad one. */
+    private boolean good(CompletableFuture<?> f) {
+        if (!f.isDone() || f.isCancelled()) {
+            return false;
+        }
+        if (f.isCompletedExceptionally()) {
+            try {
+                f.join();
+            } catch (java.util.concurrent.CompletionException e) {
+                lastWorkerError = e.getCause() == null ? e.toString() : e.getCause().getMessage();
+            }
+            return false;
+        }
+        Object r = f.getNow(null);
+        if (r instanceof WorkerActor.WorkFailed wf) {
+            lastWorkerError = wf.message();
+            return false;
+        }
+        return r instanceof WorkerActor.GradientComputed || r instanceof WorkerActor.Evaluated || r instanceof float[];
     }
 
     private void dropLostWorkers() {

@@ -63,11 +63,20 @@ public final class WorkerActor extends AbstractBehavior<WorkerActor.Command> {
     public record JobPrepared(String jobId, String worker, int stateLength) implements Reply {}
 
     /**
-     * The gradient for (step, attempt) is on the tensor plane; the summed loss of its rows, and
-     * the time (ns) and bytes this step spent on the tensor plane.
+     * The gradient for (step, attempt) is on the tensor plane; the summed loss of its rows, the
+     * bytes this step moved on the tensor plane, and where the worker's time went (ns): waiting
+     * for the state of the step's version, the forward and backward passes, handing in the
+     * gradient.
      */
     public record GradientComputed(String jobId, long step, int attempt, String worker, double lossSum, long correct,
-                                   int rows, long planeNanos, long planeBytes) implements Reply {}
+                                   int rows, long fetchNanos, long computeNanos, long pushNanos, long planeBytes)
+            implements Reply {
+
+        /** Time this step spent on the tensor plane: fetching the state and pushing the gradient. */
+        public long planeNanos() {
+            return fetchNanos + pushNanos;
+        }
+    }
 
     /** Summed loss and correct predictions over the evaluated rows. */
     public record Evaluated(String jobId, long version, int from, String worker, double lossSum, long correct,

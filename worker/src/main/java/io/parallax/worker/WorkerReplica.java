@@ -20,7 +20,8 @@ import java.io.IOException;
  * One job's replica on a worker: the model, the data, and the two computations a worker does —
  * the gradient of the loss <em>summed</em> over given training rows, and the summed loss and
  * correct count over a range of validation rows. Before each, the replica brings its weights to
- * the requested version from the tensor plane (once per version).
+ * the requested version from the tensor plane (once per version); once it has a version, it asks
+ * for the next one ahead of time, which the coordinator sends the moment it publishes it.
  *
  * <p>The pushed vector is [gradient | buffers]: the coordinator adds the gradients of all
  * workers and averages their buffers (batch-norm running statistics, which each worker updates
@@ -70,9 +71,12 @@ final class WorkerReplica implements AutoCloseable {
 
     WorkerActor.GradientComputed computeGradient(long step, int attempt, long atVersion, int epoch, int[] rows)
             throws TensorPlaneException {
-        long planeStart = System.nanoTime();
+        long fetchStart = System.nanoTime();
         long planeBytes = syncState(atVersion);
-        long planeNanos = System.nanoTime() - planeStart;
+        // the next step runs at the next version: ask for it now, so it travels while this step
+        // computes and the coordinator steps, and is here (or on its way) when the command comes
+        plane.prefetchState(jobId, atVersion + 1, stateScratch);
+        long computeStart = System.nanoTime();
         Dataset train = plan.train();
         int n = rows.length;
         Tensor x = gather(train, rows);
@@ -94,11 +98,15 @@ final class WorkerReplica implements AutoCloseable {
         model.gradients().storage().copyToHost(model.gradients().offset(), gradient, 0, parameters);
         model.buffers().storage().copyToHost(model.buffers().offset(), gradient, parameters, buffers);
         long pushStart = System.nanoTime();
-        plane.pushGradient(jobId, step, attempt, workerId, gradient);
-        planeNanos += System.nanoTime() - pushStart;
+        // acknowledged over Akka while the vector travels: the coordinator waits for the vector
+        // itself and learns there if the push fails, so the acknowledgement future is not needed
+        // here. The array is overwritten only by a later command, which the coordinator sends
+        // once it holds this vector (or has given up on this attempt)
+        plane.sendGradient(jobId, step, attempt, workerId, gradient);
+        long pushEnd = System.nanoTime();
         planeBytes += plane.serializes() ? (long) gradient.length * Float.BYTES : 0;
-        return new WorkerActor.GradientComputed(jobId, step, attempt, workerId, lossSum, correct, n, planeNanos,
-                planeBytes);
+        return new WorkerActor.GradientComputed(jobId, step, attempt, workerId, lossSum, correct, n,
+                computeStart - fetchStart, pushStart - computeStart, pushEnd - pushStart, planeBytes);
     }
 
     WorkerActor.Evaluated evaluate(long atVersion, int from, int count) throws TensorPlaneException {

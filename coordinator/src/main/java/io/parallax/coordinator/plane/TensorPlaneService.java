@@ -1,5 +1,6 @@
 package io.parallax.coordinator.plane;
 
+import com.google.protobuf.ByteString;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -12,6 +13,10 @@ import io.parallax.proto.v1.TensorPlaneGrpc;
 import io.parallax.worker.plane.FloatChunks;
 import io.parallax.worker.plane.TensorExchange;
 import io.parallax.worker.plane.TensorPlaneException;
+import java.util.Map;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,7 +27,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Handlers never block (they copy floats and touch concurrent maps), so the server may run
  * them on the transport's threads ({@code directExecutor}). State streams honour flow control:
- * a chunk is encoded only when the client can take it.
+ * a chunk is handed to the transport only when the client can take it. A state is encoded once
+ * per version and shared by every worker's call. A fetch of the next version with
+ * {@code wait_for_publish} waits for its publication and is then served from the publishing
+ * thread, so a worker that asks early has the state on its way the moment it exists.
  */
 public final class TensorPlaneService extends TensorPlaneGrpc.TensorPlaneImplBase {
 
@@ -30,6 +38,7 @@ public final class TensorPlaneService extends TensorPlaneGrpc.TensorPlaneImplBas
 
     private final TensorExchange exchange;
     private final int chunkFloats;
+    private final Map<String, EncodedState> encodedStates = new ConcurrentHashMap<>();
 
     /** A service over {@code exchange} that sends 1 MiB chunks. */
     public TensorPlaneService(TensorExchange exchange) {
@@ -44,19 +53,72 @@ public final class TensorPlaneService extends TensorPlaneGrpc.TensorPlaneImplBas
 
     @Override
     public void fetchState(FetchStateRequest request, StreamObserver<TensorChunk> responseObserver) {
-        float[] state;
-        try {
-            state = exchange.state(request.getJobId(), request.getVersion());
-        } catch (TensorPlaneException e) {
-            responseObserver.onError(PlaneStatus.of(e).asRuntimeException());
-            return;
-        }
+        String jobId = request.getJobId();
+        long version = request.getVersion();
         ServerCallStreamObserver<TensorChunk> call = (ServerCallStreamObserver<TensorChunk>) responseObserver;
-        StateSender sender = new StateSender(call, state, request.getVersion(), chunkFloats);
-        // with a cancel handler set, onNext after a cancel is dropped instead of throwing
+        StateSender sender = new StateSender(call, version);
+        // both handlers must be set before this method returns; with a cancel handler set, onNext
+        // after a cancel is dropped instead of throwing
         call.setOnCancelHandler(sender::cancel);
         call.setOnReadyHandler(sender::pump);
+        long published = exchange.publishedVersion(jobId);
+        if (request.getWaitForPublish() && published >= 0 && version == published + 1) {
+            // the next version: send it the moment it is published (from the publishing thread)
+            CompletableFuture<Long> next = exchange.whenPublished(jobId, version);
+            sender.onCancel(() -> next.cancel(false));
+            next.whenComplete((v, e) -> {
+                if (e == null) {
+                    serve(jobId, version, sender);
+                } else if (!(e instanceof CancellationException)) {
+                    sender.fail(e instanceof TensorPlaneException tpe ? PlaneStatus.of(tpe) : PlaneStatus.internal());
+                }
+            });
+        } else {
+            serve(jobId, version, sender);
+        }
     }
+
+    private void serve(String jobId, long version, StateSender sender) {
+        try {
+            sender.start(encoded(jobId, version));
+        } catch (TensorPlaneException e) {
+            sender.fail(PlaneStatus.of(e));
+        } catch (RuntimeException e) {
+            LOG.error("encoding state version {} of job '{}' failed", version, jobId, e);
+            sender.fail(PlaneStatus.internal());
+        }
+    }
+
+    /**
+     * The chunks of the job's state at {@code version}, encoded once per version however many
+     * workers fetch it. Encoding copies the floats, so the chunks stay valid whatever the
+     * coordinator later does with its array.
+     */
+    private ByteString[] encoded(String jobId, long version) throws TensorPlaneException {
+        EncodedState cached = encodedStates.get(jobId);
+        if (cached != null && cached.version() == version) {
+            return cached.chunks();
+        }
+        synchronized (encodedStates) {
+            cached = encodedStates.get(jobId);
+            if (cached != null && cached.version() == version) {
+                return cached.chunks();
+            }
+            float[] state = exchange.state(jobId, version);
+            int count = Math.max(1, (state.length + chunkFloats - 1) / chunkFloats); // a 0-float vector is one empty chunk
+            ByteString[] chunks = new ByteString[count];
+            for (int i = 0; i < count; i++) {
+                int from = i * chunkFloats;
+                chunks[i] = FloatChunks.encode(state, from, Math.min(chunkFloats, state.length - from));
+            }
+            // forget the encodings of jobs that ended: at most one vector per running job is kept
+            encodedStates.keySet().removeIf(j -> exchange.publishedVersion(j) < 0);
+            encodedStates.put(jobId, new EncodedState(version, chunks));
+            return chunks;
+        }
+    }
+
+    private record EncodedState(long version, ByteString[] chunks) {}
 
     @Override
     public StreamObserver<GradientChunk> pushGradient(StreamObserver<PushGradientReply> responseObserver) {
@@ -65,32 +127,48 @@ public final class TensorPlaneService extends TensorPlaneGrpc.TensorPlaneImplBas
 
     /**
      * Sends one state vector, a chunk per on-ready callback round while the client keeps up.
-     * The array is the exchange's own: the step protocol leaves it unchanged until every worker
-     * has read it.
+     * The chunks are immutable encodings shared by every call for the version.
      */
-    private static final class StateSender {
+    private final class StateSender {
         private final ServerCallStreamObserver<TensorChunk> call;
-        private final float[] state;
         private final long version;
-        private final int chunkFloats;
-        private int sent;
+        private ByteString[] chunks;
+        private Runnable onCancel;
+        private long total;
+        private int next;
+        private long sent;
         private boolean done;
 
-        StateSender(ServerCallStreamObserver<TensorChunk> call, float[] state, long version, int chunkFloats) {
+        StateSender(ServerCallStreamObserver<TensorChunk> call, long version) {
             this.call = call;
-            this.state = state;
             this.version = version;
-            this.chunkFloats = chunkFloats;
+        }
+
+        /** Starts sending {@code chunks} (the state of the version asked for). */
+        synchronized void start(ByteString[] encodedChunks) {
+            if (done) {
+                return;
+            }
+            chunks = encodedChunks;
+            long floats = 0;
+            for (ByteString c : encodedChunks) {
+                floats += c.size() / Float.BYTES;
+            }
+            total = floats;
+            pump();
         }
 
         synchronized void pump() {
+            if (chunks == null) {
+                return; // still waiting for the version to be published
+            }
             try {
                 while (!done && call.isReady()) {
-                    int n = Math.min(chunkFloats, state.length - sent);
+                    ByteString data = chunks[next++];
                     call.onNext(TensorChunk.newBuilder().setVersion(version).setOffset(sent)
-                            .setTotalLength(state.length).setData(FloatChunks.encode(state, sent, n)).build());
-                    sent += n;
-                    if (sent == state.length) { // a 0-float vector is one empty chunk
+                            .setTotalLength(total).setData(data).build());
+                    sent += data.size() / Float.BYTES;
+                    if (next == chunks.length) {
                         done = true;
                         call.onCompleted();
                     }
@@ -102,8 +180,26 @@ public final class TensorPlaneService extends TensorPlaneGrpc.TensorPlaneImplBas
             }
         }
 
-        synchronized void cancel() {
-            done = true;
+        synchronized void fail(Status status) {
+            if (!done) {
+                done = true;
+                call.onError(status.asRuntimeException());
+            }
+        }
+
+        synchronized void onCancel(Runnable action) {
+            onCancel = action;
+        }
+
+        void cancel() {
+            Runnable action;
+            synchronized (this) {
+                done = true;
+                action = onCancel;
+            }
+            if (action != null) {
+                action.run();
+            }
         }
     }
 
@@ -160,6 +256,8 @@ public final class TensorPlaneService extends TensorPlaneGrpc.TensorPlaneImplBas
                 return PlaneStatus.invalid("step and attempt must be >= 0, got step " + h.getStep()
                         + " and attempt " + h.getAttempt());
             }
+            // from here on a failure names a gradient the coordinator may be waiting for
+            header = h;
             // sized from the exchange, not the header, so a bogus total_length allocates nothing
             int expected = exchange.stateLength(h.getJobId());
             if (expected < 0) {
@@ -170,7 +268,6 @@ public final class TensorPlaneService extends TensorPlaneGrpc.TensorPlaneImplBas
                 return PlaneStatus.invalid("gradient of " + h.getTotalLength() + " floats for job '"
                         + h.getJobId() + "', whose vectors hold " + expected);
             }
-            header = h;
             vector = new float[expected];
             return null;
         }
@@ -203,7 +300,12 @@ public final class TensorPlaneService extends TensorPlaneGrpc.TensorPlaneImplBas
 
         @Override
         public void onError(Throwable t) {
-            // the worker cancelled or the connection dropped: nothing to reply to
+            // the worker cancelled or the connection dropped: nothing to reply to, but the
+            // coordinator may be waiting for this gradient
+            if (!finished) {
+                reject(new TensorPlaneException(TensorPlaneException.Kind.UNAVAILABLE,
+                        "the gradient stream broke off: " + Status.fromThrowable(t).getCode()));
+            }
             finished = true;
             vector = null;
         }
@@ -241,9 +343,18 @@ public final class TensorPlaneService extends TensorPlaneGrpc.TensorPlaneImplBas
         }
 
         private void fail(Status status) {
+            reject(new TensorPlaneException(TensorPlaneException.Kind.INVALID, "the coordinator rejected the gradient: "
+                    + status.getCode() + (status.getDescription() == null ? "" : ": " + status.getDescription())));
             finished = true;
             vector = null;
             reply.onError(status.asRuntimeException());
+        }
+
+        /** Tells whoever waits for this stream's gradient (once its header is known) that it will not come. */
+        private void reject(TensorPlaneException why) {
+            if (header != null) {
+                exchange.rejectGradient(header.getJobId(), header.getStep(), header.getAttempt(), header.getWorker(), why);
+            }
         }
     }
 }

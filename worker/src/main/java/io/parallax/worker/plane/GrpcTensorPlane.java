@@ -14,6 +14,8 @@ import io.parallax.proto.v1.PushGradientReply;
 import io.parallax.proto.v1.TensorChunk;
 import io.parallax.proto.v1.TensorPlaneGrpc;
 import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -25,7 +27,10 @@ import java.util.concurrent.TimeoutException;
  * the 4 MiB message limit never applies.
  *
  * <p>Each call has a deadline ({@link #DEFAULT_DEADLINE} unless configured) and blocks the
- * calling thread until it completes or fails; it never hangs past the deadline. The push
+ * calling thread until it completes or fails; it never hangs past the deadline. Two calls do not
+ * block: {@link #prefetchState} (its result waits for the matching {@link #fetchState}) and
+ * {@link #sendGradient} (its acknowledgement comes as a future), so that a worker's step needs
+ * no round trip of its own on the tensor plane. The push
  * honours flow control: a chunk is encoded only when the transport can take it, so a large
  * vector never piles up in Netty's buffers. Stream callbacks run on the transport's threads
  * ({@code directExecutor}): they only copy floats and never block.
@@ -47,6 +52,7 @@ public final class GrpcTensorPlane implements TensorPlane {
     private final TensorPlaneGrpc.TensorPlaneStub stub;
     private final long deadlineNanos;
     private final int chunkFloats;
+    private final Map<String, Prefetch> prefetches = new ConcurrentHashMap<>();
 
     /**
      * A client over {@code channel}, which the caller keeps and closes (tests pass an in-process
@@ -92,24 +98,114 @@ public final class GrpcTensorPlane implements TensorPlane {
 
     @Override
     public float[] fetchState(String jobId, long version, float[] reuse) throws TensorPlaneException {
-        StateReceiver receiver = new StateReceiver(version, reuse);
-        stub.withDeadlineAfter(deadlineNanos, TimeUnit.NANOSECONDS)
-                .fetchState(FetchStateRequest.newBuilder().setJobId(jobId).setVersion(version).build(), receiver);
+        Prefetch pending = prefetches.remove(jobId);
+        if (pending != null) {
+            if (pending.version() == version) {
+                try {
+                    return await(pending.receiver().result, pending.receiver()::cancel, "prefetching state version "
+                            + version + " of job '" + jobId + "'");
+                } catch (TensorPlaneException e) {
+                    // the early call failed (its deadline passed while the coordinator waited, say):
+                    // fetch as usual, into a fresh array in case a late callback still writes the old one
+                    reuse = null;
+                }
+            } else {
+                pending.receiver().cancel();
+                if (pending.receiver().reuse == reuse) {
+                    reuse = null;
+                }
+            }
+        }
+        StateReceiver receiver = start(jobId, version, reuse, false);
         return await(receiver.result, receiver::cancel, "fetching state version " + version + " of job '" + jobId + "'");
     }
+
+    /**
+     * Starts fetching {@code version} with {@code wait_for_publish}: the coordinator sends it as
+     * soon as it publishes it. One prefetch per job is pending at a time; a new version replaces
+     * (cancels) the pending one.
+     */
+    @Override
+    public void prefetchState(String jobId, long version, float[] reuse) {
+        Prefetch pending = prefetches.get(jobId);
+        if (pending != null && pending.version() == version && !pending.receiver().result.isCompletedExceptionally()) {
+            return;
+        }
+        try {
+            Prefetch started = new Prefetch(version, start(jobId, version, reuse, true));
+            Prefetch replaced = prefetches.put(jobId, started);
+            if (replaced != null) {
+                replaced.receiver().cancel();
+            }
+        } catch (RuntimeException e) {
+            // a hint only (the channel may be shutting down): the fetch will report any real problem
+        }
+    }
+
+    private StateReceiver start(String jobId, long version, float[] reuse, boolean waitForPublish) {
+        StateReceiver receiver = new StateReceiver(version, reuse);
+        stub.withDeadlineAfter(deadlineNanos, TimeUnit.NANOSECONDS)
+                .fetchState(FetchStateRequest.newBuilder().setJobId(jobId).setVersion(version)
+                        .setWaitForPublish(waitForPublish).build(), receiver);
+        return receiver;
+    }
+
+    private record Prefetch(long version, StateReceiver receiver) {}
 
     @Override
     public void pushGradient(String jobId, long step, int attempt, String worker, float[] gradient)
             throws TensorPlaneException {
+        GradientSender sender = startPush(jobId, step, attempt, worker, gradient);
+        checkStored(await(sender.result, sender::cancel, describePush(jobId, step, attempt)), gradient.length);
+    }
+
+    /**
+     * Starts the push and returns at once; the chunks are encoded and sent from the transport's
+     * on-ready callbacks as flow control allows. The future fails with a
+     * {@link TensorPlaneException} (the call's deadline applies as for {@link #pushGradient}).
+     */
+    @Override
+    public CompletableFuture<Void> sendGradient(String jobId, long step, int attempt, String worker,
+                                                float[] gradient) {
+        GradientSender sender;
+        try {
+            sender = startPush(jobId, step, attempt, worker, gradient);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(new TensorPlaneException(TensorPlaneException.Kind.UNAVAILABLE,
+                    describePush(jobId, step, attempt) + ": " + e, e));
+        }
+        String what = describePush(jobId, step, attempt);
+        return sender.result.handle((reply, e) -> {
+            try {
+                if (e != null) {
+                    throw e instanceof TensorPlaneException tpe
+                            ? new TensorPlaneException(tpe.kind(), what + ": " + tpe.getMessage(), tpe.getCause())
+                            : new TensorPlaneException(TensorPlaneException.Kind.UNAVAILABLE, what + ": " + e, e);
+                }
+                checkStored(reply, gradient.length);
+                return null;
+            } catch (TensorPlaneException failure) {
+                throw new java.util.concurrent.CompletionException(failure);
+            }
+        });
+    }
+
+    private GradientSender startPush(String jobId, long step, int attempt, String worker, float[] gradient) {
         GradientHeader header = GradientHeader.newBuilder().setJobId(jobId).setStep(step).setAttempt(attempt)
                 .setWorker(worker).setTotalLength(gradient.length).build();
         GradientSender sender = new GradientSender(header, gradient, chunkFloats);
         stub.withDeadlineAfter(deadlineNanos, TimeUnit.NANOSECONDS).pushGradient(sender);
-        PushGradientReply reply = await(sender.result, sender::cancel,
-                "pushing the gradient of step " + step + " (attempt " + attempt + ") of job '" + jobId + "'");
-        if (reply.getFloatsReceived() != gradient.length) {
+        return sender;
+    }
+
+    private static String describePush(String jobId, long step, int attempt) {
+        return "pushing the gradient of step " + step + " (attempt " + attempt + ") of job '" + jobId + "'";
+    }
+
+    private static void checkStored(PushGradientReply reply, int length) throws TensorPlaneException {
+        if (reply.getFloatsReceived() != length) {
             throw new TensorPlaneException(TensorPlaneException.Kind.INVALID, "the coordinator stored "
-                    + reply.getFloatsReceived() + " floats of a " + gradient.length + "-float gradient");
+                    + reply.getFloatsReceived() + " floats of a " + length + "-float gradient");
         }
     }
 
@@ -149,6 +245,8 @@ public final class GrpcTensorPlane implements TensorPlane {
 
     @Override
     public void close() {
+        prefetches.values().forEach(p -> p.receiver().cancel());
+        prefetches.clear();
         if (ownedChannel != null) {
             ownedChannel.shutdown();
             try {
@@ -166,7 +264,7 @@ public final class GrpcTensorPlane implements TensorPlane {
     private static final class StateReceiver implements ClientResponseObserver<FetchStateRequest, TensorChunk> {
         final CompletableFuture<float[]> result = new CompletableFuture<>();
         private final long version;
-        private final float[] reuse;
+        final float[] reuse;
         private ClientCallStreamObserver<FetchStateRequest> call;
         private float[] vector;
         private int received;

@@ -1,6 +1,10 @@
 package io.parallax.worker.plane;
 
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -22,10 +26,14 @@ public final class TensorExchange {
 
     private record StepKey(long step, int attempt, String worker) {}
 
+    private record Waiter(long version, CompletableFuture<Long> published) {}
+
     private static final class JobSlot {
         volatile long version = -1;
         volatile float[] state;
-        final Map<StepKey, float[]> gradients = new ConcurrentHashMap<>();
+        final Map<StepKey, CompletableFuture<float[]>> gradients = new ConcurrentHashMap<>();
+        /** Who waits for a version not published yet; guarded by the slot's monitor. */
+        final List<Waiter> waiters = new ArrayList<>();
     }
 
     private final Map<String, JobSlot> jobs = new ConcurrentHashMap<>();
@@ -33,8 +41,64 @@ public final class TensorExchange {
     /** Publishes {@code state} as version {@code version} of {@code jobId} (replacing the previous one). */
     public void publishState(String jobId, long version, float[] state) {
         JobSlot slot = jobs.computeIfAbsent(jobId, j -> new JobSlot());
-        slot.state = state;
-        slot.version = version;
+        List<Waiter> ready = new ArrayList<>();
+        synchronized (slot) {
+            slot.state = state;
+            slot.version = version;
+            for (Iterator<Waiter> it = slot.waiters.iterator(); it.hasNext(); ) {
+                Waiter w = it.next();
+                if (w.version() <= version) {
+                    ready.add(w);
+                    it.remove();
+                }
+            }
+        }
+        // outside the lock: a waiter starts sending the state from here
+        for (Waiter w : ready) {
+            w.published().complete(version);
+        }
+    }
+
+    /**
+     * Completes (with the version then published) once version {@code version} or a later one
+     * of {@code jobId} is published, at once if it already is; completes exceptionally with a
+     * {@link TensorPlaneException} of kind NOT_FOUND if the job is unknown or ends first. The
+     * caller cancels the future when it stops waiting, which also forgets it here.
+     */
+    public CompletableFuture<Long> whenPublished(String jobId, long version) {
+        CompletableFuture<Long> f = new CompletableFuture<>();
+        JobSlot slot = jobs.get(jobId);
+        if (slot == null) {
+            f.completeExceptionally(unknownJob(jobId));
+            return f;
+        }
+        synchronized (slot) {
+            if (slot.version >= version) {
+                f.complete(slot.version);
+                return f;
+            }
+            Waiter w = new Waiter(version, f);
+            slot.waiters.add(w);
+            f.whenComplete((v, e) -> {
+                synchronized (slot) {
+                    slot.waiters.remove(w);
+                }
+            });
+        }
+        if (jobs.get(jobId) != slot) { // ended while we registered
+            f.completeExceptionally(unknownJob(jobId));
+        }
+        return f;
+    }
+
+    /** The version of {@code jobId} published last, or −1 for an unknown job. */
+    public long publishedVersion(String jobId) {
+        JobSlot slot = jobs.get(jobId);
+        return slot == null ? -1 : slot.version;
+    }
+
+    private static TensorPlaneException unknownJob(String jobId) {
+        return new TensorPlaneException(TensorPlaneException.Kind.NOT_FOUND, "no job '" + jobId + "' on this coordinator");
     }
 
     /**
@@ -45,7 +109,7 @@ public final class TensorExchange {
     public float[] state(String jobId, long version) throws TensorPlaneException {
         JobSlot slot = jobs.get(jobId);
         if (slot == null) {
-            throw new TensorPlaneException(TensorPlaneException.Kind.NOT_FOUND, "no job '" + jobId + "' on this coordinator");
+            throw unknownJob(jobId);
         }
         float[] s = slot.state;
         if (slot.version != version || s == null) {
@@ -66,19 +130,47 @@ public final class TensorExchange {
             throws TensorPlaneException {
         JobSlot slot = jobs.get(jobId);
         if (slot == null) {
-            throw new TensorPlaneException(TensorPlaneException.Kind.NOT_FOUND, "no job '" + jobId + "' on this coordinator");
+            throw unknownJob(jobId);
         }
         if (slot.state != null && gradient.length != slot.state.length) {
             throw new TensorPlaneException(TensorPlaneException.Kind.INVALID, "gradient of " + gradient.length
                     + " floats for job '" + jobId + "', whose vectors hold " + slot.state.length);
         }
-        slot.gradients.put(new StepKey(step, attempt, worker), gradient);
+        slot.gradients.computeIfAbsent(new StepKey(step, attempt, worker), k -> new CompletableFuture<>())
+                .complete(gradient);
+    }
+
+    /**
+     * Records that a worker's gradient for (step, attempt) will not come: its stream was
+     * rejected or broke off. Whoever waits for it ({@link #awaitGradient}) learns why at once.
+     */
+    public void rejectGradient(String jobId, long step, int attempt, String worker, TensorPlaneException why) {
+        JobSlot slot = jobs.get(jobId);
+        if (slot != null) {
+            slot.gradients.computeIfAbsent(new StepKey(step, attempt, worker), k -> new CompletableFuture<>())
+                    .completeExceptionally(why);
+        }
+    }
+
+    /**
+     * The gradient a worker hands in for (step, attempt): completes when it is stored, or
+     * exceptionally (with a {@link TensorPlaneException}) when its stream was rejected or the job
+     * is unknown. A worker acknowledges a step over the control plane as soon as its gradient is
+     * on its way, so the coordinator may hold the acknowledgement a little before the vector.
+     */
+    public CompletableFuture<float[]> awaitGradient(String jobId, long step, int attempt, String worker) {
+        JobSlot slot = jobs.get(jobId);
+        if (slot == null) {
+            return CompletableFuture.failedFuture(unknownJob(jobId));
+        }
+        return slot.gradients.computeIfAbsent(new StepKey(step, attempt, worker), k -> new CompletableFuture<>());
     }
 
     /** The gradient a worker handed in for (step, attempt), or null if it has not (yet). */
     public float[] gradient(String jobId, long step, int attempt, String worker) {
         JobSlot slot = jobs.get(jobId);
-        return slot == null ? null : slot.gradients.get(new StepKey(step, attempt, worker));
+        CompletableFuture<float[]> f = slot == null ? null : slot.gradients.get(new StepKey(step, attempt, worker));
+        return f == null || !f.isDone() || f.isCompletedExceptionally() ? null : f.getNow(null);
     }
 
     /** Drops every gradient of steps before {@code step} (they have been summed). */
@@ -89,8 +181,19 @@ public final class TensorExchange {
         }
     }
 
-    /** Forgets a finished job. */
+    /** Forgets a finished job; whoever still waits for one of its states or gradients is told. */
     public void endJob(String jobId) {
-        jobs.remove(jobId);
+        JobSlot slot = jobs.remove(jobId);
+        if (slot != null) {
+            slot.gradients.values().forEach(f -> f.completeExceptionally(unknownJob(jobId)));
+            List<Waiter> waiting;
+            synchronized (slot) {
+                waiting = new ArrayList<>(slot.waiters);
+                slot.waiters.clear();
+            }
+            for (Waiter w : waiting) {
+                w.published().completeExceptionally(unknownJob(jobId));
+            }
+        }
     }
 }

@@ -1,5 +1,7 @@
 package io.parallax.worker.plane;
 
+import java.util.concurrent.CompletableFuture;
+
 /**
  * A worker's side of the tensor plane: fetch the coordinator's published state vector, hand in
  * a gradient vector. Two implementations: {@link InProcessTensorPlane} (same JVM: references,
@@ -18,11 +20,40 @@ public interface TensorPlane extends AutoCloseable {
     float[] fetchState(String jobId, long version, float[] reuse) throws TensorPlaneException;
 
     /**
+     * Asks for the state of {@code version} ahead of time (typically the version after the one
+     * just computed on, before the coordinator has published it), so that a later
+     * {@link #fetchState} of that version finds it arrived or arriving. A hint: it never fails,
+     * and a fetch that finds no usable prefetch fetches as usual. {@code reuse} is as in
+     * {@link #fetchState}; pass the same array (or null) to the matching fetch. Does nothing by
+     * default (in process the state is at hand).
+     */
+    default void prefetchState(String jobId, long version, float[] reuse) {}
+
+    /**
      * Hands in this worker's gradient vector [gradient | buffers] for (step, attempt). In
      * process the array is passed by reference: do not modify it until the coordinator has
      * moved on to the next step.
      */
     void pushGradient(String jobId, long step, int attempt, String worker, float[] gradient) throws TensorPlaneException;
+
+    /**
+     * Starts handing in this worker's gradient vector for (step, attempt) and returns without
+     * waiting for the coordinator's acknowledgement, which the returned future brings
+     * (exceptionally with a {@link TensorPlaneException}). The coordinator sees a failed push on
+     * its side too (the gradient it waits for is rejected), so a worker may acknowledge the step
+     * over the control plane while the vector is still travelling. Do not modify
+     * {@code gradient} until the coordinator has moved on to the next step. By default this is
+     * {@link #pushGradient}, done by the time it returns.
+     */
+    default CompletableFuture<Void> sendGradient(String jobId, long step, int attempt, String worker,
+                                                 float[] gradient) {
+        try {
+            pushGradient(jobId, step, attempt, worker, gradient);
+            return CompletableFuture.completedFuture(null);
+        } catch (TensorPlaneException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
 
     /** Whether calls serialize the vectors (count their bytes as moved); false in process. */
     default boolean serializes() {
