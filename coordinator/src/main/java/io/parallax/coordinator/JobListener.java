@@ -28,7 +28,14 @@ public interface JobListener {
      * @param phases     where the step's time went
      */
     record StepReport(int epoch, long step, int workers, int attempts, double loss, int rows, long planeNanos,
-                      long planeBytes, long stepNanos, StepPhases phases) {}
+                      long planeBytes, long stepNanos, StepPhases phases) {
+
+        /** A report without the per-phase split (all phases 0). */
+        public StepReport(int epoch, long step, int workers, int attempts, double loss, int rows, long planeNanos,
+                          long planeBytes, long stepNanos) {
+            this(epoch, step, workers, attempts, loss, rows, planeNanos, planeBytes, stepNanos, StepPhases.NONE);
+        }
+    }
 
     /**
      * Where one step's time went (ns). The coordinator's side: {@code waitNanos} from sending the
@@ -39,7 +46,11 @@ public interface JobListener {
      * handing in the gradient.
      */
     record StepPhases(long waitNanos, long sumNanos, long updateNanos, long fetchNanos, long computeNanos,
-                      long pushNanos) {}
+                      long pushNanos) {
+
+        /** No split measured. */
+        public static final StepPhases NONE = new StepPhases(0, 0, 0, 0, 0, 0);
+    }
 
     /** One epoch: mean training loss, validation loss and accuracy, training-loop throughput. */
     record EpochReport(int epoch, double trainLoss, double valLoss, double valAccuracy, double samplesPerSecond,
