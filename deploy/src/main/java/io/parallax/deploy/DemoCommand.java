@@ -1,50 +1,45 @@
 package io.parallax.deploy;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code trainer demo}: the README's first command. Trains 64-128-64-10 on the handwritten
- * digits the repository ships (examples/data/digits.csv.gz) with Adam, dropout and a cosine
- * schedule, then exports the model — a real run that needs nothing but the checkout. Every
- * {@code trainer train} option still applies; only the defaults differ.
+ * {@code trainer demo}: the README's first command. Runs the digits job the repository ships
+ * ({@code examples/digits.json}: 64-128-10 with dropout, Adam and a cosine schedule, on the UCI
+ * handwritten digits in examples/data) in single-node mode — a coordinator and two worker
+ * actors in this JVM, the cluster's code path — and writes the model and every metrics output
+ * into one folder. Needs nothing but the checkout.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = "Train a digit classifier on the data shipped in examples/ (takes seconds).")
-public final class DemoCommand extends TrainCommand {
+        description = "Train the shipped digits job in single-node mode (2 workers); takes seconds.")
+public final class DemoCommand implements Callable<Integer> {
 
-    @Option(names = "--out", paramLabel = "DIR", description = "where the model and metrics go (default: ${DEFAULT-VALUE})")
+    @Option(names = "--job", paramLabel = "FILE", description = "the job (default: examples/digits.json)")
+    Path job;
+
+    @Option(names = "--workers", description = "worker actors (default: ${DEFAULT-VALUE})")
+    int workers = 2;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "model and metrics go here (default: ${DEFAULT-VALUE})")
     Path out = Path.of("runs", "demo");
 
-    {
-        // the demo's defaults; picocli shows these in --help and lets any option override them
-        csv = Path.of(System.getProperty("parallax.home", ".")).resolve("examples/data/digits.csv.gz");
-        label = "digit";
-        hidden = new ArrayList<>(List.of(128, 64));
-        epochs = 40;
-        batch = 32;
-        schedule = "cosine";
-        normalize = "standardize";
-        dropout = 0.2f;
-    }
-
     @Override
-    public Integer call() throws IOException {
-        if (idxDir != null) {
-            csv = null;
-        }
+    public Integer call() throws Exception {
+        LocalCommand local = new LocalCommand();
+        local.job = job != null ? job
+                : Path.of(System.getProperty("parallax.home", ".")).resolve("examples").resolve("digits.json");
+        local.workers = workers;
         Files.createDirectories(out);
-        if (export == null) {
-            export = out.resolve("model.safetensors");
+        local.metricsDir = out;
+        local.export = out.resolve("model.safetensors");
+        int code = local.call();
+        if (code == 0) {
+            System.out.println("model " + local.export + "; metrics " + out.resolve("metrics.jsonl")
+                    + ", TensorBoard events in " + out.resolve("tensorboard") + ", chart " + out.resolve("curves.png"));
         }
-        if (metricsOut == null) {
-            metricsOut = out.resolve("metrics.jsonl");
-        }
-        return super.call();
+        return code;
     }
 }

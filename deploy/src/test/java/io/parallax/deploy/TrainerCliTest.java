@@ -36,8 +36,11 @@ class TrainerCliTest {
     }
 
     @Test
-    void demoTrainsExportsAModelWhoseAccuracyMatchesTheReportedOne() throws Exception {
-        Run r = run("demo", "--csv", DIGITS.toString(), "--epochs", "8", "--out", dir.toString());
+    void trainExportsAModelWhoseAccuracyMatchesTheReportedOne() throws Exception {
+        Run r = run("train", "--csv", DIGITS.toString(), "--label", "digit", "--hidden", "128,64", "--epochs", "8",
+                "--batch", "32", "--normalize", "standardize", "--dropout", "0.2",
+                "--export", dir.resolve("model.safetensors").toString(),
+                "--metrics-out", dir.resolve("metrics.jsonl").toString());
         assertEquals(0, r.code(), r.err());
 
         List<String> lines = Files.readAllLines(dir.resolve("metrics.jsonl"));
@@ -52,9 +55,11 @@ class TrainerCliTest {
 
         // the exported model, evaluated independently of the trainer, gives the reported accuracy
         Sequential model = ModelFile.load(dir.resolve("model.safetensors")).eval();
-        DemoCommand demo = new DemoCommand();
-        demo.csv = DIGITS;
-        Dataset validation = demo.loadData().validation();
+        TrainCommand train = new TrainCommand();
+        train.csv = DIGITS;
+        train.label = "digit";
+        train.normalize = "standardize";
+        Dataset validation = train.loadData().validation();
         Tensor x = Tensor.of(model.backend(), validation.features(), validation.rows(), validation.width());
         int[] predicted = new int[validation.rows()];
         model.backend().argmaxRows(model.forward(x), predicted);
@@ -63,6 +68,20 @@ class TrainerCliTest {
             correct += predicted[i] == validation.labels()[i] ? 1 : 0;
         }
         assertEquals(reported, (double) correct / validation.rows(), 1e-6);
+    }
+
+    @Test
+    void demoRunsTheDigitsJobInSingleNodeModeAndWritesEveryOutput() throws Exception {
+        Run r = run("demo", "--job", Path.of("..", "examples", "digits.json").toString(), "--out", dir.toString());
+        assertEquals(0, r.code(), r.err());
+        List<String> lines = Files.readAllLines(dir.resolve("metrics.jsonl"));
+        assertEquals(15, lines.size());
+        JsonNode last = new ObjectMapper().readTree(lines.get(14));
+        assertEquals(2, last.get("workers").asInt());
+        assertTrue(last.get("val_accuracy").asDouble() > 0.95, last.toString());
+        assertTrue(Files.size(dir.resolve("curves.png")) > 1000);
+        assertTrue(Files.list(dir.resolve("tensorboard")).findAny().isPresent());
+        assertEquals(64 * 128 + 128 + 128 * 10 + 10, ModelFile.load(dir.resolve("model.safetensors")).parameterCount());
     }
 
     @Test
