@@ -2,7 +2,7 @@ package io.parallax.deploy;
 
 import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.Behaviors;
-import io.parallax.coordinator.JobListener;
+import io.parallax.coordinator.JobListeners;
 import io.parallax.coordinator.JobRunner;
 import io.parallax.coordinator.metrics.MetricsSinks;
 import io.parallax.coordinator.WorkerRegistry;
@@ -200,7 +200,7 @@ public final class CoordinatorCommand implements Callable<Integer> {
      * loss/accuracy chart written when it ends — and its epochs printed to the terminal.
      */
     private static JobListenerFactory listeners() {
-        return (job, dir) -> new Both(MetricsSinks.forJob(dir, job.getName().isEmpty() ? job.getId()
+        return (job, dir) -> JobListeners.of(MetricsSinks.forJob(dir, job.getName().isEmpty() ? job.getId()
                 : job.getId() + " (" + job.getName() + ")"), new EpochPrinter(null));
     }
 
@@ -266,45 +266,5 @@ public final class CoordinatorCommand implements Callable<Integer> {
         }
         Files.copy(from, to, StandardCopyOption.REPLACE_EXISTING);
         System.out.println(what + " written to " + to);
-    }
-
-    /** Two listeners as one; closing closes both. */
-    private record Both(JobListener first, JobListener second) implements JobListener, AutoCloseable {
-        @Override
-        public void onStep(StepReport step) {
-            first.onStep(step);
-            second.onStep(step);
-        }
-
-        @Override
-        public void onParameters(long step, float[] parameters) {
-            first.onParameters(step, parameters);
-            second.onParameters(step, parameters);
-        }
-
-        @Override
-        public void onEpoch(EpochReport epoch) {
-            first.onEpoch(epoch);
-            second.onEpoch(epoch);
-        }
-
-        @Override
-        public void onEvent(String message) {
-            first.onEvent(message);
-            second.onEvent(message);
-        }
-
-        @Override
-        public void close() throws Exception {
-            try {
-                if (first instanceof AutoCloseable c) {
-                    c.close();
-                }
-            } finally {
-                if (second instanceof AutoCloseable c) {
-                    c.close();
-                }
-            }
-        }
     }
 }

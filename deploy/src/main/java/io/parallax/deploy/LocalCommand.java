@@ -1,6 +1,6 @@
 package io.parallax.deploy;
 
-import io.parallax.coordinator.JobListener;
+import io.parallax.coordinator.JobListeners;
 import io.parallax.coordinator.JobRunner;
 import io.parallax.coordinator.LocalCluster;
 import io.parallax.coordinator.metrics.MetricsSinks;
@@ -61,24 +61,7 @@ public final class LocalCommand implements Callable<Integer> {
              EpochPrinter printer = new EpochPrinter(metricsOut);
              MetricsSinks sinks = metricsDir == null ? MetricsSinks.of() : MetricsSinks.forJob(metricsDir)) {
             System.out.printf("job %s: %d worker(s) in this process%n", job, n);
-            JobRunner.Result result = cluster.run(spec, new JobListener() {
-                @Override
-                public void onStep(StepReport step) {
-                    printer.onStep(step);
-                    sinks.onStep(step);
-                }
-
-                @Override
-                public void onEpoch(EpochReport epoch) {
-                    printer.onEpoch(epoch);
-                    sinks.onEpoch(epoch);
-                }
-
-                @Override
-                public void onEvent(String message) {
-                    printer.onEvent(message);
-                }
-            });
+            JobRunner.Result result = cluster.run(spec, JobListeners.of(printer, sinks));
             if (export != null) {
                 if (export.toAbsolutePath().getParent() != null) {
                     Files.createDirectories(export.toAbsolutePath().getParent());

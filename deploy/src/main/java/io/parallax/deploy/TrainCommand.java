@@ -18,7 +18,6 @@ import io.parallax.engine.model.Sequential;
 import io.parallax.engine.optim.Optimizer;
 import io.parallax.engine.optim.Optimizers;
 import io.parallax.engine.optim.ParameterGroups;
-import io.parallax.engine.random.CounterRng;
 import io.parallax.engine.schedule.LearningRateSchedule;
 import io.parallax.engine.train.EpochResult;
 import io.parallax.engine.train.Trainer;
@@ -33,7 +32,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -177,7 +175,7 @@ public class TrainCommand implements Callable<Integer> {
             if (!(validationSplit > 0 && validationSplit < 1)) {
                 throw new IllegalArgumentException("--validation-split must be in (0, 1), got " + validationSplit);
             }
-            Dataset all = shuffled(read.dataset(), seed);
+            Dataset all = read.dataset().shuffled(seed);
             int nVal = (int) Math.round(all.rows() * validationSplit);
             train = all.slice(0, all.rows() - nVal);
             validation = all.slice(all.rows() - nVal, nVal);
@@ -201,25 +199,6 @@ public class TrainCommand implements Callable<Integer> {
             }
         }
         throw new NoSuchFileException(idxDir.resolve(stem + ".gz").toString(), null, "IDX file not found (nor without .gz)");
-    }
-
-    /** A seeded permutation of the rows, so the validation split is random but reproducible. */
-    private static Dataset shuffled(Dataset d, long seed) {
-        int[] order = new int[d.rows()];
-        for (int i = 0; i < order.length; i++) {
-            order[i] = i;
-        }
-        SplittableRandom rng = new SplittableRandom(CounterRng.key(seed, 0x5b1175L));
-        for (int i = order.length - 1; i > 0; i--) {
-            int j = rng.nextInt(i + 1);
-            int t = order[i];
-            order[i] = order[j];
-            order[j] = t;
-        }
-        float[] x = new float[d.features().length];
-        int[] y = new int[d.rows()];
-        d.gather(order, 0, order.length, x, y);
-        return new Dataset(x, y, d.width(), d.classes());
     }
 
     Sequential buildModel(Dataset train) {

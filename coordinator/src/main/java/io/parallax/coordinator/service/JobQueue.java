@@ -3,6 +3,7 @@ package io.parallax.coordinator.service;
 import io.parallax.coordinator.JobCancelledException;
 import io.parallax.coordinator.JobFailedException;
 import io.parallax.coordinator.JobListener;
+import io.parallax.coordinator.JobListeners;
 import io.parallax.coordinator.JobRunner;
 import io.parallax.engine.io.ModelFile;
 import io.parallax.proto.v1.EpochMetrics;
@@ -374,30 +375,7 @@ public final class JobQueue implements AutoCloseable {
                     }
                 });
         try (GuardedListener metrics = new GuardedListener(id, metricsListener(job))) {
-            JobListener both = new JobListener() {
-                @Override
-                public void onStep(StepReport step) {
-                    progress.onStep(step);
-                    metrics.onStep(step);
-                }
-
-                @Override
-                public void onParameters(long step, float[] parameters) {
-                    metrics.onParameters(step, parameters);
-                }
-
-                @Override
-                public void onEpoch(EpochReport epoch) {
-                    progress.onEpoch(epoch);
-                    metrics.onEpoch(epoch);
-                }
-
-                @Override
-                public void onEvent(String message) {
-                    progress.onEvent(message);
-                    metrics.onEvent(message);
-                }
-            };
+            JobListener both = JobListeners.of(progress, metrics);
             JobRunner r = cluster.runner(id, job.getSpec(), plan, both);
             synchronized (lock) {
                 runner = r;

@@ -1,6 +1,8 @@
 package io.parallax.engine.data;
 
+import io.parallax.engine.random.CounterRng;
 import java.util.Arrays;
+import java.util.SplittableRandom;
 
 /**
  * An in-memory labelled dataset: features as one row-major float array [rows, features] and an
@@ -8,6 +10,9 @@ import java.util.Arrays;
  * dropout masks, so a sample keeps its identity however batches are cut.
  */
 public final class Dataset {
+
+    /** Keeps the split permutation apart from the other streams drawn from the same seed. */
+    private static final long SPLIT_SALT = 0x5b1175L;
 
     private final float[] features;
     private final int[] labels;
@@ -81,6 +86,28 @@ public final class Dataset {
         }
         return new Dataset(Arrays.copyOfRange(features, from * width, (from + count) * width),
                 Arrays.copyOfRange(labels, from, from + count), width, classes);
+    }
+
+    /**
+     * A copy with the rows in a seeded random order (a Fisher–Yates permutation drawn from
+     * {@code seed} alone), e.g. before cutting a reproducible validation split off the end.
+     */
+    public Dataset shuffled(long seed) {
+        int[] order = new int[rows];
+        for (int i = 0; i < rows; i++) {
+            order[i] = i;
+        }
+        SplittableRandom rng = new SplittableRandom(CounterRng.key(seed, SPLIT_SALT));
+        for (int i = rows - 1; i > 0; i--) {
+            int j = rng.nextInt(i + 1);
+            int t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+        float[] x = new float[features.length];
+        int[] y = new int[rows];
+        gather(order, 0, rows, x, y);
+        return new Dataset(x, y, width, classes);
     }
 
     @Override

@@ -5,7 +5,6 @@ import io.parallax.engine.data.Dataset;
 import io.parallax.engine.data.IdxReader;
 import io.parallax.engine.data.ImageFolderReader;
 import io.parallax.engine.data.Normalization;
-import io.parallax.engine.random.CounterRng;
 import io.parallax.proto.v1.DataSource;
 import io.parallax.proto.v1.DataSpec;
 import java.io.IOException;
@@ -15,7 +14,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 
 /**
  * A job's datasets, read and normalised: the training set, the validation set (a source, a seeded
@@ -27,9 +25,6 @@ import java.util.SplittableRandom;
  * @param source     field path of the training source, for messages
  */
 record JobData(Dataset train, Dataset validation, List<String> classNames, String source) {
-
-    /** Salt of the validation-split shuffle, the same as the single-process trainer's. */
-    private static final long SPLIT_SALT = 0x5b1175L;
 
     /** One source, read. */
     private record Read(Dataset dataset, List<String> classNames) {}
@@ -44,7 +39,7 @@ record JobData(Dataset train, Dataset validation, List<String> classNames, Strin
             Read val = read(spec.getValidation(), "data.validation", roots);
             validation = align(val, train, "data.validation");
         } else if (spec.hasValidationSplit()) {
-            Dataset all = shuffled(trainSet, seed);
+            Dataset all = trainSet.shuffled(seed);
             int nVal = (int) Math.round(all.rows() * spec.getValidationSplit());
             if (nVal < 1 || nVal >= all.rows()) {
                 throw InvalidJobException.of("data.validation_split", "holding out "
@@ -172,25 +167,6 @@ record JobData(Dataset train, Dataset validation, List<String> classNames, Strin
             labels[r] = map[v.labels()[r]];
         }
         return new Dataset(v.features(), labels, v.width(), train.dataset().classes());
-    }
-
-    /** A seeded permutation of the rows, so the validation split is random but reproducible. */
-    private static Dataset shuffled(Dataset d, long seed) {
-        int[] order = new int[d.rows()];
-        for (int i = 0; i < order.length; i++) {
-            order[i] = i;
-        }
-        SplittableRandom rng = new SplittableRandom(CounterRng.key(seed, SPLIT_SALT));
-        for (int i = order.length - 1; i > 0; i--) {
-            int j = rng.nextInt(i + 1);
-            int t = order[i];
-            order[i] = order[j];
-            order[j] = t;
-        }
-        float[] x = new float[d.features().length];
-        int[] y = new int[d.rows()];
-        d.gather(order, 0, order.length, x, y);
-        return new Dataset(x, y, d.width(), d.classes());
     }
 
     private static void requireFile(Path file, String field) {

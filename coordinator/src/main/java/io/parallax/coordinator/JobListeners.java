@@ -1,0 +1,70 @@
+package io.parallax.coordinator;
+
+import java.util.List;
+
+/**
+ * Several {@link JobListener}s heard as one, in order. Closing it closes every listener that is
+ * {@link AutoCloseable}, all of them even when one fails (the first failure is thrown, the
+ * others attached to it).
+ */
+public final class JobListeners implements JobListener, AutoCloseable {
+
+    private final List<JobListener> listeners;
+
+    private JobListeners(List<JobListener> listeners) {
+        this.listeners = List.copyOf(listeners);
+    }
+
+    public static JobListeners of(JobListener... listeners) {
+        return new JobListeners(List.of(listeners));
+    }
+
+    @Override
+    public void onStep(StepReport step) {
+        for (JobListener l : listeners) {
+            l.onStep(step);
+        }
+    }
+
+    @Override
+    public void onParameters(long step, float[] parameters) {
+        for (JobListener l : listeners) {
+            l.onParameters(step, parameters);
+        }
+    }
+
+    @Override
+    public void onEpoch(EpochReport epoch) {
+        for (JobListener l : listeners) {
+            l.onEpoch(epoch);
+        }
+    }
+
+    @Override
+    public void onEvent(String message) {
+        for (JobListener l : listeners) {
+            l.onEvent(message);
+        }
+    }
+
+    @Override
+    public void close() throws Exception {
+        Exception first = null;
+        for (JobListener l : listeners) {
+            if (l instanceof AutoCloseable c) {
+                try {
+                    c.close();
+                } catch (Exception e) {
+                    if (first == null) {
+                        first = e;
+                    } else {
+                        first.addSuppressed(e);
+                    }
+                }
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
+    }
+}
