@@ -54,6 +54,9 @@ public final class JobRunner {
     /** The trained master model (parameters and running statistics) and the epoch reports. */
     public record Result(Sequential model, List<EpochReport> epochs, long steps, long redoneSteps) {}
 
+    /** How often a wait for workers' answers looks whether a participant has left the cluster. */
+    private static final long MEMBERSHIP_CHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+
     private record Participant(ActorRef<WorkerActor.Command> ref, String id) {}
 
     private final String jobId;
@@ -141,12 +144,8 @@ public final class JobRunner {
                     }
                     StepOutcome outcome = computeStep(steps, version, epoch, rows);
                     long sumStart = System.nanoTime();
-                    sumGradients(outcome, steps, gradient, buffers, p, q);
+                    sumGradients(outcome, steps, gradient, buffers, p, q, 1f / n);
                     long updateStart = System.nanoTime();
-                    float inv = 1f / n;
-                    for (int i = 0; i < p; i++) {
-                        gradient[i] *= inv;
-                    }
                     try {
                         plan.clipping().apply(gradient);
                         optimizer.step(params, gradient);
@@ -313,30 +312,55 @@ public final class JobRunner {
         }
     }
 
-    private void sumGradients(StepOutcome outcome, long step, float[] sum, float[] buffers, int p, int q)
+    /**
+     * Adds the workers' gradients into {@code sum} in worker order and multiplies by {@code inv}
+     * (1 / batch rows) in the same pass as the last addition: (s + g) * inv rounds exactly as a
+     * separate scaling pass would, so the result is bit-identical and the array is walked once less.
+     */
+    private void sumGradients(StepOutcome outcome, long step, float[] sum, float[] buffers, int p, int q, float inv)
             throws JobFailedException {
-        java.util.Arrays.fill(sum, 0f);
         if (q > 0) {
             java.util.Arrays.fill(buffers, 0f);
         }
         int attempt = outcome.attempts() - 1;
         // fixed order (workers sorted by id): the sum does not depend on arrival order
-        for (Participant w : outcome.participants()) {
+        List<Participant> ws = outcome.participants();
+        for (int k = 0; k < ws.size(); k++) {
+            Participant w = ws.get(k);
             float[] g = exchange.gradient(jobId, step, attempt, w.id());
             if (g == null || g.length != p + q) {
                 throw new JobFailedException("worker " + w.id() + " acknowledged step " + step
                         + " but its gradient is not on the tensor plane");
             }
-            for (int i = 0; i < p; i++) {
-                sum[i] += g[i];
+            // the first worker's term is written as 0 + g (not copied) so that -0 becomes +0
+            // exactly as in a sum started from zeros, without a pass that clears the array
+            // (one plain loop per case, so that each vectorises)
+            boolean first = k == 0;
+            boolean last = k == ws.size() - 1;
+            if (first && last) {
+                for (int i = 0; i < p; i++) {
+                    sum[i] = (0f + g[i]) * inv;
+                }
+            } else if (first) {
+                for (int i = 0; i < p; i++) {
+                    sum[i] = 0f + g[i];
+                }
+            } else if (last) {
+                for (int i = 0; i < p; i++) {
+                    sum[i] = (sum[i] + g[i]) * inv;
+                }
+            } else {
+                for (int i = 0; i < p; i++) {
+                    sum[i] += g[i];
+                }
             }
             for (int i = 0; i < q; i++) {
                 buffers[i] += g[p + i];
             }
         }
-        float k = 1f / outcome.workers();
+        float share = 1f / outcome.workers();
         for (int i = 0; i < q; i++) {
-            buffers[i] *= k;
+            buffers[i] *= share;
         }
     }
 
@@ -379,20 +403,19 @@ public final class JobRunner {
      */
     private List<Participant> waitAll(List<Participant> ps, List<? extends CompletableFuture<?>> futures, long deadline)
             throws InterruptedException {
+        // one wait on all of them: the thread wakes once, when the last answer comes, instead of
+        // once per answer; the bound only paces the membership check
+        CompletableFuture<Void> all = CompletableFuture.allOf(futures.toArray(new CompletableFuture<?>[0]));
         while (true) {
-            boolean allDone = true;
-            for (CompletableFuture<?> f : futures) {
-                if (!f.isDone()) {
-                    allDone = false;
-                    try {
-                        // wakes as soon as the answer comes; the bound only paces the membership check
-                        f.get(10, TimeUnit.MILLISECONDS);
-                    } catch (ExecutionException | TimeoutException | java.util.concurrent.CancellationException ignored) {
-                        // checked below
-                    }
-                    break;
+            long left = deadline - System.nanoTime();
+            if (!all.isDone() && left > 0) {
+                try {
+                    all.get(Math.min(left, MEMBERSHIP_CHECK_NANOS), TimeUnit.NANOSECONDS);
+                } catch (ExecutionException | TimeoutException | java.util.concurrent.CancellationException ignored) {
+                    // checked below
                 }
             }
+            boolean allDone = all.isDone();
             Set<ActorRef<WorkerActor.Command>> alive = Set.copyOf(live.get());
             boolean someoneLeft = ps.stream().anyMatch(w -> !alive.contains(w.ref()));
             if (allDone || someoneLeft || System.nanoTime() > deadline) {

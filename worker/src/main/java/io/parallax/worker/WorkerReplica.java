@@ -139,10 +139,13 @@ final class WorkerReplica implements AutoCloseable {
 
     private Tensor gather(Dataset data, int[] rows) {
         int width = data.width();
-        float[] host = new float[rows.length * width];
-        data.gather(rows, 0, rows.length, host, new int[rows.length]);
+        float[] features = data.features();
         Tensor x = input.get(model.backend(), rows.length, width);
-        x.storage().copyFromHost(x.offset(), host, 0, host.length);
+        // row by row straight into the input tensor: no host array of the batch to allocate
+        // (hundreds of KB per step) and fill first
+        for (int i = 0; i < rows.length; i++) {
+            x.storage().copyFromHost(x.offset() + (long) i * width, features, rows[i] * width, width);
+        }
         return x;
     }
 
