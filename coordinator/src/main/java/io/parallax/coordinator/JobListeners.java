@@ -49,9 +49,20 @@ public final class JobListeners implements JobListener, AutoCloseable {
 
     @Override
     public void close() throws Exception {
+        Exception first = closeAll(listeners);
+        if (first != null) {
+            throw first;
+        }
+    }
+
+    /**
+     * Closes every element that is {@link AutoCloseable}, all of them even when one fails, and
+     * returns the first failure with the later ones attached as suppressed (null if none failed).
+     */
+    public static Exception closeAll(List<?> closeables) {
         Exception first = null;
-        for (JobListener l : listeners) {
-            if (l instanceof AutoCloseable c) {
+        for (Object o : closeables) {
+            if (o instanceof AutoCloseable c) {
                 try {
                     c.close();
                 } catch (Exception e) {
@@ -63,8 +74,6 @@ public final class JobListeners implements JobListener, AutoCloseable {
                 }
             }
         }
-        if (first != null) {
-            throw first;
-        }
+        return first;
     }
 }

@@ -1,5 +1,6 @@
 package io.parallax.coordinator.metrics;
 
+import io.parallax.coordinator.JobListeners;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -28,9 +29,11 @@ public final class MetricsSinks implements MetricsSink {
     public static final String CHART_FILE = "curves.png";
 
     private final List<MetricsSink> sinks;
+    private final JobListeners fanOut;
 
     private MetricsSinks(List<MetricsSink> sinks) {
         this.sinks = List.copyOf(sinks);
+        this.fanOut = JobListeners.of(this.sinks.toArray(new MetricsSink[0]));
     }
 
     /** All three sinks writing into {@code jobDir} (created if missing), the chart titled with its name. */
@@ -47,12 +50,9 @@ public final class MetricsSinks implements MetricsSink {
             opened.add(new TensorBoardWriter(jobDir.resolve(TENSORBOARD_DIR)));
             opened.add(new ChartWriter(jobDir.resolve(CHART_FILE), title));
         } catch (IOException | RuntimeException e) {
-            for (MetricsSink sink : opened) {
-                try {
-                    sink.close();
-                } catch (IOException | RuntimeException again) {
-                    e.addSuppressed(again);
-                }
+            Exception again = JobListeners.closeAll(opened);
+            if (again != null) {
+                e.addSuppressed(again);
             }
             throw e;
         }
@@ -66,51 +66,36 @@ public final class MetricsSinks implements MetricsSink {
 
     @Override
     public void onStep(StepReport step) {
-        for (MetricsSink sink : sinks) {
-            sink.onStep(step);
-        }
+        fanOut.onStep(step);
     }
 
     @Override
     public void onParameters(long step, float[] parameters) {
-        for (MetricsSink sink : sinks) {
-            sink.onParameters(step, parameters);
-        }
+        fanOut.onParameters(step, parameters);
     }
 
     @Override
     public void onEpoch(EpochReport epoch) {
-        for (MetricsSink sink : sinks) {
-            sink.onEpoch(epoch);
-        }
+        fanOut.onEpoch(epoch);
     }
 
     @Override
     public void onEvent(String message) {
-        for (MetricsSink sink : sinks) {
-            sink.onEvent(message);
-        }
+        fanOut.onEvent(message);
     }
 
     @Override
     public void close() throws IOException {
-        Exception first = null;
-        for (MetricsSink sink : sinks) {
-            try {
-                sink.close();
-            } catch (IOException | RuntimeException e) {
-                if (first == null) {
-                    first = e;
-                } else {
-                    first.addSuppressed(e);
-                }
-            }
-        }
+        // a sink's close throws only IOException or unchecked exceptions
+        Exception first = JobListeners.closeAll(sinks);
         if (first instanceof IOException io) {
             throw io;
         }
         if (first instanceof RuntimeException re) {
             throw re;
+        }
+        if (first != null) {
+            throw new IOException(first);
         }
     }
 }
