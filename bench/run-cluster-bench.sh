@@ -5,7 +5,7 @@
 # OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset for every command. Prints a markdown table
 # (see bench/README.md). Takes several minutes per repetition.
 #
-# Usage: bench/run-cluster-bench.sh [--batches 128,512] [--reps 3] [--epochs 2] [--port 26551]
+# Usage: bench/run-cluster-bench.sh [--batches 128,512] [--reps 3] [--epochs 3] [--port 26551]
 #                                   [--only local1,local2,cluster,torch1,torch2]
 # Environment: SKIP_BUILD=1 to reuse the last build.
 set -euo pipefail

@@ -14,11 +14,15 @@ import java.nio.file.Path;
  * <pre>
  * {"epoch":1,"train_loss":0.52,"val_loss":0.44,"val_accuracy":0.84,"samples_per_second":41000.0,
  *  "elapsed_seconds":1.4,"learning_rate":0.001,"workers":2,"redone_steps":0,
- *  "plane_ms_per_step":0.8,"plane_bytes_per_step":1048576}
+ *  "plane_ms_per_step":0.8,"plane_bytes_per_step":1048576,"steps":469,
+ *  "step_ms":1.1,"wait_ms":0.8,"fetch_ms":0.1,"compute_ms":1.2,"push_ms":0.01,"sum_ms":0.05,"update_ms":0.2}
  * </pre>
  *
  * {@code epoch} counts from 1; losses are means per sample; {@code elapsed_seconds} runs from the
- * job's start; the {@code plane_*} fields average the epoch's steps, summed over workers. NaN
+ * job's start; the {@code plane_*} fields average the epoch's steps, summed over workers; the
+ * {@code *_ms} fields say where the epoch's steps went on average ({@link StepPhases}: the
+ * coordinator's whole step, its wait for the workers, the workers' fetch, compute and push summed
+ * over workers, the coordinator's sum and update). NaN
  * ("not measured", e.g. no validation set) and infinities, which JSON cannot hold, are written as
  * {@code null}.
  */
@@ -32,6 +36,7 @@ public final class JsonLinesMetrics implements MetricsSink {
     private long steps;
     private long planeNanos;
     private long planeBytes;
+    private final long[] phases = new long[7];
 
     /** Creates (or truncates) {@code file}, and its folder if missing. */
     public JsonLinesMetrics(Path file) throws IOException {
@@ -48,6 +53,14 @@ public final class JsonLinesMetrics implements MetricsSink {
         steps++;
         planeNanos += step.planeNanos();
         planeBytes += step.planeBytes();
+        StepPhases ph = step.phases();
+        phases[0] += step.stepNanos();
+        phases[1] += ph.waitNanos();
+        phases[2] += ph.fetchNanos();
+        phases[3] += ph.computeNanos();
+        phases[4] += ph.pushNanos();
+        phases[5] += ph.sumNanos();
+        phases[6] += ph.updateNanos();
     }
 
     @Override
@@ -64,9 +77,15 @@ public final class JsonLinesMetrics implements MetricsSink {
         line.put("redone_steps", r.redoneSteps());
         number(line, "plane_ms_per_step", steps == 0 ? Double.NaN : planeNanos / 1e6 / steps);
         line.put("plane_bytes_per_step", steps == 0 ? 0 : planeBytes / steps);
+        line.put("steps", steps);
+        String[] names = {"step_ms", "wait_ms", "fetch_ms", "compute_ms", "push_ms", "sum_ms", "update_ms"};
+        for (int i = 0; i < names.length; i++) {
+            number(line, names[i], steps == 0 ? Double.NaN : phases[i] / 1e6 / steps);
+        }
         steps = 0;
         planeNanos = 0;
         planeBytes = 0;
+        java.util.Arrays.fill(phases, 0);
         if (out == null || failure != null) {
             return;
         }

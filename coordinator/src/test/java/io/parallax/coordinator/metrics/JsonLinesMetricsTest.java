@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.parallax.coordinator.JobListener.EpochReport;
+import io.parallax.coordinator.JobListener.StepPhases;
 import io.parallax.coordinator.JobListener.StepReport;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -62,6 +63,36 @@ class JsonLinesMetricsTest {
         assertEquals(2, all.get(1).get("epoch").asInt());
         assertEquals(5.0, all.get(1).get("plane_ms_per_step").asDouble());
         assertEquals(100, all.get(1).get("plane_bytes_per_step").asLong());
+    }
+
+    @Test
+    void theStepPhasesAreMeansOverTheEpochsStepsAndStartAgainEachEpoch() throws IOException {
+        Path file = dir.resolve("metrics.jsonl");
+        try (JsonLinesMetrics metrics = new JsonLinesMetrics(file)) {
+            metrics.onStep(new StepReport(0, 1, 2, 1, 0.7, 64, 0, 0, 4_000_000,
+                    new StepPhases(3_000_000, 100_000, 500_000, 200_000, 5_000_000, 40_000)));
+            metrics.onStep(new StepReport(0, 2, 2, 1, 0.6, 64, 0, 0, 2_000_000,
+                    new StepPhases(1_000_000, 300_000, 300_000, 0, 1_000_000, 20_000)));
+            metrics.onEpoch(new EpochReport(1, 0.65, 0.61, 0.8, 1000, 1, 0.01, 2, 0));
+            metrics.onStep(new StepReport(1, 3, 2, 1, 0.5, 64, 0, 0, 1_000_000,
+                    new StepPhases(700_000, 10_000, 20_000, 30_000, 1_200_000, 5_000)));
+            metrics.onEpoch(new EpochReport(2, 0.5, 0.55, 0.875, 1000, 2, 0.01, 2, 0));
+        }
+        List<JsonNode> all = lines(file);
+        JsonNode first = all.get(0);
+        assertEquals(2, first.get("steps").asLong());
+        assertEquals(3.0, first.get("step_ms").asDouble(), 1e-12);
+        assertEquals(2.0, first.get("wait_ms").asDouble(), 1e-12);
+        assertEquals(0.1, first.get("fetch_ms").asDouble(), 1e-12);
+        assertEquals(3.0, first.get("compute_ms").asDouble(), 1e-12);
+        assertEquals(0.03, first.get("push_ms").asDouble(), 1e-12);
+        assertEquals(0.2, first.get("sum_ms").asDouble(), 1e-12);
+        assertEquals(0.4, first.get("update_ms").asDouble(), 1e-12);
+        JsonNode second = all.get(1);
+        assertEquals(1, second.get("steps").asLong());
+        assertEquals(1.0, second.get("step_ms").asDouble(), 1e-12);
+        assertEquals(0.7, second.get("wait_ms").asDouble(), 1e-12);
+        assertEquals(1.2, second.get("compute_ms").asDouble(), 1e-12);
     }
 
     @Test
