@@ -138,6 +138,7 @@ public final class TensorPlaneService extends TensorPlaneGrpc.TensorPlaneImplBas
         private int next;
         private long sent;
         private boolean done;
+        private boolean pumping;
 
         StateSender(ServerCallStreamObserver<TensorChunk> call, long version) {
             this.call = call;
@@ -159,24 +160,31 @@ public final class TensorPlaneService extends TensorPlaneGrpc.TensorPlaneImplBas
         }
 
         synchronized void pump() {
-            if (chunks == null) {
-                return; // still waiting for the version to be published
+            // pumping: onNext may call back into pump on this very thread (the in-process
+            // transport reports readiness synchronously); the outer loop carries on instead
+            if (chunks == null || pumping) {
+                return; // still waiting for the version to be published, or already sending
             }
+            pumping = true;
             try {
-                while (!done && call.isReady()) {
-                    ByteString data = chunks[next++];
-                    call.onNext(TensorChunk.newBuilder().setVersion(version).setOffset(sent)
-                            .setTotalLength(total).setData(data).build());
+                while (!done && next < chunks.length && call.isReady()) {
+                    ByteString data = chunks[next];
+                    TensorChunk chunk = TensorChunk.newBuilder().setVersion(version).setOffset(sent)
+                            .setTotalLength(total).setData(data).build();
+                    next++;
                     sent += data.size() / Float.BYTES;
-                    if (next == chunks.length) {
-                        done = true;
-                        call.onCompleted();
-                    }
+                    call.onNext(chunk);
+                }
+                if (!done && next == chunks.length) {
+                    done = true;
+                    call.onCompleted();
                 }
             } catch (RuntimeException e) {
                 done = true;
                 LOG.error("sending state version {} failed", version, e);
                 call.onError(PlaneStatus.internal().asRuntimeException());
+            } finally {
+                pumping = false;
             }
         }
 

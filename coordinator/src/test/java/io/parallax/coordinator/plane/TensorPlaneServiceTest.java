@@ -161,9 +161,30 @@ class TensorPlaneServiceTest {
         assertTrue(e.getStatus().getDescription().contains("at weight version 3, not 2"), e.getStatus().getDescription());
 
         try (GrpcTensorPlane client = plane.client()) {
-            TensorPlaneException stale = assertThrows(TensorPlaneException.class, () -> client.fetchState("job", 4, null));
+            TensorPlaneException stale = assertThrows(TensorPlaneException.class, () -> client.fetchState("job", 5, null));
             assertEquals(TensorPlaneException.Kind.STALE, stale.kind());
-            assertTrue(stale.getMessage().contains("not 4"), stale.getMessage());
+            assertTrue(stale.getMessage().contains("not 5"), stale.getMessage());
+        }
+    }
+
+    @Test
+    void aFetchOfTheNextVersionWaitsForItsPublication() throws Exception {
+        // a step's command may reach a worker before the coordinator has published its weights
+        try (GrpcTensorPlane client = plane.client()) {
+            java.util.concurrent.CompletableFuture<float[]> fetched = java.util.concurrent.CompletableFuture.supplyAsync(
+                    () -> {
+                        try {
+                            return client.fetchState("job", 4, null);
+                        } catch (TensorPlaneException e) {
+                            throw new java.util.concurrent.CompletionException(e);
+                        }
+                    });
+            Thread.sleep(200);
+            assertTrue(!fetched.isDone(), "answered before version 4 was published");
+            float[] four = new float[N];
+            java.util.Arrays.fill(four, 4f);
+            plane.exchange.publishState("job", 4, four);
+            assertEquals(4f, fetched.get(10, java.util.concurrent.TimeUnit.SECONDS)[N - 1]);
         }
     }
 

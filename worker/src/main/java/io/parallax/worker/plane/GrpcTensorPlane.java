@@ -116,7 +116,8 @@ public final class GrpcTensorPlane implements TensorPlane {
                 }
             }
         }
-        StateReceiver receiver = start(jobId, version, reuse, false);
+        // wait_for_publish: a step's command can come before its weights are published
+        StateReceiver receiver = start(jobId, version, reuse, true);
         return await(receiver.result, receiver::cancel, "fetching state version " + version + " of job '" + jobId + "'");
     }
 
