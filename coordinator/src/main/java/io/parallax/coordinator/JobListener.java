@@ -39,7 +39,8 @@ public interface JobListener {
 
     /**
      * Where one step's time went (ns). The coordinator's side: {@code waitNanos} from sending the
-     * step's commands to holding every worker's answer, {@code sumNanos} adding the gradients,
+     * step's commands (from the end of the previous step's update, when they were sent ahead
+     * during it) to holding every worker's answer, {@code sumNanos} adding the gradients,
      * {@code updateNanos} clipping, the optimizer and publishing the next version. The workers'
      * side, summed over workers (of the attempt that counted): {@code fetchNanos} waiting for the
      * step's state, {@code computeNanos} the forward and backward passes, {@code pushNanos}

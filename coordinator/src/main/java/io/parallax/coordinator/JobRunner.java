@@ -134,16 +134,26 @@ public final class JobRunner {
                 int[] order = EpochOrder.of(rowsTotal, plan.seed(), epoch, true);
                 double lossSum = 0;
                 long epochStart = System.nanoTime();
+                SentStep ahead = null;
                 for (int from = 0; from < rowsTotal; from += batch) {
                     checkCancelled(steps);
                     long stepStart = System.nanoTime();
                     int n = Math.min(batch, rowsTotal - from);
-                    int[] rows = java.util.Arrays.copyOfRange(order, from, from + n);
+                    int[] rows = ahead != null ? ahead.rows() : java.util.Arrays.copyOfRange(order, from, from + n);
                     if (schedule != null) {
                         long t = plan.granularity() == LearningRateSchedule.Granularity.STEP ? steps : epoch;
                         optimizer.setLearningRate(schedule.learningRate(t));
                     }
-                    StepOutcome outcome = computeStep(steps, version, epoch, rows);
+                    StepOutcome outcome = computeStep(steps, version, epoch, rows, ahead);
+                    // the next step's rows are known: send its commands now, at the version this
+                    // step will publish, so that they travel (and the workers wake) while the
+                    // gradients are summed and the optimizer runs. Within the epoch only: the
+                    // evaluation comes between epochs
+                    int next = from + batch;
+                    ahead = next < rowsTotal && !cancelled
+                            ? send(steps + 1, 0, version + 1, epoch, java.util.Arrays.copyOfRange(order, next,
+                                    next + Math.min(batch, rowsTotal - next)), List.copyOf(participants))
+                            : null;
                     long sumStart = System.nanoTime();
                     sumGradients(outcome, steps, gradient, buffers, p, q, 1f / n);
                     long updateStart = System.nanoTime();
@@ -266,21 +276,43 @@ public final class JobRunner {
         }
     }
 
-    private StepOutcome computeStep(long step, long version, int epoch, int[] rows)
+    /** A step's commands, sent: to whom, which rows, and the answers to come. */
+    private record SentStep(long step, int attempt, List<Participant> participants, int[] rows,
+                            List<CompletableFuture<WorkerActor.Reply>> answers, long sentNanos) {}
+
+    /** Sends attempt {@code attempt} of step {@code step} (at weight version {@code version}) to {@code ps}. */
+    private SentStep send(long step, int attempt, long version, int epoch, int[] rows, List<Participant> ps) {
+        long sent = System.nanoTime();
+        int[][] shards = ShardPlan.split(rows, ps.size());
+        List<CompletableFuture<WorkerActor.Reply>> futures = new ArrayList<>();
+        for (int i = 0; i < ps.size(); i++) {
+            int[] shard = shards[i];
+            futures.add(ask(ps.get(i).ref(), replyTo -> new WorkerActor.ComputeGradient(jobId, step, attempt, version,
+                    epoch, shard, replyTo), settings.stepTimeout()));
+        }
+        return new SentStep(step, attempt, ps, rows, futures, sent);
+    }
+
+    /**
+     * Runs step {@code step} to an outcome, redoing it without workers that fail. {@code ahead}
+     * is its first attempt if already sent (null otherwise): a worker that left since is noticed
+     * by the wait, and the step is redone without it as if it had left during the step.
+     */
+    private StepOutcome computeStep(long step, long version, int epoch, int[] rows, SentStep ahead)
             throws JobFailedException, InterruptedException {
         for (int attempt = 0; ; attempt++) {
-            dropLostWorkers();
-            List<Participant> ps = List.copyOf(participants);
-            long sent = System.nanoTime();
-            int[][] shards = ShardPlan.split(rows, ps.size());
-            List<CompletableFuture<WorkerActor.Reply>> futures = new ArrayList<>();
-            for (int i = 0; i < ps.size(); i++) {
-                int[] shard = shards[i];
-                final int a = attempt;
-                futures.add(ask(ps.get(i).ref(), replyTo -> new WorkerActor.ComputeGradient(jobId, step, a, version,
-                        epoch, shard, replyTo), settings.stepTimeout()));
+            SentStep sentStep;
+            if (attempt == 0 && ahead != null && ahead.step() == step) {
+                sentStep = ahead;
+            } else {
+                dropLostWorkers();
+                sentStep = send(step, attempt, version, epoch, rows, List.copyOf(participants));
             }
-            long deadline = sent + settings.stepTimeout().toNanos();
+            List<Participant> ps = sentStep.participants();
+            List<CompletableFuture<WorkerActor.Reply>> futures = sentStep.answers();
+            // commands sent ahead went out before the previous update: their wait counts from here
+            long sent = sentStep == ahead ? System.nanoTime() : sentStep.sentNanos();
+            long deadline = sentStep.sentNanos() + settings.stepTimeout().toNanos();
             List<Participant> failed = waitAll(ps, futures, deadline);
             if (failed.isEmpty()) {
                 // a worker acknowledges as soon as its gradient is on its way: wait for the vectors
