@@ -4,14 +4,13 @@ import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.Behaviors;
 import io.parallax.coordinator.JobListeners;
 import io.parallax.coordinator.JobRunner;
-import io.parallax.coordinator.metrics.MetricsSinks;
 import io.parallax.coordinator.WorkerRegistry;
+import io.parallax.coordinator.metrics.MetricsSinks;
 import io.parallax.coordinator.plane.TensorPlaneServer;
 import io.parallax.coordinator.service.JobListenerFactory;
 import io.parallax.coordinator.service.JobQueue;
 import io.parallax.coordinator.service.JobServiceImpl;
 import io.parallax.coordinator.service.JobStore;
-import io.parallax.coordinator.service.MetricsJsonLines;
 import io.parallax.coordinator.service.QueueFullException;
 import io.parallax.coordinator.service.TrainingCluster;
 import io.parallax.proto.v1.Job;
@@ -249,7 +248,7 @@ public final class CoordinatorCommand implements Callable<Integer> {
         }
         if (last != null) {
             Path dir = queue.modelFile(last.getId()).getParent();
-            copy(dir.resolve(MetricsJsonLines.FILE_NAME), metricsOut, "metrics");
+            copy(dir.resolve(MetricsSinks.METRICS_FILE), metricsOut, "metrics");
             if (last.getModelAvailable()) {
                 copy(queue.modelFile(last.getId()), export, "model");
             }

@@ -1,6 +1,8 @@
 package io.parallax.coordinator.service;
 
 import io.parallax.coordinator.JobListener;
+import io.parallax.coordinator.metrics.JsonLinesMetrics;
+import io.parallax.coordinator.metrics.MetricsSinks;
 import io.parallax.proto.v1.Job;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -23,8 +25,8 @@ public interface JobListenerFactory {
      */
     JobListener create(Job job, Path jobDir) throws IOException;
 
-    /** The default: {@code metrics.jsonl} in the job's folder ({@link MetricsJsonLines}). */
+    /** The default: {@code metrics.jsonl} in the job's folder ({@link JsonLinesMetrics}). */
     static JobListenerFactory jsonLines() {
-        return (job, dir) -> new MetricsJsonLines(dir.resolve(MetricsJsonLines.FILE_NAME));
+        return (job, dir) -> new JsonLinesMetrics(dir.resolve(MetricsSinks.METRICS_FILE));
     }
 }

@@ -21,6 +21,7 @@ import io.grpc.reflection.v1.ServerReflectionRequest;
 import io.grpc.reflection.v1.ServerReflectionResponse;
 import io.grpc.reflection.v1.ServiceResponse;
 import io.grpc.stub.StreamObserver;
+import io.parallax.coordinator.metrics.MetricsSinks;
 import io.parallax.engine.backend.Backend;
 import io.parallax.engine.backend.Backends;
 import io.parallax.engine.data.Dataset;
@@ -135,7 +136,7 @@ class JobServiceTest {
         // the record and the metrics file on the coordinator's disk
         assertEquals(done, get(stub, id));
         Path dir = fx.store.jobDir(id);
-        List<String> lines = Files.readAllLines(dir.resolve(MetricsJsonLines.FILE_NAME));
+        List<String> lines = Files.readAllLines(dir.resolve(MetricsSinks.METRICS_FILE));
         assertEquals(2, lines.size());
         assertTrue(lines.get(1).startsWith("{\"epoch\":2,\"train_loss\":"), lines.get(1));
         assertTrue(lines.get(1).contains("\"val_accuracy\":" + reported), lines.get(1));
