@@ -138,8 +138,8 @@ public final class JobRunner {
                 for (int from = 0; from < rowsTotal; from += batch) {
                     checkCancelled(steps);
                     long stepStart = System.nanoTime();
-                    int n = Math.min(batch, rowsTotal - from);
-                    int[] rows = ahead != null ? ahead.rows() : java.util.Arrays.copyOfRange(order, from, from + n);
+                    int[] rows = ahead != null ? ahead.rows() : batchRows(order, from, batch);
+                    int n = rows.length;
                     if (schedule != null) {
                         long t = plan.granularity() == LearningRateSchedule.Granularity.STEP ? steps : epoch;
                         optimizer.setLearningRate(schedule.learningRate(t));
@@ -151,8 +151,8 @@ public final class JobRunner {
                     // evaluation comes between epochs
                     int next = from + batch;
                     ahead = next < rowsTotal && !cancelled
-                            ? send(steps + 1, 0, version + 1, epoch, java.util.Arrays.copyOfRange(order, next,
-                                    next + Math.min(batch, rowsTotal - next)), List.copyOf(participants))
+                            ? send(steps + 1, 0, version + 1, epoch, batchRows(order, next, batch),
+                                    List.copyOf(participants))
                             : null;
                     long sumStart = System.nanoTime();
                     sumGradients(outcome, steps, gradient, buffers, p, q, 1f / n);
@@ -276,8 +276,13 @@ public final class JobRunner {
         }
     }
 
+    /** The rows of the global batch that starts at {@code from} in the epoch's order (the last one may be short). */
+    private static int[] batchRows(int[] order, int from, int batch) {
+        return java.util.Arrays.copyOfRange(order, from, Math.min(order.length, from + batch));
+    }
+
     /** A step's commands, sent: to whom, which rows, and the answers to come. */
-    private record SentStep(long step, int attempt, List<Participant> participants, int[] rows,
+    private record SentStep(long step, List<Participant> participants, int[] rows,
                             List<CompletableFuture<WorkerActor.Reply>> answers, long sentNanos) {}
 
     /** Sends attempt {@code attempt} of step {@code step} (at weight version {@code version}) to {@code ps}. */
@@ -290,7 +295,7 @@ public final class JobRunner {
             futures.add(ask(ps.get(i).ref(), replyTo -> new WorkerActor.ComputeGradient(jobId, step, attempt, version,
                     epoch, shard, replyTo), settings.stepTimeout()));
         }
-        return new SentStep(step, attempt, ps, rows, futures, sent);
+        return new SentStep(step, ps, rows, futures, sent);
     }
 
     /**
