@@ -15,7 +15,10 @@ public interface TensorPlane extends AutoCloseable {
      * The state vector [parameters | buffers] of {@code version}. May return the coordinator's
      * own array (in process; read it, never write it) or {@code reuse} filled in (over the
      * network; {@code reuse} may be null or of the wrong length, then a new array is returned).
-     * When the call fails, {@code reuse} may hold part of the vector.
+     * When the call fails, {@code reuse} may hold part of the vector. The version after the one
+     * published last is waited for (the coordinator sends a step's command while it is still
+     * computing that step's weights), within the plane's deadline; any other version that is not
+     * the published one fails at once as stale.
      */
     float[] fetchState(String jobId, long version, float[] reuse) throws TensorPlaneException;
 
