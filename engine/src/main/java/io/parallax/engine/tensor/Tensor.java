@@ -92,7 +92,12 @@ public final class Tensor {
         if (shape.length < 2) {
             return shape.length == 0 ? 1 : shape[0];
         }
-        return Math.toIntExact(size / shape[0]);
+        // the product of the axes, not size / rows: a batch of zero rows still has its width
+        long cols = 1;
+        for (int axis = 1; axis < shape.length; axis++) {
+            cols *= shape[axis];
+        }
+        return Math.toIntExact(cols);
     }
 
     /** A view of {@code shape} starting {@code elementOffset} floats into this tensor. */
