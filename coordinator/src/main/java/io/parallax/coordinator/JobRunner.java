@@ -288,6 +288,12 @@ public final class JobRunner {
     /** Sends attempt {@code attempt} of step {@code step} (at weight version {@code version}) to {@code ps}. */
     private SentStep send(long step, int attempt, long version, int epoch, int[] rows, List<Participant> ps) {
         long sent = System.nanoTime();
+        // a batch of fewer rows than workers (batch size 1, or an epoch's last few rows) leaves some
+        // workers without rows: they sit the step out (and its batch-norm average) instead of
+        // computing a gradient of nothing
+        if (ps.size() > rows.length) {
+            ps = List.copyOf(ps.subList(0, Math.max(1, rows.length)));
+        }
         int[][] shards = ShardPlan.split(rows, ps.size());
         List<CompletableFuture<WorkerActor.Reply>> futures = new ArrayList<>();
         for (int i = 0; i < ps.size(); i++) {
