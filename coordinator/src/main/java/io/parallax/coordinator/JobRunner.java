@@ -36,7 +36,8 @@ import java.util.concurrent.TimeoutException;
  *
  * <p>A worker that leaves the cluster, fails, or misses the step deadline is dropped and the
  * step is redone from the same weights with the remaining workers; the job fails only when none
- * are left. Runs on the caller's thread (never an Akka dispatcher).
+ * are left, or at once when a worker reports a fault of the job's own computation (a diverged
+ * model), which every worker would hit. Runs on the caller's thread (never an Akka dispatcher).
  *
  * <p>{@link #cancel()} may be called from any thread: the run stops cooperatively before its next
  * step (or evaluation, or while still waiting for workers), tells the workers to end the job and
@@ -325,6 +326,11 @@ public final class JobRunner {
             long sent = sentStep == ahead ? System.nanoTime() : sentStep.sentNanos();
             long deadline = sentStep.sentNanos() + settings.stepTimeout().toNanos();
             List<Participant> failed = waitAll(ps, futures, deadline);
+            WorkerActor.WorkFailed fault = jobFault(futures);
+            if (fault != null) {
+                throw new JobFailedException("step " + step + " (epoch " + (epoch + 1) + "), on worker " + fault.worker()
+                        + ": " + fault.message());
+            }
             if (failed.isEmpty()) {
                 // a worker acknowledges as soon as its gradient is on its way: wait for the vectors
                 List<CompletableFuture<?>> vectors = new ArrayList<>();
@@ -425,6 +431,11 @@ public final class JobRunner {
                         settings.stepTimeout()));
             }
             List<Participant> failed = waitAll(ps, futures, System.nanoTime() + settings.stepTimeout().toNanos());
+            WorkerActor.WorkFailed fault = jobFault(futures);
+            if (fault != null) {
+                throw new JobFailedException("evaluation at weight version " + version + ", on worker " + fault.worker()
+                        + ": " + fault.message());
+            }
             if (failed.isEmpty()) {
                 double loss = 0;
                 long correct = 0;
@@ -475,6 +486,20 @@ public final class JobRunner {
                 return failed;
             }
         }
+    }
+
+    /**
+     * The first answer that reports a fault of the job itself (see {@link WorkerActor.WorkFailed}),
+     * or null: redoing the work on other workers would fail the same way, so the job fails.
+     */
+    private static WorkerActor.WorkFailed jobFault(List<CompletableFuture<WorkerActor.Reply>> answers) {
+        for (CompletableFuture<WorkerActor.Reply> f : answers) {
+            if (f.isDone() && !f.isCompletedExceptionally() && f.getNow(null) instanceof WorkerActor.WorkFailed wf
+                    && wf.jobFault()) {
+                return wf;
+            }
+        }
+        return null;
     }
 
     /** Whether a finished future holds a good answer; remembers a worker's reason for a bad one. */

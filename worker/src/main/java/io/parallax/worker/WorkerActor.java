@@ -82,8 +82,15 @@ public final class WorkerActor extends AbstractBehavior<WorkerActor.Command> {
     public record Evaluated(String jobId, long version, int from, String worker, double lossSum, long correct,
                             int rows) implements Reply {}
 
-    /** A command could not be carried out; {@code message} says why, for the job's log. */
-    public record WorkFailed(String jobId, String worker, String command, String message) implements Reply {}
+    /**
+     * A command could not be carried out; {@code message} says why, for the job's log.
+     * {@code jobFault}: the job's own computation failed (the model diverged to non-finite
+     * values, or rejected its input), which any worker would hit on the same rows at the same
+     * weights, so redoing the step elsewhere cannot help; otherwise the failure is this worker's
+     * (its tensor plane, its state), and the step can be redone without it.
+     */
+    public record WorkFailed(String jobId, String worker, String command, String message, boolean jobFault)
+            implements Reply {}
 
     /** Creates a worker named {@code workerId} (unique in the cluster; orders gradient sums). */
     public static Behavior<Command> create(String workerId, WorkerEnvironment environment) {
@@ -126,7 +133,7 @@ public final class WorkerActor extends AbstractBehavior<WorkerActor.Command> {
             m.replyTo().tell(new JobPrepared(m.jobId(), workerId, replica.stateLength()));
         } catch (RuntimeException | java.io.IOException e) {
             getContext().getLog().warn("worker {} cannot prepare job {}: {}", workerId, m.jobId(), e.getMessage());
-            m.replyTo().tell(new WorkFailed(m.jobId(), workerId, "prepare", describe(e)));
+            m.replyTo().tell(new WorkFailed(m.jobId(), workerId, "prepare", describe(e), false));
         }
         return this;
     }
@@ -134,7 +141,8 @@ public final class WorkerActor extends AbstractBehavior<WorkerActor.Command> {
     private Behavior<Command> onCompute(ComputeGradient m) {
         WorkerReplica replica = replicas.get(m.jobId());
         if (replica == null) {
-            m.replyTo().tell(new WorkFailed(m.jobId(), workerId, "compute", "job " + m.jobId() + " is not prepared here"));
+            m.replyTo().tell(new WorkFailed(m.jobId(), workerId, "compute", "job " + m.jobId() + " is not prepared here",
+                    false));
             return this;
         }
         try {
@@ -142,7 +150,7 @@ public final class WorkerActor extends AbstractBehavior<WorkerActor.Command> {
         } catch (RuntimeException | TensorPlaneException e) {
             getContext().getLog().warn("worker {} failed step {} of job {}: {}", workerId, m.step(), m.jobId(),
                     e.getMessage());
-            m.replyTo().tell(new WorkFailed(m.jobId(), workerId, "compute", describe(e)));
+            m.replyTo().tell(new WorkFailed(m.jobId(), workerId, "compute", describe(e), isJobFault(e)));
         }
         return this;
     }
@@ -150,13 +158,14 @@ public final class WorkerActor extends AbstractBehavior<WorkerActor.Command> {
     private Behavior<Command> onEvaluate(Evaluate m) {
         WorkerReplica replica = replicas.get(m.jobId());
         if (replica == null) {
-            m.replyTo().tell(new WorkFailed(m.jobId(), workerId, "evaluate", "job " + m.jobId() + " is not prepared here"));
+            m.replyTo().tell(new WorkFailed(m.jobId(), workerId, "evaluate", "job " + m.jobId() + " is not prepared here",
+                    false));
             return this;
         }
         try {
             m.replyTo().tell(replica.evaluate(m.version(), m.from(), m.count()));
         } catch (RuntimeException | TensorPlaneException e) {
-            m.replyTo().tell(new WorkFailed(m.jobId(), workerId, "evaluate", describe(e)));
+            m.replyTo().tell(new WorkFailed(m.jobId(), workerId, "evaluate", describe(e), isJobFault(e)));
         }
         return this;
     }
@@ -173,6 +182,16 @@ public final class WorkerActor extends AbstractBehavior<WorkerActor.Command> {
         replicas.values().forEach(WorkerReplica::close);
         replicas.clear();
         return this;
+    }
+
+    /**
+     * Whether a failure of the forward/backward work is the job's own: the engine throws
+     * {@link ArithmeticException} for non-finite values (a diverged model) and
+     * {@link IllegalArgumentException} for input it rejects, and both follow from the weights and
+     * rows alone.
+     */
+    private static boolean isJobFault(Exception e) {
+        return e instanceof ArithmeticException || e instanceof IllegalArgumentException;
     }
 
     private static String describe(Exception e) {
