@@ -1,11 +1,16 @@
 package io.parallax.deploy;
 
+import io.parallax.coordinator.JobFailedException;
 import io.parallax.deploy.client.CancelCommand;
 import io.parallax.deploy.client.ExitCodes;
 import io.parallax.deploy.client.ModelCommand;
 import io.parallax.deploy.client.StatusCommand;
 import io.parallax.deploy.client.SubmitCommand;
 import io.parallax.deploy.client.WatchCommand;
+import io.parallax.worker.job.InvalidJobException;
+import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.NoSuchFileException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -37,17 +42,36 @@ public final class TrainerCli implements Runnable {
         System.exit(commandLine().execute(args));
     }
 
-    /** The parser, with errors in the job turned into one line and exit code 1 instead of a stack trace. */
+    /** The parser, with errors in the job turned into a message and exit code 1 instead of a stack trace. */
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new TrainerCli());
         cl.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
-            if (e instanceof IllegalArgumentException || e instanceof java.io.IOException
-                    || e instanceof ArithmeticException || e instanceof IllegalStateException) {
-                commandLine.getErr().println("trainer: " + e.getMessage());
-                return JOB_FAILED;
+            String message = jobErrorMessage(e);
+            if (message == null) {
+                throw e;
             }
-            throw e;
+            commandLine.getErr().println("trainer: " + message);
+            return JOB_FAILED;
         });
         return cl;
+    }
+
+    /** What to tell the user about a job that could not run, or null for a fault of the launcher itself. */
+    private static String jobErrorMessage(Exception e) {
+        if (e instanceof NoSuchFileException nsf) {
+            return "no such file: " + nsf.getFile();
+        }
+        if (e instanceof AccessDeniedException ade) {
+            return "permission denied: " + ade.getFile();
+        }
+        if (e instanceof JobFailedException) {
+            return "the job failed: " + e.getMessage();
+        }
+        if (e instanceof IllegalArgumentException || e instanceof IOException
+                || e instanceof ArithmeticException || e instanceof IllegalStateException
+                || e instanceof InvalidJobException) {
+            return e.getMessage();
+        }
+        return null;
     }
 }

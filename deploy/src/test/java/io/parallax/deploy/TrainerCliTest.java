@@ -101,6 +101,45 @@ class TrainerCliTest {
         assertTrue(r.err().contains("unknown optimizer 'adamm'"), r.err());
     }
 
+    /** The digits example job, with {@code csvPath} as its training data and {@code optimizer} (JSON). */
+    private Path digitsJob(String csvPath, String optimizer) throws Exception {
+        Path job = dir.resolve("job.json");
+        Files.writeString(job, """
+                {"name": "digits", "model": {"layers": [{"linear": {"out_features": 16}}, {"activation": {"type": "relu"}},
+                  {"linear": {"out_features": 10}}]},
+                 "loss": "cross_entropy", "optimizer": %s,
+                 "data": {"train": {"csv": {"path": "%s", "label_column": "digit"}}, "validation_split": 0.2},
+                 "batch_size": 64, "epochs": 2, "seed": 3}
+                """.formatted(optimizer, csvPath.replace("\\", "/")));
+        return job;
+    }
+
+    @Test
+    void localNamesWhatIsWrongWithAJobInOneMessage() throws Exception {
+        Run r = run("local", "--job", digitsJob(dir.resolve("nope.csv").toString(), "{\"name\": \"adam\"}").toString());
+        assertEquals(TrainerCli.JOB_FAILED, r.code());
+        assertTrue(r.err().startsWith("trainer: invalid job: data.train.csv.path: ") && r.err().contains("nope.csv"),
+                r.err());
+        assertTrue(!r.err().contains("\tat "), "no stack trace: " + r.err());
+
+        r = run("local", "--job", dir.resolve("no-such-job.json").toString());
+        assertEquals(TrainerCli.JOB_FAILED, r.code());
+        assertTrue(r.err().startsWith("trainer: no such file: ") && r.err().contains("no-such-job.json"), r.err());
+    }
+
+    @Test
+    void aJobWhoseModelDivergesFailsAtOnceNamingTheStep() throws Exception {
+        // lr 1e30: the first update sends the weights to ±1e30 and the second step's logits overflow
+        Path job = digitsJob(DIGITS.toAbsolutePath().toString(), "{\"name\": \"sgd\", \"lr\": 1e30}");
+        Run r = run("local", "--job", job.toString(), "--workers", "2", "--data-root",
+                DIGITS.toAbsolutePath().getParent().toString());
+        assertEquals(TrainerCli.JOB_FAILED, r.code());
+        // the same on every worker: the job fails at that step, not after redoing it without each worker in turn
+        assertTrue(r.err().startsWith("trainer: the job failed: step 1 (epoch 1), on worker worker-0"), r.err());
+        assertTrue(r.err().contains("diverged"), r.err());
+        assertTrue(!r.err().contains("no workers left") && !r.err().contains("\tat "), r.err());
+    }
+
     @Test
     void aLabelColumnThatIsNotThereIsNamed() {
         Run r = run("train", "--csv", DIGITS.toString(), "--label", "class");
