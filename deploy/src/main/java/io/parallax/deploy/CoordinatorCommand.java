@@ -118,6 +118,8 @@ public final class CoordinatorCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--grpc-port and --queue-size must be ≥ 1, got " + grpcPort + " and "
                     + queueSize);
         }
+        NodeConfig.requireFreePort(host, port, "cluster port (--port)");
+        NodeConfig.requireFreePort(host, grpcPort, "gRPC port (--grpc-port)");
         TensorExchange exchange = new TensorExchange();
         WorkerRegistry.LiveWorkers live = new WorkerRegistry.LiveWorkers();
         JobStore store = JobStore.open(stateDir);

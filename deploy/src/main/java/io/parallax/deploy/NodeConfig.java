@@ -5,6 +5,9 @@ import akka.management.cluster.bootstrap.ClusterBootstrap;
 import akka.management.javadsl.AkkaManagement;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.util.List;
 
 /**
@@ -94,6 +97,27 @@ final class NodeConfig {
                 throw new IllegalStateException("Kubernetes discovery could not start (is this a pod with the "
                         + "service account of deploy/k8s/rbac.yaml?): " + e, e);
             }
+        }
+    }
+
+    /**
+     * Fails with a one-line message if {@code host:port} cannot be listened on (another node or
+     * process holds it). Checked before Akka or gRPC start, because Akka reports a failed bind
+     * only as an ERROR log with a stack trace and an exception from deep inside its remoting.
+     * Port 0 (any free port) is not checked.
+     *
+     * @param what the port's name for the message, e.g. "cluster port (--port)"
+     */
+    static void requireFreePort(String host, int port, String what) {
+        if (port == 0) {
+            return;
+        }
+        try (ServerSocket probe = new ServerSocket()) {
+            probe.setReuseAddress(true);
+            probe.bind(new InetSocketAddress(host, port));
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot listen on " + host + ":" + port + ", the " + what + ": "
+                    + e.getMessage() + " (another node or process holds it: stop it or choose another port)", e);
         }
     }
 

@@ -67,6 +67,7 @@ public final class WorkerCommand implements Callable<Integer> {
         if (threads < 1) {
             throw new IllegalArgumentException("--threads must be >= 1, got " + threads);
         }
+        NodeConfig.requireFreePort(host, port, "cluster port (--port)");
         List<Path> dataRoots = this.dataRoots.isEmpty() ? settings.dataRoots() : this.dataRoots;
         List<Path> roots = DeployDefaults.dataRoots(dataRoots, null);
         Backend backend = Backends.cpu();

@@ -11,6 +11,8 @@ import io.parallax.engine.model.Sequential;
 import io.parallax.engine.tensor.Tensor;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -138,6 +140,22 @@ class TrainerCliTest {
         assertTrue(r.err().startsWith("trainer: the job failed: step 1 (epoch 1), on worker worker-0"), r.err());
         assertTrue(r.err().contains("diverged"), r.err());
         assertTrue(!r.err().contains("no workers left") && !r.err().contains("\tat "), r.err());
+    }
+
+    @Test
+    void aNodeWhosePortIsTakenSaysSoInOneLine() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"))) {
+            String port = String.valueOf(taken.getLocalPort());
+            Run r = run("coordinator", "--host", "127.0.0.1", "--port", port, "--state-dir", dir.toString());
+            assertEquals(TrainerCli.JOB_FAILED, r.code());
+            assertTrue(r.err().startsWith("trainer: cannot listen on 127.0.0.1:" + port + ", the cluster port (--port)"),
+                    r.err());
+            r = run("worker", "--host", "127.0.0.1", "--port", port);
+            assertEquals(TrainerCli.JOB_FAILED, r.code());
+            assertTrue(r.err().startsWith("trainer: cannot listen on 127.0.0.1:" + port + ", the cluster port (--port)"),
+                    r.err());
+            assertTrue(!r.err().contains("\tat "), r.err());
+        }
     }
 
     @Test
