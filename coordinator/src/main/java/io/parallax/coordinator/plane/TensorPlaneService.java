@@ -40,9 +40,9 @@ public final class TensorPlaneService extends TensorPlaneGrpc.TensorPlaneImplBas
     private final int chunkFloats;
     private final Map<String, EncodedState> encodedStates = new ConcurrentHashMap<>();
 
-    /** A service over {@code exchange} that sends 1 MiB chunks. */
+    /** A service over {@code exchange} that sends chunks of {@link FloatChunks#DEFAULT_CHUNK_BYTES}. */
     public TensorPlaneService(TensorExchange exchange) {
-        this(exchange, FloatChunks.MAX_CHUNK_BYTES);
+        this(exchange, FloatChunks.DEFAULT_CHUNK_BYTES);
     }
 
     /** A service over {@code exchange} sending chunks of {@code chunkBytes} (a multiple of 4, at most 1 MiB). */

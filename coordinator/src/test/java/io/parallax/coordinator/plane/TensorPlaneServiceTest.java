@@ -207,7 +207,7 @@ class TensorPlaneServiceTest {
             count++;
         }
         assertEquals(n, expectedOffset);
-        assertEquals((n + FloatChunks.MAX_CHUNK_FLOATS - 1) / FloatChunks.MAX_CHUNK_FLOATS, count);
+        assertEquals((n + FloatChunks.DEFAULT_CHUNK_FLOATS - 1) / FloatChunks.DEFAULT_CHUNK_FLOATS, count);
     }
 
     private static FetchStateRequest request(String job, long version) {

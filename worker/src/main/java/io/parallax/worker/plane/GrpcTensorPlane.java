@@ -42,8 +42,8 @@ public final class GrpcTensorPlane implements TensorPlane {
     /** Deadline of each call unless configured: long enough for a 40 MB vector on a slow link. */
     public static final Duration DEFAULT_DEADLINE = Duration.ofSeconds(5);
 
-    /** Chunk payload unless configured; 256 KiB–1 MiB move equally fast over loopback (bench/README.md). */
-    public static final int DEFAULT_CHUNK_BYTES = FloatChunks.MAX_CHUNK_BYTES;
+    /** Chunk payload of pushed gradients unless configured ({@link FloatChunks#DEFAULT_CHUNK_BYTES}). */
+    public static final int DEFAULT_CHUNK_BYTES = FloatChunks.DEFAULT_CHUNK_BYTES;
 
     /** How long past the deadline the caller waits for gRPC to report it, before giving up itself. */
     private static final long GRACE_NANOS = TimeUnit.SECONDS.toNanos(2);
