@@ -1,5 +1,6 @@
 package io.parallax.deploy;
 
+import io.parallax.coordinator.JobCancelledException;
 import io.parallax.coordinator.JobFailedException;
 import io.parallax.deploy.client.CancelCommand;
 import io.parallax.deploy.client.ExitCodes;
@@ -63,6 +64,9 @@ public final class TrainerCli implements Runnable {
         }
         if (e instanceof AccessDeniedException ade) {
             return "permission denied: " + ade.getFile();
+        }
+        if (e instanceof JobCancelledException) {
+            return "the job was cancelled: " + e.getMessage();
         }
         if (e instanceof JobFailedException) {
             return "the job failed: " + e.getMessage();
