@@ -118,6 +118,10 @@ public final class CoordinatorCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--grpc-port and --queue-size must be ≥ 1, got " + grpcPort + " and "
                     + queueSize);
         }
+        if (!jobs.isEmpty()) {
+            OutputFiles.requireWritable(export, "--export");
+            OutputFiles.requireWritable(metricsOut, "--metrics-out");
+        }
         NodeConfig.requireFreePort(host, port, "cluster port (--port)");
         NodeConfig.requireFreePort(host, grpcPort, "gRPC port (--grpc-port)");
         TensorExchange exchange = new TensorExchange();

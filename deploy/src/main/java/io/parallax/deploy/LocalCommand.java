@@ -10,7 +10,6 @@ import io.parallax.proto.v1.JobSpec;
 import io.parallax.worker.job.DataRoots;
 import io.parallax.worker.job.JobFiles;
 import io.parallax.worker.job.JobPlan;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -57,15 +56,14 @@ public final class LocalCommand implements Callable<Integer> {
         }
         // validate and load before any actor starts: a bad job fails here with its message
         JobPlan.load(spec, DataRoots.of(roots));
+        OutputFiles.requireWritable(export, "--export");
+        OutputFiles.requireWritable(metricsOut, "--metrics-out");
         try (LocalCluster cluster = LocalCluster.start(n, Backends.cpu(), roots);
              EpochPrinter printer = new EpochPrinter(metricsOut);
              MetricsSinks sinks = metricsDir == null ? MetricsSinks.of() : MetricsSinks.forJob(metricsDir)) {
             System.out.printf("job %s: %d worker(s) in this process%n", job, n);
             JobRunner.Result result = cluster.run(spec, JobListeners.of(printer, sinks));
             if (export != null) {
-                if (export.toAbsolutePath().getParent() != null) {
-                    Files.createDirectories(export.toAbsolutePath().getParent());
-                }
                 ModelFile.save(result.model(), export);
                 System.out.println("model written to " + export);
             }

@@ -120,6 +120,8 @@ public class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        OutputFiles.requireWritable(export, "--export");
+        OutputFiles.requireWritable(metricsOut, "--metrics-out");
         Backends.cpu().setThreads(threads);
         Data data = loadData();
         Sequential model = buildModel(data.train());
@@ -140,8 +142,6 @@ public class TrainCommand implements Callable<Integer> {
             trainer.fit(data.train(), data.validation(), r -> report(r, start, metrics));
         }
         if (export != null) {
-            Path parent = export.toAbsolutePath().getParent();
-            Files.createDirectories(parent);
             ModelFile.save(model, export);
             System.out.println("model written to " + export);
         }

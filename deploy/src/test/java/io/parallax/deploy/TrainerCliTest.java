@@ -143,6 +143,28 @@ class TrainerCliTest {
     }
 
     @Test
+    void anOutputThatCannotBeWrittenFailsBeforeTraining() throws Exception {
+        Path job = digitsJob(DIGITS.toAbsolutePath().toString(), "{\"name\": \"adam\"}");
+        String roots = DIGITS.toAbsolutePath().getParent().toString();
+        Path notAFolder = Files.writeString(dir.resolve("plain-file"), "x");
+        Path metrics = dir.resolve("metrics.jsonl");
+        Run r = run("local", "--job", job.toString(), "--data-root", roots, "--metrics-out", metrics.toString(),
+                "--export", notAFolder.resolve("model.safetensors").toString());
+        assertEquals(TrainerCli.JOB_FAILED, r.code());
+        assertTrue(r.err().startsWith("trainer: --export " + notAFolder.resolve("model.safetensors")
+                + ": cannot create its folder"), r.err());
+        assertTrue(!Files.exists(metrics), "training started before the output was checked");
+
+        r = run("local", "--job", job.toString(), "--data-root", roots, "--export", dir.toString());
+        assertEquals(TrainerCli.JOB_FAILED, r.code());
+        assertTrue(r.err().startsWith("trainer: --export " + dir + " is a folder"), r.err());
+
+        r = run("train", "--csv", DIGITS.toString(), "--label", "digit", "--metrics-out", dir.toString());
+        assertEquals(TrainerCli.JOB_FAILED, r.code());
+        assertTrue(r.err().startsWith("trainer: --metrics-out " + dir + " is a folder"), r.err());
+    }
+
+    @Test
     void aNodeWhosePortIsTakenSaysSoInOneLine() throws Exception {
         try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"))) {
             String port = String.valueOf(taken.getLocalPort());
