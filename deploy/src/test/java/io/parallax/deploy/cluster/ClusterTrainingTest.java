@@ -92,7 +92,7 @@ class ClusterTrainingTest {
     }
 
     @Test
-    void aBadJobFailsBeforeTrainingAndTheCoordinatorRunsTheNextOne() throws Exception {
+    void badAndDivergingJobsFailWithTheirReasonAndTheCoordinatorRunsTheNextOne() throws Exception {
         Path bad = dir.resolve("bad.json");
         Files.writeString(bad, Files.readString(EXAMPLES.resolve("digits.json"))
                 .replace("\"digit\"", "\"no_such_column\""));
@@ -102,16 +102,24 @@ class ClusterTrainingTest {
                 .replaceFirst("\"epochs\":\\s*\\d+", "\"epochs\": 2"));
         Files.writeString(bad, Files.readString(bad)
                 .replace("data/digits.csv.gz", EXAMPLES.resolve("data/digits.csv.gz").toString()));
+        // lr 1e30: the second step's logits overflow on the worker; the job fails at that step, with
+        // the worker's reason carried across processes, instead of the worker being dropped
+        Path diverging = dir.resolve("diverging.json");
+        Files.writeString(diverging, Files.readString(good).replaceFirst("\"optimizer\":\\s*\\{[^}]*\\}",
+                "\"optimizer\": {\"name\": \"sgd\", \"lr\": 1e30}"));
         Path metrics = dir.resolve("metrics.jsonl");
         try (TrainerProcesses ps = new TrainerProcesses(dir)) {
             int port = TrainerProcesses.freePort();
-            Process c = coordinator(ps, port, 1, "--job", bad.toString(), "--job", good.toString(),
+            Process c = coordinator(ps, port, 1, "--job", bad.toString(), "--job", diverging.toString(),
+                    "--job", good.toString(),
                     "--metrics-out", metrics.toString(), "--data-root", EXAMPLES.toString(), "--data-root",
                     dir.toString());
             ps.start("worker-1", "worker", "--join", "127.0.0.1:" + port, "--data-root", EXAMPLES.toString());
-            assertEquals(1, ps.await(c, "coordinator", Duration.ofMinutes(3)), "one job failed: exit code 1");
+            assertEquals(1, ps.await(c, "coordinator", Duration.ofMinutes(3)), "jobs failed: exit code 1");
             String log = ps.log("coordinator");
             assertTrue(log.contains("no_such_column"), log);
+            assertTrue(log.contains("step 1 (epoch 1), on worker ") && log.contains("diverged"), log);
+            assertTrue(!log.contains("no workers left"), log);
             assertTrue(log.contains("epoch   2 "), "the next job ran: " + log);
         }
         assertEquals(2, metrics(metrics).size());
