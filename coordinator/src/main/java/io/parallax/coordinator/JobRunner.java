@@ -421,7 +421,8 @@ public final class JobRunner {
             if (participants.isEmpty()) {
                 throw new JobFailedException("no workers left to evaluate the model");
             }
-            List<Participant> ps = List.copyOf(participants);
+            // as in a step: a validation set smaller than the worker count leaves the rest out
+            List<Participant> ps = List.copyOf(participants.subList(0, Math.min(participants.size(), Math.max(1, total))));
             int[][] ranges = ShardPlan.ranges(total, ps.size());
             List<CompletableFuture<WorkerActor.Reply>> futures = new ArrayList<>();
             for (int i = 0; i < ps.size(); i++) {

@@ -11,10 +11,12 @@ import io.parallax.proto.v1.JobSpec;
 import io.parallax.worker.job.DataRoots;
 import io.parallax.worker.job.JobFiles;
 import io.parallax.worker.job.JobPlan;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The partition must not change the math: with the same seed and global batch, 1, 2 and 3
@@ -107,6 +109,25 @@ class SingleNodeDeterminismTest {
         assertEquals(1, three.steps().get(three.steps().size() - 1).rows());
         assertEquals(0, three.result().redoneSteps());
         assertEquals(3, three.result().epochs().get(0).workers());
+    }
+
+    @Test
+    void aValidationSetSmallerThanTheWorkerCountIsEvaluatedWhole(@TempDir Path tmp) throws Exception {
+        List<String> lines = Files.readAllLines(EXAMPLES.resolve("data/breast_cancer.csv"));
+        Path validation = Files.write(tmp.resolve("two_rows.csv"), lines.subList(0, 3));
+        JobSpec base = job();
+        JobSpec spec = base.toBuilder().setEpochs(1).setData(base.getData().toBuilder().clearValidationSplit()
+                .setValidation(base.getData().getTrain().toBuilder().setCsv(base.getData().getTrain().getCsv()
+                        .toBuilder().setPath(validation.toString())))).build();
+        try (LocalCluster cluster = LocalCluster.start(3, Backends.cpu(), List.of(EXAMPLES, tmp))) {
+            JobRunner.Result result = cluster.run(spec, null);
+            JobListener.EpochReport epoch = result.epochs().get(0);
+            assertEquals(0, result.redoneSteps());
+            assertEquals(3, epoch.workers());
+            assertTrue(Double.isFinite(epoch.valLoss()), epoch.toString());
+            double accuracy = epoch.valAccuracy();
+            assertTrue(accuracy == 0 || accuracy == 0.5 || accuracy == 1, "2 rows: " + epoch);
+        }
     }
 
     @Test
