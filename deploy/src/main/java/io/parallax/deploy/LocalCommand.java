@@ -62,6 +62,12 @@ public final class LocalCommand implements Callable<Integer> {
              EpochPrinter printer = new EpochPrinter(metricsOut);
              MetricsSinks sinks = metricsDir == null ? MetricsSinks.of() : MetricsSinks.forJob(metricsDir)) {
             System.out.printf("job %s: %d worker(s) in this process%n", job, n);
+            int cores = Runtime.getRuntime().availableProcessors();
+            if (n > cores) {
+                // each worker computes on a thread of its own: more of them than cores only adds switching
+                System.out.printf("note: %d workers on %d core(s) share them; --workers %d is usually faster%n",
+                        n, cores, cores);
+            }
             JobRunner.Result result = cluster.run(spec, JobListeners.of(printer, sinks));
             if (export != null) {
                 ModelFile.save(result.model(), export);
