@@ -18,11 +18,14 @@ import io.parallax.worker.plane.TensorPlane;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Single-node mode: a coordinator and N worker actors in one JVM, on an actor system without
  * remoting. Workers read the coordinator's weights and hand over their gradients by reference
- * through an {@link InProcessTensorPlane}; everything else — sharding, ordering, redoing steps —
+ * through an {@link InProcessTensorPlane}, and share the coordinator's {@link JobPlan} (the data
+ * set is read once, not once per worker); everything else — sharding, ordering, redoing steps —
  * is the cluster's code path.
  */
 public final class LocalCluster implements AutoCloseable {
@@ -32,6 +35,8 @@ public final class LocalCluster implements AutoCloseable {
     private final WorkerRegistry.LiveWorkers live = new WorkerRegistry.LiveWorkers();
     private final List<Path> dataRoots;
     private final int workers;
+    /** Plans of the jobs running, by the job JSON their workers are sent. */
+    private final Map<String, JobPlan> plans = new ConcurrentHashMap<>();
     private int jobs;
 
     private LocalCluster(int workers, Backend backend, List<Path> dataRoots) {
@@ -55,6 +60,12 @@ public final class LocalCluster implements AutoCloseable {
             public TensorPlane connect(String host, int port) {
                 return new InProcessTensorPlane(exchange);
             }
+
+            @Override
+            public JobPlan plan(String jobJson) {
+                JobPlan running = plans.get(jobJson);
+                return running != null ? running : WorkerEnvironment.super.plan(jobJson);
+            }
         };
         Config config = ConfigFactory.parseString("akka.actor.provider = local\n"
                         + "parallax.compute-dispatcher.thread-pool-executor.fixed-pool-size = " + workers + "\n")
@@ -76,12 +87,23 @@ public final class LocalCluster implements AutoCloseable {
 
     /** Runs {@code spec} on all this node's workers (the spec's own worker count is overridden); blocks. */
     public JobRunner.Result run(JobSpec spec, JobListener listener) throws JobFailedException, InterruptedException {
-        JobSpec effective = spec.toBuilder().setWorkers(workers).build();
-        JobPlan plan = JobPlan.load(effective, DataRoots.of(dataRoots));
+        return run(JobPlan.load(spec, DataRoots.of(dataRoots)), listener);
+    }
+
+    /**
+     * Runs a job already loaded (by the caller, to validate it first) on all this node's workers,
+     * which share its data; the plan's own worker count is overridden. Blocks.
+     */
+    public JobRunner.Result run(JobPlan loaded, JobListener listener) throws JobFailedException, InterruptedException {
+        JobPlan plan = loaded.withWorkers(workers);
+        String jobJson = JobFiles.toJson(plan.spec());
         String jobId = "local-" + (++jobs);
-        JobRunner runner = new JobRunner(jobId, JobFiles.toJson(effective), plan, system, live, exchange,
-                runnerSettings(), listener);
-        return runner.run();
+        plans.put(jobJson, plan);
+        try {
+            return new JobRunner(jobId, jobJson, plan, system, live, exchange, runnerSettings(), listener).run();
+        } finally {
+            plans.remove(jobJson);
+        }
     }
 
     public int workers() {

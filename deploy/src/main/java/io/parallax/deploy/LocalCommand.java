@@ -55,7 +55,7 @@ public final class LocalCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--workers must be ≥ 1, got " + n);
         }
         // validate and load before any actor starts: a bad job fails here with its message
-        JobPlan.load(spec, DataRoots.of(roots));
+        JobPlan plan = JobPlan.load(spec, DataRoots.of(roots));
         OutputFiles.requireWritable(export, "--export");
         OutputFiles.requireWritable(metricsOut, "--metrics-out");
         try (LocalCluster cluster = LocalCluster.start(n, Backends.cpu(), roots);
@@ -68,7 +68,7 @@ public final class LocalCommand implements Callable<Integer> {
                 System.out.printf("note: %d workers on %d core(s) share them; --workers %d is usually faster%n",
                         n, cores, cores);
             }
-            JobRunner.Result result = cluster.run(spec, JobListeners.of(printer, sinks));
+            JobRunner.Result result = cluster.run(plan, JobListeners.of(printer, sinks));
             if (export != null) {
                 ModelFile.save(result.model(), export);
                 System.out.println("model written to " + export);

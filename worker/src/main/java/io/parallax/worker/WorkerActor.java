@@ -131,7 +131,7 @@ public final class WorkerActor extends AbstractBehavior<WorkerActor.Command> {
                     environment.connect(m.planeHost(), m.planePort()), environment);
             replicas.put(m.jobId(), replica);
             m.replyTo().tell(new JobPrepared(m.jobId(), workerId, replica.stateLength()));
-        } catch (RuntimeException | java.io.IOException e) {
+        } catch (RuntimeException e) {
             getContext().getLog().warn("worker {} cannot prepare job {}: {}", workerId, m.jobId(), e.getMessage());
             m.replyTo().tell(new WorkFailed(m.jobId(), workerId, "prepare", describe(e), false));
         }

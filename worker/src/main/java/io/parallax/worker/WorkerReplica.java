@@ -8,13 +8,9 @@ import io.parallax.engine.loss.Targets;
 import io.parallax.engine.model.Sequential;
 import io.parallax.engine.tensor.Tensor;
 import io.parallax.engine.train.BatchTargets;
-import io.parallax.proto.v1.JobSpec;
-import io.parallax.worker.job.DataRoots;
-import io.parallax.worker.job.JobFiles;
 import io.parallax.worker.job.JobPlan;
 import io.parallax.worker.plane.TensorPlane;
 import io.parallax.worker.plane.TensorPlaneException;
-import java.io.IOException;
 
 /**
  * One job's replica on a worker: the model, the data, and the two computations a worker does —
@@ -57,12 +53,10 @@ final class WorkerReplica implements AutoCloseable {
         this.gradient = new float[parameters + buffers];
     }
 
-    /** Parses the job, loads its data and builds the replica. */
+    /** Gets the job's plan (its data loaded) from the environment and builds the replica. */
     static WorkerReplica prepare(String jobId, String jobJson, String workerId, TensorPlane plane,
-                                 WorkerEnvironment env) throws IOException {
-        JobSpec spec = JobFiles.parse(jobJson);
-        JobPlan plan = JobPlan.load(spec, DataRoots.of(env.dataRoots()));
-        return new WorkerReplica(jobId, workerId, plane, plan, env);
+                                 WorkerEnvironment env) {
+        return new WorkerReplica(jobId, workerId, plane, env.plan(jobJson), env);
     }
 
     int stateLength() {

@@ -345,6 +345,15 @@ public final class JobPlan {
         return spec;
     }
 
+    /**
+     * The same job with its worker count set to {@code workers}, sharing this plan's data (which
+     * nothing writes after loading): single-node mode runs one job on all its workers without
+     * reading the data set again.
+     */
+    public JobPlan withWorkers(int workers) {
+        return new JobPlan(spec.toBuilder().setWorkers(workers).build(), data, initFrom, learningRate);
+    }
+
     /** The loop settings for the single-process {@link io.parallax.engine.train.Trainer}. */
     public TrainingConfig trainingConfig() {
         return new TrainingConfig(epochs(), batchSize(), seed(), true, schedule, granularity(), clipping());
