@@ -152,8 +152,7 @@ public final class JobRunner {
                     // evaluation comes between epochs
                     int next = from + batch;
                     ahead = next < rowsTotal && !cancelled
-                            ? send(steps + 1, 0, version + 1, epoch, batchRows(order, next, batch),
-                                    List.copyOf(participants))
+                            ? send(steps + 1, 0, version + 1, epoch, batchRows(order, next, batch), participants)
                             : null;
                     long sumStart = System.nanoTime();
                     sumGradients(outcome, steps, gradient, buffers, p, q, 1f / n);
@@ -286,15 +285,23 @@ public final class JobRunner {
     private record SentStep(long step, List<Participant> participants, int[] rows,
                             List<CompletableFuture<WorkerActor.Reply>> answers, long sentNanos) {}
 
-    /** Sends attempt {@code attempt} of step {@code step} (at weight version {@code version}) to {@code ps}. */
+    /**
+     * The first {@code rows} of {@code ps} (all of them if there are enough rows), as an
+     * unmodifiable list: a batch or validation set of fewer rows than workers (batch size 1, an
+     * epoch's last few rows) leaves the rest out — they sit that step or evaluation out, and its
+     * batch-norm average, instead of working on nothing.
+     */
+    private static List<Participant> forRows(List<Participant> ps, int rows) {
+        return List.copyOf(ps.size() > rows ? ps.subList(0, Math.max(1, rows)) : ps);
+    }
+
+    /**
+     * Sends attempt {@code attempt} of step {@code step} (at weight version {@code version}) to a
+     * snapshot of {@code ps}, as many of them as the rows can keep busy.
+     */
     private SentStep send(long step, int attempt, long version, int epoch, int[] rows, List<Participant> ps) {
         long sent = System.nanoTime();
-        // a batch of fewer rows than workers (batch size 1, or an epoch's last few rows) leaves some
-        // workers without rows: they sit the step out (and its batch-norm average) instead of
-        // computing a gradient of nothing
-        if (ps.size() > rows.length) {
-            ps = List.copyOf(ps.subList(0, Math.max(1, rows.length)));
-        }
+        ps = forRows(ps, rows.length);
         int[][] shards = ShardPlan.split(rows, ps.size());
         List<CompletableFuture<WorkerActor.Reply>> futures = new ArrayList<>();
         for (int i = 0; i < ps.size(); i++) {
@@ -318,7 +325,7 @@ public final class JobRunner {
                 sentStep = ahead;
             } else {
                 dropLostWorkers();
-                sentStep = send(step, attempt, version, epoch, rows, List.copyOf(participants));
+                sentStep = send(step, attempt, version, epoch, rows, participants);
             }
             List<Participant> ps = sentStep.participants();
             List<CompletableFuture<WorkerActor.Reply>> futures = sentStep.answers();
@@ -421,8 +428,7 @@ public final class JobRunner {
             if (participants.isEmpty()) {
                 throw new JobFailedException("no workers left to evaluate the model");
             }
-            // as in a step: a validation set smaller than the worker count leaves the rest out
-            List<Participant> ps = List.copyOf(participants.subList(0, Math.min(participants.size(), Math.max(1, total))));
+            List<Participant> ps = forRows(participants, total);
             int[][] ranges = ShardPlan.ranges(total, ps.size());
             List<CompletableFuture<WorkerActor.Reply>> futures = new ArrayList<>();
             for (int i = 0; i < ps.size(); i++) {
