@@ -335,8 +335,8 @@ public final class JobRunner {
             List<Participant> failed = waitAll(ps, futures, deadline);
             WorkerActor.WorkFailed fault = jobFault(futures);
             if (fault != null) {
-                throw new JobFailedException("step " + step + " (epoch " + (epoch + 1) + "), on worker " + fault.worker()
-                        + ": " + fault.message());
+                throw new JobFailedException("step " + step + " (epoch " + (epoch + 1) + "), on worker "
+                        + fault.worker() + ": " + fault.message());
             }
             if (failed.isEmpty()) {
                 // a worker acknowledges as soon as its gradient is on its way: wait for the vectors
