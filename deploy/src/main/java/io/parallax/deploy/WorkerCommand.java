@@ -7,6 +7,7 @@ import io.parallax.engine.backend.Backend;
 import io.parallax.engine.backend.Backends;
 import io.parallax.worker.WorkerActor;
 import io.parallax.worker.WorkerEnvironment;
+import io.parallax.worker.plane.FloatChunks;
 import io.parallax.worker.plane.GrpcTensorPlane;
 import io.parallax.worker.plane.TensorPlane;
 import java.nio.file.Path;
@@ -85,7 +86,7 @@ public final class WorkerCommand implements Callable<Integer> {
             @Override
             public TensorPlane connect(String planeHost, int planePort) {
                 return GrpcTensorPlane.connect(planeHost, planePort, planeDeadline,
-                        GrpcTensorPlane.DEFAULT_CHUNK_BYTES);
+                        FloatChunks.DEFAULT_CHUNK_BYTES);
             }
         };
         ActorSystem<Void> system = ActorSystem.create(Behaviors.<Void>setup(ctx -> {

@@ -42,9 +42,6 @@ public final class GrpcTensorPlane implements TensorPlane {
     /** Deadline of each call unless configured: long enough for a 40 MB vector on a slow link. */
     public static final Duration DEFAULT_DEADLINE = Duration.ofSeconds(5);
 
-    /** Chunk payload of pushed gradients unless configured ({@link FloatChunks#DEFAULT_CHUNK_BYTES}). */
-    public static final int DEFAULT_CHUNK_BYTES = FloatChunks.DEFAULT_CHUNK_BYTES;
-
     /** How long past the deadline the caller waits for gRPC to report it, before giving up itself. */
     private static final long GRACE_NANOS = TimeUnit.SECONDS.toNanos(2);
 
@@ -77,7 +74,7 @@ public final class GrpcTensorPlane implements TensorPlane {
 
     /** A client of the coordinator at {@code host:port} (plaintext) with the default deadline and chunk size. */
     public static GrpcTensorPlane connect(String host, int port) {
-        return connect(host, port, DEFAULT_DEADLINE, DEFAULT_CHUNK_BYTES);
+        return connect(host, port, DEFAULT_DEADLINE, FloatChunks.DEFAULT_CHUNK_BYTES);
     }
 
     /**
