@@ -1,6 +1,5 @@
 package io.parallax.deploy;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -32,7 +31,6 @@ public final class DemoCommand implements Callable<Integer> {
         local.job = job != null ? job
                 : Path.of(System.getProperty("parallax.home", ".")).resolve("examples").resolve("digits.json");
         local.workers = workers;
-        Files.createDirectories(out);
         local.metricsDir = out;
         local.export = out.resolve("model.safetensors");
         int code = local.call();
