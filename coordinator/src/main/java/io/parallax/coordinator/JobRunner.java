@@ -8,6 +8,7 @@ import io.parallax.coordinator.JobListener.StepReport;
 import io.parallax.engine.backend.Backends;
 import io.parallax.engine.layer.BatchNorm1d;
 import io.parallax.engine.layer.Layer;
+import io.parallax.engine.loss.Loss;
 import io.parallax.engine.model.Sequential;
 import io.parallax.engine.optim.Optimizer;
 import io.parallax.engine.schedule.LearningRateSchedule;
@@ -29,10 +30,11 @@ import java.util.concurrent.TimeoutException;
 /**
  * Runs one job synchronously data-parallel: for every global mini-batch it splits the rows over
  * the live workers, waits for each worker's gradient of the loss summed over its rows, adds them
- * in a fixed worker order (by worker id, whatever order they arrive in), divides by the batch
- * size, clips, applies the schedule and the optimizer to the master weights, averages the
- * workers' batch-norm running statistics, and publishes the next weight version. Evaluation on
- * the validation set is split the same way.
+ * in a fixed worker order (by worker id, whatever order they arrive in), divides as PyTorch's
+ * mean reduction does (by the batch size; by batch size × outputs for the element-wise losses),
+ * clips, applies the schedule and the optimizer to the master weights, averages the workers'
+ * batch-norm running statistics, and publishes the next weight version. Evaluation on the
+ * validation set is split the same way.
  *
  * <p>A worker that leaves the cluster, fails, or misses the step deadline is dropped and the
  * step is redone from the same weights with the remaining workers; the job fails only when none
@@ -69,6 +71,10 @@ public final class JobRunner {
     private final TensorExchange exchange;
     private final Settings settings;
     private final JobListener listener;
+    /** The workers' loss (summed over their rows): what the mean of a batch divides by. */
+    private final Loss summedLoss;
+    /** The model's output width, set when the run builds its model. */
+    private long outputWidth;
     private List<Participant> participants = new ArrayList<>();
     private String lastWorkerError;
     private long redone;
@@ -85,6 +91,7 @@ public final class JobRunner {
         this.exchange = exchange;
         this.settings = settings;
         this.listener = listener == null ? new JobListener() { } : listener;
+        this.summedLoss = plan.loss(Loss.Reduction.SUM);
     }
 
     /**
@@ -114,6 +121,7 @@ public final class JobRunner {
      */
     public Result run() throws JobFailedException, InterruptedException {
         Sequential master = plan.buildModel(Backends.cpu());
+        outputWidth = master.outputFeatures();
         Optimizer optimizer = plan.optimizer(master);
         LearningRateSchedule schedule = plan.schedule();
         int p = Math.toIntExact(master.parameters().size());
@@ -155,7 +163,7 @@ public final class JobRunner {
                             ? send(steps + 1, 0, version + 1, epoch, batchRows(order, next, batch), participants)
                             : null;
                     long sumStart = System.nanoTime();
-                    sumGradients(outcome, steps, gradient, buffers, p, q, 1f / n);
+                    sumGradients(outcome, steps, gradient, buffers, p, q, 1f / meanDivisor(n));
                     long updateStart = System.nanoTime();
                     try {
                         plan.clipping().apply(gradient);
@@ -171,13 +179,13 @@ public final class JobRunner {
                     long updateEnd = System.nanoTime();
                     lossSum += outcome.lossSum();
                     listener.onStep(new StepReport(epoch, steps, outcome.workers(), outcome.attempts(),
-                            outcome.lossSum() / n, n, outcome.planeNanos(), outcome.planeBytes(),
+                            outcome.lossSum() / meanDivisor(n), n, outcome.planeNanos(), outcome.planeBytes(),
                             updateEnd - stepStart, outcome.phases(updateStart - sumStart, updateEnd - updateStart)));
                 }
                 double trainSeconds = (System.nanoTime() - epochStart) / 1e9;
                 checkCancelled(steps);
                 double[] eval = plan.validation().isPresent() ? evaluate(version) : new double[] {Double.NaN, Double.NaN};
-                EpochReport report = new EpochReport(epoch + 1, lossSum / rowsTotal, eval[0], eval[1],
+                EpochReport report = new EpochReport(epoch + 1, lossSum / meanDivisor(rowsTotal), eval[0], eval[1],
                         rowsTotal / trainSeconds, (System.nanoTime() - start) / 1e9, optimizer.learningRate(),
                         participants.size(), redone);
                 reports.add(report);
@@ -370,8 +378,16 @@ public final class JobRunner {
     }
 
     /**
+     * What the summed loss and gradient of {@code rows} rows divide by to give PyTorch's mean:
+     * the rows for cross-entropy, rows × outputs for the element-wise losses.
+     */
+    private long meanDivisor(long rows) {
+        return summedLoss.meanDivisor(rows, outputWidth);
+    }
+
+    /**
      * Adds the workers' gradients into {@code sum} in worker order and multiplies by {@code inv}
-     * (1 / batch rows) in the same pass as the last addition: (s + g) * inv rounds exactly as a
+     * (1 / {@link #meanDivisor}) in the same pass as the last addition: (s + g) * inv rounds exactly as a
      * separate scaling pass would, so the result is bit-identical and the array is walked once less.
      */
     private void sumGradients(StepOutcome outcome, long step, float[] sum, float[] buffers, int p, int q, float inv)
@@ -451,7 +467,7 @@ public final class JobRunner {
                     loss += e.lossSum();
                     correct += e.correct();
                 }
-                return new double[] {loss / total, (double) correct / total};
+                return new double[] {loss / meanDivisor(total), (double) correct / total};
             }
             participants.removeAll(failed);
             listener.onEvent("evaluation: redoing without " + failed.stream().map(Participant::id).toList());

@@ -30,10 +30,15 @@ public final class BinaryCrossEntropyWithLogitsLoss implements Loss {
     }
 
     @Override
+    public long meanDivisor(long rows, long width) {
+        return rows * width;
+    }
+
+    @Override
     public double compute(Tensor output, Targets targets, Tensor grad) {
         Tensor t = targets.requireValues("binary cross-entropy with logits", output);
         Loss.requireFinite("binary cross-entropy with logits", output);
-        long n = output.size();
+        long n = meanDivisor(output.rows(), output.cols());
         float scale = reduction == Reduction.MEAN && n > 0 ? 1f / n : 1f;
         double sum = output.backend().binaryCrossEntropyWithLogits(output, t, scale, grad);
         return reduction == Reduction.MEAN && n > 0 ? sum / n : sum;

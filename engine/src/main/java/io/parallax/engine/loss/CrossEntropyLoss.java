@@ -31,6 +31,11 @@ public final class CrossEntropyLoss implements Loss {
     }
 
     @Override
+    public long meanDivisor(long rows, long width) {
+        return rows;
+    }
+
+    @Override
     public double compute(Tensor output, Targets targets, Tensor grad) {
         int[] labels = targets.requireClasses("cross-entropy");
         if (labels.length != output.rows()) {
@@ -38,7 +43,7 @@ public final class CrossEntropyLoss implements Loss {
                     + output.rows() + " output rows");
         }
         Loss.requireFinite("cross-entropy", output);
-        int n = output.rows();
+        long n = meanDivisor(output.rows(), output.cols());
         float scale = reduction == Reduction.MEAN && n > 0 ? 1f / n : 1f;
         double sum = output.backend().crossEntropyWithLogits(output, labels, scale, grad);
         return reduction == Reduction.MEAN && n > 0 ? sum / n : sum;

@@ -17,6 +17,15 @@ public interface Loss {
     Reduction reduction();
 
     /**
+     * What PyTorch's mean reduction divides the summed loss by, for an output of {@code rows} ×
+     * {@code width}: the rows for cross-entropy, every element for the element-wise losses (MSE,
+     * binary cross-entropy). A data-parallel step adds its workers' {@link Reduction#SUM} losses
+     * and gradients and divides by this for the whole batch, so that it matches
+     * {@link Reduction#MEAN} on one node.
+     */
+    long meanDivisor(long rows, long width);
+
+    /**
      * The loss of {@code output} against {@code targets}; when {@code grad} is not null, also
      * writes dL/d(output) into it.
      */

@@ -95,6 +95,11 @@ class GradientCheckerTest {
             }
 
             @Override
+            public long meanDivisor(long rows, long width) {
+                return inner.meanDivisor(rows, width);
+            }
+
+            @Override
             public double compute(Tensor output, Targets targets, Tensor grad) {
                 double v = inner.compute(output, targets, grad);
                 if (grad != null) {
