@@ -15,6 +15,7 @@ import io.parallax.engine.schedule.LearningRateSchedule;
 import io.parallax.engine.train.EpochOrder;
 import io.parallax.worker.WorkerActor;
 import io.parallax.worker.job.JobPlan;
+import io.parallax.worker.job.MemoryBudget;
 import io.parallax.worker.plane.TensorExchange;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -120,6 +121,7 @@ public final class JobRunner {
      * @throws JobCancelledException if {@link #cancel()} stopped it
      */
     public Result run() throws JobFailedException, InterruptedException {
+        MemoryBudget.require(plan, 0, true, Math.max(1, plan.workers()));
         Sequential master = plan.buildModel(Backends.cpu());
         outputWidth = master.outputFeatures();
         Optimizer optimizer = plan.optimizer(master);

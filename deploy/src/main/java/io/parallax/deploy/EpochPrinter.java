@@ -30,12 +30,17 @@ final class EpochPrinter implements JobListener, AutoCloseable {
 
     @Override
     public void onEpoch(EpochReport r) {
-        System.out.printf(Locale.ROOT, "epoch %3d  train_loss %.4f  val_loss %.4f  val_accuracy %.4f  lr %.3g  "
-                        + "%,.0f samples/s  %d worker(s)  %.1f s%n", r.epoch(), r.trainLoss(), r.valLoss(),
-                r.valAccuracy(), r.learningRate(), r.samplesPerSecond(), r.workers(), r.elapsedSeconds());
+        // without a validation set the figures are NaN, which reads as divergence: print "-"
+        System.out.printf(Locale.ROOT, "epoch %3d  train_loss %.4f  val_loss %s  val_accuracy %s  lr %.3g  "
+                        + "%,.0f samples/s  %d worker(s)  %.1f s%n", r.epoch(), r.trainLoss(), orDash(r.valLoss()),
+                orDash(r.valAccuracy()), r.learningRate(), r.samplesPerSecond(), r.workers(), r.elapsedSeconds());
         if (metrics != null) {
             metrics.onEpoch(r);
         }
+    }
+
+    private static String orDash(double v) {
+        return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%.4f", v);
     }
 
     @Override

@@ -10,6 +10,8 @@ import io.parallax.proto.v1.JobSpec;
 import io.parallax.worker.job.DataRoots;
 import io.parallax.worker.job.JobFiles;
 import io.parallax.worker.job.JobPlan;
+import io.parallax.worker.job.JobValidator;
+import io.parallax.worker.job.MemoryBudget;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,7 +31,8 @@ public final class LocalCommand implements Callable<Integer> {
     @Option(names = "--job", required = true, paramLabel = "FILE", description = "the job (JobSpec as JSON)")
     Path job;
 
-    @Option(names = "--workers", description = "worker actors (default: the job's 'workers', else ${DEFAULT-VALUE})")
+    @Option(names = "--workers",
+            description = "worker actors, 1 to " + JobValidator.MAX_WORKERS + " (default: the job's 'workers', else 1)")
     Integer workers;
 
     @Option(names = "--metrics-out", paramLabel = "FILE", description = "write one JSON object per epoch here")
@@ -51,12 +54,16 @@ public final class LocalCommand implements Callable<Integer> {
         JobSpec spec = JobFiles.read(job);
         List<Path> roots = DeployDefaults.dataRoots(dataRoots, job);
         int n = workers != null ? workers : Math.max(1, spec.getWorkers());
-        if (n < 1) {
-            throw new IllegalArgumentException("--workers must be ≥ 1, got " + n);
+        if (n < 1 || n > JobValidator.MAX_WORKERS) {
+            throw new IllegalArgumentException("--workers must be between 1 and " + JobValidator.MAX_WORKERS + ", got " + n);
         }
         // validate and load before any actor starts: a bad job fails here with its message
         JobPlan plan = JobPlan.load(spec, DataRoots.of(roots));
+        MemoryBudget.require(plan, n, true, n);
         OutputFiles.requireWritable(export, "--export");
+        OutputFiles.requireDifferent(export, "--export", job, "the job file");
+        OutputFiles.requireDifferent(metricsOut, "--metrics-out", job, "the job file");
+        OutputFiles.requireDifferent(export, "--export", metricsOut, "--metrics-out");
         OutputFiles.requireWritable(metricsOut, "--metrics-out");
         try (LocalCluster cluster = LocalCluster.start(n, Backends.cpu(), roots);
              EpochPrinter printer = new EpochPrinter(metricsOut);

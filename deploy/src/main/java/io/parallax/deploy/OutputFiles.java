@@ -1,8 +1,8 @@
 package io.parallax.deploy;
 
+import io.parallax.engine.io.ReplacingFile;
 import java.io.IOException;
 import java.nio.file.FileSystemException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -16,7 +16,7 @@ final class OutputFiles {
 
     /**
      * Creates {@code file}'s folder if it is missing and checks that {@code file} can be written
-     * there; does nothing for null.
+     * there (by creating and deleting a file beside it); does nothing for null.
      *
      * @param option the command-line option that named it, for the message
      * @throws IllegalArgumentException naming the option, the path and why
@@ -25,26 +25,33 @@ final class OutputFiles {
         if (file == null) {
             return;
         }
-        Path absolute = file.toAbsolutePath();
-        if (Files.isDirectory(absolute)) {
-            throw new IllegalArgumentException(option + " " + file + " is a folder; name a file");
+        if (file.toString().isEmpty()) {
+            throw new IllegalArgumentException(option + " needs a file name");
         }
-        Path folder = absolute.getParent();
         try {
-            Files.createDirectories(folder);
+            ReplacingFile.requireWritable(file);
+        } catch (FileSystemException e) {
+            throw new IllegalArgumentException(option + " " + e.getFile() + ": " + e.getReason(), e);
         } catch (IOException e) {
-            throw new IllegalArgumentException(option + " " + file + ": cannot create its folder " + folder + " ("
-                    + reason(e) + ")", e);
-        }
-        if (!Files.isWritable(folder) || (Files.exists(absolute) && !Files.isWritable(absolute))) {
-            throw new IllegalArgumentException(option + " " + file + ": not writable (permission denied)");
+            throw new IllegalArgumentException(option + " " + file + ": " + e, e);
         }
     }
 
-    private static String reason(IOException e) {
-        if (e instanceof FileSystemException fse && fse.getReason() != null) {
-            return fse.getReason();
+    /**
+     * Fails when {@code output} would overwrite {@code other} (an input, or another output):
+     * {@code --export job.json} must not destroy the job file. Either may be null.
+     */
+    static void requireDifferent(Path output, String option, Path other, String otherName) {
+        if (output == null || other == null) {
+            return;
         }
-        return e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
+        try {
+            if (ReplacingFile.target(output).equals(ReplacingFile.target(other))) {
+                throw new IllegalArgumentException(option + " " + output + " is the same file as " + otherName
+                        + "; name another file");
+            }
+        } catch (IOException e) {
+            // requireWritable reports what is wrong with the path itself
+        }
     }
 }

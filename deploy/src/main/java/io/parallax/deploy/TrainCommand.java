@@ -22,6 +22,7 @@ import io.parallax.engine.schedule.LearningRateSchedule;
 import io.parallax.engine.train.EpochResult;
 import io.parallax.engine.train.Trainer;
 import io.parallax.engine.train.TrainingConfig;
+import io.parallax.worker.job.JobValidator;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -61,7 +62,7 @@ public class TrainCommand implements Callable<Integer> {
     @Option(names = "--hidden", split = ",", description = "hidden layer widths (default: 256,128)")
     List<Integer> hidden = new ArrayList<>(List.of(256, 128));
 
-    @Option(names = "--activation", description = "hidden activation: relu, leaky_relu, elu, sigmoid, tanh, swish (default: ${DEFAULT-VALUE})")
+    @Option(names = "--activation", description = "hidden activation: relu, leaky_relu, elu, sigmoid, tanh, swish, … (default: ${DEFAULT-VALUE})")
     String activation = "relu";
 
     @Option(names = "--dropout", description = "dropout after each hidden layer, 0 for none (default: ${DEFAULT-VALUE})")
@@ -115,13 +116,45 @@ public class TrainCommand implements Callable<Integer> {
     @Option(names = "--metrics-out", paramLabel = "FILE", description = "write one JSON object per epoch here")
     Path metricsOut;
 
+    /** The bounds a job file's validator holds, for the same settings given as options. */
+    private void checkOptions() {
+        if (batch < 1 || batch > MAX_BATCH) {
+            throw new IllegalArgumentException("--batch must be between 1 and " + MAX_BATCH + ", got " + batch);
+        }
+        if (epochs < 1) {
+            throw new IllegalArgumentException("--epochs must be ≥ 1, got " + epochs);
+        }
+        if (!(dropout >= 0 && dropout < 1)) {
+            throw new IllegalArgumentException("--dropout must be in [0, 1), got " + dropout);
+        }
+        if (warmup < 0) {
+            throw new IllegalArgumentException("--warmup must be ≥ 0 epochs, got " + warmup);
+        }
+        if (!JobValidator.ACTIVATIONS.contains(activation)) {
+            throw new IllegalArgumentException("unknown --activation '" + activation + "'; one of "
+                    + String.join(", ", JobValidator.ACTIVATIONS));
+        }
+        for (int h : hidden) {
+            if (h < 1 || h > MAX_WIDTH) {
+                throw new IllegalArgumentException("--hidden widths must be between 1 and " + MAX_WIDTH + ", got " + h);
+            }
+        }
+    }
+
+    /** As a job file's {@code batch_size} and layer widths. */
+    private static final int MAX_BATCH = 1 << 20;
+    private static final int MAX_WIDTH = 1 << 20;
+
     /** The training and validation sets, normalised. */
     record Data(Dataset train, Dataset validation, String source) {}
 
     @Override
     public Integer call() throws IOException {
+        checkOptions();
         OutputFiles.requireWritable(export, "--export");
         OutputFiles.requireWritable(metricsOut, "--metrics-out");
+        OutputFiles.requireDifferent(export, "--export", metricsOut, "--metrics-out");
+        OutputFiles.requireDifferent(export, "--export", csv, "--csv");
         Backends.cpu().setThreads(threads);
         Data data = loadData();
         Sequential model = buildModel(data.train());
@@ -172,6 +205,10 @@ public class TrainCommand implements Callable<Integer> {
         String source;
         if (csv != null) {
             CsvReader.LabelledCsv read = CsvReader.read(csv, label);
+            if (read.classNames().size() < 2) {
+                throw new IllegalArgumentException(csv + ": the column '" + label + "' holds one class only ("
+                        + read.classNames() + "); a classifier needs at least two");
+            }
             if (!(validationSplit > 0 && validationSplit < 1)) {
                 throw new IllegalArgumentException("--validation-split must be in (0, 1), got " + validationSplit);
             }

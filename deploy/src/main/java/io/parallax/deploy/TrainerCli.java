@@ -11,6 +11,8 @@ import io.parallax.deploy.client.WatchCommand;
 import io.parallax.worker.job.InvalidJobException;
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -40,7 +42,19 @@ public final class TrainerCli implements Runnable {
     }
 
     public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
+        // initialise logging before any thread logs: SLF4J 2 otherwise warns on stderr that calls
+        // made by several threads during its start-up were replayed
+        org.slf4j.LoggerFactory.getILoggerFactory();
+        int code;
+        try {
+            code = commandLine().execute(args);
+        } catch (OutOfMemoryError e) {
+            // the jobs' own check (MemoryBudget) refuses what clearly cannot fit; this is the rest
+            System.err.println("trainer: out of memory (" + e.getMessage() + "); give the JVM more with "
+                    + "JAVA_OPTS=-Xmx…, or use a smaller model or batch");
+            code = JOB_FAILED;
+        }
+        System.exit(code);
     }
 
     /** The parser, with errors in the job turned into a message and exit code 1 instead of a stack trace. */
@@ -64,6 +78,15 @@ public final class TrainerCli implements Runnable {
         }
         if (e instanceof AccessDeniedException ade) {
             return "permission denied: " + ade.getFile();
+        }
+        if (e instanceof FileAlreadyExistsException fae) {
+            // from creating a folder (--metrics-dir) where a file is
+            return fae.getFile() + " exists and is not a folder";
+        }
+        if (e instanceof FileSystemException fse && fse.getReason() == null) {
+            // the JDK's file exceptions say only the path; their kind says the rest
+            return fse.getFile() + ": " + fse.getClass().getSimpleName().replace("Exception", "")
+                    .replaceAll("([a-z])([A-Z])", "$1 $2").toLowerCase(java.util.Locale.ROOT);
         }
         if (e instanceof JobCancelledException) {
             return "the job was cancelled: " + e.getMessage();

@@ -157,11 +157,50 @@ class TrainerCliTest {
 
         r = run("local", "--job", job.toString(), "--data-root", roots, "--export", dir.toString());
         assertEquals(TrainerCli.JOB_FAILED, r.code());
-        assertTrue(r.err().startsWith("trainer: --export " + dir + " is a folder"), r.err());
+        assertTrue(r.err().startsWith("trainer: --export " + dir + ": is a folder"), r.err());
+
+        r = run("local", "--job", job.toString(), "--data-root", roots, "--export", job.toString());
+        assertEquals(TrainerCli.JOB_FAILED, r.code());
+        assertTrue(r.err().startsWith("trainer: --export " + job + " is the same file as the job file"), r.err());
 
         r = run("train", "--csv", DIGITS.toString(), "--label", "digit", "--metrics-out", dir.toString());
         assertEquals(TrainerCli.JOB_FAILED, r.code());
-        assertTrue(r.err().startsWith("trainer: --metrics-out " + dir + " is a folder"), r.err());
+        assertTrue(r.err().startsWith("trainer: --metrics-out " + dir + ": is a folder"), r.err());
+    }
+
+    @Test
+    void aModelTooLargeForTheJvmIsRefusedBeforeAnythingIsAllocated() throws Exception {
+        // 1,000 replicas of a 4 M-parameter model: about 32 GB, whatever this JVM's heap
+        Path job = dir.resolve("wide.json");
+        Files.writeString(job, Files.readString(digitsJob(DIGITS.toAbsolutePath().toString(), "{\"name\": \"adam\"}"))
+                .replace("\"out_features\": 16", "\"out_features\": 2000}},"
+                        + " {\"activation\": {\"type\": \"relu\"}}, {\"linear\": {\"out_features\": 2000"));
+        Run r = run("local", "--job", job.toString(), "--workers", "1000", "--data-root",
+                DIGITS.toAbsolutePath().getParent().toString());
+        assertEquals(TrainerCli.JOB_FAILED, r.code());
+        assertTrue(r.err().startsWith("trainer: invalid job: model: the job needs about "), r.err());
+        assertTrue(r.err().contains("(4,152,010 parameters, batch 64, the coordinator and 1000 workers) but the JVM"
+                + " may use "), r.err());
+
+        r = run("local", "--job", job.toString(), "--workers", "100000");
+        assertEquals(TrainerCli.JOB_FAILED, r.code());
+        assertTrue(r.err().startsWith("trainer: --workers must be between 1 and 1024, got 100000"), r.err());
+    }
+
+    @Test
+    void trainHoldsItsOptionsToTheBoundsOfAJobFile() {
+        String[][] cases = {
+            {"--batch", "2147483647", "--batch must be between 1 and 1048576, got 2147483647"},
+            {"--dropout", "-0.1", "--dropout must be in [0, 1), got -0.1"},
+            {"--dropout", "NaN", "--dropout must be in [0, 1), got NaN"},
+            {"--warmup", "-1", "--warmup must be ≥ 0 epochs, got -1"},
+            {"--activation", "dropout", "unknown --activation 'dropout'; one of relu, leaky_relu"},
+        };
+        for (String[] c : cases) {
+            Run r = run("train", "--csv", DIGITS.toString(), "--label", "digit", c[0], c[1]);
+            assertEquals(TrainerCli.JOB_FAILED, r.code(), String.join(" ", c));
+            assertTrue(r.err().startsWith("trainer: " + c[2]), r.err());
+        }
     }
 
     @Test

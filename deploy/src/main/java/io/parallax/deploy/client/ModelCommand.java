@@ -1,12 +1,11 @@
 package io.parallax.deploy.client;
 
+import io.parallax.engine.io.ReplacingFile;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
+import java.nio.channels.Channels;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -15,7 +14,8 @@ import picocli.CommandLine.Parameters;
  * {@code trainer model JOB --out FILE}: downloads a SUCCEEDED job's model (safetensors, PyTorch
  * {@code nn.Sequential} names). The bytes go to a temporary file next to {@code FILE}, which is
  * moved into place only once every chunk arrived in order and the size equals the announced
- * total: {@code FILE} is never left half written.
+ * total: {@code FILE} is never left half written. A link is followed and a device written in
+ * place ({@link ReplacingFile}).
  */
 @Command(name = "model", mixinStandardHelpOptions = true,
         description = "Download a finished job's trained model as a safetensors file.",
@@ -31,25 +31,13 @@ public final class ModelCommand extends ClientCommand {
 
     @Override
     int run(JobClient client) throws IOException {
-        Path target = outFile.toAbsolutePath();
-        Files.createDirectories(target.getParent());
-        Path temp = Files.createTempFile(target.getParent(), "." + target.getFileName() + ".", ".part");
         try {
-            try (OutputStream os = Files.newOutputStream(temp)) {
-                receive(client, os);
-            } catch (UncheckedIOException e) {
-                throw e.getCause();
-            }
-            try {
-                Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
-            }
-            out().println(outFile);
-            return ExitCodes.OK;
-        } finally {
-            Files.deleteIfExists(temp);
+            ReplacingFile.write(outFile, out -> receive(client, Channels.newOutputStream(out)));
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
         }
+        out().println(outFile);
+        return ExitCodes.OK;
     }
 
     /** Writes the chunks in order, checking that they are contiguous and add up to the total; returns the size. */

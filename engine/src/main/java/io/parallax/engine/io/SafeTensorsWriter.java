@@ -9,18 +9,13 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Writes a safetensors file: collect tensors ({@link #putFloats}, {@link #putLongs}) and
@@ -32,8 +27,8 @@ import java.util.concurrent.ThreadLocalRandom;
  * byte order, back to back from offset 0.
  *
  * <p>The file is written to a temporary file in the same directory, forced to disk, then moved
- * over the target atomically: a crash leaves either the old file or the new one, never half of
- * one. Tensor data is copied at {@link #write} time, in bounded chunks.
+ * over the target atomically ({@link ReplacingFile}): a crash leaves either the old file or the
+ * new one, never half of one. Tensor data is copied at {@link #write} time, in bounded chunks.
  */
 public final class SafeTensorsWriter {
 
@@ -139,39 +134,21 @@ public final class SafeTensorsWriter {
         return out;
     }
 
-    /** Writes the file atomically (temporary file, fsync, rename), replacing any file at {@code path}. */
+    /**
+     * Writes the file atomically (temporary file, fsync, rename), replacing any file at
+     * {@code path}; a link is followed and a device written in place ({@link ReplacingFile}).
+     */
     public void write(Path path) throws IOException {
-        Path target = path.toAbsolutePath();
-        Path dir = target.getParent();
-        Files.createDirectories(dir);
-        // not Files.createTempFile: its 0600 permissions would pass to the saved file; this one
-        // gets the usual permissions from the umask
-        Path tmp = dir.resolve("." + target.getFileName() + "." + Long.toHexString(ThreadLocalRandom.current().nextLong())
-                + ".tmp");
-        FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-        try {
-            try (out) {
-                byte[] header = header();
-                ByteBuffer buffer = ByteBuffer.allocate(CHUNK_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-                buffer.putLong(header.length);
-                writeAll(out, buffer.flip());
-                writeAll(out, ByteBuffer.wrap(header));
-                for (Entry e : ordered()) {
-                    writeData(out, e, buffer);
-                }
-                out.force(true);
+        ReplacingFile.write(path, out -> {
+            byte[] header = header();
+            ByteBuffer buffer = ByteBuffer.allocate(CHUNK_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+            buffer.putLong(header.length);
+            writeAll(out, buffer.flip());
+            writeAll(out, ByteBuffer.wrap(header));
+            for (Entry e : ordered()) {
+                writeData(out, e, buffer);
             }
-            try {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                // a file system without atomic rename: the temp file is complete, so the window is
-                // only that of a plain replace
-                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
-        syncDirectory(dir);
+        });
     }
 
     private static void writeData(FileChannel out, Entry e, ByteBuffer buffer) throws IOException {
@@ -198,15 +175,6 @@ public final class SafeTensorsWriter {
     private static void writeAll(FileChannel out, ByteBuffer buffer) throws IOException {
         while (buffer.hasRemaining()) {
             out.write(buffer);
-        }
-    }
-
-    /** Makes the rename itself durable; not every platform can open a directory, hence best effort. */
-    private static void syncDirectory(Path dir) {
-        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-            d.force(true);
-        } catch (IOException e) {
-            // the file's own data is already forced; only the rename's durability is at stake
         }
     }
 }

@@ -96,6 +96,8 @@ public final class JobPlan {
         } catch (IllegalArgumentException e) {
             throw InvalidJobException.of("schedule", e.getMessage());
         }
+        // a model too large for this JVM fails here, in words, before anything is allocated
+        MemoryBudget.require(plan, 1, false, Math.max(1, spec.getWorkers()));
         // build once here so that a model the data or the init_from file cannot feed fails now
         Sequential model;
         try {
@@ -132,8 +134,10 @@ public final class JobPlan {
             try {
                 ModelFile.loadInto(model, initFrom, options);
             } catch (IOException | IllegalArgumentException e) {
-                throw new InvalidJobException(List.of(new FieldError("model.init_from", String.valueOf(e.getMessage()))),
-                        e);
+                // a missing file's exception holds only the path
+                String why = e instanceof java.nio.file.NoSuchFileException ? "no such file: " + initFrom
+                        : String.valueOf(e.getMessage());
+                throw new InvalidJobException(List.of(new FieldError("model.init_from", why)), e);
             }
         }
         for (int i : m.getFrozenLayersList()) {

@@ -49,6 +49,8 @@ public final class JobValidator {
     static final int MAX_BATCH_SIZE = 1 << 20;
     static final int MAX_WIDTH = 1 << 20;
     static final int MAX_IMAGE_SIDE = 4096;
+    /** Workers one job may ask for; each holds a replica of the model. */
+    public static final int MAX_WORKERS = 1024;
 
     private JobValidator() {}
 
@@ -99,6 +101,7 @@ public final class JobValidator {
         errors.atMost("batch_size", MAX_BATCH_SIZE, spec.getBatchSize());
         errors.atLeast("epochs", 1, spec.getEpochs());
         errors.atLeast("workers", 0, spec.getWorkers());
+        errors.atMost("workers", MAX_WORKERS, spec.getWorkers());
     }
 
     // ---- model ------------------------------------------------------------------------------

@@ -1,0 +1,95 @@
+package io.parallax.engine.io;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ReplacingFileTest {
+
+    @TempDir
+    Path dir;
+
+    private static ReplacingFile.Content text(String s) {
+        return out -> out.write(ByteBuffer.wrap(s.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    private List<Path> leftovers() throws IOException {
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.filter(p -> p.getFileName().toString().startsWith(".")).toList();
+        }
+    }
+
+    @Test
+    void replacesAFileAndLeavesNothingBeside() throws IOException {
+        Path file = Files.writeString(dir.resolve("model.safetensors"), "old");
+        ReplacingFile.write(file, text("new"));
+        assertEquals("new", Files.readString(file));
+        assertEquals(List.of(), leftovers());
+    }
+
+    @Test
+    void aLinkIsFollowedAndStays() throws IOException {
+        Path target = Files.writeString(dir.resolve("target.bin"), "old");
+        Path link = Files.createSymbolicLink(dir.resolve("link.bin"), target.getFileName());
+        ReplacingFile.write(link, text("new"));
+        assertTrue(Files.isSymbolicLink(link), "the link was replaced by a file");
+        assertEquals("new", Files.readString(target));
+        assertEquals(List.of(), leftovers());
+    }
+
+    /** Through a link, so that a regression replaces the link in the temporary folder, not the device. */
+    @Test
+    void aDeviceIsWrittenInPlaceNotReplaced() throws IOException {
+        Path devNull = Path.of("/dev/null");
+        assumeTrue(Files.exists(devNull) && !Files.isRegularFile(devNull), "no /dev/null device here");
+        Path link = Files.createSymbolicLink(dir.resolve("null"), devNull);
+        ReplacingFile.requireWritable(link);
+        ReplacingFile.write(link, text("discarded"));
+        assertTrue(Files.isSymbolicLink(link), "the link to the device was replaced by a file");
+        assertFalse(Files.isRegularFile(devNull));
+        assertEquals(List.of(), leftovers());
+    }
+
+    @Test
+    void aFolderIsRefusedByName() throws IOException {
+        FileSystemException e = assertThrows(FileSystemException.class, () -> ReplacingFile.write(dir, text("x")));
+        assertEquals(dir.toString(), e.getFile());
+        assertEquals("is a folder; name a file", e.getReason());
+    }
+
+    /** /proc lets root pass every permission check, but no file can be made there. */
+    @Test
+    void aFolderThatHoldsNoFilesIsFoundBeforeAnythingIsWritten() {
+        assumeTrue(Files.isDirectory(Path.of("/proc/self")), "no /proc here");
+        FileSystemException e = assertThrows(FileSystemException.class,
+                () -> ReplacingFile.requireWritable(Path.of("/proc/parallax-model.safetensors")));
+        assertTrue(e.getReason().startsWith("cannot create a file in /proc"), e.getReason());
+        e = assertThrows(FileSystemException.class,
+                () -> ReplacingFile.write(Path.of("/proc/parallax-model.safetensors"), text("x")));
+        assertEquals("/proc/parallax-model.safetensors", e.getFile(), "the message names the temporary file");
+    }
+
+    @Test
+    void requireWritableCreatesTheFolderAndLeavesNoProbe() throws IOException {
+        Path file = dir.resolve("a/b/model.safetensors");
+        ReplacingFile.requireWritable(file);
+        assertTrue(Files.isDirectory(file.getParent()));
+        try (Stream<Path> files = Files.list(file.getParent())) {
+            assertArrayEquals(new Object[0], files.toArray());
+        }
+    }
+}

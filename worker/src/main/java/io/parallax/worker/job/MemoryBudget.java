@@ -1,0 +1,140 @@
+package io.parallax.worker.job;
+
+import io.parallax.proto.v1.LayerSpec;
+import io.parallax.proto.v1.ModelSpec;
+import java.lang.management.ManagementFactory;
+import java.util.Locale;
+
+/**
+ * A rough account of the memory a job's model takes in one process, checked before anything is
+ * allocated: a model too large for the JVM should be refused in a second with a line that says
+ * so, not end minutes later in an {@code OutOfMemoryError} (which on an actor's thread takes the
+ * whole JVM down with a stack trace).
+ *
+ * <p>Counted, in float32: the coordinator's master weights and gradients (direct memory), its
+ * weights, gradient sum, two published versions and up to three optimizer state buffers, and one
+ * gradient per worker as received (heap); per worker in the process, its replica's weights and
+ * gradients and the activations of its share of a batch (direct), its copy of the gradient and
+ * of the fetched weights (heap). The data set is already loaded and is subtracted from the heap.
+ * Java's direct memory is limited to the heap's size unless {@code -XX:MaxDirectMemorySize} says
+ * otherwise. The account errs high by a buffer or two, never by a factor: it only refuses what
+ * cannot fit.
+ */
+public final class MemoryBudget {
+
+    /** What the JVM itself, the actors and the gRPC plane take, roughly. */
+    private static final long BASELINE_BYTES = 64L << 20;
+    /** Per activation element: the layer's output and its gradient. */
+    private static final int ACTIVATION_COPIES = 2;
+
+    private MemoryBudget() {}
+
+    /**
+     * Fails when this process cannot hold its part of the job.
+     *
+     * @param workersHere worker replicas in this process (0 on a coordinator alone)
+     * @param coordinatorHere whether the coordinator's copies are in this process
+     * @param jobWorkers how many workers send gradients to the coordinator
+     * @throws InvalidJobException (field {@code model}) saying how much is needed and how much there is
+     */
+    public static void require(JobPlan plan, int workersHere, boolean coordinatorHere, int jobWorkers) {
+        Sizes s = sizes(plan.spec().getModel(), plan.inputFeatures());
+        long state = 4 * (s.parameters + s.buffers);
+        long heap = BASELINE_BYTES + dataBytes(plan);
+        long direct = 0;
+        if (coordinatorHere) {
+            direct += 2 * state;
+            heap += state * (7L + Math.max(1, jobWorkers));
+        }
+        long rows = (plan.batchSize() + Math.max(1L, jobWorkers) - 1) / Math.max(1, jobWorkers);
+        direct += workersHere * (2 * state + 4L * ACTIVATION_COPIES * rows * s.activationsPerRow);
+        heap += workersHere * 2 * state;
+        long maxHeap = Runtime.getRuntime().maxMemory();
+        long maxDirect = maxDirectMemory(maxHeap);
+        String what = String.format(Locale.ROOT, "%,d parameters, batch %d, %s", s.parameters, plan.batchSize(),
+                role(workersHere, coordinatorHere));
+        if (heap > maxHeap) {
+            throw InvalidJobException.of("model", "the job needs about " + gib(heap) + " of Java heap in this process ("
+                    + what + ") but the JVM may use " + gib(maxHeap) + "; give it more (JAVA_OPTS=-Xmx…) or train a "
+                    + "smaller model");
+        }
+        if (direct > maxDirect) {
+            throw InvalidJobException.of("model", "the job needs about " + gib(direct) + " of direct memory in this "
+                    + "process (" + what + ") but the JVM may use " + gib(maxDirect) + "; give it more (JAVA_OPTS=-Xmx…"
+                    + " or -XX:MaxDirectMemorySize=…) or train a smaller model or batch");
+        }
+    }
+
+    private static String role(int workersHere, boolean coordinatorHere) {
+        String workers = workersHere == 1 ? "1 worker" : workersHere + " workers";
+        if (!coordinatorHere) {
+            return workers;
+        }
+        return workersHere == 0 ? "the coordinator" : "the coordinator and " + workers;
+    }
+
+    /** Parameters, buffers and activations per row of {@code m} on rows of {@code width} features. */
+    record Sizes(long parameters, long buffers, long activationsPerRow) {}
+
+    static Sizes sizes(ModelSpec m, int width) {
+        long parameters = 0;
+        long buffers = 0;
+        long activations = width;
+        for (LayerSpec l : m.getLayersList()) {
+            switch (l.getKindCase()) {
+                case LINEAR -> {
+                    var s = l.getLinear();
+                    parameters += (long) width * s.getOutFeatures() + (!s.hasBias() || s.getBias() ? s.getOutFeatures() : 0);
+                    width = s.getOutFeatures();
+                }
+                case BATCH_NORM -> {
+                    parameters += !l.getBatchNorm().hasAffine() || l.getBatchNorm().getAffine() ? 2L * width : 0;
+                    buffers += 2L * width + 1;
+                }
+                default -> { }
+            }
+            activations += width;
+        }
+        return new Sizes(parameters, buffers, activations);
+    }
+
+    private static long dataBytes(JobPlan plan) {
+        long rows = plan.train().rows() + plan.validation().map(d -> (long) d.rows()).orElse(0L);
+        return rows * (4L * plan.inputFeatures() + 4);
+    }
+
+    private static long maxDirectMemory(long maxHeap) {
+        for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (arg.startsWith("-XX:MaxDirectMemorySize=")) {
+                long bytes = parseSize(arg.substring("-XX:MaxDirectMemorySize=".length()));
+                if (bytes > 0) {
+                    return bytes;
+                }
+            }
+        }
+        return maxHeap;
+    }
+
+    static long parseSize(String s) {
+        if (s.isEmpty()) {
+            return -1;
+        }
+        char unit = Character.toLowerCase(s.charAt(s.length() - 1));
+        int shift = switch (unit) {
+            case 'k' -> 10;
+            case 'm' -> 20;
+            case 'g' -> 30;
+            case 't' -> 40;
+            default -> 0;
+        };
+        try {
+            return Long.parseLong(shift == 0 ? s : s.substring(0, s.length() - 1)) << shift;
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    private static String gib(long bytes) {
+        return String.format(Locale.ROOT, "%.1f GiB", bytes / (double) (1L << 30));
+    }
+}
