@@ -2,6 +2,7 @@ package io.parallax.engine.data;
 
 import java.io.BufferedInputStream;
 import java.io.BufferedReader;
+import java.io.EOFException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.IOException;
@@ -16,11 +17,14 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.zip.GZIPInputStream;
+import java.util.zip.ZipException;
 
 /**
  * Reads a comma-separated file (gzipped or not) with a header row: every column but the label column is a numeric
  * feature; the label column holds class names or numbers. Classes are numbered in sorted order
- * of their names (numerically when all are integers), like scikit-learn's LabelEncoder.
+ * of their names (numerically when all are numbers, and then {@code 1} and {@code 1.0} are one
+ * class), like scikit-learn's LabelEncoder. An empty label, a fractional numeric label and a
+ * label column named twice in the header are refused.
  */
 public final class CsvReader {
 
@@ -34,9 +38,7 @@ public final class CsvReader {
      * column before loading the whole file.
      */
     public static List<String> header(Path path) throws IOException {
-        if (!Files.isRegularFile(path)) {
-            throw new NoSuchFileException(path.toString(), null, "CSV file not found");
-        }
+        requireRegularFile(path);
         try (BufferedReader in = open(path)) {
             String header = in.readLine();
             if (header == null || header.isBlank()) {
@@ -47,9 +49,16 @@ public final class CsvReader {
     }
 
     public static LabelledCsv read(Path path, String labelColumn) throws IOException {
-        if (!Files.isRegularFile(path)) {
-            throw new NoSuchFileException(path.toString(), null, "CSV file not found");
+        requireRegularFile(path);
+        try {
+            return readRows(path, labelColumn);
+        } catch (EOFException | ZipException e) {
+            // GZIPInputStream's own words name no file
+            throw new IOException(path + ": its gzip data are damaged or cut short (" + e.getMessage() + ")", e);
         }
+    }
+
+    private static LabelledCsv readRows(Path path, String labelColumn) throws IOException {
         try (BufferedReader in = open(path)) {
             String header = in.readLine();
             if (header == null || header.isBlank()) {
@@ -59,6 +68,10 @@ public final class CsvReader {
             int labelIndex = names.indexOf(labelColumn);
             if (labelIndex < 0) {
                 throw new IOException(path + " has no column '" + labelColumn + "'; its columns: " + names);
+            }
+            if (names.lastIndexOf(labelColumn) != labelIndex) {
+                throw new IOException(path + ": the header names '" + labelColumn + "' twice (columns "
+                        + (labelIndex + 1) + " and " + (names.lastIndexOf(labelColumn) + 1) + "); which is the label?");
             }
             List<String> featureNames = new ArrayList<>(names);
             featureNames.remove(labelIndex);
@@ -97,12 +110,17 @@ public final class CsvReader {
                     }
                     k++;
                 }
+                String label = cells.get(labelIndex);
+                if (label.isEmpty()) {
+                    throw new IOException(path + ":" + lineNo + ": the label column '" + labelColumn + "' is empty");
+                }
                 rows.add(row);
-                labels.add(cells.get(labelIndex));
+                labels.add(label);
             }
             if (rows.isEmpty()) {
                 throw new IOException(path + " has a header but no data rows");
             }
+            canonicalNumbers(labels, path, labelColumn);
             List<String> classNames = classNames(labels);
             Map<String, Integer> index = new TreeMap<>();
             for (int i = 0; i < classNames.size(); i++) {
@@ -118,6 +136,18 @@ public final class CsvReader {
         }
     }
 
+    private static void requireRegularFile(Path path) throws IOException {
+        if (Files.isDirectory(path)) {
+            throw new IOException(path + " is a folder, not a CSV file");
+        }
+        if (Files.exists(path) && !Files.isRegularFile(path)) {
+            throw new IOException(path + " is not a regular file (a device or a pipe?), not a CSV file");
+        }
+        if (!Files.exists(path)) {
+            throw new NoSuchFileException(path.toString(), null, "CSV file not found");
+        }
+    }
+
     /** A reader over the file, gunzipped when it starts with the gzip magic bytes. */
     private static BufferedReader open(Path path) throws IOException {
         InputStream raw = new BufferedInputStream(Files.newInputStream(path), 1 << 16);
@@ -126,6 +156,34 @@ public final class CsvReader {
         raw.reset();
         InputStream in = gzip ? new GZIPInputStream(raw, 1 << 16) : raw;
         return new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8), 1 << 16);
+    }
+
+    /**
+     * When every label is a number, writes whole numbers as integers ({@code 1.0} and {@code 1}
+     * are one class, as pandas reads them), and refuses a fraction: a label such as {@code 1.5}
+     * means a regression target or the wrong column, not a class.
+     */
+    private static void canonicalNumbers(List<String> labels, Path path, String labelColumn) throws IOException {
+        double[] values = new double[labels.size()];
+        for (int i = 0; i < values.length; i++) {
+            try {
+                values[i] = Double.parseDouble(labels.get(i));
+            } catch (NumberFormatException e) {
+                return;
+            }
+            if (!Double.isFinite(values[i])) {
+                return;
+            }
+        }
+        for (int i = 0; i < values.length; i++) {
+            double v = values[i];
+            if (v != Math.rint(v) || Math.abs(v) > 1e15) {
+                throw new IOException(path + ": the label column '" + labelColumn + "' holds " + labels.get(i)
+                        + ", which is no class: numeric labels must be whole numbers (is it a regression target,"
+                        + " or the wrong column?)");
+            }
+            labels.set(i, Long.toString((long) v));
+        }
     }
 
     private static List<String> classNames(List<String> labels) {

@@ -44,7 +44,13 @@ public final class IdxReader {
             raw.reset();
             InputStream in = (b0 == 0x1f && b1 == 0x8b) ? new BufferedInputStream(new GZIPInputStream(raw, 1 << 16)) : raw;
             DataInputStream data = new DataInputStream(in);
-            int magic = data.readInt();
+            int magic;
+            try {
+                magic = data.readInt();
+            } catch (EOFException e) {
+                throw new IOException(path + " is " + (b0 < 0 ? "empty" : "too short for an IDX header")
+                        + ": an IDX file starts with 4 magic bytes and one 4-byte size per axis", e);
+            }
             int type = (magic >>> 8) & 0xff;
             int rank = magic & 0xff;
             if ((magic >>> 16) != 0 || rank < 1 || rank > 4) {
@@ -57,7 +63,12 @@ public final class IdxReader {
             int[] shape = new int[rank];
             long total = 1;
             for (int i = 0; i < rank; i++) {
-                shape[i] = data.readInt();
+                try {
+                    shape[i] = data.readInt();
+                } catch (EOFException e) {
+                    throw new IOException(path + " is truncated inside its header: rank " + rank + " promises "
+                            + rank + " axis sizes, the file ends after " + i, e);
+                }
                 if (shape[i] < 0) {
                     throw new IOException(path + ": negative axis " + shape[i] + " in the IDX header");
                 }
@@ -85,6 +96,10 @@ public final class IdxReader {
         IdxArray y = read(labels);
         if (y.shape().length != 1) {
             throw new IOException(labels + " is not a label file: rank " + y.shape().length + ", expected 1");
+        }
+        if (x.shape().length < 2) {
+            throw new IOException(images + " is not an image file: rank 1 (a label file?), expected [count, rows, "
+                    + "columns] or similar");
         }
         if (x.shape()[0] != y.shape()[0]) {
             throw new IOException(images + " holds " + x.shape()[0] + " images but " + labels + " holds "

@@ -89,6 +89,60 @@ class DataReadersTest {
     }
 
     @Test
+    void anEmptyOrShortIdxFileAndALabelFileGivenAsImagesSaySo() throws IOException {
+        Path empty = write("empty", new byte[0], false);
+        IOException e = assertThrows(IOException.class, () -> IdxReader.read(empty));
+        assertTrue(e.getMessage().startsWith(empty + " is empty: an IDX file starts with"), e.getMessage());
+        Path stub = write("stub", new byte[] {0, 0, 8, 3, 0, 0}, false);
+        e = assertThrows(IOException.class, () -> IdxReader.read(stub));
+        assertTrue(e.getMessage().startsWith(stub + " is truncated inside its header"), e.getMessage());
+        Path labels = write("lbl", idx(new int[] {2}, new byte[] {3, 9}), false);
+        e = assertThrows(IOException.class, () -> IdxReader.readDataset(labels, labels, 10));
+        assertTrue(e.getMessage().startsWith(labels + " is not an image file: rank 1"), e.getMessage());
+    }
+
+    @Test
+    void csvLabelsThatAreTheSameNumberAreOneClassAndAFractionIsNoClass() throws IOException {
+        Path csv = Files.writeString(dir.resolve("d.csv"), "a,label\n1,1\n2,1.0\n3,0\n4,2\n5,0.0\n");
+        CsvReader.LabelledCsv read = CsvReader.read(csv, "label");
+        assertEquals(List.of("0", "1", "2"), read.classNames());
+        assertArrayEquals(new int[] {1, 1, 0, 2, 0}, read.dataset().labels());
+
+        Files.writeString(csv, "a,label\n1,1\n2,1.5\n3,0\n");
+        IOException e = assertThrows(IOException.class, () -> CsvReader.read(csv, "label"));
+        assertTrue(e.getMessage().contains("holds 1.5, which is no class"), e.getMessage());
+        // names stay names
+        Files.writeString(csv, "a,label\n1,cat\n2,1.5\n");
+        assertEquals(List.of("1.5", "cat"), CsvReader.read(csv, "label").classNames());
+    }
+
+    @Test
+    void anEmptyLabelOrALabelColumnNamedTwiceIsRefused() throws IOException {
+        Path csv = Files.writeString(dir.resolve("d.csv"), "a,label\n1,x\n2,\n");
+        IOException e = assertThrows(IOException.class, () -> CsvReader.read(csv, "label"));
+        assertTrue(e.getMessage().equals(csv + ":3: the label column 'label' is empty"), e.getMessage());
+        Files.writeString(csv, "a,label,label\n1,0.3,0\n2,0.7,1\n");
+        e = assertThrows(IOException.class, () -> CsvReader.read(csv, "label"));
+        assertTrue(e.getMessage().contains("names 'label' twice (columns 2 and 3)"), e.getMessage());
+    }
+
+    @Test
+    void aFolderOrADamagedGzipIsNamed() throws IOException {
+        IOException e = assertThrows(IOException.class, () -> CsvReader.read(dir, "label"));
+        assertEquals(dir + " is a folder, not a CSV file", e.getMessage());
+        byte[] gz;
+        try (ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+             OutputStream out = new GZIPOutputStream(bytes)) {
+            out.write("a,label\n1,0\n2,1\n".repeat(200).getBytes());
+            out.close();
+            gz = bytes.toByteArray();
+        }
+        Path cut = write("cut.csv.gz", java.util.Arrays.copyOf(gz, gz.length / 2), false);
+        e = assertThrows(IOException.class, () -> CsvReader.read(cut, "label"));
+        assertTrue(e.getMessage().startsWith(cut + ": its gzip data are damaged or cut short"), e.getMessage());
+    }
+
+    @Test
     void minMaxScalesIntoTheUnitInterval() {
         Dataset d = new Dataset(new float[] {2, 5, 4, 5, 6, 5}, new int[] {0, 1, 0}, 2, 2);
         Normalization.fit(Normalization.Kind.MIN_MAX, d).applyInPlace(d);

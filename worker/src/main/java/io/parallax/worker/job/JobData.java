@@ -33,6 +33,11 @@ record JobData(Dataset train, Dataset validation, List<String> classNames, Strin
     static JobData load(DataSpec spec, long seed, DataRoots roots) {
         String trainPath = "data.train." + kind(spec.getTrain());
         Read train = read(spec.getTrain(), "data.train", roots);
+        if (train.classNames().size() < 2) {
+            // every label the same: the wrong label column, or a subset of the data; nothing to learn
+            throw InvalidJobException.of(trainPath, "the training data hold one class only ("
+                    + abbreviate(train.classNames()) + "); a classifier needs at least two");
+        }
         Dataset trainSet = train.dataset();
         Dataset validation = null;
         if (spec.hasValidation()) {
@@ -154,13 +159,18 @@ record JobData(Dataset train, Dataset validation, List<String> classNames, Strin
             index.put(train.classNames().get(i), i);
         }
         int[] map = new int[val.classNames().size()];
+        boolean[] used = new boolean[map.length];
+        for (int label : v.labels()) {
+            used[label] = true;
+        }
         for (int i = 0; i < map.length; i++) {
             Integer j = index.get(val.classNames().get(i));
-            if (j == null) {
+            // an IDX file's classes are 0..max, whether each occurs or not: only those that do count
+            if (j == null && used[i]) {
                 throw InvalidJobException.of(path, "class '" + val.classNames().get(i) + "' does not occur in the "
                         + "training data, whose classes are " + abbreviate(train.classNames()));
             }
-            map[i] = j;
+            map[i] = j == null ? -1 : j;
         }
         int[] labels = new int[v.rows()];
         for (int r = 0; r < labels.length; r++) {

@@ -5,10 +5,15 @@ import com.google.protobuf.util.JsonFormat;
 import io.parallax.proto.v1.DataSource;
 import io.parallax.proto.v1.JobSpec;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.function.UnaryOperator;
+import java.util.regex.Pattern;
 
 /**
  * Job files: a {@link JobSpec} in protobuf's JSON mapping ({@link JsonFormat}), with the field
@@ -17,6 +22,10 @@ import java.util.function.UnaryOperator;
  * default. Parsing checks the syntax only; {@link JobValidator} checks the values.
  */
 public final class JobFiles {
+
+    /** The longest job file read: far above any real job, far below a data set named by mistake. */
+    static final int MAX_BYTES = 16 << 20;
+    private static final Pattern JAVA_CLASS_PREFIX = Pattern.compile("(?:[a-z][a-z0-9_]*\\.)+[A-Z]\\w*(?:Exception|Error): ");
 
     private JobFiles() {}
 
@@ -35,6 +44,13 @@ public final class JobFiles {
             throw new InvalidJobException(java.util.List.of(new FieldError("job",
                     "not a valid job file: " + describe(e))), e);
         }
+        // JsonFormat reads the first value and stops, and lets a repeated key overwrite the
+        // first: a job with "epochs" twice, or a second object pasted after the first, must not
+        // run as something its author did not see
+        String problem = JsonShape.problem(json);
+        if (problem != null) {
+            throw new InvalidJobException(java.util.List.of(new FieldError("job", "not a valid job file: " + problem)));
+        }
         return b.build();
     }
 
@@ -47,7 +63,7 @@ public final class JobFiles {
      * @throws InvalidJobException as {@link #parse}, the message naming the file
      */
     public static JobSpec read(Path file) throws IOException {
-        String json = Files.readString(file, StandardCharsets.UTF_8);
+        String json = text(file);
         JobSpec spec;
         try {
             spec = parse(json);
@@ -57,6 +73,31 @@ public final class JobFiles {
         }
         Path base = file.toAbsolutePath().getParent();
         return resolvePaths(spec, p -> p.isEmpty() ? p : base.resolve(p).normalize().toString());
+    }
+
+    /** The file's text: UTF-8, at most {@link #MAX_BYTES}. */
+    private static String text(Path file) throws IOException {
+        if (Files.isDirectory(file)) {
+            throw invalidFile(file, "a folder, not a job file");
+        }
+        byte[] bytes;
+        // bounded, so that /dev/zero or a data set named by mistake is refused, not read whole
+        try (InputStream in = Files.newInputStream(file)) {
+            bytes = in.readNBytes(MAX_BYTES + 1);
+        }
+        if (bytes.length > MAX_BYTES) {
+            throw invalidFile(file, "longer than " + (MAX_BYTES >> 20) + " MiB; a job file is a few KB of JSON");
+        }
+        try {
+            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
+        } catch (CharacterCodingException e) {
+            throw invalidFile(file, "not UTF-8 text; a job file is a JSON JobSpec (see examples/)");
+        }
+    }
+
+    private static InvalidJobException invalidFile(Path file, String why) {
+        return new InvalidJobException(java.util.List.of(new FieldError("job", file + ": " + why)));
     }
 
     /** The job as JSON with proto field names, the form {@link #parse} reads back. */
@@ -105,6 +146,10 @@ public final class JobFiles {
         if (c != null && c.getMessage() != null && (m == null || !m.contains(c.getMessage()))) {
             m = (m == null ? "" : m + ": ") + c.getMessage();
         }
-        return m == null ? e.getClass().getSimpleName() : m;
+        if (m == null) {
+            return e.getClass().getSimpleName();
+        }
+        // "java.io.EOFException: End of input at line 1 column 24": the class name says nothing to a user
+        return JAVA_CLASS_PREFIX.matcher(m).replaceAll("");
     }
 }

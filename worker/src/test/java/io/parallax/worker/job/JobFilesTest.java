@@ -76,4 +76,46 @@ class JobFilesTest {
         InvalidJobException e = assertThrows(InvalidJobException.class, () -> JobFiles.read(file));
         assertTrue(e.getMessage().contains(file.toString()) && e.getMessage().contains("epocs"), e.getMessage());
     }
+
+    @Test
+    void aKeyGivenTwiceIsRejectedWithItsPath() {
+        InvalidJobException e = assertThrows(InvalidJobException.class,
+                () -> JobFiles.parse("{\"epochs\": 1, \"batch_size\": 8, \"epochs\": 5}"));
+        assertTrue(e.getMessage().contains("'epochs' is given twice"), e.getMessage());
+        e = assertThrows(InvalidJobException.class, () -> JobFiles.parse(
+                "{\"model\": {\"layers\": [{\"linear\": {\"out_features\": 4}},"
+                        + " {\"linear\": {\"out_features\": 2, \"out_features\": 3}}]}}"));
+        assertTrue(e.getMessage().contains("'model.layers[1].linear.out_features' is given twice"), e.getMessage());
+        // the same key in different objects is no repetition
+        assertEquals(2, JobFiles.parse("{\"model\": {\"layers\": [{\"linear\": {\"out_features\": 4}},"
+                + " {\"linear\": {\"out_features\": 2}}]}}").getModel().getLayersCount());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"{\"epochs\": 1} {\"batch_size\": 0}", "{\"epochs\": 1} garbage", "{\"epochs\": 1}}"})
+    void textAfterTheJobIsRejected(String json) {
+        InvalidJobException e = assertThrows(InvalidJobException.class, () -> JobFiles.parse(json));
+        assertTrue(e.getMessage().contains("text after the job's closing brace (line 1, column 14)"), e.getMessage());
+        assertEquals(1, JobFiles.parse("{\"epochs\": 1}\n\n  ").getEpochs());
+    }
+
+    @Test
+    void theParsersMessageDoesNotNameJavaClasses() {
+        InvalidJobException e = assertThrows(InvalidJobException.class, () -> JobFiles.parse("{\"name\": \"x\", \"model\": "));
+        assertTrue(e.getMessage().contains("End of input at line 1"), e.getMessage());
+        assertTrue(!e.getMessage().contains("java.") && !e.getMessage().contains("Exception"), e.getMessage());
+    }
+
+    @Test
+    void aFileThatIsNoJobFileIsNamedAndSaysWhatItIs(@TempDir Path tmp) throws IOException {
+        Path binary = Files.write(tmp.resolve("data.csv.gz"), new byte[] {0x1f, (byte) 0x8b, 8, 0, (byte) 0xe9, 0});
+        InvalidJobException e = assertThrows(InvalidJobException.class, () -> JobFiles.read(binary));
+        assertTrue(e.getMessage().contains(binary + ": not UTF-8 text"), e.getMessage());
+        Path folder = Files.createDirectory(tmp.resolve("job.json"));
+        e = assertThrows(InvalidJobException.class, () -> JobFiles.read(folder));
+        assertTrue(e.getMessage().contains(folder + ": a folder, not a job file"), e.getMessage());
+        Path huge = Files.write(tmp.resolve("huge.json"), new byte[JobFiles.MAX_BYTES + 1]);
+        e = assertThrows(InvalidJobException.class, () -> JobFiles.read(huge));
+        assertTrue(e.getMessage().contains(huge + ": longer than 16 MiB"), e.getMessage());
+    }
 }

@@ -140,6 +140,51 @@ class JobPlanTest {
         assertNames(rejected(b), "data.validation", "class 'z' does not occur in the training data");
     }
 
+    /** An IDX pair under the root: {@code n} 2×2 images, labels as given. */
+    private DataSource idx(String name, int... labels) throws IOException {
+        java.io.ByteArrayOutputStream images = new java.io.ByteArrayOutputStream();
+        java.io.DataOutputStream out = new java.io.DataOutputStream(images);
+        out.writeInt(0x0803);
+        out.writeInt(labels.length);
+        out.writeInt(2);
+        out.writeInt(2);
+        for (int i = 0; i < labels.length; i++) {
+            out.write(new byte[] {(byte) i, (byte) (3 * i), 7, (byte) labels[i]});
+        }
+        java.io.ByteArrayOutputStream lbl = new java.io.ByteArrayOutputStream();
+        out = new java.io.DataOutputStream(lbl);
+        out.writeInt(0x0801);
+        out.writeInt(labels.length);
+        for (int l : labels) {
+            out.write(l);
+        }
+        Files.write(root.resolve(name + "-images"), images.toByteArray());
+        Files.write(root.resolve(name + "-labels"), lbl.toByteArray());
+        return DataSource.newBuilder().setIdx(io.parallax.proto.v1.IdxSource.newBuilder()
+                .setImages(root.resolve(name + "-images").toString())
+                .setLabels(root.resolve(name + "-labels").toString())).build();
+    }
+
+    @Test
+    void anIdxValidationLabelUnknownToTrainingIsTheOneNamed() throws IOException {
+        JobSpec.Builder b = job();
+        b.getDataBuilder().setTrain(idx("train", 0, 1, 2, 0, 1, 2)).clearValidationSplit()
+                .setValidation(idx("val", 0, 5, 0)).setNormalization("none");
+        b.getModelBuilder().getLayersBuilder(0).getLinearBuilder().setOutFeatures(4);
+        assertNames(rejected(b), "data.validation", "class '5' does not occur in the training data");
+        // a validation file without its own class 1 (IDX classes run 0..max) is fine
+        b.getDataBuilder().setValidation(idx("val", 0, 2, 2));
+        assertArrayEquals(new int[] {0, 2, 2}, JobPlan.load(b.build(), roots()).validation().orElseThrow().labels());
+    }
+
+    @Test
+    void trainingDataOfOneClassAreRefused() throws IOException {
+        Files.writeString(root.resolve("one.csv"), "f0,f1,y,f2,f3\n1,2,a,3,4\n2,2,a,3,4\n3,2,a,3,4\n4,2,a,3,4\n");
+        JobSpec.Builder b = job();
+        b.getDataBuilder().setTrain(JobValidatorTest.csv("one.csv", "y"));
+        assertNames(rejected(b), "data.train.csv", "the training data hold one class only ([a])");
+    }
+
     @Test
     void validationLabelsFollowTheTrainingClassNames() throws IOException {
         // the validation file holds only classes b and c: its own numbering would make b 0

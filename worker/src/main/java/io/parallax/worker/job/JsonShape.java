@@ -1,0 +1,92 @@
+package io.parallax.worker.job;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.json.JsonReadFeature;
+import java.io.IOException;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HashSet;
+import java.util.Set;
+
+/**
+ * What protobuf's JSON parser lets through in a job file: a key given twice in one object (the
+ * last one silently wins) and text after the first JSON value (ignored). Run on text that parser
+ * has already accepted, so the syntax of the first value is sound.
+ */
+final class JsonShape {
+
+    /** As lenient as Gson, which protobuf's parser reads with, so that only these two problems show. */
+    private static final JsonFactory JSON = JsonFactory.builder()
+            .enable(JsonReadFeature.ALLOW_JAVA_COMMENTS)
+            .enable(JsonReadFeature.ALLOW_SINGLE_QUOTES)
+            .enable(JsonReadFeature.ALLOW_UNQUOTED_FIELD_NAMES)
+            .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
+            .enable(JsonReadFeature.ALLOW_LEADING_DECIMAL_POINT_FOR_NUMBERS)
+            .enable(JsonReadFeature.ALLOW_UNESCAPED_CONTROL_CHARS)
+            .build();
+
+    private JsonShape() {}
+
+    /** The first such problem in {@code json}, or null when there is none (or this reader cannot tell). */
+    static String problem(String json) {
+        try (JsonParser p = JSON.createParser(json)) {
+            Deque<Set<String>> objects = new ArrayDeque<>();
+            JsonToken t = p.nextToken();
+            int depth = 0;
+            do {
+                if (t == null) {
+                    return null;
+                }
+                switch (t) {
+                    case START_OBJECT -> {
+                        objects.push(new HashSet<>());
+                        depth++;
+                    }
+                    case START_ARRAY -> depth++;
+                    case END_OBJECT -> {
+                        objects.pop();
+                        depth--;
+                    }
+                    case END_ARRAY -> depth--;
+                    case FIELD_NAME -> {
+                        if (!objects.peek().add(p.currentName())) {
+                            return "'" + path(p) + "' is given twice; which one was meant?";
+                        }
+                    }
+                    default -> { }
+                }
+                if (depth > 0) {
+                    t = p.nextToken();
+                }
+            } while (depth > 0);
+            long line = p.currentLocation().getLineNr();
+            long column = p.currentLocation().getColumnNr();
+            try {
+                if (p.nextToken() == null) {
+                    return null;
+                }
+            } catch (IOException e) {
+                // whatever follows does not even parse: still text after the job
+            }
+            return "text after the job's closing brace (line " + line + ", column " + column + ")";
+        } catch (IOException | RuntimeException e) {
+            // this reader disagrees with the one that accepted the job: leave the verdict to that one
+            return null;
+        }
+    }
+
+    /** The field's path as the validator spells it: {@code model.layers[1].linear.out_features}. */
+    private static String path(JsonParser p) {
+        Deque<String> parts = new ArrayDeque<>();
+        for (var c = p.getParsingContext(); c != null && !c.inRoot(); c = c.getParent()) {
+            parts.push(c.inArray() ? "[" + c.getCurrentIndex() + "]" : c.getCurrentName());
+        }
+        StringBuilder b = new StringBuilder();
+        for (String part : parts) {
+            b.append(b.isEmpty() || part.startsWith("[") ? "" : ".").append(part);
+        }
+        return b.toString();
+    }
+}
