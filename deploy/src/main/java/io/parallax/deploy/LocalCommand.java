@@ -77,7 +77,7 @@ public final class LocalCommand implements Callable<Integer> {
             }
             JobRunner.Result result = cluster.run(plan, JobListeners.of(printer, sinks));
             if (export != null) {
-                ModelFile.save(result.model(), export);
+                ModelFile.save(result.model(), export, plan.preprocessing());
                 System.out.println("model written to " + export);
             }
             return 0;

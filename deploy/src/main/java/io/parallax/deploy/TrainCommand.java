@@ -6,6 +6,7 @@ import io.parallax.engine.data.CsvReader;
 import io.parallax.engine.data.Dataset;
 import io.parallax.engine.data.IdxReader;
 import io.parallax.engine.data.Normalization;
+import io.parallax.engine.data.Preprocessing;
 import io.parallax.engine.io.ModelFile;
 import io.parallax.engine.layer.Layer;
 import io.parallax.engine.layer.Layers;
@@ -146,7 +147,7 @@ public class TrainCommand implements Callable<Integer> {
     private static final int MAX_WIDTH = 1 << 20;
 
     /** The training and validation sets, normalised. */
-    record Data(Dataset train, Dataset validation, String source) {}
+    record Data(Dataset train, Dataset validation, String source, Preprocessing preprocessing) {}
 
     @Override
     public Integer call() throws IOException {
@@ -175,7 +176,7 @@ public class TrainCommand implements Callable<Integer> {
             trainer.fit(data.train(), data.validation(), r -> report(r, start, metrics));
         }
         if (export != null) {
-            ModelFile.save(model, export);
+            ModelFile.save(model, export, data.preprocessing());
             System.out.println("model written to " + export);
         }
         return 0;
@@ -203,6 +204,7 @@ public class TrainCommand implements Callable<Integer> {
         Dataset train;
         Dataset validation;
         String source;
+        List<String> classNames = new ArrayList<>();
         if (csv != null) {
             CsvReader.LabelledCsv read = CsvReader.read(csv, label);
             if (read.classNames().size() < 2) {
@@ -212,6 +214,7 @@ public class TrainCommand implements Callable<Integer> {
             if (!(validationSplit > 0 && validationSplit < 1)) {
                 throw new IllegalArgumentException("--validation-split must be in (0, 1), got " + validationSplit);
             }
+            classNames.addAll(read.classNames());
             Dataset all = read.dataset().shuffled(seed);
             int nVal = (int) Math.round(all.rows() * validationSplit);
             train = all.slice(0, all.rows() - nVal);
@@ -221,11 +224,14 @@ public class TrainCommand implements Callable<Integer> {
             train = IdxReader.readDataset(idx("train-images-idx3-ubyte"), idx("train-labels-idx1-ubyte"), 10);
             validation = IdxReader.readDataset(idx("t10k-images-idx3-ubyte"), idx("t10k-labels-idx1-ubyte"), 10);
             source = idxDir.toString();
+            for (int c = 0; c < 10; c++) {
+                classNames.add(Integer.toString(c));
+            }
         }
         Normalization fitted = Normalization.fit(norm, train);
         fitted.applyInPlace(train);
         fitted.applyInPlace(validation);
-        return new Data(train, validation, source);
+        return new Data(train, validation, source, new Preprocessing(fitted, classNames));
     }
 
     private Path idx(String stem) throws IOException {

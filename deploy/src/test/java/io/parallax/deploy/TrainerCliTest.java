@@ -1,11 +1,13 @@
 package io.parallax.deploy;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.parallax.engine.data.Dataset;
+import io.parallax.engine.data.Preprocessing;
 import io.parallax.engine.io.ModelFile;
 import io.parallax.engine.model.Sequential;
 import io.parallax.engine.tensor.Tensor;
@@ -70,6 +72,14 @@ class TrainerCliTest {
             correct += predicted[i] == validation.labels()[i] ? 1 : 0;
         }
         assertEquals(reported, (double) correct / validation.rows(), 1e-6);
+
+        // and on raw data, normalised with the statistics the file carries, it gives the same answers
+        Preprocessing saved = ModelFile.readPreprocessing(dir.resolve("model.safetensors")).orElseThrow();
+        assertEquals(List.of("0", "1", "2", "3", "4", "5", "6", "7", "8", "9"), saved.classNames());
+        train.normalize = "none";
+        Dataset raw = train.loadData().validation();
+        saved.normalization().applyInPlace(raw);
+        assertArrayEquals(validation.features(), raw.features());
     }
 
     @Test
@@ -84,6 +94,11 @@ class TrainerCliTest {
         assertTrue(Files.size(dir.resolve("curves.png")) > 1000);
         assertTrue(Files.list(dir.resolve("tensorboard")).findAny().isPresent());
         assertEquals(64 * 128 + 128 + 128 * 10 + 10, ModelFile.load(dir.resolve("model.safetensors")).parameterCount());
+        // the job standardises its inputs: the statistics and the class names come with the model
+        Preprocessing saved = ModelFile.readPreprocessing(dir.resolve("model.safetensors")).orElseThrow();
+        assertEquals(10, saved.classNames().size());
+        assertEquals(64, saved.normalization().width());
+        assertEquals("STANDARDIZE", saved.normalization().kind().name());
     }
 
     @Test

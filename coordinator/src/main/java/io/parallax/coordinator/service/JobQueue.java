@@ -385,7 +385,7 @@ public final class JobQueue implements AutoCloseable {
             }
             JobRunner.Result result = r.run();
             try {
-                ModelFile.save(result.model(), store.modelFile(id));
+                ModelFile.save(result.model(), store.modelFile(id), plan.preprocessing());
             } catch (IOException e) {
                 end(id, JobState.FAILED, "the model could not be saved: " + e.getMessage(), false);
                 return;

@@ -92,8 +92,32 @@ public final class Normalization {
         return new Normalization(kind, shift, scale);
     }
 
+    /** A normalisation with the given statistics: {@code x' = (x − shift) × scale} per feature. */
+    public static Normalization of(Kind kind, float[] shift, float[] scale) {
+        if (shift.length != scale.length) {
+            throw new IllegalArgumentException("normalisation: " + shift.length + " shifts but " + scale.length
+                    + " scales");
+        }
+        return new Normalization(kind, shift.clone(), scale.clone());
+    }
+
     public Kind kind() {
         return kind;
+    }
+
+    /** What is subtracted from each feature (the mean, or the minimum); a copy. */
+    public float[] shift() {
+        return shift.clone();
+    }
+
+    /** What each feature is then multiplied by (1/std, or 1/(max − min); 0 for a constant feature); a copy. */
+    public float[] scale() {
+        return scale.clone();
+    }
+
+    /** Features per row it was fitted on. */
+    public int width() {
+        return shift.length;
     }
 
     /** Normalises {@code data}'s features in place. */

@@ -2,6 +2,8 @@ package io.parallax.engine.io;
 
 import io.parallax.engine.backend.Backend;
 import io.parallax.engine.backend.Backends;
+import io.parallax.engine.data.Normalization;
+import io.parallax.engine.data.Preprocessing;
 import io.parallax.engine.layer.BatchNorm1d;
 import io.parallax.engine.layer.Layer;
 import io.parallax.engine.model.NamedTensor;
@@ -15,6 +17,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Saves and loads a {@link Sequential} as a safetensors file with PyTorch {@code nn.Sequential}
@@ -42,6 +45,10 @@ public final class ModelFile {
     public static final String VERSION_KEY = "parallax.format_version";
     /** The format version this code writes and the newest it reads. */
     public static final int FORMAT_VERSION = 1;
+    /** Metadata key of the training data's input normalisation (JSON, see {@link Preprocessing}). */
+    public static final String NORMALIZATION_KEY = "parallax.input_normalization";
+    /** Metadata key of the class names, index = output (a JSON array). */
+    public static final String CLASSES_KEY = "parallax.classes";
 
     private static final String NUM_BATCHES_TRACKED = "num_batches_tracked";
 
@@ -57,7 +64,35 @@ public final class ModelFile {
      * with {@code parallax.} and {@code format} are reserved.
      */
     public static void save(Sequential model, Path path, Map<String, String> extraMetadata) throws IOException {
+        save(model, path, extraMetadata, null);
+    }
+
+    /**
+     * As {@link #save(Sequential, Path)}, plus what the model expects around it: the input
+     * normalisation of its training data ({@value #NORMALIZATION_KEY}) and its class names
+     * ({@value #CLASSES_KEY}); see {@link Preprocessing}.
+     */
+    public static void save(Sequential model, Path path, Preprocessing preprocessing) throws IOException {
+        save(model, path, Map.of(), preprocessing);
+    }
+
+    private static void save(Sequential model, Path path, Map<String, String> extraMetadata,
+            Preprocessing preprocessing) throws IOException {
         SafeTensorsWriter writer = new SafeTensorsWriter();
+        if (preprocessing != null) {
+            Normalization n = preprocessing.normalization();
+            if (n != null && n.kind() != Normalization.Kind.NONE && n.width() != model.inputFeatures()) {
+                throw new IllegalArgumentException("the normalisation has " + n.width() + " features, the model "
+                        + model.inputFeatures());
+            }
+            String normalization = preprocessing.normalizationJson();
+            if (normalization != null) {
+                writer.putMetadata(NORMALIZATION_KEY, normalization);
+            }
+            if (!preprocessing.classNames().isEmpty()) {
+                writer.putMetadata(CLASSES_KEY, preprocessing.classNamesJson());
+            }
+        }
         extraMetadata.forEach((k, v) -> {
             if (k.startsWith("parallax.") || k.equals("format")) {
                 throw new IllegalArgumentException("metadata key '" + k + "' is reserved");
@@ -108,6 +143,28 @@ public final class ModelFile {
                         + e.getMessage(), e);
             }
             return model;
+        }
+    }
+
+    /**
+     * The input normalisation and class names saved with the model, without loading any tensor;
+     * empty for a file that has neither (written by PyTorch, or without them).
+     *
+     * @throws SafeTensorsException if they are there but malformed
+     */
+    public static Optional<Preprocessing> readPreprocessing(Path path) throws IOException {
+        try (SafeTensorsReader reader = SafeTensorsReader.open(path)) {
+            String normalization = reader.metadata().get(NORMALIZATION_KEY);
+            String classes = reader.metadata().get(CLASSES_KEY);
+            if (normalization == null && classes == null) {
+                return Optional.empty();
+            }
+            try {
+                return Optional.of(Preprocessing.fromJson(normalization, classes));
+            } catch (IllegalArgumentException e) {
+                throw new SafeTensorsException(path, "metadata '" + NORMALIZATION_KEY + "' or '" + CLASSES_KEY + "': "
+                        + e.getMessage(), e);
+            }
         }
     }
 

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.parallax.engine.backend.Backends;
+import io.parallax.engine.data.Preprocessing;
 import io.parallax.engine.layer.BatchNorm1d;
 import io.parallax.engine.layer.Dropout;
 import io.parallax.engine.layer.Layer;
@@ -287,5 +288,30 @@ class ModelFileTest {
             assertEquals(Float.floatToRawIntBits(expected[i]), Float.floatToRawIntBits(actual[i]),
                     "element " + i + ": " + expected[i] + " vs " + actual[i]);
         }
+    }
+
+    @Test
+    void theInputNormalisationAndClassNamesTravelWithTheModelBitForBit() throws IOException {
+        Sequential m = trainedModel(5);
+        float[] shift = randomArray(new SplittableRandom(1), 6);
+        float[] scale = {0.1f, 1f / 3, 0f, 7.25f, 1e-30f, 123456.79f};
+        Preprocessing p = new Preprocessing(
+                io.parallax.engine.data.Normalization.of(io.parallax.engine.data.Normalization.Kind.STANDARDIZE,
+                        shift, scale), List.of("cat", "non-cat", "\"quoted\"", "ünïcode"));
+        Path file = dir.resolve("m.safetensors");
+        ModelFile.save(m, file, p);
+        Preprocessing back = ModelFile.readPreprocessing(file).orElseThrow();
+        assertArrayEquals(shift, back.normalization().shift());
+        assertArrayEquals(scale, back.normalization().scale());
+        assertEquals(io.parallax.engine.data.Normalization.Kind.STANDARDIZE, back.normalization().kind());
+        assertEquals(p.classNames(), back.classNames());
+        // the model itself loads as before
+        assertEquals(m.parameterCount(), ModelFile.load(file).parameterCount());
+
+        ModelFile.save(m, file);
+        assertTrue(ModelFile.readPreprocessing(file).isEmpty());
+        Preprocessing wrongWidth = new Preprocessing(io.parallax.engine.data.Normalization.of(
+                io.parallax.engine.data.Normalization.Kind.MIN_MAX, new float[3], new float[3]), List.of());
+        assertThrows(IllegalArgumentException.class, () -> ModelFile.save(m, file, wrongWidth));
     }
 }

@@ -24,7 +24,7 @@ import java.util.Map;
  * @param validation null when the job has none
  * @param source     field path of the training source, for messages
  */
-record JobData(Dataset train, Dataset validation, List<String> classNames, String source) {
+record JobData(Dataset train, Dataset validation, List<String> classNames, String source, Normalization normalization) {
 
     /** One source, read. */
     private record Read(Dataset dataset, List<String> classNames) {}
@@ -60,7 +60,7 @@ record JobData(Dataset train, Dataset validation, List<String> classNames, Strin
         if (validation != null) {
             fitted.applyInPlace(validation);
         }
-        return new JobData(trainSet, validation, train.classNames(), trainPath);
+        return new JobData(trainSet, validation, train.classNames(), trainPath, fitted);
     }
 
     private static Read read(DataSource s, String path, DataRoots roots) {

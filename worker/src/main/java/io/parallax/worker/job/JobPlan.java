@@ -4,6 +4,7 @@ import io.parallax.engine.backend.Backend;
 import io.parallax.engine.backend.Backends;
 import io.parallax.engine.clip.GradientClipping;
 import io.parallax.engine.data.Dataset;
+import io.parallax.engine.data.Preprocessing;
 import io.parallax.engine.init.Initializer;
 import io.parallax.engine.io.LoadOptions;
 import io.parallax.engine.io.ModelFile;
@@ -315,6 +316,14 @@ public final class JobPlan {
     /** The class names, index = label (numbers as text for IDX files). */
     public List<String> classNames() {
         return data.classNames();
+    }
+
+    /**
+     * What the trained model expects around it: the normalisation fitted on the training data and
+     * the class names; saved with the model so that it is usable on raw data.
+     */
+    public Preprocessing preprocessing() {
+        return new Preprocessing(data.normalization(), data.classNames());
     }
 
     /** Features per input row. */

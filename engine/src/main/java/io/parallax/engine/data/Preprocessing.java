@@ -1,0 +1,94 @@
+package io.parallax.engine.data;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * What a trained model expects around it: the normalisation its inputs went through in training
+ * and the class each output stands for. Saved with the model ({@code ModelFile}), so that the
+ * model is usable on raw data away from the job that trained it: a model trained on standardised
+ * features gives wrong answers on raw ones, silently.
+ *
+ * <p>As JSON: the normalisation
+ * {@code {"kind": "standardize", "shift": [...], "scale": [...]}}, meaning
+ * {@code x' = (x − shift) × scale} per feature, and the classes {@code ["cat", "non-cat"]}, index
+ * = output.
+ */
+public record Preprocessing(Normalization normalization, List<String> classNames) {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    public Preprocessing {
+        classNames = List.copyOf(classNames);
+    }
+
+    /** The normalisation as JSON; null for none. */
+    public String normalizationJson() {
+        if (normalization == null || normalization.kind() == Normalization.Kind.NONE) {
+            return null;
+        }
+        ObjectNode root = JSON.createObjectNode();
+        root.put("kind", normalization.kind().name().toLowerCase(Locale.ROOT));
+        ArrayNode shift = root.putArray("shift");
+        for (float v : normalization.shift()) {
+            shift.add(v);
+        }
+        ArrayNode scale = root.putArray("scale");
+        for (float v : normalization.scale()) {
+            scale.add(v);
+        }
+        return root.toString();
+    }
+
+    /** The class names as a JSON array. */
+    public String classNamesJson() {
+        ArrayNode names = JSON.createArrayNode();
+        classNames.forEach(names::add);
+        return names.toString();
+    }
+
+    /**
+     * Reads back what {@link #normalizationJson()} and {@link #classNamesJson()} wrote; either may
+     * be null (no normalisation; no class names).
+     *
+     * @throws IllegalArgumentException if the JSON is not of that form
+     */
+    public static Preprocessing fromJson(String normalizationJson, String classNamesJson) {
+        try {
+            Normalization normalization = null;
+            if (normalizationJson != null) {
+                JsonNode n = JSON.readTree(normalizationJson);
+                normalization = Normalization.of(Normalization.Kind.parse(n.path("kind").asText()),
+                        floats(n.path("shift")), floats(n.path("scale")));
+            }
+            List<String> names = new ArrayList<>();
+            if (classNamesJson != null) {
+                JsonNode a = JSON.readTree(classNamesJson);
+                if (!a.isArray()) {
+                    throw new IllegalArgumentException("class names: not a JSON array");
+                }
+                a.forEach(e -> names.add(e.asText()));
+            }
+            return new Preprocessing(normalization, names);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("not valid JSON: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    private static float[] floats(JsonNode a) {
+        if (!a.isArray()) {
+            throw new IllegalArgumentException("normalisation: 'shift' and 'scale' must be arrays of numbers");
+        }
+        float[] f = new float[a.size()];
+        for (int i = 0; i < f.length; i++) {
+            f[i] = (float) a.get(i).asDouble();
+        }
+        return f;
+    }
+}
