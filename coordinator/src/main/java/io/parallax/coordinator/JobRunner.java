@@ -76,6 +76,11 @@ public final class JobRunner {
     private final Loss summedLoss;
     /** The model's output width, set when the run builds its model. */
     private long outputWidth;
+    /**
+     * The fewest rows a worker is given in a step: 2 when the model has batch norm, whose
+     * training statistics need at least two rows (a short last batch goes to fewer workers).
+     */
+    private int minStepRows = 1;
     private List<Participant> participants = new ArrayList<>();
     private String lastWorkerError;
     private long redone;
@@ -124,6 +129,7 @@ public final class JobRunner {
         MemoryBudget.require(plan, 0, true, Math.max(1, plan.workers()));
         Sequential master = plan.buildModel(Backends.cpu());
         outputWidth = master.outputFeatures();
+        minStepRows = master.layers().stream().anyMatch(l -> l instanceof BatchNorm1d) ? 2 : 1;
         Optimizer optimizer = plan.optimizer(master);
         LearningRateSchedule schedule = plan.schedule();
         int p = Math.toIntExact(master.parameters().size());
@@ -302,7 +308,13 @@ public final class JobRunner {
      * batch-norm average, instead of working on nothing.
      */
     private static List<Participant> forRows(List<Participant> ps, int rows) {
-        return List.copyOf(ps.size() > rows ? ps.subList(0, Math.max(1, rows)) : ps);
+        return forRows(ps, rows, 1);
+    }
+
+    /** As many of {@code ps} as {@code rows} can give {@code minRows} each (at least one). */
+    private static List<Participant> forRows(List<Participant> ps, int rows, int minRows) {
+        int n = Math.max(1, Math.min(ps.size(), rows / minRows));
+        return List.copyOf(ps.subList(0, n));
     }
 
     /**
@@ -311,7 +323,7 @@ public final class JobRunner {
      */
     private SentStep send(long step, int attempt, long version, int epoch, int[] rows, List<Participant> ps) {
         long sent = System.nanoTime();
-        ps = forRows(ps, rows.length);
+        ps = forRows(ps, rows.length, minStepRows);
         int[][] shards = ShardPlan.split(rows, ps.size());
         List<CompletableFuture<WorkerActor.Reply>> futures = new ArrayList<>();
         for (int i = 0; i < ps.size(); i++) {

@@ -114,6 +114,25 @@ class SingleNodeDeterminismTest {
     }
 
     @Test
+    void withBatchNormAStepGivesEachWorkerAtLeastTwoRows() throws Exception {
+        // batches of 3 over 2 workers would give one of them a single row, on which batch norm
+        // cannot train: each step goes to one worker; the last batch of 2 (455 = 151 × 3 + 2) too
+        JobSpec base = job();
+        JobSpec.Builder b = base.toBuilder().setBatchSize(3).setEpochs(1);
+        b.getModelBuilder().addLayers(1, io.parallax.proto.v1.LayerSpec.newBuilder()
+                .setBatchNorm(io.parallax.proto.v1.BatchNormLayer.getDefaultInstance()));
+        Traced two = run(2, b.build());
+        assertEquals(152, two.steps().size());
+        for (JobListener.StepReport step : two.steps()) {
+            assertEquals(1, step.workers(), "step " + step.step());
+        }
+        assertEquals(0, two.result().redoneSteps());
+        // batches of 4: two rows each
+        Traced four = run(2, b.setBatchSize(4).build());
+        assertEquals(2, four.steps().get(0).workers());
+    }
+
+    @Test
     void aValidationSetSmallerThanTheWorkerCountIsEvaluatedWhole(@TempDir Path tmp) throws Exception {
         List<String> lines = Files.readAllLines(EXAMPLES.resolve("data/breast_cancer.csv"));
         Path validation = Files.write(tmp.resolve("two_rows.csv"), lines.subList(0, 3));

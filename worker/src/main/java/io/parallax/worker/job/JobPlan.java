@@ -107,6 +107,7 @@ public final class JobPlan {
             throw new InvalidJobException(List.of(new FieldError("model", String.valueOf(e.getMessage()))), e);
         }
         checkOutputs(spec, model, data);
+        checkBatchNormBatches(spec, model, data);
         return plan;
     }
 
@@ -203,6 +204,42 @@ public final class JobPlan {
             throw InvalidJobException.of("model.layers", "the model has " + parameters + " parameters, more than the "
                     + MAX_PARAMETERS + " a node holds");
         }
+    }
+
+    /**
+     * Batch norm trains on the statistics of its batch, which one row does not have (PyTorch
+     * refuses it too): a batch size of 1, or an epoch whose last batch holds one row, would fail
+     * at that step, perhaps hours in. Said now, with the ways out.
+     */
+    private static void checkBatchNormBatches(JobSpec spec, Sequential model, JobData data) {
+        if (model.layers().stream().noneMatch(l -> l instanceof BatchNorm1d)) {
+            return;
+        }
+        int rows = data.train().rows();
+        int batch = spec.getBatchSize();
+        if (batch == 1 || rows == 1) {
+            throw InvalidJobException.of("batch_size", "batch norm needs at least 2 rows per batch in training, and "
+                    + "the batches hold 1 row");
+        }
+        if (rows % batch == 1) {
+            throw InvalidJobException.of("batch_size", "the last batch of each epoch holds 1 row (" + rows
+                    + " training rows = " + (rows / batch) + " × " + batch + " + 1), which batch norm cannot train on; "
+                    + "choose a batch size that leaves 0 or at least 2 rows over (e.g. " + suggestBatch(rows, batch)
+                    + ")");
+        }
+    }
+
+    /** The nearest batch size to {@code batch} whose last batch is not a single row. */
+    private static int suggestBatch(int rows, int batch) {
+        for (int d = 1; d < batch; d++) {
+            if (batch + d <= rows && rows % (batch + d) != 1) {
+                return batch + d;
+            }
+            if (batch - d >= 2 && rows % (batch - d) != 1) {
+                return batch - d;
+            }
+        }
+        return rows;
     }
 
     /** One output per class for cross-entropy; one (two classes) or one per class for the rest. */

@@ -178,6 +178,22 @@ class JobPlanTest {
     }
 
     @Test
+    void batchNormWithABatchOfOneRowIsRefusedWithABatchSizeThatWorks() throws IOException {
+        JobSpec.Builder b = job();
+        b.getModelBuilder().addLayers(1, io.parallax.proto.v1.LayerSpec.newBuilder()
+                .setBatchNorm(io.parallax.proto.v1.BatchNormLayer.getDefaultInstance()));
+        // 24 training rows (30 less the 20% held out)
+        assertEquals(3, JobPlan.load(b.setBatchSize(8).build(), roots()).stepsPerEpoch());
+        assertNames(rejected(b.setBatchSize(23)), "batch_size",
+                "the last batch of each epoch holds 1 row (24 training rows = 1 × 23 + 1), which batch norm cannot "
+                        + "train on; choose a batch size that leaves 0 or at least 2 rows over (e.g. 24)");
+        assertNames(rejected(b.setBatchSize(1)), "batch_size", "the batches hold 1 row");
+        // without batch norm both are fine
+        b.getModelBuilder().removeLayers(1);
+        JobPlan.load(b.setBatchSize(23).build(), roots());
+    }
+
+    @Test
     void trainingDataOfOneClassAreRefused() throws IOException {
         Files.writeString(root.resolve("one.csv"), "f0,f1,y,f2,f3\n1,2,a,3,4\n2,2,a,3,4\n3,2,a,3,4\n4,2,a,3,4\n");
         JobSpec.Builder b = job();
