@@ -26,12 +26,12 @@ final class NodeConfig {
 
     /** The coordinator: a cluster node at host:port that is its own seed. */
     static Config coordinator(String host, int port) {
-        return cluster(host, port, List.of(address(host, port)), 1);
+        return cluster(host, port, List.of(address(host, port)), 1, COORDINATOR_ROLE);
     }
 
     /** A worker joining the cluster whose seed (the coordinator) is at joinHost:joinPort. */
     static Config worker(String host, int port, String joinHost, int joinPort, int computeThreads) {
-        return cluster(host, port, List.of(address(joinHost, joinPort)), computeThreads);
+        return cluster(host, port, List.of(address(joinHost, joinPort)), computeThreads, WORKER_ROLE);
     }
 
     /**
@@ -51,8 +51,16 @@ final class NodeConfig {
         if (colon <= 0) {
             throw new IllegalArgumentException("--join must be HOST:PORT, got '" + join + "'");
         }
-        return fromSettings(settings, host,
-                worker(host, port, join.substring(0, colon), Integer.parseInt(join.substring(colon + 1)), computeThreads));
+        int joinPort;
+        try {
+            joinPort = Integer.parseInt(join.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            joinPort = -1;
+        }
+        if (joinPort < 1 || joinPort > 65535) {
+            throw new IllegalArgumentException("--join must be HOST:PORT with a port 1-65535, got '" + join + "'");
+        }
+        return fromSettings(settings, host, worker(host, port, join.substring(0, colon), joinPort, computeThreads));
     }
 
     private static Config fromSettings(NodeSettings settings, String host, Config base) {
@@ -121,11 +129,26 @@ final class NodeConfig {
         }
     }
 
+    /** The cluster role of the coordinator's node: workers watch for it leaving. */
+    static final String COORDINATOR_ROLE = "coordinator";
+    static final String WORKER_ROLE = "worker";
+
     static String address(String host, int port) {
         return "akka://" + SYSTEM_NAME + "@" + host + ":" + port;
     }
 
-    private static Config cluster(String host, int port, List<String> seeds, int computeThreads) {
+    /**
+     * Fails with a one-line message naming {@code option} unless {@code port} is 0 (any free
+     * port, when {@code anyAllowed}) or 1–65535.
+     */
+    static void requirePort(int port, String option, boolean anyAllowed) {
+        if (port < (anyAllowed ? 0 : 1) || port > 65535) {
+            throw new IllegalArgumentException(option + " must be a port " + (anyAllowed ? "0" : "1") + "-65535"
+                    + (anyAllowed ? " (0: any free one)" : "") + ", got " + port);
+        }
+    }
+
+    private static Config cluster(String host, int port, List<String> seeds, int computeThreads, String role) {
         StringBuilder seedList = new StringBuilder();
         for (String s : seeds) {
             seedList.append(seedList.length() == 0 ? "" : ", ").append('"').append(s).append('"');
@@ -135,6 +158,7 @@ final class NodeConfig {
                         + "akka.remote.artery.canonical.hostname = \"" + host + "\"\n"
                         + "akka.remote.artery.canonical.port = " + port + "\n"
                         + "akka.cluster.seed-nodes = [" + seedList + "]\n"
+                        + "akka.cluster.roles = [\"" + role + "\"]\n"
                         + "parallax.compute-dispatcher.thread-pool-executor.fixed-pool-size = " + computeThreads + "\n")
                 .withFallback(ConfigFactory.load());
     }

@@ -1,5 +1,6 @@
 package io.parallax.deploy;
 
+import akka.actor.CoordinatedShutdown;
 import akka.actor.typed.ActorSystem;
 import akka.actor.typed.DispatcherSelector;
 import akka.actor.typed.javadsl.Behaviors;
@@ -15,6 +16,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -89,17 +91,43 @@ public final class WorkerCommand implements Callable<Integer> {
                         FloatChunks.DEFAULT_CHUNK_BYTES);
             }
         };
-        ActorSystem<Void> system = ActorSystem.create(Behaviors.<Void>setup(ctx -> {
-            // the id names this node (host:port), so the gradient sum order is the same in every run
-            akka.actor.Address self = ctx.getSystem().address();
-            String id = self.getHost().orElse(host) + ":" + self.getPort().orElse(port) + "/w0";
-            ctx.spawn(WorkerActor.create(id, env), "worker", DispatcherSelector.fromConfig("parallax.compute-dispatcher"));
-            System.out.println("worker " + id + " joining " + (settings.discovery() == NodeSettings.Discovery.KUBERNETES
-                    ? "the cluster Kubernetes bootstrap finds" : "akka://" + NodeConfig.SYSTEM_NAME + "@" + join));
-            return Behaviors.empty();
-        }), NodeConfig.SYSTEM_NAME, NodeConfig.worker(settings, host, port, join, threads));
-        NodeConfig.startDiscovery(system, settings);
-        system.getWhenTerminated().toCompletableFuture().get();
-        return 0;
+        String target = settings.discovery() == NodeSettings.Discovery.KUBERNETES
+                ? "the cluster Kubernetes bootstrap finds" : "akka://" + NodeConfig.SYSTEM_NAME + "@" + join;
+        com.typesafe.config.Config nodeConfig = NodeConfig.worker(settings, host, port, join, threads);
+        // a stop asked of the JVM (SIGTERM, Ctrl-C) ends the loop below; anything else that ends
+        // the node (the coordinator left, or this node was downed) starts a fresh one that joins again
+        AtomicBoolean stopping = new AtomicBoolean();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> stopping.set(true), "worker-stopping"));
+        while (true) {
+            ActorSystem<Void> system = ActorSystem.create(Behaviors.<Void>setup(ctx -> {
+                // the id names this node (host:port), so the gradient sum order is the same in every run
+                akka.actor.Address self = ctx.getSystem().address();
+                String id = self.getHost().orElse(host) + ":" + self.getPort().orElse(port) + "/w0";
+                ctx.spawn(WorkerActor.create(id, env), "worker",
+                        DispatcherSelector.fromConfig("parallax.compute-dispatcher"));
+                ctx.spawn(CoordinatorWatch.create(), "coordinator-watch");
+                System.out.println("worker " + id + " joining " + target);
+                return Behaviors.empty();
+            }), NodeConfig.SYSTEM_NAME, nodeConfig);
+            NodeConfig.startDiscovery(system, settings);
+            system.getWhenTerminated().toCompletableFuture().get();
+            CoordinatedShutdown.Reason reason = CoordinatedShutdown.get(system).getShutdownReason().orElse(null);
+            String why = reason == CoordinatorWatch.COORDINATOR_LEFT ? "the coordinator left"
+                    : reason == CoordinatedShutdown.clusterDowningReason()
+                            ? "this node was removed from the cluster (the coordinator is unreachable, or it downed this node)"
+                            : null;
+            if (why == null || stopping.get()) {
+                return 0;
+            }
+            System.out.println("worker: " + why + "; joining " + target + " again");
+            // the old node's port is released as it terminates; give the next one a moment
+            Thread.sleep(REJOIN_PAUSE_MILLIS);
+            if (stopping.get()) {
+                return 0;
+            }
+        }
     }
+
+    /** Between a node's end and the next one's start: no busy loop while the coordinator is away. */
+    private static final long REJOIN_PAUSE_MILLIS = 1000;
 }

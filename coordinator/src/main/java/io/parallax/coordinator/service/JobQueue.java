@@ -87,6 +87,14 @@ public final class JobQueue implements AutoCloseable {
         this.listeners = listeners;
         for (Job j : store.loaded()) {
             jobs.put(j.getId(), j);
+            // queued before the restart and never started: they run now, in their order (the
+            // store lists oldest first), even beyond the capacity, which limits new submissions
+            if (j.getState() == JobState.QUEUED) {
+                pending.addLast(j.getId());
+            }
+        }
+        if (!pending.isEmpty()) {
+            log.info("{} job(s) queued before the restart: {}", pending.size(), pending);
         }
         this.thread = new Thread(this::runLoop, "job-queue");
         thread.setDaemon(true);
@@ -275,7 +283,8 @@ public final class JobQueue implements AutoCloseable {
     /**
      * Stops the queue: no more submissions, the running job stops after its current step
      * (waiting up to {@code wait} for it), watchers are told. Unfinished jobs keep their QUEUED
-     * or RUNNING records on disk, which the next start turns into FAILED "coordinator restarted".
+     * or RUNNING records on disk: the next start queues the first again and fails the second
+     * ({@link JobStore#RESTARTED}).
      */
     public void shutdown(Duration wait) {
         synchronized (lock) {
@@ -435,7 +444,7 @@ public final class JobQueue implements AutoCloseable {
     private void end(String id, JobState state, String reason, boolean model) {
         synchronized (lock) {
             if (closed && state == JobState.CANCELLED && !cancelRequested) {
-                return; // stopped by shutdown: left RUNNING on disk, failed as "coordinator restarted" on start
+                return; // stopped by shutdown: left RUNNING on disk, failed as JobStore.RESTARTED on start
             }
             finish(jobs.get(id).toBuilder().setState(state).setReason(reason).setModelAvailable(model)
                     .setFinishedAtMs(System.currentTimeMillis()).build());

@@ -32,17 +32,18 @@ import org.slf4j.LoggerFactory;
  * jobs/job-000042/metrics.jsonl, model.safetensors, ...   the job's files
  * </pre>
  *
- * <p>On {@link #open}, records of jobs that were QUEUED or RUNNING when the previous coordinator
- * stopped (crashed or shut down) become FAILED with the reason {@value #RESTARTED}: their
- * training state is gone and nothing resumes them. Ids continue after the highest one found
- * (folders without a readable record count too), so an id is never given twice.
+ * <p>On {@link #open}, records of jobs that were RUNNING when the previous coordinator stopped
+ * (crashed or shut down) become FAILED with the reason {@value #RESTARTED}: their training state
+ * is gone and nothing resumes them. Jobs that were QUEUED had not started, and stay QUEUED: the
+ * {@link JobQueue} runs them, in their order. Ids continue after the highest one found (folders
+ * without a readable record count too), so an id is never given twice.
  *
  * <p>Not thread-safe: the {@link JobQueue} calls it under its lock.
  */
 public final class JobStore implements AutoCloseable {
 
-    /** The reason given to jobs that were unfinished when the coordinator stopped. */
-    public static final String RESTARTED = "coordinator restarted";
+    /** The reason given to jobs that were running when the coordinator stopped. */
+    public static final String RESTARTED = "coordinator restarted while the job ran; resubmit it";
 
     /** The record's file name in a job's folder. */
     public static final String RECORD = "job.json";
@@ -134,8 +135,7 @@ public final class JobStore implements AutoCloseable {
                 continue;
             }
             Job fixed = job;
-            if (job.getState() == JobState.QUEUED || job.getState() == JobState.RUNNING
-                    || job.getState() == JobState.JOB_STATE_UNSPECIFIED) {
+            if (job.getState() == JobState.RUNNING || job.getState() == JobState.JOB_STATE_UNSPECIFIED) {
                 fixed = job.toBuilder().setState(JobState.FAILED).setReason(RESTARTED).setFinishedAtMs(now)
                         .setQueuePosition(-1).setModelAvailable(false).build();
             } else if (job.getModelAvailable() && !Files.isRegularFile(d.resolve(MODEL))) {
@@ -149,7 +149,7 @@ public final class JobStore implements AutoCloseable {
         }
     }
 
-    /** The records found on {@link #open}, oldest first, unfinished ones already failed. */
+    /** The records found on {@link #open}, oldest first, running ones already failed, queued ones still queued. */
     public List<Job> loaded() {
         return List.copyOf(loaded);
     }

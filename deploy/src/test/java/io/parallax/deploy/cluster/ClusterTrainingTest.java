@@ -126,6 +126,38 @@ class ClusterTrainingTest {
     }
 
     @Test
+    void aWorkerJoinsTheNextCoordinatorOnTheSamePortAfterTheFirstOneStops() throws Exception {
+        Path job = dir.resolve("short.json");
+        Files.writeString(job, Files.readString(EXAMPLES.resolve("digits.json"))
+                .replace("data/digits.csv.gz", EXAMPLES.resolve("data/digits.csv.gz").toString())
+                .replaceFirst("\"epochs\":\\s*\\d+", "\"epochs\": 2"));
+        try (TrainerProcesses ps = new TrainerProcesses(dir)) {
+            int port = TrainerProcesses.freePort();
+            List<String> args = List.of("coordinator", "--port", String.valueOf(port), "--workers", "1",
+                    "--worker-wait", "90", "--step-timeout", "30", "--job", job.toString(),
+                    "--data-root", EXAMPLES.toString(), "--data-root", dir.toString());
+            // a coordinator given --job runs it and stops cleanly, leaving the cluster
+            Process first = ps.start("coordinator-1", withGrpcPort(args));
+            Process worker = ps.start("worker-1", "worker", "--join", "127.0.0.1:" + port, "--data-root",
+                    EXAMPLES.toString());
+            assertEquals(0, ps.await(first, "coordinator-1", Duration.ofMinutes(3)));
+            // the worker stayed up, and joins the coordinator that comes next on the same address
+            ps.awaitLog("worker-1", "the coordinator left; joining akka://parallax@127.0.0.1:" + port + " again",
+                    Duration.ofSeconds(30));
+            assertTrue(worker.isAlive(), ps.log("worker-1"));
+            Process second = ps.start("coordinator-2", withGrpcPort(args));
+            assertEquals(0, ps.await(second, "coordinator-2", Duration.ofMinutes(3)), ps.log("worker-1"));
+            assertTrue(ps.log("coordinator-2").contains("epoch   2 "), ps.log("coordinator-2"));
+        }
+    }
+
+    private static String[] withGrpcPort(List<String> args) throws Exception {
+        List<String> all = new java.util.ArrayList<>(args);
+        all.addAll(List.of("--grpc-port", String.valueOf(TrainerProcesses.freePort())));
+        return all.toArray(String[]::new);
+    }
+
+    @Test
     void processesGiveTheWeightsOfSingleNodeModeForOneTwoAndThreeWorkers() throws Exception {
         Path job = dir.resolve("determinism.json");
         Files.writeString(job, """
