@@ -165,10 +165,11 @@ fail() {
     exit 1
 }
 
-# NAME HOST ERE WHAT -> waits until NAME's log matches ERE (prints the match); fails if the
-# node exits or the time runs out
+# NAME HOST ERE WHAT [OTHER...] -> waits until NAME's log matches ERE (prints the match); fails
+# if NAME or one of the OTHER nodes (say, the workers it waits for) exits, or the time runs out
 await_log() {
-    local name=$1 host=$2 ere=$3 what=$4 pid start match
+    local name=$1 host=$2 ere=$3 what=$4 pid start match other ohost opid ostart
+    shift 4
     read -r _ pid start < "$run_dir/$name.pid"
     while :; do
         if match=$(on_node "$host" node_log_match "$node_run_dir/$name.log" "$ere"); then
@@ -176,6 +177,10 @@ await_log() {
             return 0
         fi
         on_node "$host" node_is_ours "$pid" "$start" || fail "$name" "$host" "exited before $what"
+        for other in "$@"; do
+            read -r ohost opid ostart < "$run_dir/$other.pid"
+            on_node "$ohost" node_is_ours "$opid" "$ostart" || fail "$other" "$ohost" "exited before joining"
+        done
         (( SECONDS < deadline )) || fail "$name" "$host" "timed out after ${timeout}s waiting for $what"
         sleep 1
     done
@@ -226,9 +231,12 @@ for ((i = 1; i <= worker_count; i++)); do
     start_node "worker-$i" "${node_hosts[$i]}" "${args[@]}"
 done
 
-# the coordinator logs "N worker(s) live" as the count changes
+# the coordinator logs "N worker(s) live" as the count changes; a worker that dies meanwhile
+# (a bad option, a port taken) fails the start at once, with its own log
+workers=()
+for ((i = 1; i <= worker_count; i++)); do workers+=("worker-$i"); done
 await_log coordinator "${node_hosts[0]}" "(^|[^0-9])$worker_count worker\\(s\\) live" \
-    "$worker_count worker(s) to join" > /dev/null
+    "$worker_count worker(s) to join" "${workers[@]}" > /dev/null
 started_ok=1
 echo "cluster up: coordinator $cluster_address, $worker_count worker(s); run folder $run_dir"
 echo "coordinator gRPC address: $grpc_address"

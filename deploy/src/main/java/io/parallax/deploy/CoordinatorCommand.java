@@ -114,9 +114,12 @@ public final class CoordinatorCommand implements Callable<Integer> {
         Duration workerWait = workerWaitSeconds != null ? Duration.ofSeconds(workerWaitSeconds) : settings.workerWait();
         Path stateDir = NodeSettings.or(this.stateDir, settings.stateDir());
         List<Path> configuredRoots = this.dataRoots.isEmpty() ? settings.dataRoots() : this.dataRoots;
-        if (grpcPort < 1 || queueSize < 1) {
-            throw new IllegalArgumentException("--grpc-port and --queue-size must be ≥ 1, got " + grpcPort + " and "
-                    + queueSize);
+        NodeConfig.requirePort(port, "--port", false);
+        NodeConfig.requirePort(grpcPort, "--grpc-port", false);
+        NodeConfig.requirePositive(stepTimeout, "--step-timeout");
+        NodeConfig.requirePositive(workerWait, "--worker-wait");
+        if (queueSize < 1) {
+            throw new IllegalArgumentException("--queue-size must be ≥ 1, got " + queueSize);
         }
         if (!jobs.isEmpty()) {
             OutputFiles.requireWritable(export, "--export");

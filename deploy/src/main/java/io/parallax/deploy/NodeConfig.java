@@ -124,8 +124,11 @@ final class NodeConfig {
             probe.setReuseAddress(true);
             probe.bind(new InetSocketAddress(host, port));
         } catch (IOException e) {
+            String hint = String.valueOf(e.getMessage()).contains("assign requested address")
+                    ? host + " is not an address of this machine (--host)"
+                    : "another node or process holds it: stop it or choose another port";
             throw new IllegalStateException("cannot listen on " + host + ":" + port + ", the " + what + ": "
-                    + e.getMessage() + " (another node or process holds it: stop it or choose another port)", e);
+                    + e.getMessage() + " (" + hint + ")", e);
         }
     }
 
@@ -145,6 +148,13 @@ final class NodeConfig {
         if (port < (anyAllowed ? 0 : 1) || port > 65535) {
             throw new IllegalArgumentException(option + " must be a port " + (anyAllowed ? "0" : "1") + "-65535"
                     + (anyAllowed ? " (0: any free one)" : "") + ", got " + port);
+        }
+    }
+
+    /** Fails with a one-line message naming {@code option} unless {@code d} is at least a second. */
+    static void requirePositive(java.time.Duration d, String option) {
+        if (d.compareTo(java.time.Duration.ofSeconds(1)) < 0) {
+            throw new IllegalArgumentException(option + " must be at least 1 second, got " + d.toSeconds() + " s");
         }
     }
 

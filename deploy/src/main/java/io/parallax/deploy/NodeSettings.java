@@ -178,7 +178,7 @@ public final class NodeSettings {
 
     /** The coordinator's gRPC port (job service, health, tensor plane). */
     public int grpcPort() {
-        return port("coordinator.grpc-port", true);
+        return port("coordinator.grpc-port", false);
     }
 
     /** The coordinator's job folder. */

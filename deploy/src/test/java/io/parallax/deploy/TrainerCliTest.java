@@ -235,6 +235,26 @@ class TrainerCliTest {
     }
 
     @Test
+    void nodeOptionsOutOfRangeAreRefusedBeforeTheNodeStarts() {
+        String state = dir.resolve("state").toString();
+        String[][] cases = {
+            {"coordinator", "--port", "70000", "--state-dir", state, "--port must be a port 1-65535, got 70000"},
+            {"coordinator", "--grpc-port", "0", "--state-dir", state, "--grpc-port must be a port 1-65535, got 0"},
+            {"coordinator", "--step-timeout", "0", "--state-dir", state, "--step-timeout must be at least 1 second"},
+            {"coordinator", "--worker-wait", "-5", "--state-dir", state, "--worker-wait must be at least 1 second"},
+            {"worker", "--port", "70000", "--port must be a port 0-65535 (0: any free one), got 70000"},
+            {"worker", "--plane-deadline", "0", "--plane-deadline must be at least 1 second"},
+            {"worker", "--join", "127.0.0.1:99999", "--join must be HOST:PORT with a port 1-65535"},
+        };
+        for (String[] c : cases) {
+            String[] args = java.util.Arrays.copyOf(c, c.length - 1);
+            Run r = run(args);
+            assertEquals(TrainerCli.JOB_FAILED, r.code(), String.join(" ", args) + ": " + r.err());
+            assertTrue(r.err().startsWith("trainer: " + c[c.length - 1]), r.err());
+        }
+    }
+
+    @Test
     void aLabelColumnThatIsNotThereIsNamed() {
         Run r = run("train", "--csv", DIGITS.toString(), "--label", "class");
         assertEquals(TrainerCli.JOB_FAILED, r.code());

@@ -66,6 +66,33 @@ public final class ChartWriter implements MetricsSink {
     public ChartWriter(Path png, String title) {
         this.png = png;
         this.title = title;
+        GraphicsWarmUp.ONCE.run();
+    }
+
+    /**
+     * Draws one small chart the first time a writer is made. Java's font and imaging code
+     * registers shutdown hooks when first used, which throws once the JVM is shutting down:
+     * the chart of a job stopped by SIGTERM was written at exactly that moment, and failed.
+     */
+    private enum GraphicsWarmUp implements Runnable {
+        ONCE;
+
+        private boolean done;
+
+        @Override
+        public synchronized void run() {
+            if (done) {
+                return;
+            }
+            done = true;
+            try {
+                EpochReport r = new EpochReport(1, 1, 1, 0.5, 1, 1, 1e-3, 1, 0);
+                BitmapEncoder.saveBitmap(charts("warm-up", List.of(r)), 2, 1, OutputStream.nullOutputStream(),
+                        BitmapEncoder.BitmapFormat.PNG);
+            } catch (IOException | RuntimeException e) {
+                // the real chart will say what is wrong
+            }
+        }
     }
 
     @Override

@@ -6,6 +6,7 @@ public final class QueueFullException extends Exception {
     private static final long serialVersionUID = 1L;
 
     public QueueFullException(int capacity) {
-        super("the job queue is full (" + capacity + " jobs waiting); try again when one has started");
+        super("the job queue is full (" + capacity + (capacity == 1 ? " job" : " jobs")
+                + " waiting); try again when one has started");
     }
 }

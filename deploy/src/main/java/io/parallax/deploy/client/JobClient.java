@@ -95,10 +95,14 @@ final class JobClient implements AutoCloseable {
     }
 
     /**
-     * Follows a job's events until the coordinator ends the stream. No deadline: a job may train
-     * for hours.
+     * Follows a job's events until the coordinator ends the stream. No deadline on the stream: a
+     * job may train for hours. A unary call under the deadline goes first, so that an address
+     * that accepts connections but never answers fails in {@code --timeout} instead of hanging
+     * (keep-alive pings would take minutes to notice, a silent listener that speaks no HTTP/2
+     * never).
      */
     void watch(String id, Consumer<JobEvent> onEvent) {
+        get(id);
         stream(id, stub.watchJob(jobId(id)), onEvent, null);
     }
 
@@ -138,6 +142,10 @@ final class JobClient implements AutoCloseable {
     private ClientFailure failure(StatusRuntimeException e, String jobId, Duration streamDeadline) {
         Status s = e.getStatus();
         String d = s.getDescription();
+        if (notGrpc(s)) {
+            return new ClientFailure(ExitCodes.ERROR, "the server at " + address + " does not speak gRPC: is that the "
+                    + "coordinator's gRPC port (--grpc-port, 50051 by default)?", e);
+        }
         return switch (s.getCode()) {
             case UNAVAILABLE -> new ClientFailure(ExitCodes.ERROR, "cannot reach the coordinator at " + address
                     + why(s), e);
@@ -150,6 +158,19 @@ final class JobClient implements AutoCloseable {
             default -> new ClientFailure(ExitCodes.ERROR, d != null && !d.isBlank() ? d
                     : "the coordinator at " + address + " answered " + s.getCode(), e);
         };
+    }
+
+    /** An HTTP/1 server, or anything else that is no HTTP/2 peer, answered. */
+    private static boolean notGrpc(Status s) {
+        if ("http2 exception".equals(s.getDescription())) {
+            return true;
+        }
+        for (Throwable t = s.getCause(); t != null; t = t.getCause()) {
+            if (t.getClass().getSimpleName().equals("Http2Exception")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

@@ -26,8 +26,12 @@ public final class StatusCommand extends ClientCommand {
     String job;
 
     @Option(names = "--state", paramLabel = "STATE",
-            description = "list only jobs in this state: QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED")
-    JobState state;
+            description = "list only jobs in this state: QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED (any case)")
+    String stateName;
+
+    /** The states a job record can be in; the enum's other two values are protobuf's. */
+    private static final List<JobState> STATES = List.of(JobState.QUEUED, JobState.RUNNING, JobState.SUCCEEDED,
+            JobState.FAILED, JobState.CANCELLED);
 
     @Option(names = "--limit", description = "list at most this many jobs (default: ${DEFAULT-VALUE})")
     int limit = 100;
@@ -41,10 +45,13 @@ public final class StatusCommand extends ClientCommand {
         if (limit < 1) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--limit must be ≥ 1, got " + limit);
         }
-        if (state == JobState.UNRECOGNIZED) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--state must be a job state, e.g. RUNNING");
+        JobState state = JobState.JOB_STATE_UNSPECIFIED;
+        if (stateName != null) {
+            state = STATES.stream().filter(st -> st.name().equalsIgnoreCase(stateName.strip())).findFirst()
+                    .orElseThrow(() -> new CommandLine.ParameterException(spec.commandLine(), "--state must be one of "
+                            + STATES.stream().map(Enum::name).toList() + ", got '" + stateName + "'"));
         }
-        List<Job> jobs = client.list(state == null ? JobState.JOB_STATE_UNSPECIFIED : state, limit);
+        List<Job> jobs = client.list(state, limit);
         out().print(jobs.isEmpty() ? "no jobs\n" : table(jobs));
         return ExitCodes.OK;
     }

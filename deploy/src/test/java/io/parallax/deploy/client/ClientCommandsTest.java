@@ -169,6 +169,13 @@ class ClientCommandsTest {
         service.listed = List.of();
         assertEquals("no jobs", trainer("status", "--server", service.address()).out().strip());
         assertEquals(JobState.JOB_STATE_UNSPECIFIED, service.lastList.getState());
+
+        trainer("status", "--state", "failed", "--server", service.address());
+        assertEquals(JobState.FAILED, service.lastList.getState());
+        Run bad = trainer("status", "--state", "JOB_STATE_UNSPECIFIED", "--server", service.address());
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("--state must be one of [QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED], got "
+                + "'JOB_STATE_UNSPECIFIED'"), bad.err());
     }
 
     @Test
@@ -257,6 +264,36 @@ class ClientCommandsTest {
         Run watch = trainer("watch", "job-1", "--server", "127.0.0.1:" + port);
         assertEquals(ExitCodes.ERROR, watch.code());
         assertTrue(watch.err().startsWith("trainer: cannot reach the coordinator at 127.0.0.1:" + port), watch.err());
+    }
+
+    @Test
+    void aListenerThatNeverAnswersFailsAWatchWithinTheDeadline() throws Exception {
+        try (ServerSocket silent = new ServerSocket(0, 5, InetAddress.getLoopbackAddress())) {
+            // accepts connections (the backlog does) and never says a word
+            long start = System.nanoTime();
+            Run watch = trainer("watch", "job-1", "--server", "127.0.0.1:" + silent.getLocalPort(), "--timeout", "1");
+            double seconds = (System.nanoTime() - start) / 1e9;
+            assertEquals(ExitCodes.ERROR, watch.code());
+            assertTrue(watch.err().startsWith("trainer: the coordinator at 127.0.0.1:" + silent.getLocalPort()
+                    + " did not answer in time"), watch.err());
+            assertTrue(seconds < 10, "took " + seconds + " s");
+        }
+    }
+
+    @Test
+    void aServerThatIsNotGrpcIsSaidToBeSo() throws Exception {
+        com.sun.net.httpserver.HttpServer http = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        http.start();
+        try {
+            String address = "127.0.0.1:" + http.getAddress().getPort();
+            Run r = trainer("status", "--server", address, "--timeout", "5");
+            assertEquals(ExitCodes.ERROR, r.code());
+            assertEquals("trainer: the server at " + address + " does not speak gRPC: is that the coordinator's gRPC "
+                    + "port (--grpc-port, 50051 by default)?", r.err().strip());
+        } finally {
+            http.stop(0);
+        }
     }
 
     @Test

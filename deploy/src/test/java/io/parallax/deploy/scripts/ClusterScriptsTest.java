@@ -114,4 +114,20 @@ class ClusterScriptsTest {
                 "PARALLAX_WORKER_THREADS", "1");
         startCheckAndStop(2, "--hosts", hosts.toString());
     }
+
+    @Test
+    void aWorkerThatDiesAtStartFailsTheStartAtOnceWithItsLog() throws Exception {
+        runDir = dir.resolve("run");
+        env = Map.of("PARALLAX_TRAINER", Scripts.trainerOnTestClassPath(dir).toString());
+        long start = System.nanoTime();
+        Scripts.Result r = Scripts.run(env, Duration.ofMinutes(3), "start-cluster.sh", "--run-dir", runDir.toString(),
+                "--port", String.valueOf(Scripts.freePort()), "--grpc-port", String.valueOf(Scripts.freePort()),
+                "--timeout", "240", "--workers", "1", "--worker-arg", "--threads=0");
+        double seconds = (System.nanoTime() - start) / 1e9;
+        assertEquals(1, r.exitCode(), r.toString());
+        assertTrue(r.output().contains("start-cluster: worker-1 on this machine exited before joining"), r.toString());
+        assertTrue(r.output().contains("--threads must be >= 1, got 0"), r.toString());
+        assertTrue(seconds < 120, "waited " + seconds + " s, not the 240 s timeout");
+        assertEquals(List.of(), pidFiles(), "what was started is stopped");
+    }
 }
