@@ -124,6 +124,11 @@ public final class CoordinatorCommand implements Callable<Integer> {
         if (!jobs.isEmpty()) {
             OutputFiles.requireWritable(export, "--export");
             OutputFiles.requireWritable(metricsOut, "--metrics-out");
+            OutputFiles.requireDifferent(export, "--export", metricsOut, "--metrics-out");
+            for (Path job : jobs) {
+                OutputFiles.requireDifferent(export, "--export", job, "the job file " + job);
+                OutputFiles.requireDifferent(metricsOut, "--metrics-out", job, "the job file " + job);
+            }
         }
         NodeConfig.requireFreePort(host, port, "cluster port (--port)");
         NodeConfig.requireFreePort(host, grpcPort, "gRPC port (--grpc-port)");

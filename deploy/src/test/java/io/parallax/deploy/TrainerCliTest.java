@@ -177,6 +177,10 @@ class TrainerCliTest {
         r = run("local", "--job", job.toString(), "--data-root", roots, "--export", job.toString());
         assertEquals(TrainerCli.JOB_FAILED, r.code());
         assertTrue(r.err().startsWith("trainer: --export " + job + " is the same file as the job file"), r.err());
+        r = run("coordinator", "--job", job.toString(), "--state-dir", dir.resolve("state").toString(),
+                "--metrics-out", metrics.toString(), "--export", metrics.toString());
+        assertEquals(TrainerCli.JOB_FAILED, r.code());
+        assertTrue(r.err().startsWith("trainer: --export " + metrics + " is the same file as --metrics-out"), r.err());
 
         r = run("train", "--csv", DIGITS.toString(), "--label", "digit", "--metrics-out", dir.toString());
         assertEquals(TrainerCli.JOB_FAILED, r.code());
