@@ -18,6 +18,9 @@ final class JobProgress implements JobListener {
         void step(StepProgress step, int workers);
 
         void epoch(EpochMetrics epoch);
+
+        /** A notice about the job in words (a worker lost, a step redone); watchers see it. */
+        default void note(String message) {}
     }
 
     private static final Logger log = LoggerFactory.getLogger(JobProgress.class);
@@ -79,5 +82,6 @@ final class JobProgress implements JobListener {
     @Override
     public void onEvent(String message) {
         log.info("job {}: {}", jobId, message);
+        sink.note(message);
     }
 }

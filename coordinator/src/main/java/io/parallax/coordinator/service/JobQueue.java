@@ -382,6 +382,13 @@ public final class JobQueue implements AutoCloseable {
                     public void epoch(EpochMetrics epoch) {
                         onEpoch(id, epoch);
                     }
+
+                    @Override
+                    public void note(String message) {
+                        synchronized (lock) {
+                            publish(id, JobEvent.newBuilder().setNote(message));
+                        }
+                    }
                 });
         try (GuardedListener metrics = new GuardedListener(id, metricsListener(job))) {
             JobListener both = JobListeners.of(progress, metrics);

@@ -63,6 +63,7 @@ public final class WatchPrinter {
             case STEP -> step(event.getStep());
             case EPOCH -> epoch(event.getEpoch());
             case FINISHED -> finish(event.getFinished());
+            case NOTE -> line("note: " + event.getNote());
             case EVENT_NOT_SET -> { }
             default -> { }
         }

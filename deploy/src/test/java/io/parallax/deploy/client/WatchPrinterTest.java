@@ -55,6 +55,17 @@ class WatchPrinterTest {
     }
 
     @Test
+    void aNoteFromTheCoordinatorIsALineOfItsOwnEvenAcrossTheBar() {
+        WatchPrinter p = printer(WatchPrinter.Style.BAR);
+        List<JobEvent> story = FakeJobService.story("job-1", 1, 4, JobState.SUCCEEDED, "");
+        story.subList(0, 3).forEach(p::accept);
+        p.accept(JobEvent.newBuilder().setNote("step 1: redoing without [w1]").build());
+        String out = text.toString().replace(System.lineSeparator(), "\n");
+        // the bar drawn before it is wiped (carriage return, spaces, carriage return) first
+        assertTrue(out.contains("\repoch 1/1 [") && out.endsWith(" \rnote: step 1: redoing without [w1]\n"), out);
+    }
+
+    @Test
     void watchingARunningJobFirstShowsTheEpochsItAlreadyFinished() {
         Job running = FakeJobService.job("job-2", "", JobState.RUNNING, 2, 5).toBuilder()
                 .addEpochs(FakeJobService.epoch(1, 0.8, 0.7)).addEpochs(FakeJobService.epoch(2, 0.6, 0.75)).build();

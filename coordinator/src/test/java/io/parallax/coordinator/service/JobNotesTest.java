@@ -1,0 +1,66 @@
+package io.parallax.coordinator.service;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.parallax.coordinator.JobRunner;
+import io.parallax.coordinator.LocalCluster;
+import io.parallax.engine.backend.Backends;
+import io.parallax.proto.v1.Job;
+import io.parallax.proto.v1.JobEvent;
+import io.parallax.proto.v1.JobState;
+import io.parallax.worker.job.DataRoots;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** What the coordinator notices about a running job reaches its watchers, not only its log. */
+class JobNotesTest {
+
+    @TempDir
+    Path state;
+
+    @Test
+    void aJobWithFewerWorkersThanItAskedForTellsItsWatchers() throws Exception {
+        try (LocalCluster cluster = LocalCluster.start(1, Backends.cpu(), List.of(ServiceFixture.EXAMPLES));
+             JobStore store = JobStore.open(state)) {
+            // a 1 s wait for the second worker, which never comes
+            TrainingCluster training = new TrainingCluster(cluster.system(), cluster.live(), cluster.exchange(),
+                    new JobRunner.Settings(Duration.ofMinutes(1), Duration.ofSeconds(1), "in-process", 0));
+            JobQueue queue = JobQueue.start(store, training, DataRoots.of(List.of(ServiceFixture.EXAMPLES)), 5,
+                    JobListenerFactory.jsonLines());
+            try {
+                Job job = queue.submit(ServiceFixture.smallJob("two wanted", 1, 64).toBuilder().setWorkers(2).build());
+                List<JobEvent> events = new CopyOnWriteArrayList<>();
+                CompletableFuture<Job> finished = new CompletableFuture<>();
+                queue.watch(job.getId(), new JobQueue.EventSink() {
+                    @Override
+                    public void accept(JobEvent event) {
+                        events.add(event);
+                        if (event.hasFinished()) {
+                            finished.complete(event.getFinished());
+                        }
+                    }
+
+                    @Override
+                    public void abort(String reason) {
+                        finished.completeExceptionally(new IllegalStateException(reason));
+                    }
+                });
+                assertEquals(JobState.SUCCEEDED, finished.get(2, TimeUnit.MINUTES).getState());
+                List<String> notes = events.stream().filter(JobEvent::hasNote).map(JobEvent::getNote).toList();
+                assertEquals(List.of("only 1 of 2 workers joined; training with 1"), notes);
+                // before the first epoch's metrics
+                int note = events.indexOf(events.stream().filter(JobEvent::hasNote).findFirst().orElseThrow());
+                assertTrue(note < events.indexOf(events.stream().filter(JobEvent::hasEpoch).findFirst().orElseThrow()));
+            } finally {
+                queue.shutdown(Duration.ofSeconds(10));
+            }
+        }
+    }
+}
