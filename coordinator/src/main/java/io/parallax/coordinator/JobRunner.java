@@ -401,8 +401,9 @@ public final class JobRunner {
 
     /**
      * Adds the workers' gradients into {@code sum} in worker order and multiplies by {@code inv}
-     * (1 / {@link #meanDivisor}) in the same pass as the last addition: (s + g) * inv rounds exactly as a
-     * separate scaling pass would, so the result is bit-identical and the array is walked once less.
+     * (1 / {@link #meanDivisor}) in the same pass as the last addition: (s + g) * inv rounds
+     * exactly as a separate scaling pass would, so the result is bit-identical and the array is
+     * walked once less.
      */
     private void sumGradients(StepOutcome outcome, long step, float[] sum, float[] buffers, int p, int q, float inv)
             throws JobFailedException {

@@ -28,7 +28,8 @@ final class CoordinatorWatch {
 
     static Behavior<ClusterEvent.MemberEvent> create() {
         return Behaviors.setup(ctx -> {
-            Cluster.get(ctx.getSystem()).subscriptions().tell(Subscribe.create(ctx.getSelf(), ClusterEvent.MemberEvent.class));
+            Cluster.get(ctx.getSystem()).subscriptions()
+                    .tell(Subscribe.create(ctx.getSelf(), ClusterEvent.MemberEvent.class));
             return Behaviors.receive(ClusterEvent.MemberEvent.class)
                     .onMessage(ClusterEvent.MemberEvent.class, event -> {
                         boolean leaving = event instanceof ClusterEvent.MemberLeft

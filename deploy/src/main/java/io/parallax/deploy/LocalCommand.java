@@ -55,7 +55,8 @@ public final class LocalCommand implements Callable<Integer> {
         List<Path> roots = DeployDefaults.dataRoots(dataRoots, job);
         int n = workers != null ? workers : Math.max(1, spec.getWorkers());
         if (n < 1 || n > JobValidator.MAX_WORKERS) {
-            throw new IllegalArgumentException("--workers must be between 1 and " + JobValidator.MAX_WORKERS + ", got " + n);
+            throw new IllegalArgumentException("--workers must be between 1 and " + JobValidator.MAX_WORKERS + ", got "
+                    + n);
         }
         // validate and load before any actor starts: a bad job fails here with its message
         JobPlan plan = JobPlan.load(spec, DataRoots.of(roots));

@@ -63,7 +63,8 @@ public class TrainCommand implements Callable<Integer> {
     @Option(names = "--hidden", split = ",", description = "hidden layer widths (default: 256,128)")
     List<Integer> hidden = new ArrayList<>(List.of(256, 128));
 
-    @Option(names = "--activation", description = "hidden activation: relu, leaky_relu, elu, sigmoid, tanh, swish, … (default: ${DEFAULT-VALUE})")
+    @Option(names = "--activation",
+            description = "hidden activation: relu, leaky_relu, elu, sigmoid, tanh, swish, … (default: ${DEFAULT-VALUE})")
     String activation = "relu";
 
     @Option(names = "--dropout", description = "dropout after each hidden layer, 0 for none (default: ${DEFAULT-VALUE})")

@@ -116,7 +116,8 @@ public final class WorkerCommand implements Callable<Integer> {
             CoordinatedShutdown.Reason reason = CoordinatedShutdown.get(system).getShutdownReason().orElse(null);
             String why = reason == CoordinatorWatch.COORDINATOR_LEFT ? "the coordinator left"
                     : reason == CoordinatedShutdown.clusterDowningReason()
-                            ? "this node was removed from the cluster (the coordinator is unreachable, or it downed this node)"
+                            ? "this node was removed from the cluster (the coordinator is unreachable, or it downed "
+                                    + "this node)"
                             : null;
             if (why == null || stopping.get()) {
                 return 0;

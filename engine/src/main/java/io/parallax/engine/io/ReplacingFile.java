@@ -47,8 +47,7 @@ public final class ReplacingFile {
         Files.createDirectories(dir);
         // not Files.createTempFile: its 0600 permissions would pass to the saved file; this one
         // gets the usual permissions from the umask
-        Path tmp = dir.resolve("." + target.getFileName() + "." + Long.toHexString(ThreadLocalRandom.current().nextLong())
-                + ".tmp");
+        Path tmp = beside(target, ".tmp");
         FileChannel out;
         try {
             out = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
@@ -116,14 +115,19 @@ public final class ReplacingFile {
         if (Files.exists(target) && !Files.isWritable(target)) {
             throw new FileSystemException(path.toString(), null, "not writable (permission denied)");
         }
-        Path probe = dir.resolve("." + target.getFileName() + "." + Long.toHexString(ThreadLocalRandom.current().nextLong())
-                + ".probe");
+        Path probe = beside(target, ".probe");
         try {
             Files.deleteIfExists(Files.createFile(probe));
         } catch (IOException e) {
             throw new FileSystemException(path.toString(), null, "cannot create a file in " + dir + " ("
                     + reason(e) + ")");
         }
+    }
+
+    /** A hidden name beside {@code target} that no other writer picks. */
+    private static Path beside(Path target, String suffix) {
+        return target.resolveSibling("." + target.getFileName() + "."
+                + Long.toHexString(ThreadLocalRandom.current().nextLong()) + suffix);
     }
 
     /** Exists and is neither a regular file nor a folder: a device, a pipe, a socket. */
