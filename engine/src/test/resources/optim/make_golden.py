@@ -4,7 +4,8 @@
 For every case: 20 float32 parameters, 10 steps on a fixed sequence of pseudo-random float32
 gradient vectors (written into the JSON, so the Java test needs no RNG), and the parameters
 after each step. torch.optim (1.13, CPU, float32, the default single-tensor code path) is the
-reference for everything PyTorch has; FTRL comes from a float32 numpy transcription of Keras'
+reference for everything PyTorch has (NAdam with 1.13's bias-correction slip fixed, see
+documented_nadam); FTRL comes from a float32 numpy transcription of Keras'
 Ftrl.update_step (keras.optimizers.Ftrl), which is what tf.keras computes.
 
 float32 on purpose: our optimizers compute in float32 in PyTorch's operation order, so the
@@ -73,6 +74,22 @@ FTRL_CASES = [
 ]
 
 
+def documented_nadam():
+    """torch 1.13's single-tensor NAdam computes the second bias correction as
+    mu_product * mu * mu_next, counting mu twice; its own foreach path, PyTorch's documentation
+    and PyTorch >= 2.0 (pytorch/pytorch#92699) use mu_product * mu_next, taken as a Python float.
+    The reference is that documented formula: 1.13's function with that one line fixed, so every
+    other operation stays torch's own."""
+    import inspect
+    import textwrap
+    from torch.optim import nadam
+    src = textwrap.dedent(inspect.getsource(nadam._single_tensor_nadam))
+    fixed = (src.replace("mu_product_next = mu_product * mu * mu_next", "mu_product_next = mu_product.item() * mu_next")
+             .replace("(1. - mu_product_next.item())", "(1. - mu_product_next)"))
+    assert fixed != src and "mu_product * mu * mu_next" not in fixed, "torch's NAdam source changed; revisit"
+    exec(compile(fixed, nadam.__file__, "exec"), nadam.__dict__)
+
+
 def torch_trace(cls, kwargs, groups):
     if groups is None:
         groups = [(N, 1.0, True, False)]
@@ -130,6 +147,8 @@ def floats(a):
 
 def main():
     torch.set_num_threads(1)
+    if torch.__version__.startswith("1."):
+        documented_nadam()
     cases = []
     for case in TORCH_CASES:
         name, cls, kwargs = case[:3]

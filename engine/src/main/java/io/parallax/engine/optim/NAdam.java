@@ -17,7 +17,8 @@ import java.util.Map;
  *   θ ← θ − γ·(1 − μₜ)/(1 − Π) · g / d − γ·μₜ₊₁/(1 − Π·μₜ₊₁) · m / d
  * </pre>
  *
- * Like PyTorch, Π is kept in float32. Defaults as in PyTorch: lr 2e-3, betas (0.9, 0.999),
+ * Like PyTorch, Π is kept in float32; Π·μₜ₊₁ is taken in double from it, as PyTorch ≥ 2.0
+ * does (torch 1.13's default single-tensor path counted μₜ twice there, pytorch#92699). Defaults as in PyTorch: lr 2e-3, betas (0.9, 0.999),
  * eps 1e-8, weight_decay 0, momentum_decay 4e-3. State: {@code exp_avg}, {@code exp_avg_sq},
  * and the scalar {@code mu_product}.
  */
@@ -35,7 +36,7 @@ public final class NAdam extends FlatOptimizer {
     private float muProduct = 1f;
     private double mu;
     private double muNext;
-    private float muProductNext;
+    private double muProductNext;
     private double biasCorrection2;
 
     private NAdam(Builder b, ParameterGroups groups) {
@@ -106,7 +107,9 @@ public final class NAdam extends FlatOptimizer {
         muNext = beta1 * (1 - 0.5 * Math.pow(0.96, (t + 1) * momentumDecay));
         // float32 products, as PyTorch's 0-dim mu_product tensor
         muProduct = muProduct * (float) mu;
-        muProductNext = muProduct * (float) mu * (float) muNext;
+        // Π·μₜ₊₁ as documented (and as PyTorch ≥ 2.0 and 1.13's foreach path compute it, from the
+        // float32 Π in double); 1.13's single-tensor path counted μₜ twice (pytorch#92699)
+        muProductNext = (double) muProduct * muNext;
     }
 
     @Override
@@ -122,7 +125,7 @@ public final class NAdam extends FlatOptimizer {
         float e = (float) eps;
         float bc2 = (float) biasCorrection2;
         float gradStep = (float) (-lr * (1 - mu) / (1 - (double) muProduct));
-        float momentStep = (float) (-lr * muNext / (1 - (double) muProductNext));
+        float momentStep = (float) (-lr * muNext / (1 - muProductNext));
         for (int i = from; i < end; i++) {
             float pi = p[i];
             float gi = g[i] + wd * pi;

@@ -1,7 +1,7 @@
 package io.parallax.engine.train;
 
 import io.parallax.engine.layer.RowBuffer;
-import io.parallax.engine.loss.BinaryCrossEntropyLoss;
+import io.parallax.engine.loss.BinaryCrossEntropyWithLogitsLoss;
 import io.parallax.engine.loss.CrossEntropyLoss;
 import io.parallax.engine.loss.Loss;
 import io.parallax.engine.loss.Targets;
@@ -49,10 +49,14 @@ public final class BatchTargets {
         return Targets.values(t);
     }
 
-    /** Correctly classified rows: argmax, or a 0.5 threshold (0 on logits) for one output. */
+    /**
+     * Correctly classified rows: argmax, or for one output a threshold: 0 on the logits of
+     * binary cross-entropy with logits, 0.5 on what is trained towards the 0/1 targets directly
+     * (probabilities for binary cross-entropy, the regression of MSE).
+     */
     public long correct(Tensor out, Targets targets, int[] labels) {
         if (out.cols() == 1 && !(loss instanceof CrossEntropyLoss)) {
-            return Accuracy.correctBinary(out, targets.values(), !(loss instanceof BinaryCrossEntropyLoss));
+            return Accuracy.correctBinary(out, targets.values(), loss instanceof BinaryCrossEntropyWithLogitsLoss);
         }
         return Accuracy.correctMultiClass(out, labels);
     }
