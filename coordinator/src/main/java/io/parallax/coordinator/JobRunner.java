@@ -159,7 +159,7 @@ public final class JobRunner {
                     int n = rows.length;
                     if (schedule != null) {
                         long t = plan.granularity() == LearningRateSchedule.Granularity.STEP ? steps : epoch;
-                        optimizer.setLearningRate(schedule.learningRate(t));
+                        optimizer.setLearningRate(schedule.learningRate(t), schedule.unscaledPart(t));
                     }
                     StepOutcome outcome = computeStep(steps, version, epoch, rows, ahead);
                     // the next step's rows are known: send its commands now, at the version this

@@ -33,6 +33,8 @@ abstract class FlatOptimizer implements Optimizer {
     private final Map<String, float[]> buffers = new LinkedHashMap<>();
     private float[][] state = new float[0][];
     private double lr;
+    /** The part of {@link #lr} that groups' scales do not multiply (cosine's η_min); usually 0. */
+    private double lrUnscaled;
     private long step;
     private long skipped;
     private boolean skipNonFinite;
@@ -113,7 +115,7 @@ abstract class FlatOptimizer implements Optimizer {
                 continue;
             }
             if (stateOffsets[i] == s.offset()) {
-                update(params, grads, state, s.offset(), s.length(), lr * s.lrScale(), s.weightDecay());
+                update(params, grads, state, s.offset(), s.length(), rate(s), s.weightDecay());
             } else {
                 staged(new HostFlat(params), new HostFlat(grads), s, stateOffsets[i]);
             }
@@ -153,7 +155,7 @@ abstract class FlatOptimizer implements Optimizer {
                 int to = stateOffsets[i] + c;
                 params.storage().copyToHost(params.offset() + at, mirrorParams, to, k);
                 grads.storage().copyToHost(grads.offset() + at, mirrorGrads, to, k);
-                update(mirrorParams, mirrorGrads, state, to, k, lr * s.lrScale(), s.weightDecay());
+                update(mirrorParams, mirrorGrads, state, to, k, rate(s), s.weightDecay());
                 params.storage().copyFromHost(params.offset() + at, mirrorParams, to, k);
             }
         }
@@ -186,7 +188,7 @@ abstract class FlatOptimizer implements Optimizer {
             for (int b = 0; b < state.length; b++) {
                 System.arraycopy(state[b], stateOffset + c, chunkState[b], 0, k);
             }
-            update(cp, cg, chunkState, 0, k, lr * s.lrScale(), s.weightDecay());
+            update(cp, cg, chunkState, 0, k, rate(s), s.weightDecay());
             params.put(at, cp, k);
             for (int b = 0; b < state.length; b++) {
                 System.arraycopy(chunkState[b], 0, state[b], stateOffset + c, k);
@@ -277,7 +279,23 @@ abstract class FlatOptimizer implements Optimizer {
 
     @Override
     public final void setLearningRate(double lr) {
+        setLearningRate(lr, 0);
+    }
+
+    @Override
+    public final void setLearningRate(double lr, double unscaledPart) {
+        if (!(unscaledPart >= 0) || !(unscaledPart <= lr)) {
+            throw new IllegalArgumentException("the unscaled part of the learning rate must be in [0, lr], got "
+                    + unscaledPart);
+        }
         this.lr = Hyper.learningRate(lr);
+        this.lrUnscaled = unscaledPart;
+    }
+
+    /** A segment's rate: its scale times the base rate, but for the part no scale multiplies. */
+    private double rate(ParameterGroups.Segment s) {
+        // a scale of 1 gives lr exactly (0 × a finite number is 0)
+        return lr * s.lrScale() + (1 - s.lrScale()) * lrUnscaled;
     }
 
     @Override

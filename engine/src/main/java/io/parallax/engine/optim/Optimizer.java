@@ -48,6 +48,13 @@ public interface Optimizer {
      */
     void setLearningRate(double lr);
 
+    /**
+     * As {@link #setLearningRate(double)}, for a schedule with a part its groups' scales do not
+     * multiply ({@link io.parallax.engine.schedule.LearningRateSchedule#unscaledPart}): a group
+     * with scale s then steps at {@code s·lr + (1 − s)·unscaledPart}.
+     */
+    void setLearningRate(double lr, double unscaledPart);
+
     /** Steps applied so far (PyTorch's {@code state['step']}); skipped steps do not count. */
     long stepCount();
 

@@ -13,6 +13,17 @@ public interface LearningRateSchedule {
     /** The learning rate at t (t ≥ 0). */
     double learningRate(long t);
 
+    /**
+     * The part of the rate at t that a parameter group's scale does not multiply. A group whose
+     * base rate is {@code scale} × the job's trains at
+     * {@code scale·learningRate(t) + (1 − scale)·unscaledPart(t)}, which is what PyTorch's
+     * scheduler gives a parameter group whose own initial rate is {@code scale·lr₀}. Zero for the
+     * schedules that multiply the rate; cosine annealing's η_min is the exception.
+     */
+    default double unscaledPart(long t) {
+        return 0;
+    }
+
     /** The rate at t = 0, which warm-up ramps towards. */
     default double initialLearningRate() {
         return learningRate(0);

@@ -29,4 +29,11 @@ public record LinearWarmup(LearningRateSchedule inner, long warmupSteps, double 
         }
         return inner.learningRate(t - warmupSteps);
     }
+
+    /** None during the warm-up (it multiplies each group's own rate); the inner schedule's after. */
+    @Override
+    public double unscaledPart(long t) {
+        LearningRateSchedule.requireValidT(t);
+        return t < warmupSteps ? 0 : inner.unscaledPart(t - warmupSteps);
+    }
 }

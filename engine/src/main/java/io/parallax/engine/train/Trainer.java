@@ -281,7 +281,7 @@ public final class Trainer {
         LearningRateSchedule s = config.schedule();
         if (s != null) {
             long t = config.granularity() == LearningRateSchedule.Granularity.STEP ? steps : epoch;
-            optimizer.setLearningRate(s.learningRate(t));
+            optimizer.setLearningRate(s.learningRate(t), s.unscaledPart(t));
         }
     }
 
