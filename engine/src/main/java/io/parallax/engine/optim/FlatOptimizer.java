@@ -284,11 +284,12 @@ abstract class FlatOptimizer implements Optimizer {
 
     @Override
     public final void setLearningRate(double lr, double unscaledPart) {
-        if (!(unscaledPart >= 0) || !(unscaledPart <= lr)) {
+        double checked = Hyper.learningRate(lr);
+        if (!(unscaledPart >= 0) || !(unscaledPart <= checked)) {
             throw new IllegalArgumentException("the unscaled part of the learning rate must be in [0, lr], got "
                     + unscaledPart);
         }
-        this.lr = Hyper.learningRate(lr);
+        this.lr = checked;
         this.lrUnscaled = unscaledPart;
     }
 
