@@ -123,10 +123,21 @@ public final class WorkerCommand implements Callable<Integer> {
                 return 0;
             }
             System.out.println("worker: " + why + "; joining " + target + " again");
-            // the old node's port is released as it terminates; give the next one a moment
-            Thread.sleep(REJOIN_PAUSE_MILLIS);
-            if (stopping.get()) {
-                return 0;
+            // the old node's port is released as it terminates; give the next one a moment, and
+            // a fixed port up to half a minute to be free again
+            for (int waited = 0; ; waited++) {
+                Thread.sleep(REJOIN_PAUSE_MILLIS);
+                if (stopping.get()) {
+                    return 0;
+                }
+                try {
+                    NodeConfig.requireFreePort(host, port, "cluster port (--port)");
+                    break;
+                } catch (IllegalStateException e) {
+                    if (waited >= 30) {
+                        throw e;
+                    }
+                }
             }
         }
     }
