@@ -36,7 +36,10 @@ public final class ModelCommand extends ClientCommand {
         } catch (UncheckedIOException e) {
             throw e.getCause();
         }
-        out().println(outFile);
+        if (!ReplacingFile.target(outFile).equals(Path.of("/dev/stdout"))) {
+            // the model itself went to stdout: nothing may follow it there
+            out().println(outFile);
+        }
         return ExitCodes.OK;
     }
 

@@ -1,5 +1,7 @@
 package io.parallax.engine.io;
 
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -14,10 +16,15 @@ import java.util.concurrent.ThreadLocalRandom;
  * Writes a file so that a crash leaves either the old file or the new one, never half of one: to
  * a temporary file in the same folder, forced to disk, then renamed over the target.
  *
- * <p>Two kinds of target are not replaced by the rename. A symbolic link is followed: the file it
- * points to is replaced and the link stays. A target that exists and is not a regular file —
- * {@code /dev/null}, {@code /dev/stdout}, a named pipe — is written in place, as a shell
- * redirection would write it: renaming over it would put a plain file where the device was.
+ * <p>Only a plain file is replaced that way, and only one the user named. A symbolic link is
+ * followed by hand, link by link: the file it points to is replaced (or created, for a dangling
+ * link) and the link stays. Nothing under {@code /dev}, {@code /proc} or {@code /sys} is ever
+ * renamed over or resolved further, because there a link leads to whatever a file descriptor
+ * happens to hold ({@code /dev/stdout} is {@code /proc/self/fd/1}, which may be the very file a
+ * shell appends to, or, with stdout closed, a file the JVM itself opened): {@code /dev/stdout}
+ * and {@code /dev/stderr} are written to this process's own standard output and error, and any
+ * other existing file there, or anything that is not a regular file (a device, a named pipe), is
+ * written in place, as a shell redirection would write it.
  */
 public final class ReplacingFile {
 
@@ -27,6 +34,20 @@ public final class ReplacingFile {
         void writeTo(FileChannel out) throws IOException;
     }
 
+    private enum Kind {
+        /** A regular file, or none yet: temporary file, then rename. */
+        REPLACE,
+        /** An existing file that is not regular, or one in the system's trees: opened and written. */
+        IN_PLACE,
+        /** This process's standard output or error. */
+        STDOUT,
+        STDERR
+    }
+
+    private record Target(Path path, Kind kind) {}
+
+    private static final int MAX_LINKS = 40;
+
     private ReplacingFile() {}
 
     /**
@@ -35,14 +56,30 @@ public final class ReplacingFile {
      * @throws IOException naming {@code path} (never the temporary file) when it cannot be written
      */
     public static void write(Path path, Content content) throws IOException {
-        Path target = target(path);
-        if (isSpecial(target)) {
-            // no temporary file, no rename, no fsync (which a device may refuse)
-            try (FileChannel out = FileChannel.open(target, StandardOpenOption.WRITE)) {
+        Target target = resolve(path);
+        switch (target.kind()) {
+            case STDOUT, STDERR -> {
+                // the process's own descriptor, not a reopening of /proc/self/fd/N (which would
+                // start at offset 0 and clobber a file the shell appends to); never closed
+                System.out.flush();
+                System.err.flush();
+                FileChannel out = new FileOutputStream(target.kind() == Kind.STDOUT ? FileDescriptor.out
+                        : FileDescriptor.err).getChannel();
                 content.writeTo(out);
+                return;
             }
-            return;
+            case IN_PLACE -> {
+                // no temporary file, no rename, no fsync (which a device may refuse)
+                try (FileChannel out = FileChannel.open(target.path(), StandardOpenOption.WRITE)) {
+                    content.writeTo(out);
+                }
+                return;
+            }
+            default -> replace(path, target.path(), content);
         }
+    }
+
+    private static void replace(Path named, Path target, Content content) throws IOException {
         Path dir = target.getParent();
         Files.createDirectories(dir);
         // not Files.createTempFile: its 0600 permissions would pass to the saved file; this one
@@ -52,7 +89,7 @@ public final class ReplacingFile {
         try {
             out = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
         } catch (IOException e) {
-            throw new FileSystemException(path.toString(), null, "cannot create a file in " + dir + " ("
+            throw new FileSystemException(named.toString(), null, "cannot create a file in " + dir + " ("
                     + reason(e) + ")");
         }
         try {
@@ -74,48 +111,100 @@ public final class ReplacingFile {
     }
 
     /**
-     * The path {@link #write} writes for {@code path}: absolute, with symbolic links followed.
+     * The file {@link #write} writes for {@code path}: absolute, links followed as described in
+     * the class comment, the folder's own links resolved, so that two names of one file compare
+     * equal ({@code ./a} and {@code a}, a link and its target, a path through a linked folder).
+     * {@code /dev/stdout} and {@code /dev/stderr} come back as such.
      *
-     * @throws FileSystemException when that is a folder
+     * @throws FileSystemException when that is a folder, or the links loop
      */
     public static Path target(Path path) throws IOException {
-        Path target = path.toAbsolutePath();
-        if (Files.exists(target)) {
-            target = target.toRealPath();
+        return resolve(path).path();
+    }
+
+    private static Target resolve(Path path) throws IOException {
+        Path current = path.toAbsolutePath().normalize();
+        for (int links = 0; ; links++) {
+            Target system = systemTarget(current);
+            if (system != null) {
+                return system;
+            }
+            if (!Files.isSymbolicLink(current)) {
+                break;
+            }
+            if (links >= MAX_LINKS) {
+                throw new FileSystemException(path.toString(), null, "too many levels of symbolic links");
+            }
+            current = current.resolveSibling(Files.readSymbolicLink(current)).normalize();
         }
-        if (Files.isDirectory(target)) {
+        // the name is no link now; its folder may be reached through links
+        Path parent = current.getParent();
+        if (parent != null && Files.isDirectory(parent)) {
+            current = parent.toRealPath().resolve(current.getFileName());
+            Target system = systemTarget(current);
+            if (system != null) {
+                return system;
+            }
+        }
+        if (Files.isDirectory(current)) {
             throw new FileSystemException(path.toString(), null, "is a folder; name a file");
         }
-        return target;
+        if (Files.exists(current) && !Files.isRegularFile(current)) {
+            return new Target(current, Kind.IN_PLACE);
+        }
+        return new Target(current, Kind.REPLACE);
+    }
+
+    /** How a path in /dev, /proc or /sys is written, or null for one elsewhere. */
+    private static Target systemTarget(Path p) throws IOException {
+        String s = p.toString();
+        if (s.equals("/dev/stdout") || s.equals("/dev/fd/1") || s.equals("/proc/self/fd/1")) {
+            return new Target(Path.of("/dev/stdout"), Kind.STDOUT);
+        }
+        if (s.equals("/dev/stderr") || s.equals("/dev/fd/2") || s.equals("/proc/self/fd/2")) {
+            return new Target(Path.of("/dev/stderr"), Kind.STDERR);
+        }
+        if (!(s.startsWith("/dev/") || s.startsWith("/proc/") || s.startsWith("/sys/"))) {
+            return null;
+        }
+        if (Files.isDirectory(p)) {
+            throw new FileSystemException(s, null, "is a folder; name a file");
+        }
+        // an existing one is written in place; a new name is left to the rename, whose folder
+        // check then says what is wrong (no file can be made in /proc)
+        return new Target(p, Files.exists(p) ? Kind.IN_PLACE : Kind.REPLACE);
     }
 
     /**
-     * Checks, without leaving anything behind, that {@link #write} can write {@code path}: its
-     * folder is created if missing and a file is created in it and deleted (a permission bit says
-     * too little: {@code /proc} looks writable to root), or a device is opened for writing.
+     * Checks, without leaving anything behind, that {@link #write} can write {@code path}: for a
+     * file to be replaced, its folder is created if missing and a file is created in it and
+     * deleted (a permission bit says too little: {@code /proc} looks writable to root); a device
+     * or pipe must be writable (it is not opened: a pipe without a reader would block).
      *
      * @throws IOException naming {@code path} and why
      */
     public static void requireWritable(Path path) throws IOException {
-        Path target = target(path);
-        if (isSpecial(target)) {
-            try (FileChannel ignored = FileChannel.open(target, StandardOpenOption.WRITE)) {
-                return;
-            } catch (IOException e) {
-                throw new FileSystemException(path.toString(), null, "cannot be written (" + reason(e) + ")");
-            }
+        Target target = resolve(path);
+        if (target.kind() == Kind.STDOUT || target.kind() == Kind.STDERR) {
+            return;
         }
-        Path dir = target.getParent();
+        if (target.kind() == Kind.IN_PLACE) {
+            if (!Files.isWritable(target.path())) {
+                throw new FileSystemException(path.toString(), null, "not writable (permission denied)");
+            }
+            return;
+        }
+        Path dir = target.path().getParent();
         try {
             Files.createDirectories(dir);
         } catch (IOException e) {
             throw new FileSystemException(path.toString(), null, "cannot create its folder " + dir + " ("
                     + reason(e) + ")");
         }
-        if (Files.exists(target) && !Files.isWritable(target)) {
+        if (Files.exists(target.path()) && !Files.isWritable(target.path())) {
             throw new FileSystemException(path.toString(), null, "not writable (permission denied)");
         }
-        Path probe = beside(target, ".probe");
+        Path probe = beside(target.path(), ".probe");
         try {
             Files.deleteIfExists(Files.createFile(probe));
         } catch (IOException e) {
@@ -128,11 +217,6 @@ public final class ReplacingFile {
     private static Path beside(Path target, String suffix) {
         return target.resolveSibling("." + target.getFileName() + "."
                 + Long.toHexString(ThreadLocalRandom.current().nextLong()) + suffix);
-    }
-
-    /** Exists and is neither a regular file nor a folder: a device, a pipe, a socket. */
-    private static boolean isSpecial(Path target) {
-        return Files.exists(target) && !Files.isRegularFile(target) && !Files.isDirectory(target);
     }
 
     private static String reason(IOException e) {

@@ -92,4 +92,40 @@ class ReplacingFileTest {
             assertArrayEquals(new Object[0], files.toArray());
         }
     }
+
+    @Test
+    void aDanglingLinkGetsItsTargetCreatedAndStays() throws IOException {
+        Path link = Files.createSymbolicLink(dir.resolve("link.bin"), Path.of("sub", "target.bin"));
+        ReplacingFile.write(link, text("new"));
+        assertTrue(Files.isSymbolicLink(link), "the dangling link was replaced by a file");
+        assertEquals("new", Files.readString(dir.resolve("sub/target.bin")));
+    }
+
+    @Test
+    void twoNamesOfOneFileHaveOneTarget() throws IOException {
+        Path sub = Files.createDirectory(dir.resolve("sub"));
+        Path linkedFolder = Files.createSymbolicLink(dir.resolve("linked"), sub);
+        Path direct = sub.resolve("m.out");
+        assertEquals(ReplacingFile.target(direct), ReplacingFile.target(dir.resolve("sub/../sub/./m.out")));
+        assertEquals(ReplacingFile.target(direct), ReplacingFile.target(linkedFolder.resolve("m.out")));
+        Path link = Files.createSymbolicLink(dir.resolve("mlink.out"), direct);
+        assertEquals(ReplacingFile.target(direct), ReplacingFile.target(link), "a dangling link and its target");
+    }
+
+    /**
+     * /dev/stdout is /proc/self/fd/1, a link to whatever descriptor 1 holds: with stdout sent to a
+     * file, following it would rename over that file (and with stdout closed, over a file the JVM
+     * itself has open). It is never followed.
+     */
+    @Test
+    void standardOutputIsNeverResolvedToWhatItHolds() throws IOException {
+        assumeTrue(Files.exists(Path.of("/proc/self/fd")), "no /proc here");
+        assertEquals(Path.of("/dev/stdout"), ReplacingFile.target(Path.of("/dev/stdout")));
+        assertEquals(Path.of("/dev/stdout"), ReplacingFile.target(Path.of("/proc/self/fd/1")));
+        Path link = Files.createSymbolicLink(dir.resolve("out"), Path.of("/proc/self/fd/1"));
+        assertEquals(Path.of("/dev/stdout"), ReplacingFile.target(link));
+        ReplacingFile.requireWritable(link);
+        // another descriptor of this process: written in place, never renamed over
+        assertEquals(Path.of("/proc/self/fd/0"), ReplacingFile.target(Path.of("/proc/self/fd/0")));
+    }
 }
