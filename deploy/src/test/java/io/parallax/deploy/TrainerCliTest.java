@@ -198,8 +198,9 @@ class TrainerCliTest {
                 DIGITS.toAbsolutePath().getParent().toString());
         assertEquals(TrainerCli.JOB_FAILED, r.code());
         assertTrue(r.err().startsWith("trainer: invalid job: model: the job needs about "), r.err());
-        assertTrue(r.err().contains("(4,152,010 parameters, batch 64, the coordinator and 1000 workers) but the JVM"
-                + " may use "), r.err());
+        assertTrue(r.err().contains("(4,152,010 parameters, batch 64, the coordinator and 1000 workers, data "),
+                r.err());
+        assertTrue(r.err().contains(") but the JVM may use "), r.err());
 
         r = run("local", "--job", job.toString(), "--workers", "100000");
         assertEquals(TrainerCli.JOB_FAILED, r.code());

@@ -98,7 +98,7 @@ public final class JobPlan {
             throw InvalidJobException.of("schedule", e.getMessage());
         }
         // a model too large for this JVM fails here, in words, before anything is allocated
-        MemoryBudget.require(plan, 1, false, Math.max(1, spec.getWorkers()));
+        MemoryBudget.requireModel(plan);
         // build once here so that a model the data or the init_from file cannot feed fails now
         Sequential model;
         try {

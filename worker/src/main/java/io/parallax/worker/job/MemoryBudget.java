@@ -12,13 +12,13 @@ import java.util.Locale;
  * whole JVM down with a stack trace).
  *
  * <p>Counted, in float32: the coordinator's master weights and gradients (direct memory), its
- * weights, gradient sum, two published versions and up to three optimizer state buffers, and one
- * gradient per worker as received (heap); per worker in the process, its replica's weights and
- * gradients and the activations of its share of a batch (direct), its copy of the gradient and
- * of the fetched weights (heap). The data set is already loaded and is subtracted from the heap.
+ * weights, gradient sum, two published versions, the optimizer's state buffers and one gradient
+ * per worker as received (heap); per worker in the process, its replica's weights and gradients
+ * and the activations of its share of a batch (direct), and, in a worker's own process, its copy
+ * of the gradient and of the fetched weights (heap). The data set is counted on the heap.
  * Java's direct memory is limited to the heap's size unless {@code -XX:MaxDirectMemorySize} says
- * otherwise. The account errs high by a buffer or two, never by a factor: it only refuses what
- * cannot fit.
+ * otherwise. The account leaves out what is small or short-lived, so it refuses only what cannot
+ * fit: a job it lets through may still need a little more.
  */
 public final class MemoryBudget {
 
@@ -42,27 +42,60 @@ public final class MemoryBudget {
         long state = 4 * (s.parameters + s.buffers);
         long heap = BASELINE_BYTES + dataBytes(plan);
         long direct = 0;
+        int workers = Math.max(1, jobWorkers);
         if (coordinatorHere) {
             direct += 2 * state;
-            heap += state * (7L + Math.max(1, jobWorkers));
+            // weights, gradient sum, two published versions, the optimizer's state, one
+            // gradient per worker as received
+            heap += state * (4L + optimizerBuffers(plan.spec().getOptimizer()) + workers);
         }
-        long rows = (plan.batchSize() + Math.max(1L, jobWorkers) - 1) / Math.max(1, jobWorkers);
+        long rows = (plan.batchSize() + (long) workers - 1) / workers;
         direct += workersHere * (2 * state + 4L * ACTIVATION_COPIES * rows * s.activationsPerRow);
-        heap += workersHere * 2 * state;
+        if (!coordinatorHere) {
+            // a worker of its own process holds the fetched weights and its gradient on the heap;
+            // in the coordinator's process the plane hands both over without copies
+            heap += workersHere * 2 * state;
+        }
+        check(heap, direct, String.format(Locale.ROOT, "%,d parameters, batch %d, %s, data %s", s.parameters,
+                plan.batchSize(), role(workersHere, coordinatorHere), size(dataBytes(plan))));
+    }
+
+    /**
+     * Fails when this process cannot even build the model once (its weights and gradients), as
+     * {@link JobPlan#load} does to check it against the data, whatever the process's role.
+     */
+    static void requireModel(JobPlan plan) {
+        Sizes s = sizes(plan.spec().getModel(), plan.inputFeatures());
+        long state = 4 * (s.parameters + s.buffers);
+        check(BASELINE_BYTES + dataBytes(plan), 2 * state, String.format(Locale.ROOT,
+                "%,d parameters, one copy of the model, data %s", s.parameters, size(dataBytes(plan))));
+    }
+
+    private static void check(long heap, long direct, String what) {
         long maxHeap = Runtime.getRuntime().maxMemory();
         long maxDirect = maxDirectMemory(maxHeap);
-        String what = String.format(Locale.ROOT, "%,d parameters, batch %d, %s", s.parameters, plan.batchSize(),
-                role(workersHere, coordinatorHere));
         if (heap > maxHeap) {
-            throw InvalidJobException.of("model", "the job needs about " + gib(heap) + " of Java heap in this process ("
-                    + what + ") but the JVM may use " + gib(maxHeap) + "; give it more (JAVA_OPTS=-Xmx…) or train a "
+            throw InvalidJobException.of("model", "the job needs about " + size(heap) + " of Java heap in this process ("
+                    + what + ") but the JVM may use " + size(maxHeap) + "; give it more (JAVA_OPTS=-Xmx…) or train a "
                     + "smaller model");
         }
         if (direct > maxDirect) {
-            throw InvalidJobException.of("model", "the job needs about " + gib(direct) + " of direct memory in this "
-                    + "process (" + what + ") but the JVM may use " + gib(maxDirect) + "; give it more (JAVA_OPTS=-Xmx…"
+            throw InvalidJobException.of("model", "the job needs about " + size(direct) + " of direct memory in this "
+                    + "process (" + what + ") but the JVM may use " + size(maxDirect) + "; give it more (JAVA_OPTS=-Xmx…"
                     + " or -XX:MaxDirectMemorySize=…) or train a smaller model or batch");
         }
+    }
+
+    /** Float buffers of optimizer state per parameter, as each optimizer keeps them. */
+    static int optimizerBuffers(io.parallax.proto.v1.OptimizerSpec o) {
+        return switch (o.getName()) {
+            case "sgd" -> o.getMomentum() > 0 ? 1 : 0;
+            case "adam", "adamw" -> o.getAmsgrad() ? 3 : 2;
+            case "adagrad" -> 1;
+            case "rmsprop" -> 1 + (o.getMomentum() > 0 ? 1 : 0) + (o.getCentered() ? 1 : 0);
+            case "adadelta", "adamax", "nadam", "ftrl" -> 2;
+            default -> 3;
+        };
     }
 
     private static String role(int workersHere, boolean coordinatorHere) {
@@ -134,7 +167,8 @@ public final class MemoryBudget {
         }
     }
 
-    private static String gib(long bytes) {
-        return String.format(Locale.ROOT, "%.1f GiB", bytes / (double) (1L << 30));
+    private static String size(long bytes) {
+        return bytes >= 1L << 30 ? String.format(Locale.ROOT, "%.1f GiB", bytes / (double) (1L << 30))
+                : String.format(Locale.ROOT, "%d MiB", bytes >> 20);
     }
 }
