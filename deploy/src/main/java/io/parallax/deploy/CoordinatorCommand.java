@@ -19,6 +19,7 @@ import io.parallax.proto.v1.JobState;
 import io.parallax.worker.job.DataRoots;
 import io.parallax.worker.job.InvalidJobException;
 import io.parallax.worker.job.JobFiles;
+import io.parallax.worker.job.JobValidator;
 import io.parallax.worker.plane.TensorExchange;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -118,6 +119,10 @@ public final class CoordinatorCommand implements Callable<Integer> {
         NodeConfig.requirePort(grpcPort, "--grpc-port", false);
         NodeConfig.requirePositive(stepTimeout, "--step-timeout");
         NodeConfig.requirePositive(workerWait, "--worker-wait");
+        if (workers != null && (workers < 1 || workers > JobValidator.MAX_WORKERS)) {
+            throw new IllegalArgumentException("--workers must be between 1 and " + JobValidator.MAX_WORKERS + ", got "
+                    + workers);
+        }
         if (queueSize < 1) {
             throw new IllegalArgumentException("--queue-size must be ≥ 1, got " + queueSize);
         }

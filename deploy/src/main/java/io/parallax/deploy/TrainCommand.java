@@ -143,6 +143,32 @@ public class TrainCommand implements Callable<Integer> {
         }
     }
 
+    /** What only the data can tell: one class, a model too large, a one-row batch for batch norm. */
+    private void checkAgainstData(Dataset train) {
+        if (java.util.Arrays.stream(train.labels()).distinct().limit(2).count() < 2) {
+            throw new IllegalArgumentException("the training data hold one class only; a classifier needs at least two");
+        }
+        long parameters = 0;
+        long width = train.width();
+        for (int h : hidden) {
+            parameters += width * h + h;
+            width = h;
+        }
+        parameters += width * train.classes() + train.classes();
+        if (parameters > MAX_PARAMETERS) {
+            throw new IllegalArgumentException("the model has " + parameters + " parameters, more than the "
+                    + MAX_PARAMETERS + " one process holds; narrow --hidden");
+        }
+        int rows = train.rows();
+        if (batchNorm && (Math.min(batch, rows) == 1 || rows % batch == 1)) {
+            throw new IllegalArgumentException("--batch-norm needs at least 2 rows in every batch, and with --batch "
+                    + batch + " over " + rows + " training rows a batch holds 1; choose another --batch");
+        }
+    }
+
+    /** As a job's cap: 1 GiB of float32 weights. */
+    private static final long MAX_PARAMETERS = 1L << 28;
+
     /** As a job file's {@code batch_size} and layer widths. */
     private static final int MAX_BATCH = 1 << 20;
     private static final int MAX_WIDTH = 1 << 20;
@@ -159,6 +185,7 @@ public class TrainCommand implements Callable<Integer> {
         OutputFiles.requireDifferent(export, "--export", csv, "--csv");
         Backends.cpu().setThreads(threads);
         Data data = loadData();
+        checkAgainstData(data.train());
         Sequential model = buildModel(data.train());
         Loss lossFn = loss();
         Optimizer opt = Optimizers.create(optimizer, hyperparameters(), ParameterGroups.of(model));

@@ -215,6 +215,7 @@ class TrainerCliTest {
             {"--dropout", "NaN", "--dropout must be in [0, 1), got NaN"},
             {"--warmup", "-1", "--warmup must be ≥ 0 epochs, got -1"},
             {"--activation", "dropout", "unknown --activation 'dropout'; one of relu, leaky_relu"},
+            {"--hidden", "30000,30000", "the model has 902280010 parameters, more than the 268435456"},
         };
         for (String[] c : cases) {
             Run r = run("train", "--csv", DIGITS.toString(), "--label", "digit", c[0], c[1]);

@@ -45,7 +45,15 @@ public final class CsvReader {
                 throw new IOException(path + " is empty: expected a header row naming the columns");
             }
             return split(header);
+        } catch (EOFException | ZipException e) {
+            throw damaged(path, e);
         }
+    }
+
+    /** GZIPInputStream's own words name no file, and an early end has none at all. */
+    private static IOException damaged(Path path, IOException e) {
+        return new IOException(path + ": its gzip data are damaged or cut short"
+                + (e.getMessage() == null ? "" : " (" + e.getMessage() + ")"), e);
     }
 
     public static LabelledCsv read(Path path, String labelColumn) throws IOException {
@@ -53,8 +61,7 @@ public final class CsvReader {
         try {
             return readRows(path, labelColumn);
         } catch (EOFException | ZipException e) {
-            // GZIPInputStream's own words name no file
-            throw new IOException(path + ": its gzip data are damaged or cut short (" + e.getMessage() + ")", e);
+            throw damaged(path, e);
         }
     }
 
@@ -177,10 +184,16 @@ public final class CsvReader {
         }
         for (int i = 0; i < values.length; i++) {
             double v = values[i];
-            if (v != Math.rint(v) || Math.abs(v) > 1e15) {
+            if (v != Math.rint(v)) {
                 throw new IOException(path + ": the label column '" + labelColumn + "' holds " + labels.get(i)
                         + ", which is no class: numeric labels must be whole numbers (is it a regression target,"
                         + " or the wrong column?)");
+            }
+            if (Math.abs(v) > 1e15) {
+                // beyond 2^53 a double no longer tells neighbouring whole numbers apart
+                throw new IOException(path + ": the label column '" + labelColumn + "' holds " + labels.get(i)
+                        + ", too large to tell apart from its neighbours as a class; numeric labels must be at most"
+                        + " 10^15 in size (or give classes names)");
             }
             labels.set(i, Long.toString((long) v));
         }

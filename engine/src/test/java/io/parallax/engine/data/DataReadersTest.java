@@ -140,6 +140,10 @@ class DataReadersTest {
         Path cut = write("cut.csv.gz", java.util.Arrays.copyOf(gz, gz.length / 2), false);
         e = assertThrows(IOException.class, () -> CsvReader.read(cut, "label"));
         assertTrue(e.getMessage().startsWith(cut + ": its gzip data are damaged or cut short"), e.getMessage());
+        // cut inside the first line: the header alone (what a job's validation reads first) says so too
+        Path stub = write("stub.csv.gz", java.util.Arrays.copyOf(gz, 12), false);
+        e = assertThrows(IOException.class, () -> CsvReader.header(stub));
+        assertTrue(e.getMessage().startsWith(stub + ": its gzip data are damaged or cut short"), e.getMessage());
     }
 
     @Test

@@ -33,10 +33,12 @@ record JobData(Dataset train, Dataset validation, List<String> classNames, Strin
     static JobData load(DataSpec spec, long seed, DataRoots roots) {
         String trainPath = "data.train." + kind(spec.getTrain());
         Read train = read(spec.getTrain(), "data.train", roots);
-        if (train.classNames().size() < 2) {
-            // every label the same: the wrong label column, or a subset of the data; nothing to learn
-            throw InvalidJobException.of(trainPath, "the training data hold one class only ("
-                    + abbreviate(train.classNames()) + "); a classifier needs at least two");
+        // every label the same: the wrong label column, or a subset of the data; nothing to learn
+        // (counted in the labels themselves: an IDX file's classes are 0..max, present or not)
+        int[] labels = train.dataset().labels();
+        if (java.util.Arrays.stream(labels).distinct().limit(2).count() < 2) {
+            throw InvalidJobException.of(trainPath, "the training data hold one class only ('"
+                    + train.classNames().get(labels[0]) + "'); a classifier needs at least two");
         }
         Dataset trainSet = train.dataset();
         Dataset validation = null;
@@ -80,6 +82,10 @@ record JobData(Dataset train, Dataset validation, List<String> classNames, Strin
         if (y.shape().length != 1) {
             throw InvalidJobException.of(path + ".labels", labels + " is not a label file: rank " + y.shape().length
                     + ", expected 1");
+        }
+        if (x.shape().length < 2) {
+            throw InvalidJobException.of(path + ".images", images + " is not an image file: rank 1 (a label file?), "
+                    + "expected [count, rows, columns] or similar");
         }
         if (x.shape()[0] != y.shape()[0]) {
             throw InvalidJobException.of(path + ".labels", labels + " holds " + y.shape()[0] + " labels but "

@@ -231,7 +231,7 @@ public final class JobPlan {
 
     /** The nearest batch size to {@code batch} whose last batch is not a single row. */
     private static int suggestBatch(int rows, int batch) {
-        for (int d = 1; d < batch; d++) {
+        for (int d = 1; d < rows; d++) {
             if (batch + d <= rows && rows % (batch + d) != 1) {
                 return batch + d;
             }

@@ -97,6 +97,10 @@ public final class JobValidator {
         } else {
             errors.add("data", "data is required: at least a training source");
         }
+        if (spec.getName().codePoints().anyMatch(Character::isISOControl)) {
+            // status and watch print it: a control character could rewrite the terminal's lines
+            errors.add("name", "must not hold control characters (tab, newline, escape, …)");
+        }
         errors.atLeast("batch_size", 1, spec.getBatchSize());
         errors.atMost("batch_size", MAX_BATCH_SIZE, spec.getBatchSize());
         errors.atLeast("epochs", 1, spec.getEpochs());

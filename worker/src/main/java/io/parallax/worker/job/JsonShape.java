@@ -12,14 +12,17 @@ import java.util.Set;
 
 /**
  * What protobuf's JSON parser lets through in a job file: a key given twice in one object (the
- * last one silently wins) and text after the first JSON value (ignored). Run on text that parser
- * has already accepted, so the syntax of the first value is sound.
+ * last one silently wins), text after the first JSON value (ignored), and syntax that is no JSON
+ * at all but that its lenient reader (Gson's) takes, such as {@code "name" = "x"} or {@code ;}
+ * between fields, in which the first two could hide. Comments ({@code //}, {@code /* *}{@code /},
+ * {@code #}), single quotes and unquoted names stay allowed.
  */
 final class JsonShape {
 
     /** As lenient as Gson, which protobuf's parser reads with, so that only these two problems show. */
     private static final JsonFactory JSON = JsonFactory.builder()
             .enable(JsonReadFeature.ALLOW_JAVA_COMMENTS)
+            .enable(JsonReadFeature.ALLOW_YAML_COMMENTS)
             .enable(JsonReadFeature.ALLOW_SINGLE_QUOTES)
             .enable(JsonReadFeature.ALLOW_UNQUOTED_FIELD_NAMES)
             .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
@@ -29,7 +32,7 @@ final class JsonShape {
 
     private JsonShape() {}
 
-    /** The first such problem in {@code json}, or null when there is none (or this reader cannot tell). */
+    /** The first such problem in {@code json}, or null when there is none. */
     static String problem(String json) {
         try (JsonParser p = JSON.createParser(json)) {
             Deque<Set<String>> objects = new ArrayDeque<>();
@@ -71,9 +74,13 @@ final class JsonShape {
                 // whatever follows does not even parse: still text after the job
             }
             return "text after the job's closing brace (line " + line + ", column " + column + ")";
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            var at = e.getLocation();
+            String why = String.valueOf(e.getOriginalMessage()).lines().findFirst().orElse("");
+            return "not JSON " + (at == null ? "" : "at line " + at.getLineNr() + ", column " + at.getColumnNr())
+                    + ": " + why;
         } catch (IOException | RuntimeException e) {
-            // this reader disagrees with the one that accepted the job: leave the verdict to that one
-            return null;
+            return "not JSON: " + e.getMessage();
         }
     }
 

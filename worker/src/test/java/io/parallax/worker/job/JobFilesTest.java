@@ -118,4 +118,17 @@ class JobFilesTest {
         e = assertThrows(InvalidJobException.class, () -> JobFiles.read(huge));
         assertTrue(e.getMessage().contains(huge + ": longer than 16 MiB"), e.getMessage());
     }
+
+    @Test
+    void lenientSyntaxCannotHideARepeatedKey() {
+        // comments are fine, and do not hide the repetition
+        InvalidJobException e = assertThrows(InvalidJobException.class,
+                () -> JobFiles.parse("# a job\n{\"epochs\": 1, // one\n \"epochs\": 50}"));
+        assertTrue(e.getMessage().contains("'epochs' is given twice"), e.getMessage());
+        assertEquals(3, JobFiles.parse("# a job\n{/* three */ \"epochs\": 3}").getEpochs());
+        // what is no JSON at all, though Gson's lenient reader takes it, is refused
+        e = assertThrows(InvalidJobException.class,
+                () -> JobFiles.parse("{\"name\" = \"x\", \"epochs\": 1, \"epochs\": 50}"));
+        assertTrue(e.getMessage().contains("not JSON at line 1, column"), e.getMessage());
+    }
 }

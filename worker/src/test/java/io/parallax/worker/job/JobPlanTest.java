@@ -198,7 +198,15 @@ class JobPlanTest {
         Files.writeString(root.resolve("one.csv"), "f0,f1,y,f2,f3\n1,2,a,3,4\n2,2,a,3,4\n3,2,a,3,4\n4,2,a,3,4\n");
         JobSpec.Builder b = job();
         b.getDataBuilder().setTrain(JobValidatorTest.csv("one.csv", "y"));
-        assertNames(rejected(b), "data.train.csv", "the training data hold one class only ([a])");
+        assertNames(rejected(b), "data.train.csv", "the training data hold one class only ('a')");
+        // IDX classes run 0..max: labels that are all 1 are one class too
+        b.getDataBuilder().setTrain(idx("ones", 1, 1, 1, 1)).clearValidationSplit().setValidation(idx("v", 0, 1))
+                .setNormalization("none");
+        assertNames(rejected(b), "data.train.idx", "the training data hold one class only ('1')");
+        // and a label file given as the images is no image file
+        b.getDataBuilder().setTrain(DataSource.newBuilder().setIdx(io.parallax.proto.v1.IdxSource.newBuilder()
+                .setImages(root.resolve("ones-labels").toString()).setLabels(root.resolve("ones-labels").toString())));
+        assertNames(rejected(b), "data.train.idx.images", "is not an image file: rank 1");
     }
 
     @Test

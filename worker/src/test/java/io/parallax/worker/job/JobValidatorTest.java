@@ -84,6 +84,8 @@ class JobValidatorTest {
                 bad("model.layers[0].linear.out_features", "must be ≥ 1, got 0",
                         b -> layer(b, 0).getLinearBuilder().setOutFeatures(0)),
                 bad("model.layers[1]", "exactly one of linear", b -> layer(b, 1).clear()),
+                bad("name", "must not hold control characters", b -> b.setName("ok\u001b[2Kfake line")),
+                bad("workers", "must be ≤ 1024", b -> b.setWorkers(1025)),
                 bad("model.layers[1].activation.type", "unknown activation 'relu6'",
                         b -> layer(b, 1).getActivationBuilder().setType("relu6")),
                 bad("model.layers[1].activation.type", "required", b -> layer(b, 1).getActivationBuilder().setType("")),
