@@ -146,7 +146,8 @@ public class TrainCommand implements Callable<Integer> {
     /** What only the data can tell: one class, a model too large, a one-row batch for batch norm. */
     private void checkAgainstData(Dataset train) {
         if (java.util.Arrays.stream(train.labels()).distinct().limit(2).count() < 2) {
-            throw new IllegalArgumentException("the training data hold one class only; a classifier needs at least two");
+            throw new IllegalArgumentException("the training data hold one class only; a classifier needs at least "
+                    + "two");
         }
         long parameters = 0;
         long width = train.width();

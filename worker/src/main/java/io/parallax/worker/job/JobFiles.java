@@ -25,7 +25,8 @@ public final class JobFiles {
 
     /** The longest job file read: far above any real job, far below a data set named by mistake. */
     static final int MAX_BYTES = 16 << 20;
-    private static final Pattern JAVA_CLASS_PREFIX = Pattern.compile("(?:[a-z][a-z0-9_]*\\.)+[A-Z]\\w*(?:Exception|Error): ");
+    private static final Pattern JAVA_CLASS_PREFIX =
+            Pattern.compile("(?:[a-z][a-z0-9_]*\\.)+[A-Z]\\w*(?:Exception|Error): ");
 
     private JobFiles() {}
 

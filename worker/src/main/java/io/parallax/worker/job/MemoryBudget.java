@@ -117,7 +117,8 @@ public final class MemoryBudget {
             switch (l.getKindCase()) {
                 case LINEAR -> {
                     var s = l.getLinear();
-                    parameters += (long) width * s.getOutFeatures() + (!s.hasBias() || s.getBias() ? s.getOutFeatures() : 0);
+                    long bias = !s.hasBias() || s.getBias() ? s.getOutFeatures() : 0;
+                    parameters += (long) width * s.getOutFeatures() + bias;
                     width = s.getOutFeatures();
                 }
                 case BATCH_NORM -> {
