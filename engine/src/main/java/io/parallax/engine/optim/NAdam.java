@@ -19,8 +19,8 @@ import java.util.Map;
  *
  * Like PyTorch, Π is kept in float32; Π·μₜ₊₁ is taken in double from it, as PyTorch ≥ 2.0
  * does (torch 1.13's default single-tensor path counted μₜ twice there, pytorch#92699).
- * Defaults as in PyTorch: lr 2e-3, betas (0.9, 0.999), eps 1e-8, weight_decay 0, momentum_decay 4e-3. State: {@code exp_avg}, {@code exp_avg_sq},
- * and the scalar {@code mu_product}.
+ * Defaults as in PyTorch: lr 2e-3, betas (0.9, 0.999), eps 1e-8, weight_decay 0, momentum_decay
+ * 4e-3. State: {@code exp_avg}, {@code exp_avg_sq}, and the scalar {@code mu_product}.
  */
 public final class NAdam extends FlatOptimizer {
 
