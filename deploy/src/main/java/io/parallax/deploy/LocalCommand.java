@@ -66,6 +66,7 @@ public final class LocalCommand implements Callable<Integer> {
         OutputFiles.requireDifferent(metricsOut, "--metrics-out", job, "the job file");
         OutputFiles.requireDifferent(export, "--export", metricsOut, "--metrics-out");
         OutputFiles.requireWritable(metricsOut, "--metrics-out");
+        OutputFiles.keepStandardOutputFor(export, metricsOut);
         try (LocalCluster cluster = LocalCluster.start(n, Backends.cpu(), roots);
              EpochPrinter printer = new EpochPrinter(metricsOut);
              MetricsSinks sinks = metricsDir == null ? MetricsSinks.of() : MetricsSinks.forJob(metricsDir)) {

@@ -38,6 +38,28 @@ final class OutputFiles {
     }
 
     /**
+     * When an output goes to standard output, sends everything else this process prints there
+     * (epoch lines, notes, "model written") to standard error, so that what a pipe or a file
+     * behind {@code > } receives is the model or the metrics alone.
+     */
+    static void keepStandardOutputFor(Path... outputs) throws IOException {
+        for (Path p : outputs) {
+            if (p != null && ReplacingFile.isStandardOutput(p)) {
+                System.out.flush();
+                System.setOut(System.err);
+                return;
+            }
+        }
+    }
+
+    /** A writer on {@code file}, or on this process's standard output when it names that. */
+    static java.io.Writer writer(Path file) throws IOException {
+        return ReplacingFile.isStandardOutput(file)
+                ? new java.io.OutputStreamWriter(ReplacingFile.standardOutput(), java.nio.charset.StandardCharsets.UTF_8)
+                : java.nio.file.Files.newBufferedWriter(file);
+    }
+
+    /**
      * Fails when {@code output} would overwrite {@code other} (an input, or another output):
      * {@code --export job.json} must not destroy the job file. Either may be null.
      */

@@ -184,6 +184,7 @@ public class TrainCommand implements Callable<Integer> {
         OutputFiles.requireWritable(metricsOut, "--metrics-out");
         OutputFiles.requireDifferent(export, "--export", metricsOut, "--metrics-out");
         OutputFiles.requireDifferent(export, "--export", csv, "--csv");
+        OutputFiles.keepStandardOutputFor(export, metricsOut);
         Backends.cpu().setThreads(threads);
         Data data = loadData();
         checkAgainstData(data.train());
@@ -201,7 +202,7 @@ public class TrainCommand implements Callable<Integer> {
         System.out.println("optimizer: " + opt);
         Trainer trainer = new Trainer(model, lossFn, opt, config);
         long start = System.nanoTime();
-        try (PrintWriter metrics = metricsOut == null ? null : new PrintWriter(Files.newBufferedWriter(metricsOut))) {
+        try (PrintWriter metrics = metricsOut == null ? null : new PrintWriter(OutputFiles.writer(metricsOut))) {
             trainer.fit(data.train(), data.validation(), r -> report(r, start, metrics));
         }
         if (export != null) {

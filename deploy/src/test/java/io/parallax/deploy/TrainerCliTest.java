@@ -266,4 +266,39 @@ class TrainerCliTest {
         assertEquals(TrainerCli.JOB_FAILED, r.code());
         assertTrue(r.err().contains("no column 'class'"), r.err());
     }
+
+    /**
+     * A separate process, stdout sent to a file that already holds a line (as {@code >>} does):
+     * the file gets that line and the metrics, one JSON object per line and nothing else — the
+     * epoch lines go to stderr — and the model the same way.
+     */
+    @Test
+    void outputsToStandardOutputGetItAlone() throws Exception {
+        Path out = Files.writeString(dir.resolve("appended.txt"), "first\n");
+        int code = trainerProcess(out, "train", "--csv", DIGITS.toAbsolutePath().toString(), "--label", "digit",
+                "--epochs", "2", "--hidden", "16", "--metrics-out", "/dev/stdout");
+        assertEquals(0, code, Files.readString(dir.resolve("err.txt")));
+        List<String> lines = Files.readAllLines(out);
+        assertEquals(3, lines.size(), lines.toString());
+        assertEquals("first", lines.get(0));
+        assertEquals(2, new ObjectMapper().readTree(lines.get(2)).get("epoch").asInt());
+        assertTrue(Files.readString(dir.resolve("err.txt")).contains("epoch   2"));
+
+        Path model = dir.resolve("model-on-stdout.safetensors");
+        assertEquals(0, trainerProcess(model, "train", "--csv", DIGITS.toAbsolutePath().toString(), "--label", "digit",
+                "--epochs", "1", "--hidden", "16", "--export", "/dev/stdout"));
+        assertEquals(64 * 16 + 16 + 16 * 10 + 10, ModelFile.load(model).parameterCount());
+    }
+
+    /** Runs the trainer in its own JVM, stdout appended to {@code out}, stderr to err.txt; its exit code. */
+    private int trainerProcess(Path out, String... args) throws Exception {
+        List<String> command = new java.util.ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), TrainerCli.class.getName()));
+        command.addAll(List.of(args));
+        Process p = new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.appendTo(out.toFile()))
+                .redirectError(dir.resolve("err.txt").toFile()).start();
+        assertTrue(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), "trainer did not exit");
+        return p.exitValue();
+    }
 }

@@ -45,7 +45,10 @@ public final class JsonLinesMetrics implements MetricsSink {
             Files.createDirectories(parent);
         }
         this.file = file;
-        this.out = Files.newBufferedWriter(file, StandardCharsets.UTF_8);
+        this.out = io.parallax.engine.io.ReplacingFile.isStandardOutput(file)
+                ? new BufferedWriter(new java.io.OutputStreamWriter(io.parallax.engine.io.ReplacingFile.standardOutput(),
+                        StandardCharsets.UTF_8))
+                : Files.newBufferedWriter(file, StandardCharsets.UTF_8);
     }
 
     @Override

@@ -175,6 +175,25 @@ public final class ReplacingFile {
         return new Target(p, Files.exists(p) ? Kind.IN_PLACE : Kind.REPLACE);
     }
 
+    /** Whether {@code path} names this process's standard output ({@code /dev/stdout} or a link to it). */
+    public static boolean isStandardOutput(Path path) throws IOException {
+        return resolve(path).kind() == Kind.STDOUT;
+    }
+
+    /**
+     * This process's standard output as a stream that closing only flushes: for a file named
+     * {@code /dev/stdout} that is written line by line (metrics), where reopening
+     * {@code /proc/self/fd/1} would start at offset 0 of a file the shell appends to.
+     */
+    public static java.io.OutputStream standardOutput() {
+        return new java.io.BufferedOutputStream(new FileOutputStream(FileDescriptor.out)) {
+            @Override
+            public void close() throws IOException {
+                flush();
+            }
+        };
+    }
+
     /**
      * Checks, without leaving anything behind, that {@link #write} can write {@code path}: for a
      * file to be replaced, its folder is created if missing and a file is created in it and
