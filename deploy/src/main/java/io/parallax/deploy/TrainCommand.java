@@ -23,6 +23,7 @@ import io.parallax.engine.schedule.LearningRateSchedule;
 import io.parallax.engine.train.EpochResult;
 import io.parallax.engine.train.Trainer;
 import io.parallax.engine.train.TrainingConfig;
+import io.parallax.worker.job.JobPlan;
 import io.parallax.worker.job.JobValidator;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -120,8 +121,9 @@ public class TrainCommand implements Callable<Integer> {
 
     /** The bounds a job file's validator holds, for the same settings given as options. */
     private void checkOptions() {
-        if (batch < 1 || batch > MAX_BATCH) {
-            throw new IllegalArgumentException("--batch must be between 1 and " + MAX_BATCH + ", got " + batch);
+        if (batch < 1 || batch > JobValidator.MAX_BATCH_SIZE) {
+            throw new IllegalArgumentException("--batch must be between 1 and " + JobValidator.MAX_BATCH_SIZE + ", got "
+                    + batch);
         }
         if (epochs < 1) {
             throw new IllegalArgumentException("--epochs must be ≥ 1, got " + epochs);
@@ -137,8 +139,9 @@ public class TrainCommand implements Callable<Integer> {
                     + String.join(", ", JobValidator.ACTIVATIONS));
         }
         for (int h : hidden) {
-            if (h < 1 || h > MAX_WIDTH) {
-                throw new IllegalArgumentException("--hidden widths must be between 1 and " + MAX_WIDTH + ", got " + h);
+            if (h < 1 || h > JobValidator.MAX_WIDTH) {
+                throw new IllegalArgumentException("--hidden widths must be between 1 and " + JobValidator.MAX_WIDTH
+                        + ", got " + h);
             }
         }
     }
@@ -156,9 +159,9 @@ public class TrainCommand implements Callable<Integer> {
             width = h;
         }
         parameters += width * train.classes() + train.classes();
-        if (parameters > MAX_PARAMETERS) {
+        if (parameters > JobPlan.MAX_PARAMETERS) {
             throw new IllegalArgumentException("the model has " + parameters + " parameters, more than the "
-                    + MAX_PARAMETERS + " one process holds; narrow --hidden");
+                    + JobPlan.MAX_PARAMETERS + " one process holds; narrow --hidden");
         }
         int rows = train.rows();
         if (batchNorm && (Math.min(batch, rows) == 1 || rows % batch == 1)) {
@@ -166,13 +169,6 @@ public class TrainCommand implements Callable<Integer> {
                     + batch + " over " + rows + " training rows a batch holds 1; choose another --batch");
         }
     }
-
-    /** As a job's cap: 1 GiB of float32 weights. */
-    private static final long MAX_PARAMETERS = 1L << 28;
-
-    /** As a job file's {@code batch_size} and layer widths. */
-    private static final int MAX_BATCH = 1 << 20;
-    private static final int MAX_WIDTH = 1 << 20;
 
     /** The training and validation sets, normalised. */
     record Data(Dataset train, Dataset validation, String source, Preprocessing preprocessing) {}

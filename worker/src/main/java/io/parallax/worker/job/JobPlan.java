@@ -59,7 +59,7 @@ public final class JobPlan {
     static final double DEFAULT_WARMUP_START_FACTOR = 1.0 / 3;
 
     /** Parameters one model may have: 1 GiB of float32, far above any job this trainer is for. */
-    static final long MAX_PARAMETERS = 1L << 28;
+    public static final long MAX_PARAMETERS = 1L << 28;
 
     private final JobSpec spec;
     private final JobData data;

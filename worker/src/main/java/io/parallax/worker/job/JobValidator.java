@@ -46,8 +46,8 @@ public final class JobValidator {
     public static final List<String> NORMALIZATIONS = List.of("none", "min_max", "standardize");
 
     /** Bounds that keep one job from asking a node for unbounded memory. */
-    static final int MAX_BATCH_SIZE = 1 << 20;
-    static final int MAX_WIDTH = 1 << 20;
+    public static final int MAX_BATCH_SIZE = 1 << 20;
+    public static final int MAX_WIDTH = 1 << 20;
     static final int MAX_IMAGE_SIDE = 4096;
     /** Workers one job may ask for; each holds a replica of the model. */
     public static final int MAX_WORKERS = 1024;
