@@ -147,10 +147,11 @@ public class TrainCommand implements Callable<Integer> {
     }
 
     /** What only the data can tell: one class, a model too large, a one-row batch for batch norm. */
-    private void checkAgainstData(Dataset train) {
-        if (java.util.Arrays.stream(train.labels()).distinct().limit(2).count() < 2) {
-            throw new IllegalArgumentException("the training data hold one class only; a classifier needs at least "
-                    + "two");
+    private void checkAgainstData(Data data) {
+        Dataset train = data.train();
+        if (train.singleClass()) {
+            throw new IllegalArgumentException(data.source() + ": the training data hold one class only ('"
+                    + data.preprocessing().classNames().get(train.labels()[0]) + "'); a classifier needs at least two");
         }
         long parameters = 0;
         long width = train.width();
@@ -163,10 +164,9 @@ public class TrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("the model has " + parameters + " parameters, more than the "
                     + JobPlan.MAX_PARAMETERS + " one process holds; narrow --hidden");
         }
-        int rows = train.rows();
-        if (batchNorm && (Math.min(batch, rows) == 1 || rows % batch == 1)) {
-            throw new IllegalArgumentException("--batch-norm needs at least 2 rows in every batch, and with --batch "
-                    + batch + " over " + rows + " training rows a batch holds 1; choose another --batch");
+        String oneRow = batchNorm ? JobPlan.oneRowBatch(train.rows(), batch) : null;
+        if (oneRow != null) {
+            throw new IllegalArgumentException("--batch-norm: " + oneRow);
         }
     }
 
@@ -183,7 +183,7 @@ public class TrainCommand implements Callable<Integer> {
         OutputFiles.keepStandardOutputFor(export, metricsOut);
         Backends.cpu().setThreads(threads);
         Data data = loadData();
-        checkAgainstData(data.train());
+        checkAgainstData(data);
         Sequential model = buildModel(data.train());
         Loss lossFn = loss();
         Optimizer opt = Optimizers.create(optimizer, hyperparameters(), ParameterGroups.of(model));
@@ -233,10 +233,6 @@ public class TrainCommand implements Callable<Integer> {
         List<String> classNames = new ArrayList<>();
         if (csv != null) {
             CsvReader.LabelledCsv read = CsvReader.read(csv, label);
-            if (read.classNames().size() < 2) {
-                throw new IllegalArgumentException(csv + ": the column '" + label + "' holds one class only ("
-                        + read.classNames() + "); a classifier needs at least two");
-            }
             if (!(validationSplit > 0 && validationSplit < 1)) {
                 throw new IllegalArgumentException("--validation-split must be in (0, 1), got " + validationSplit);
             }

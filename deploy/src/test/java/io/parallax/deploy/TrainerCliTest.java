@@ -222,6 +222,11 @@ class TrainerCliTest {
             assertEquals(TrainerCli.JOB_FAILED, r.code(), String.join(" ", c));
             assertTrue(r.err().startsWith("trainer: " + c[2]), r.err());
         }
+        // the job's own rule for batch norm (1,797 rows, 20% held out: 1,438 train)
+        Run r = run("train", "--csv", DIGITS.toString(), "--label", "digit", "--batch-norm", "--batch", "1437");
+        assertEquals(TrainerCli.JOB_FAILED, r.code());
+        assertTrue(r.err().startsWith("trainer: --batch-norm: the last batch of each epoch holds 1 row (1438 training "
+                + "rows = 1 × 1437 + 1)"), r.err());
     }
 
     @Test

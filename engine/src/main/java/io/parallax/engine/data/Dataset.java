@@ -56,6 +56,11 @@ public final class Dataset {
         return width;
     }
 
+    /** Whether every row has the same label: nothing for a classifier to learn. */
+    public boolean singleClass() {
+        return java.util.Arrays.stream(labels).distinct().limit(2).count() < 2;
+    }
+
     public int classes() {
         return classes;
     }

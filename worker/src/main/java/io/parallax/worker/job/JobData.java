@@ -35,10 +35,9 @@ record JobData(Dataset train, Dataset validation, List<String> classNames, Strin
         Read train = read(spec.getTrain(), "data.train", roots);
         // every label the same: the wrong label column, or a subset of the data; nothing to learn
         // (counted in the labels themselves: an IDX file's classes are 0..max, present or not)
-        int[] labels = train.dataset().labels();
-        if (java.util.Arrays.stream(labels).distinct().limit(2).count() < 2) {
+        if (train.dataset().singleClass()) {
             throw InvalidJobException.of(trainPath, "the training data hold one class only ('"
-                    + train.classNames().get(labels[0]) + "'); a classifier needs at least two");
+                    + train.classNames().get(train.dataset().labels()[0]) + "'); a classifier needs at least two");
         }
         Dataset trainSet = train.dataset();
         Dataset validation = null;

@@ -215,18 +215,27 @@ public final class JobPlan {
         if (model.layers().stream().noneMatch(l -> l instanceof BatchNorm1d)) {
             return;
         }
-        int rows = data.train().rows();
-        int batch = spec.getBatchSize();
+        String problem = oneRowBatch(data.train().rows(), spec.getBatchSize());
+        if (problem != null) {
+            throw InvalidJobException.of("batch_size", problem);
+        }
+    }
+
+    /**
+     * What is wrong, for batch norm, with batches of {@code batch} over {@code rows} training rows
+     * (one of them, or the last of an epoch, holds a single row), naming a batch size that works;
+     * null when nothing is. Shared with {@code trainer train}.
+     */
+    public static String oneRowBatch(int rows, int batch) {
         if (batch == 1 || rows == 1) {
-            throw InvalidJobException.of("batch_size", "batch norm needs at least 2 rows per batch in training, and "
-                    + "the batches hold 1 row");
+            return "batch norm needs at least 2 rows per batch in training, and the batches hold 1 row";
         }
         if (rows % batch == 1) {
-            throw InvalidJobException.of("batch_size", "the last batch of each epoch holds 1 row (" + rows
-                    + " training rows = " + (rows / batch) + " × " + batch + " + 1), which batch norm cannot train on; "
-                    + "choose a batch size that leaves 0 or at least 2 rows over (e.g. " + suggestBatch(rows, batch)
-                    + ")");
+            return "the last batch of each epoch holds 1 row (" + rows + " training rows = " + (rows / batch) + " × "
+                    + batch + " + 1), which batch norm cannot train on; choose a batch size that leaves 0 or at "
+                    + "least 2 rows over (e.g. " + suggestBatch(rows, batch) + ")";
         }
+        return null;
     }
 
     /** The nearest batch size to {@code batch} whose last batch is not a single row. */
