@@ -52,13 +52,6 @@ final class OutputFiles {
         }
     }
 
-    /** A writer on {@code file}, or on this process's standard output when it names that. */
-    static java.io.Writer writer(Path file) throws IOException {
-        return ReplacingFile.isStandardOutput(file)
-                ? new java.io.OutputStreamWriter(ReplacingFile.standardOutput(), java.nio.charset.StandardCharsets.UTF_8)
-                : java.nio.file.Files.newBufferedWriter(file);
-    }
-
     /**
      * Fails when {@code output} would overwrite {@code other} (an input, or another output):
      * {@code --export job.json} must not destroy the job file. Either may be null.

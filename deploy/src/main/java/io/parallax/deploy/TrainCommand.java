@@ -8,6 +8,7 @@ import io.parallax.engine.data.IdxReader;
 import io.parallax.engine.data.Normalization;
 import io.parallax.engine.data.Preprocessing;
 import io.parallax.engine.io.ModelFile;
+import io.parallax.engine.io.ReplacingFile;
 import io.parallax.engine.layer.Layer;
 import io.parallax.engine.layer.Layers;
 import io.parallax.engine.layer.Linear;
@@ -198,7 +199,7 @@ public class TrainCommand implements Callable<Integer> {
         System.out.println("optimizer: " + opt);
         Trainer trainer = new Trainer(model, lossFn, opt, config);
         long start = System.nanoTime();
-        try (PrintWriter metrics = metricsOut == null ? null : new PrintWriter(OutputFiles.writer(metricsOut))) {
+        try (PrintWriter metrics = metricsOut == null ? null : new PrintWriter(ReplacingFile.streamWriter(metricsOut))) {
             trainer.fit(data.train(), data.validation(), r -> report(r, start, metrics));
         }
         if (export != null) {

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.BufferedWriter;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -45,10 +44,7 @@ public final class JsonLinesMetrics implements MetricsSink {
             Files.createDirectories(parent);
         }
         this.file = file;
-        this.out = io.parallax.engine.io.ReplacingFile.isStandardOutput(file)
-                ? new BufferedWriter(new java.io.OutputStreamWriter(io.parallax.engine.io.ReplacingFile.standardOutput(),
-                        StandardCharsets.UTF_8))
-                : Files.newBufferedWriter(file, StandardCharsets.UTF_8);
+        this.out = io.parallax.engine.io.ReplacingFile.streamWriter(file);
     }
 
     @Override

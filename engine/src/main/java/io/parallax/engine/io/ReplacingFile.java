@@ -181,17 +181,22 @@ public final class ReplacingFile {
     }
 
     /**
-     * This process's standard output as a stream that closing only flushes: for a file named
-     * {@code /dev/stdout} that is written line by line (metrics), where reopening
-     * {@code /proc/self/fd/1} would start at offset 0 of a file the shell appends to.
+     * A writer for a file written as it goes (metrics, line by line) rather than replaced at the
+     * end: on {@code /dev/stdout} this process's own standard output, which closing only flushes
+     * (reopening {@code /proc/self/fd/1} would start at offset 0 of a file the shell appends to);
+     * anything else is created or truncated.
      */
-    public static java.io.OutputStream standardOutput() {
-        return new java.io.BufferedOutputStream(new FileOutputStream(FileDescriptor.out)) {
+    public static java.io.BufferedWriter streamWriter(Path path) throws IOException {
+        if (!isStandardOutput(path)) {
+            return Files.newBufferedWriter(path, java.nio.charset.StandardCharsets.UTF_8);
+        }
+        java.io.OutputStream out = new java.io.BufferedOutputStream(new FileOutputStream(FileDescriptor.out)) {
             @Override
             public void close() throws IOException {
                 flush();
             }
         };
+        return new java.io.BufferedWriter(new java.io.OutputStreamWriter(out, java.nio.charset.StandardCharsets.UTF_8));
     }
 
     /**
