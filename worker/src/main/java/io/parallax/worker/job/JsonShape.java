@@ -12,7 +12,7 @@ import java.util.Set;
 
 /**
  * What protobuf's JSON parser lets through in a job file: a key given twice in one object (the
- * last one silently wins), text after the first JSON value (ignored), and syntax that is no JSON
+ * last one silently wins; in a map with integer keys "1" and "01" are one key), text after the first JSON value (ignored), and syntax that is no JSON
  * at all but that its lenient reader (Gson's) takes, such as {@code "name" = "x"} or {@code ;}
  * between fields, in which the first two could hide. Comments ({@code //}, {@code /* *}{@code /},
  * {@code #}), single quotes and unquoted names stay allowed.
@@ -54,7 +54,7 @@ final class JsonShape {
                     }
                     case END_ARRAY -> depth--;
                     case FIELD_NAME -> {
-                        if (!objects.peek().add(p.currentName())) {
+                        if (!objects.peek().add(canonicalKey(p.currentName()))) {
                             return "'" + path(p) + "' is given twice; which one was meant?";
                         }
                     }
@@ -82,6 +82,17 @@ final class JsonShape {
         } catch (IOException | RuntimeException e) {
             return "not JSON: " + e.getMessage();
         }
+    }
+
+    /**
+     * The key as protobuf reads it: a map with integer keys ({@code lr_scales}) takes "1", "01"
+     * and "+1" as the same key, so they count as one here. Field names are never numeric.
+     */
+    private static String canonicalKey(String key) {
+        if (key.matches("[+-]?[0-9]+")) {
+            return new java.math.BigInteger(key).toString();
+        }
+        return key;
     }
 
     /** The field's path as the validator spells it: {@code model.layers[1].linear.out_features}. */

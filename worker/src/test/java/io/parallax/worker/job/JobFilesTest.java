@@ -91,6 +91,18 @@ class JobFilesTest {
                 + " {\"linear\": {\"out_features\": 2}}]}}").getModel().getLayersCount());
     }
 
+    @Test
+    void oneIntegerMapKeyWrittenTwoWaysIsAKeyGivenTwice() {
+        // protobuf reads "0", "00" and "+0" as the same lr_scales key: the last would silently win
+        for (String twin : new String[] {"00", "+0", "-0"}) {
+            InvalidJobException e = assertThrows(InvalidJobException.class, () -> JobFiles.parse(
+                    "{\"model\": {\"lr_scales\": {\"0\": 0.1, \"" + twin + "\": 0.5}}}"));
+            assertTrue(e.getMessage().contains("'model.lr_scales." + twin + "' is given twice"), e.getMessage());
+        }
+        assertEquals(2, JobFiles.parse("{\"model\": {\"lr_scales\": {\"0\": 0.1, \"2\": 0.5}}}")
+                .getModel().getLrScalesCount());
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"{\"epochs\": 1} {\"batch_size\": 0}", "{\"epochs\": 1} garbage", "{\"epochs\": 1}}"})
     void textAfterTheJobIsRejected(String json) {
