@@ -240,3 +240,7 @@ await_log coordinator "${node_hosts[0]}" "(^|[^0-9])$worker_count worker\\(s\\) 
 started_ok=1
 echo "cluster up: coordinator $cluster_address, $worker_count worker(s); run folder $run_dir"
 echo "coordinator gRPC address: $grpc_address"
+# the client commands default to 127.0.0.1:50051: say how to reach any other address
+if [[ "$grpc_address" != "127.0.0.1:50051" ]]; then
+    echo "for trainer submit/status/watch/cancel/model: export PARALLAX_SERVER=$grpc_address (or --server $grpc_address)"
+fi

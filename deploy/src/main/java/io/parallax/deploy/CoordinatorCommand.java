@@ -58,8 +58,8 @@ public final class CoordinatorCommand implements Callable<Integer> {
             + "flags override it, PARALLAX_* environment variables override the file")
     Path config;
 
-    @Option(names = "--discovery", description = "how the cluster forms: static (this node is the seed) or "
-            + "kubernetes (Akka Management cluster bootstrap)")
+    @Option(names = "--discovery", description = "how the cluster forms: seed (this node is the seed) or "
+            + "kubernetes (Akka Management cluster bootstrap) (default: parallax.discovery.method, seed)")
     String discovery;
 
     @Option(names = "--host", description = "address to bind and advertise (default: 127.0.0.1)")

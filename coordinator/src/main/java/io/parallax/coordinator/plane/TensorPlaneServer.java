@@ -57,7 +57,17 @@ public final class TensorPlaneServer implements AutoCloseable {
         }
         this.server = builder.addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance())
+                .addService(alphaReflection())
                 .build();
+    }
+
+    /**
+     * Reflection's older v1alpha service, which grpc-java marks deprecated but which many
+     * installed clients (grpcurl and friends before 2024) still ask for first.
+     */
+    @SuppressWarnings("deprecation")
+    private static BindableService alphaReflection() {
+        return io.grpc.protobuf.services.ProtoReflectionService.newInstance();
     }
 
     /**

@@ -233,6 +233,8 @@ class JobServiceTest {
         requests.onCompleted();
         assertTrue(names.contains(JobServiceGrpc.SERVICE_NAME), names.toString());
         assertTrue(names.contains("grpc.health.v1.Health"), names.toString());
+        // and the v1alpha reflection that older clients use
+        assertTrue(names.contains("grpc.reflection.v1alpha.ServerReflection"), names.toString());
     }
 
     static void assertCode(Status.Code code, Runnable call) {
