@@ -5,6 +5,7 @@ import io.parallax.engine.clip.GradientClipping;
 import io.parallax.engine.data.CsvReader;
 import io.parallax.engine.data.Dataset;
 import io.parallax.engine.data.IdxReader;
+import io.parallax.engine.data.InputFormat;
 import io.parallax.engine.data.Normalization;
 import io.parallax.engine.data.Preprocessing;
 import io.parallax.engine.io.ModelFile;
@@ -232,12 +233,14 @@ public class TrainCommand implements Callable<Integer> {
         Dataset validation;
         String source;
         List<String> classNames = new ArrayList<>();
+        InputFormat input;
         if (csv != null) {
             CsvReader.LabelledCsv read = CsvReader.read(csv, label);
             if (!(validationSplit > 0 && validationSplit < 1)) {
                 throw new IllegalArgumentException("--validation-split must be in (0, 1), got " + validationSplit);
             }
             classNames.addAll(read.classNames());
+            input = InputFormat.csv(read.featureNames());
             Dataset all = read.dataset().shuffled(seed);
             int nVal = (int) Math.round(all.rows() * validationSplit);
             train = all.slice(0, all.rows() - nVal);
@@ -247,6 +250,8 @@ public class TrainCommand implements Callable<Integer> {
             train = IdxReader.readDataset(idx("train-images-idx3-ubyte"), idx("train-labels-idx1-ubyte"), 10);
             validation = IdxReader.readDataset(idx("t10k-images-idx3-ubyte"), idx("t10k-labels-idx1-ubyte"), 10);
             source = idxDir.toString();
+            // readDataset keeps only the flattened width: a row of that many pixels
+            input = InputFormat.idx(List.of(train.width()));
             for (int c = 0; c < 10; c++) {
                 classNames.add(Integer.toString(c));
             }
@@ -254,7 +259,7 @@ public class TrainCommand implements Callable<Integer> {
         Normalization fitted = Normalization.fit(norm, train);
         fitted.applyInPlace(train);
         fitted.applyInPlace(validation);
-        return new Data(train, validation, source, new Preprocessing(fitted, classNames));
+        return new Data(train, validation, source, new Preprocessing(input, fitted, classNames));
     }
 
     private Path idx(String stem) throws IOException {

@@ -76,6 +76,10 @@ class TrainerCliTest {
         // and on raw data, normalised with the statistics the file carries, it gives the same answers
         Preprocessing saved = ModelFile.readPreprocessing(dir.resolve("model.safetensors")).orElseThrow();
         assertEquals(List.of("0", "1", "2", "3", "4", "5", "6", "7", "8", "9"), saved.classNames());
+        // the feature columns, in the order the model takes them (the label column left out)
+        assertEquals(64, saved.input().columns().size());
+        assertEquals(1, saved.input().divideBy());
+        assertTrue(!saved.input().columns().contains("digit"), saved.input().toString());
         train.normalize = "none";
         Dataset raw = train.loadData().validation();
         saved.normalization().applyInPlace(raw);
@@ -99,6 +103,7 @@ class TrainerCliTest {
         assertEquals(10, saved.classNames().size());
         assertEquals(64, saved.normalization().width());
         assertEquals("STANDARDIZE", saved.normalization().kind().name());
+        assertEquals("CSV", saved.input().kind().name());
     }
 
     @Test

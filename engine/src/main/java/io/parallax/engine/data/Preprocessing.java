@@ -10,17 +10,18 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * What a trained model expects around it: the normalisation its inputs went through in training
- * and the class each output stands for. Saved with the model ({@code ModelFile}), so that the
- * model is usable on raw data away from the job that trained it: a model trained on standardised
- * features gives wrong answers on raw ones, silently.
+ * What a trained model expects around it: how its inputs were read ({@link InputFormat}: CSV
+ * columns, or pixels / 255), the normalisation they then went through in training, and the class
+ * each output stands for. Saved with the model ({@code ModelFile}), so that the model is usable
+ * on raw data away from the job that trained it: a model trained on standardised features gives
+ * wrong answers on raw ones, silently. Each part may be absent (null, or no class names).
  *
- * <p>As JSON: the normalisation
+ * <p>As JSON: the input format (see {@link InputFormat}), the normalisation
  * {@code {"kind": "standardize", "shift": [...], "scale": [...]}}, meaning
  * {@code x' = (x − shift) × scale} per feature, and the classes {@code ["cat", "non-cat"]}, index
  * = output.
  */
-public record Preprocessing(Normalization normalization, List<String> classNames) {
+public record Preprocessing(InputFormat input, Normalization normalization, List<String> classNames) {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -53,14 +54,21 @@ public record Preprocessing(Normalization normalization, List<String> classNames
         return names.toString();
     }
 
+    /** The input format as JSON; null when unknown. */
+    public String inputJson() {
+        return input == null ? null : input.toJson();
+    }
+
     /**
-     * Reads back what {@link #normalizationJson()} and {@link #classNamesJson()} wrote; either may
-     * be null (no normalisation; no class names).
+     * Reads back what {@link #inputJson()}, {@link #normalizationJson()} and
+     * {@link #classNamesJson()} wrote; any may be null (unknown input format; no normalisation;
+     * no class names).
      *
      * @throws IllegalArgumentException if the JSON is not of that form
      */
-    public static Preprocessing fromJson(String normalizationJson, String classNamesJson) {
+    public static Preprocessing fromJson(String inputJson, String normalizationJson, String classNamesJson) {
         try {
+            InputFormat input = inputJson == null ? null : InputFormat.fromJson(inputJson);
             Normalization normalization = null;
             if (normalizationJson != null) {
                 JsonNode n = JSON.readTree(normalizationJson);
@@ -75,7 +83,7 @@ public record Preprocessing(Normalization normalization, List<String> classNames
                 }
                 a.forEach(e -> names.add(e.asText()));
             }
-            return new Preprocessing(normalization, names);
+            return new Preprocessing(input, normalization, names);
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException("not valid JSON: " + e.getOriginalMessage(), e);
         }

@@ -2,6 +2,7 @@ package io.parallax.engine.io;
 
 import io.parallax.engine.backend.Backend;
 import io.parallax.engine.backend.Backends;
+import io.parallax.engine.data.InputFormat;
 import io.parallax.engine.data.Normalization;
 import io.parallax.engine.data.Preprocessing;
 import io.parallax.engine.layer.BatchNorm1d;
@@ -45,6 +46,8 @@ public final class ModelFile {
     public static final String VERSION_KEY = "parallax.format_version";
     /** The format version this code writes and the newest it reads. */
     public static final int FORMAT_VERSION = 1;
+    /** Metadata key of how the training data's rows were read (JSON, see {@link InputFormat}). */
+    public static final String INPUT_FORMAT_KEY = "parallax.input_format";
     /** Metadata key of the training data's input normalisation (JSON, see {@link Preprocessing}). */
     public static final String NORMALIZATION_KEY = "parallax.input_normalization";
     /** Metadata key of the class names, index = output (a JSON array). */
@@ -84,6 +87,14 @@ public final class ModelFile {
             if (n != null && n.kind() != Normalization.Kind.NONE && n.width() != model.inputFeatures()) {
                 throw new IllegalArgumentException("the normalisation has " + n.width() + " features, the model "
                         + model.inputFeatures());
+            }
+            InputFormat input = preprocessing.input();
+            if (input != null && input.features() != model.inputFeatures()) {
+                throw new IllegalArgumentException("the input format has " + input.features() + " features, the model "
+                        + model.inputFeatures());
+            }
+            if (input != null) {
+                writer.putMetadata(INPUT_FORMAT_KEY, input.toJson());
             }
             String normalization = preprocessing.normalizationJson();
             if (normalization != null) {
@@ -147,23 +158,24 @@ public final class ModelFile {
     }
 
     /**
-     * The input normalisation and class names saved with the model, without loading any tensor;
-     * empty for a file that has neither (written by PyTorch, or without them).
+     * The input format, normalisation and class names saved with the model, without loading any
+     * tensor; empty for a file that has none of them (written by PyTorch, or without them).
      *
      * @throws SafeTensorsException if they are there but malformed
      */
     public static Optional<Preprocessing> readPreprocessing(Path path) throws IOException {
         try (SafeTensorsReader reader = SafeTensorsReader.open(path)) {
+            String input = reader.metadata().get(INPUT_FORMAT_KEY);
             String normalization = reader.metadata().get(NORMALIZATION_KEY);
             String classes = reader.metadata().get(CLASSES_KEY);
-            if (normalization == null && classes == null) {
+            if (input == null && normalization == null && classes == null) {
                 return Optional.empty();
             }
             try {
-                return Optional.of(Preprocessing.fromJson(normalization, classes));
+                return Optional.of(Preprocessing.fromJson(input, normalization, classes));
             } catch (IllegalArgumentException e) {
-                throw new SafeTensorsException(path, "metadata '" + NORMALIZATION_KEY + "' or '" + CLASSES_KEY + "': "
-                        + e.getMessage(), e);
+                throw new SafeTensorsException(path, "metadata '" + INPUT_FORMAT_KEY + "', '" + NORMALIZATION_KEY
+                        + "' or '" + CLASSES_KEY + "': " + e.getMessage(), e);
             }
         }
     }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.parallax.engine.backend.Backends;
+import io.parallax.engine.data.InputFormat;
 import io.parallax.engine.data.Preprocessing;
 import io.parallax.engine.layer.BatchNorm1d;
 import io.parallax.engine.layer.Dropout;
@@ -295,7 +296,7 @@ class ModelFileTest {
         Sequential m = trainedModel(5);
         float[] shift = randomArray(new SplittableRandom(1), 6);
         float[] scale = {0.1f, 1f / 3, 0f, 7.25f, 1e-30f, 123456.79f};
-        Preprocessing p = new Preprocessing(
+        Preprocessing p = new Preprocessing(InputFormat.csv(List.of("a", "b", "c,d", "ä", "e", "f")),
                 io.parallax.engine.data.Normalization.of(io.parallax.engine.data.Normalization.Kind.STANDARDIZE,
                         shift, scale), List.of("cat", "non-cat", "\"quoted\"", "ünïcode"));
         Path file = dir.resolve("m.safetensors");
@@ -305,13 +306,35 @@ class ModelFileTest {
         assertArrayEquals(scale, back.normalization().scale());
         assertEquals(io.parallax.engine.data.Normalization.Kind.STANDARDIZE, back.normalization().kind());
         assertEquals(p.classNames(), back.classNames());
+        assertEquals(p.input(), back.input());
         // the model itself loads as before
         assertEquals(m.parameterCount(), ModelFile.load(file).parameterCount());
 
         ModelFile.save(m, file);
         assertTrue(ModelFile.readPreprocessing(file).isEmpty());
-        Preprocessing wrongWidth = new Preprocessing(io.parallax.engine.data.Normalization.of(
+        Preprocessing wrongWidth = new Preprocessing(null, io.parallax.engine.data.Normalization.of(
                 io.parallax.engine.data.Normalization.Kind.MIN_MAX, new float[3], new float[3]), List.of());
         assertThrows(IllegalArgumentException.class, () -> ModelFile.save(m, file, wrongWidth));
+        Preprocessing wrongInput = new Preprocessing(InputFormat.idx(List.of(2, 2)), null, List.of());
+        assertThrows(IllegalArgumentException.class, () -> ModelFile.save(m, file, wrongInput));
+    }
+
+    @Test
+    void pixelInputsSayTheyWereDividedBy255() throws IOException {
+        Sequential m = trainedModel(5);
+        Path file = dir.resolve("pixels.safetensors");
+        ModelFile.save(m, file, new Preprocessing(InputFormat.imageFolder(1, 2, 3), null, List.of()));
+        InputFormat back = ModelFile.readPreprocessing(file).orElseThrow().input();
+        assertEquals(InputFormat.Kind.IMAGE_FOLDER, back.kind());
+        assertEquals(List.of(1, 2, 3), back.shape());
+        assertEquals(255, back.divideBy());
+        assertEquals("{\"kind\":\"image_folder\",\"features\":6,\"divide_by\":255,\"shape\":[1,2,3]}",
+                InputFormat.imageFolder(1, 2, 3).toJson());
+        assertEquals(1, InputFormat.fromJson(InputFormat.csv(List.of("x")).toJson()).divideBy());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> InputFormat.fromJson("{\"kind\":\"idx\",\"features\":5,\"shape\":[2,2]}"));
+        assertTrue(e.getMessage().contains("'features' is 5 but its shape gives 4"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> InputFormat.fromJson("{\"kind\":\"wav\"}"));
+        assertTrue(e.getMessage().contains("unknown kind 'wav'"), e.getMessage());
     }
 }

@@ -4,6 +4,7 @@ import io.parallax.engine.data.CsvReader;
 import io.parallax.engine.data.Dataset;
 import io.parallax.engine.data.IdxReader;
 import io.parallax.engine.data.ImageFolderReader;
+import io.parallax.engine.data.InputFormat;
 import io.parallax.engine.data.Normalization;
 import io.parallax.proto.v1.DataSource;
 import io.parallax.proto.v1.DataSpec;
@@ -24,10 +25,11 @@ import java.util.Map;
  * @param validation null when the job has none
  * @param source     field path of the training source, for messages
  */
-record JobData(Dataset train, Dataset validation, List<String> classNames, String source, Normalization normalization) {
+record JobData(Dataset train, Dataset validation, List<String> classNames, String source, InputFormat input,
+        Normalization normalization) {
 
     /** One source, read. */
-    private record Read(Dataset dataset, List<String> classNames) {}
+    private record Read(Dataset dataset, List<String> classNames, InputFormat input) {}
 
     /** Reads the job's data; the spec has passed {@link JobValidator}. */
     static JobData load(DataSpec spec, long seed, DataRoots roots) {
@@ -61,7 +63,7 @@ record JobData(Dataset train, Dataset validation, List<String> classNames, Strin
         if (validation != null) {
             fitted.applyInPlace(validation);
         }
-        return new JobData(trainSet, validation, train.classNames(), trainPath, fitted);
+        return new JobData(trainSet, validation, train.classNames(), trainPath, train.input(), fitted);
     }
 
     private static Read read(DataSource s, String path, DataRoots roots) {
@@ -107,7 +109,11 @@ record JobData(Dataset train, Dataset validation, List<String> classNames, Strin
         for (int c = 0; c < classes; c++) {
             names.add(Integer.toString(c));
         }
-        return new Read(new Dataset(features, label, x.rowWidth(), classes), names);
+        List<Integer> imageShape = new ArrayList<>();
+        for (int i = 1; i < x.shape().length; i++) {
+            imageShape.add(x.shape()[i]);
+        }
+        return new Read(new Dataset(features, label, x.rowWidth(), classes), names, InputFormat.idx(imageShape));
     }
 
     private static IdxReader.IdxArray readIdxFile(Path file, String field) {
@@ -128,7 +134,7 @@ record JobData(Dataset train, Dataset validation, List<String> classNames, Strin
                         + file + "; its columns: " + abbreviate(columns));
             }
             CsvReader.LabelledCsv csv = CsvReader.read(file, labelColumn);
-            return new Read(csv.dataset(), csv.classNames());
+            return new Read(csv.dataset(), csv.classNames(), InputFormat.csv(csv.featureNames()));
         } catch (IOException e) {
             throw fail(path + ".path", e);
         }
@@ -146,7 +152,8 @@ record JobData(Dataset train, Dataset validation, List<String> classNames, Strin
                 }
             }
             ImageFolderReader.LabelledImages images = ImageFolderReader.read(listing, width, height, grayscale);
-            return new Read(images.dataset(), images.classNames());
+            return new Read(images.dataset(), images.classNames(),
+                    InputFormat.imageFolder(images.channels(), images.height(), images.width()));
         } catch (IOException e) {
             throw fail(field, e);
         }

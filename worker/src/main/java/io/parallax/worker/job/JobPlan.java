@@ -365,11 +365,12 @@ public final class JobPlan {
     }
 
     /**
-     * What the trained model expects around it: the normalisation fitted on the training data and
-     * the class names; saved with the model so that it is usable on raw data.
+     * What the trained model expects around it: how the rows were read, the normalisation fitted
+     * on the training data and the class names; saved with the model so that it is usable on raw
+     * data.
      */
     public Preprocessing preprocessing() {
-        return new Preprocessing(data.normalization(), data.classNames());
+        return new Preprocessing(data.input(), data.normalization(), data.classNames());
     }
 
     /** Features per input row. */

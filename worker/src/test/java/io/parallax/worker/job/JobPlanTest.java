@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.parallax.engine.backend.Backends;
 import io.parallax.engine.data.Dataset;
+import io.parallax.engine.data.InputFormat;
 import io.parallax.engine.io.ModelFile;
 import io.parallax.engine.loss.Loss;
 import io.parallax.engine.model.Sequential;
@@ -245,6 +246,29 @@ class JobPlanTest {
         JobPlan plan = JobPlan.load(imageJob(3, 2).build(), roots());
         assertEquals(18, plan.inputFeatures());
         assertEquals(List.of("cat", "non-cat"), plan.classNames());
+    }
+
+    @Test
+    void theModelFileLearnsHowEachSourceWasRead() throws IOException {
+        // pixels were divided by 255, in the images' shape, channels first
+        png("images/cat/a.png", 4, 4);
+        png("images/non-cat/b.png", 4, 4);
+        InputFormat images = JobPlan.load(imageJob(3, 2).build(), roots()).preprocessing().input();
+        assertEquals(InputFormat.imageFolder(3, 2, 3), images);
+        assertEquals(255, images.divideBy());
+        // IDX images keep their rows × columns
+        JobSpec.Builder b = job();
+        b.getDataBuilder().setTrain(idx("train", 0, 1, 2, 0, 1, 2)).clearValidationSplit()
+                .setValidation(idx("val", 0, 2, 2)).setNormalization("none");
+        b.getModelBuilder().getLayersBuilder(0).getLinearBuilder().setOutFeatures(4);
+        assertEquals(InputFormat.idx(List.of(2, 2)), JobPlan.load(b.build(), roots()).preprocessing().input());
+        // CSV: the feature columns in file order, the label column left out
+        Files.writeString(root.resolve("cols.csv"), "f0,f1,y,f2,f3\n1,2,a,3,4\n2,2,b,3,4\n3,2,a,3,4\n4,2,b,3,4\n"
+                + "5,2,a,3,4\n");
+        b = job();
+        b.getDataBuilder().setTrain(JobValidatorTest.csv("cols.csv", "y"));
+        assertEquals(InputFormat.csv(List.of("f0", "f1", "f2", "f3")),
+                JobPlan.load(b.build(), roots()).preprocessing().input());
     }
 
     @Test
