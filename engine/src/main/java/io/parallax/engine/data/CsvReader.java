@@ -6,14 +6,18 @@ import java.io.EOFException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.zip.GZIPInputStream;
@@ -23,13 +27,18 @@ import java.util.zip.ZipException;
  * Reads a comma-separated file (gzipped or not) with a header row: every column but the label column is a numeric
  * feature; the label column holds class names or numbers. Classes are numbered in sorted order
  * of their names (numerically when all are numbers, and then {@code 1} and {@code 1.0} are one
- * class), like scikit-learn's LabelEncoder. An empty label, a fractional numeric label and a
- * label column named twice in the header are refused.
+ * class), like scikit-learn's LabelEncoder. An empty label, one pandas reads as missing
+ * ({@code NaN}, {@code NA}, {@code null}, {@code None}, …), a fractional numeric label and a label
+ * column named twice in the header are refused. UTF-8 only (a leading byte-order mark is
+ * skipped); cells may be double-quoted to hold commas.
  */
 public final class CsvReader {
 
     /** A dataset and the class names its label indices stand for. */
     public record LabelledCsv(Dataset dataset, List<String> featureNames, List<String> classNames) {}
+
+    /** Label spellings pandas reads as a missing value (its default na_values, lower-cased). */
+    private static final Set<String> MISSING = Set.of("nan", "-nan", "na", "n/a", "#n/a", "<na>", "null", "none");
 
     private CsvReader() {}
 
@@ -40,14 +49,29 @@ public final class CsvReader {
     public static List<String> header(Path path) throws IOException {
         requireRegularFile(path);
         try (BufferedReader in = open(path)) {
-            String header = in.readLine();
-            if (header == null || header.isBlank()) {
-                throw new IOException(path + " is empty: expected a header row naming the columns");
-            }
-            return split(header);
+            return split(headerLine(in, path));
         } catch (EOFException | ZipException e) {
             throw damaged(path, e);
+        } catch (CharacterCodingException e) {
+            throw notUtf8(path, e);
         }
+    }
+
+    /** The header row, without the byte-order mark that Excel's "CSV UTF-8" puts before it. */
+    private static String headerLine(BufferedReader in, Path path) throws IOException {
+        String header = in.readLine();
+        if (header != null && header.startsWith("\uFEFF")) {
+            header = header.substring(1);
+        }
+        if (header == null || header.isBlank()) {
+            throw new IOException(path + " is empty: expected a header row naming the columns");
+        }
+        return header;
+    }
+
+    /** A replacement character would silently merge classes such as "café" and "cafè". */
+    private static IOException notUtf8(Path path, CharacterCodingException e) {
+        return new IOException(path + " is not UTF-8 text (" + e.getMessage() + "); save it as UTF-8", e);
     }
 
     /** GZIPInputStream's own words name no file, and an early end has none at all. */
@@ -62,16 +86,14 @@ public final class CsvReader {
             return readRows(path, labelColumn);
         } catch (EOFException | ZipException e) {
             throw damaged(path, e);
+        } catch (CharacterCodingException e) {
+            throw notUtf8(path, e);
         }
     }
 
     private static LabelledCsv readRows(Path path, String labelColumn) throws IOException {
         try (BufferedReader in = open(path)) {
-            String header = in.readLine();
-            if (header == null || header.isBlank()) {
-                throw new IOException(path + " is empty: expected a header row naming the columns");
-            }
-            List<String> names = split(header);
+            List<String> names = split(headerLine(in, path));
             int labelIndex = names.indexOf(labelColumn);
             if (labelIndex < 0) {
                 throw new IOException(path + " has no column '" + labelColumn + "'; its columns: " + names);
@@ -107,7 +129,7 @@ public final class CsvReader {
                     }
                     String cell = cells.get(c);
                     try {
-                        row[k] = Float.parseFloat(cell);
+                        row[k] = Float.parseFloat(decimal(cell));
                     } catch (NumberFormatException e) {
                         throw new IOException(path + ":" + lineNo + ": column '" + names.get(c) + "' holds '" + cell
                                 + "', not a number", e);
@@ -120,6 +142,10 @@ public final class CsvReader {
                 String label = cells.get(labelIndex);
                 if (label.isEmpty()) {
                     throw new IOException(path + ":" + lineNo + ": the label column '" + labelColumn + "' is empty");
+                }
+                if (MISSING.contains(label.toLowerCase(Locale.ROOT))) {
+                    throw new IOException(path + ":" + lineNo + ": the label column '" + labelColumn + "' holds '"
+                            + label + "', which reads as a missing value (as pandas reads it), not a class");
                 }
                 rows.add(row);
                 labels.add(label);
@@ -162,7 +188,9 @@ public final class CsvReader {
         boolean gzip = raw.read() == 0x1f && raw.read() == 0x8b;
         raw.reset();
         InputStream in = gzip ? new GZIPInputStream(raw, 1 << 16) : raw;
-        return new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8), 1 << 16);
+        CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        return new BufferedReader(new InputStreamReader(in, utf8), 1 << 16);
     }
 
     /**
@@ -209,8 +237,64 @@ public final class CsvReader {
         return sorted;
     }
 
-    private static List<String> split(String line) {
-        // plain CSV: no quoted commas in numeric data; quotes around names are stripped
-        return Arrays.stream(line.split(",", -1)).map(String::trim).map(s -> s.replaceAll("^\"|\"$", "")).toList();
+    /**
+     * The cell if it is written as a decimal number ({@code 12}, {@code -0.5}, {@code 1e5}); Java's
+     * parser alone would also take {@code 2f}, {@code 6d}, {@code 0x1p3} and {@code Infinity}.
+     */
+    private static String decimal(String cell) {
+        for (int i = 0; i < cell.length(); i++) {
+            char ch = cell.charAt(i);
+            if (!(ch >= '0' && ch <= '9' || ch == '.' || ch == '-' || ch == '+' || ch == 'e' || ch == 'E')) {
+                throw new NumberFormatException(cell);
+            }
+        }
+        return cell;
+    }
+
+    /**
+     * The cells of one row: comma-separated, each trimmed; a cell in double quotes may hold commas,
+     * and {@code ""} inside it stands for one quote (RFC 4180, within one line).
+     */
+    static List<String> split(String line) {
+        List<String> cells = new ArrayList<>();
+        StringBuilder cell = new StringBuilder();
+        int i = 0;
+        int n = line.length();
+        while (true) {
+            while (i < n && line.charAt(i) == ' ') {
+                i++;
+            }
+            if (i < n && line.charAt(i) == '"') {
+                i++;
+                while (i < n) {
+                    char ch = line.charAt(i++);
+                    if (ch == '"') {
+                        if (i < n && line.charAt(i) == '"') {
+                            cell.append('"');
+                            i++;
+                        } else {
+                            break;
+                        }
+                    } else {
+                        cell.append(ch);
+                    }
+                }
+                // anything between the closing quote and the comma is kept, as before
+                while (i < n && line.charAt(i) != ',') {
+                    cell.append(line.charAt(i++));
+                }
+                cells.add(cell.toString().trim());
+            } else {
+                int comma = line.indexOf(',', i);
+                int end = comma < 0 ? n : comma;
+                cells.add(line.substring(i, end).trim());
+                i = end;
+            }
+            cell.setLength(0);
+            if (i >= n) {
+                return cells;
+            }
+            i++; // the comma
+        }
     }
 }

@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.zip.GZIPInputStream;
+import java.util.zip.ZipException;
 
 /**
  * Reads the IDX format of MNIST and Fashion-MNIST (gzipped or not, told apart by the gzip magic
@@ -82,6 +83,18 @@ public final class IdxReader {
                 data.readFully(bytes);
             } catch (EOFException e) {
                 throw new IOException(path + " is truncated: the header promises " + total + " bytes of data", e);
+            }
+            // read on to the end: gzip checks its CRC there, and bytes past the array mean the
+            // header does not describe the file
+            int extra;
+            try {
+                extra = data.read();
+            } catch (ZipException | EOFException e) {
+                throw new IOException(path + ": its gzip data are damaged (" + e.getMessage() + ")", e);
+            }
+            if (extra != -1) {
+                throw new IOException(path + " holds more than the " + total + " bytes of data its header promises: "
+                        + "a damaged header, or not one IDX array");
             }
             return new IdxArray(shape, bytes);
         }

@@ -11,10 +11,13 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
 
 /**
  * Reads images laid out as torchvision's {@code ImageFolder}: one sub-folder per class under a
@@ -154,13 +157,34 @@ public final class ImageFolderReader {
 
     private static BufferedImage decode(Path file) throws IOException {
         BufferedImage image;
-        try {
-            image = ImageIO.read(file.toFile());
+        List<String> truncated = new ArrayList<>();
+        try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
+            Iterator<ImageReader> readers = in == null ? null : ImageIO.getImageReaders(in);
+            if (readers == null || !readers.hasNext()) {
+                throw new IOException("cannot read image " + file + ": not a PNG, JPEG or BMP file");
+            }
+            ImageReader reader = readers.next();
+            try {
+                reader.setInput(in, true, true);
+                // a JPEG cut short decodes with grey where the data ended, and only a warning says
+                // so; PIL (and so torchvision) refuses it: "image file is truncated"
+                reader.addIIOReadWarningListener((source, warning) -> {
+                    if (warning != null && warning.toLowerCase(Locale.ROOT).contains("premature end")) {
+                        truncated.add(warning);
+                    }
+                });
+                image = reader.read(0);
+            } finally {
+                reader.dispose();
+            }
         } catch (IOException | RuntimeException e) {
+            if (e.getMessage() != null && e.getMessage().startsWith("cannot read image ")) {
+                throw e;
+            }
             throw new IOException("cannot read image " + file + ": " + e.getMessage(), e);
         }
-        if (image == null) {
-            throw new IOException("cannot read image " + file + ": not a PNG, JPEG or BMP file");
+        if (!truncated.isEmpty()) {
+            throw new IOException("cannot read image " + file + ": it is truncated (" + truncated.get(0) + ")");
         }
         return image;
     }

@@ -65,6 +65,23 @@ class DataReadersTest {
     }
 
     @Test
+    void idxBytesBeyondTheHeaderOrAFailedGzipChecksumAreRefused() throws IOException {
+        byte[] full = idx(new int[] {2, 2}, new byte[] {1, 2, 3, 4});
+        Path extra = write("extra", java.util.Arrays.copyOf(full, full.length + 1), false);
+        IOException e = assertThrows(IOException.class, () -> IdxReader.read(extra));
+        assertTrue(e.getMessage().startsWith(extra + " holds more than the 4 bytes of data its header promises"),
+                e.getMessage());
+        // the gzip trailer's CRC no longer matches the data: gzip itself would refuse the file
+        Path gz = write("crc.gz", full, true);
+        byte[] bytes = Files.readAllBytes(gz);
+        bytes[bytes.length - 8] ^= 1;
+        Files.write(gz, bytes);
+        e = assertThrows(IOException.class, () -> IdxReader.read(gz));
+        assertTrue(e.getMessage().startsWith(gz + ": its gzip data are damaged"), e.getMessage());
+        assertEquals(4, IdxReader.read(write("ok.gz", full, true)).data().length);
+    }
+
+    @Test
     void csvNamesClassesInSortedOrderAndNormalises() throws IOException {
         Path csv = dir.resolve("d.csv");
         Files.writeString(csv, "a,b,kind\n1,10,cat\n3,10,non-cat\n5,10,cat\n");
@@ -124,6 +141,38 @@ class DataReadersTest {
         Files.writeString(csv, "a,label,label\n1,0.3,0\n2,0.7,1\n");
         e = assertThrows(IOException.class, () -> CsvReader.read(csv, "label"));
         assertTrue(e.getMessage().contains("names 'label' twice (columns 2 and 3)"), e.getMessage());
+    }
+
+    @Test
+    void csvWrittenByExcelOrPandasReadsAsTheyMeanIt() throws IOException {
+        // a byte-order mark before the header, and quoted cells that hold commas
+        Path csv = Files.writeString(dir.resolve("d.csv"),
+                "\uFEFFlabel,\"a, first\",b\n\"Smith, J.\",1,2\n\"O\"\"Neil\",3,4\nx,5,6\n");
+        CsvReader.LabelledCsv read = CsvReader.read(csv, "label");
+        assertEquals(List.of("a, first", "b"), read.featureNames());
+        assertEquals(List.of("O\"Neil", "Smith, J.", "x"), read.classNames());
+        assertArrayEquals(new float[] {1, 2, 3, 4, 5, 6}, read.dataset().features());
+        assertEquals(List.of("label", "a, first", "b"), CsvReader.header(csv));
+    }
+
+    @Test
+    void csvThatWouldBeMisreadIsRefused() throws IOException {
+        // Latin-1 bytes: replacement characters would make "café" and "cafè" one class
+        Path csv = write("latin1.csv", "a,label\n1,caf\u00e9\n2,caf\u00e8\n3,tea\n"
+                .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1), false);
+        IOException e = assertThrows(IOException.class, () -> CsvReader.read(csv, "label"));
+        assertTrue(e.getMessage().startsWith(csv + " is not UTF-8 text"), e.getMessage());
+        // a label pandas reads as missing is no class
+        Path nan = Files.writeString(dir.resolve("nan.csv"), "a,label\n1,0\n2,1\n3,nan\n");
+        e = assertThrows(IOException.class, () -> CsvReader.read(nan, "label"));
+        assertTrue(e.getMessage().equals(nan + ":4: the label column 'label' holds 'nan', which reads as a missing "
+                + "value (as pandas reads it), not a class"), e.getMessage());
+        // Java's number syntax is not CSV's: 2f, 6d, 0x1p3
+        for (String cell : new String[] {"2f", "6d", "0x1p3", "Infinity"}) {
+            Path odd = Files.writeString(dir.resolve("odd.csv"), "a,label\n1,0\n" + cell + ",1\n");
+            e = assertThrows(IOException.class, () -> CsvReader.read(odd, "label"));
+            assertTrue(e.getMessage().contains(":3: column 'a' holds '" + cell + "', not a number"), e.getMessage());
+        }
     }
 
     @Test

@@ -157,4 +157,24 @@ class ImageFolderReaderTest {
         IOException e = assertThrows(IOException.class, () -> ImageFolderReader.read(root, 0, 0, true));
         assertTrue(e.getMessage().contains(bad.toString()), e.getMessage());
     }
+
+    @Test
+    void aJpegCutShortIsRefusedNotFilledWithGrey() throws IOException {
+        gray("cat/a.png", fill(8, 8, 1));
+        gray("dog/b.png", fill(8, 8, 2));
+        BufferedImage noise = new BufferedImage(64, 64, BufferedImage.TYPE_INT_RGB);
+        java.util.SplittableRandom random = new java.util.SplittableRandom(5);
+        for (int y = 0; y < 64; y++) {
+            for (int x = 0; x < 64; x++) {
+                noise.setRGB(x, y, random.nextInt(1 << 24));
+            }
+        }
+        Path jpeg = root.resolve("dog/photo.jpg");
+        assertTrue(ImageIO.write(noise, "jpeg", jpeg.toFile()));
+        byte[] whole = Files.readAllBytes(jpeg);
+        assertEquals(3, ImageFolderReader.read(root, 8, 8, false).dataset().rows());
+        Files.write(jpeg, java.util.Arrays.copyOf(whole, whole.length * 4 / 5));
+        IOException e = assertThrows(IOException.class, () -> ImageFolderReader.read(root, 8, 8, false));
+        assertTrue(e.getMessage().startsWith("cannot read image " + jpeg + ": it is truncated"), e.getMessage());
+    }
 }

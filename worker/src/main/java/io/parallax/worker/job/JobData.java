@@ -161,7 +161,13 @@ record JobData(Dataset train, Dataset validation, List<String> classNames, Strin
 
     /** The validation set with its labels renumbered to the training classes. */
     private static Dataset align(Read val, Read train, String path) {
-        Dataset v = val.dataset();
+        Dataset v = byColumnName(val, train, path);
+        InputFormat vf = val.input();
+        InputFormat tf = train.input();
+        if (vf.kind() != InputFormat.Kind.CSV && tf.kind() != InputFormat.Kind.CSV && !vf.shape().equals(tf.shape())) {
+            throw InvalidJobException.of(path, "its images are " + dims(vf.shape()) + ", the training images "
+                    + dims(tf.shape()) + (vf.kind() == InputFormat.Kind.IMAGE_FOLDER ? " (channels × height × width)" : ""));
+        }
         if (v.width() != train.dataset().width()) {
             throw InvalidJobException.of(path, "its rows have " + v.width() + " features, the training rows "
                     + train.dataset().width());
@@ -189,6 +195,52 @@ record JobData(Dataset train, Dataset validation, List<String> classNames, Strin
             labels[r] = map[v.labels()[r]];
         }
         return new Dataset(v.features(), labels, v.width(), train.dataset().classes());
+    }
+
+    /**
+     * Validation CSV rows with their columns in the training file's order: a feature is its
+     * column's name, not its position (a file exported with the columns in another order would
+     * otherwise feed every feature into the wrong input, silently).
+     */
+    private static Dataset byColumnName(Read val, Read train, String path) {
+        Dataset v = val.dataset();
+        if (val.input().kind() != InputFormat.Kind.CSV || train.input().kind() != InputFormat.Kind.CSV) {
+            return v;
+        }
+        List<String> want = train.input().columns();
+        List<String> have = val.input().columns();
+        if (want.equals(have)) {
+            return v;
+        }
+        List<String> missing = new ArrayList<>(want);
+        missing.removeAll(have);
+        List<String> extra = new ArrayList<>(have);
+        extra.removeAll(want);
+        if (!missing.isEmpty() || !extra.isEmpty() || new java.util.HashSet<>(have).size() != have.size()
+                || new java.util.HashSet<>(want).size() != want.size()) {
+            throw InvalidJobException.of(path, "its feature columns are not the training data's: "
+                    + (missing.isEmpty() ? "" : "missing " + abbreviate(missing) + (extra.isEmpty() ? "" : ", "))
+                    + (extra.isEmpty() ? "" : "not in training " + abbreviate(extra))
+                    + (missing.isEmpty() && extra.isEmpty() ? "a column named twice" : "")
+                    + "; the training features are " + abbreviate(want));
+        }
+        int width = want.size();
+        int[] from = new int[width];
+        for (int k = 0; k < width; k++) {
+            from[k] = have.indexOf(want.get(k));
+        }
+        float[] in = v.features();
+        float[] out = new float[in.length];
+        for (int r = 0; r < v.rows(); r++) {
+            for (int k = 0; k < width; k++) {
+                out[r * width + k] = in[r * width + from[k]];
+            }
+        }
+        return new Dataset(out, v.labels(), width, v.classes());
+    }
+
+    private static String dims(List<Integer> shape) {
+        return shape.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining("×"));
     }
 
     private static void requireFile(Path file, String field) {

@@ -221,6 +221,24 @@ class JobPlanTest {
         assertEquals(3, v.classes());
     }
 
+    @Test
+    void validationCsvColumnsAreMatchedByName() throws IOException {
+        Files.writeString(root.resolve("val.csv"), "f0,f1,y,f2,f3\n1,2,c,3,4\n5,6,b,7,8\n");
+        Files.writeString(root.resolve("shuffled.csv"), "y,f3,f1,f2,f0\nc,4,2,3,1\nb,8,6,7,5\n");
+        JobSpec.Builder b = job().setSeed(3);
+        b.getDataBuilder().clearValidationSplit().setValidation(JobValidatorTest.csv("val.csv", "y"));
+        Dataset inOrder = JobPlan.load(b.build(), roots()).validation().orElseThrow();
+        b.getDataBuilder().setValidation(JobValidatorTest.csv("shuffled.csv", "y"));
+        Dataset shuffled = JobPlan.load(b.build(), roots()).validation().orElseThrow();
+        assertArrayEquals(inOrder.features(), shuffled.features());
+        assertArrayEquals(inOrder.labels(), shuffled.labels());
+        // other names are other features: refused, not fed by position
+        Files.writeString(root.resolve("renamed.csv"), "g0,f1,y,f2,f3\n1,2,c,3,4\n5,6,b,7,8\n");
+        b.getDataBuilder().setValidation(JobValidatorTest.csv("renamed.csv", "y"));
+        assertNames(rejected(b), "data.validation", "its feature columns are not the training data's: missing [f0], "
+                + "not in training [g0]; the training features are [f0, f1, f2, f3]");
+    }
+
     private void png(String path, int w, int h) throws IOException {
         Path file = root.resolve(path);
         Files.createDirectories(file.getParent());
