@@ -243,6 +243,11 @@ public class TrainCommand implements Callable<Integer> {
             input = InputFormat.csv(read.featureNames());
             Dataset all = read.dataset().shuffled(seed);
             int nVal = (int) Math.round(all.rows() * validationSplit);
+            if (nVal < 1 || nVal >= all.rows()) {
+                throw new IllegalArgumentException("--validation-split " + validationSplit + " of " + all.rows()
+                        + " rows leaves " + nVal + " for validation and " + (all.rows() - nVal)
+                        + " for training; both need at least 1");
+            }
             train = all.slice(0, all.rows() - nVal);
             validation = all.slice(all.rows() - nVal, nVal);
             source = csv.toString();

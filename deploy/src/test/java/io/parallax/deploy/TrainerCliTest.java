@@ -115,6 +115,15 @@ class TrainerCliTest {
     }
 
     @Test
+    void aValidationSplitThatLeavesNoRowsIsRefused() throws Exception {
+        Path two = Files.writeString(dir.resolve("two.csv"), "a,y\n1,0\n2,1\n");
+        Run r = run("train", "--csv", two.toString(), "--label", "y");
+        assertEquals(TrainerCli.JOB_FAILED, r.code());
+        assertTrue(r.err().contains("--validation-split 0.2 of 2 rows leaves 0 for validation and 2 for training"),
+                r.err());
+    }
+
+    @Test
     void badOptionsAreUsageErrorsWithExitCode2() {
         assertEquals(2, run("train", "--epochs", "many").code());
         assertEquals(2, run("frobnicate").code());

@@ -139,7 +139,12 @@ public final class ImageFolderReader {
                 }
             }
             if (features == null) {
-                features = new float[Math.multiplyExact(entries.size(), channels * w * h)];
+                long floats = (long) entries.size() * channels * w * h;
+                if (floats > Integer.MAX_VALUE - 16) {
+                    throw new IOException(entries.size() + " images of " + channels + "×" + h + "×" + w + " make "
+                            + floats + " values, more than one data set holds (2^31): use fewer or smaller images");
+                }
+                features = new float[(int) floats];
             }
             float[] planes = planes(image, grayscale);
             if (image.getWidth() != w || image.getHeight() != h) {
