@@ -49,12 +49,33 @@ public final class CsvReader {
     public static List<String> header(Path path) throws IOException {
         requireRegularFile(path);
         try (BufferedReader in = open(path)) {
-            return split(headerLine(in, path));
+            return headerNames(in, path);
         } catch (EOFException | ZipException e) {
             throw damaged(path, e);
         } catch (CharacterCodingException e) {
             throw notUtf8(path, e);
         }
+    }
+
+    /** The column names; every column needs one, and only commas separate them. */
+    private static List<String> headerNames(BufferedReader in, Path path) throws IOException {
+        String header = headerLine(in, path);
+        List<String> names = split(header);
+        if (names.size() == 1) {
+            for (String separator : new String[] {";", "\t", "|"}) {
+                if (header.contains(separator)) {
+                    throw new IOException(path + ": the header is one column, '" + header.replace("\t", "\\t")
+                            + "': only commas separate columns here (this file seems to use '"
+                            + separator.replace("\t", "\\t") + "')");
+                }
+            }
+        }
+        int unnamed = names.indexOf("");
+        if (unnamed >= 0) {
+            throw new IOException(path + ": column " + (unnamed + 1) + " of " + names.size() + " has no name in the "
+                    + "header (a trailing comma, or a pandas index: write the file with index=False)");
+        }
+        return names;
     }
 
     /** The header row, without the byte-order mark that Excel's "CSV UTF-8" puts before it. */
@@ -93,7 +114,7 @@ public final class CsvReader {
 
     private static LabelledCsv readRows(Path path, String labelColumn) throws IOException {
         try (BufferedReader in = open(path)) {
-            List<String> names = split(headerLine(in, path));
+            List<String> names = headerNames(in, path);
             int labelIndex = names.indexOf(labelColumn);
             if (labelIndex < 0) {
                 throw new IOException(path + " has no column '" + labelColumn + "'; its columns: " + names);

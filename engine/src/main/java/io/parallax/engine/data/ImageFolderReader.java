@@ -22,14 +22,16 @@ import javax.imageio.stream.ImageInputStream;
 /**
  * Reads images laid out as torchvision's {@code ImageFolder}: one sub-folder per class under a
  * root ({@code cat/}, {@code non-cat/}); the sorted folder names are the classes 0, 1, …, and the
- * files in each (sorted by name) its samples. PNG, JPEG and BMP files are read with
- * {@code javax.imageio}; files with other extensions and hidden files are skipped, as
- * torchvision skips them.
+ * image files anywhere under each (folder by folder in sorted order, then by name, as
+ * torchvision's {@code make_dataset}) its samples. PNG, JPEG, BMP and TIFF files are read with
+ * {@code javax.imageio}; files with other extensions are skipped as torchvision skips them, but
+ * the extensions torchvision would read and this reader cannot ({@code .ppm}, {@code .pgm},
+ * {@code .webp}) are refused. Hidden files and folders are skipped (torchvision reads them).
  *
  * <p>Each image becomes one row like torchvision's {@code ToTensor()}: channels first
  * (C×H×W, flattened), values x/255 in [0, 1]; C = 3 (RGB; an alpha channel is dropped, as
- * PIL's {@code convert("RGB")}) or C = 1 (luma L = 0.299R + 0.587G + 0.114B, as PIL's
- * {@code convert("L")}). Grey-scale files are read from their raster, not through Java's colour
+ * PIL's {@code convert("RGB")}) or C = 1 (luma L = 0.299R + 0.587G + 0.114B rounded to 8 bits,
+ * bit for bit as PIL's {@code convert("L")}). Grey-scale files are read from their raster, not through Java's colour
  * conversion, which would apply a gamma curve to their values.
  *
  * <p>Resizing (when a size is given) is bilinear with half-pixel centres, i.e.
@@ -42,7 +44,10 @@ import javax.imageio.stream.ImageInputStream;
 public final class ImageFolderReader {
 
     /** File extensions read (lower case). */
-    public static final List<String> EXTENSIONS = List.of(".png", ".jpg", ".jpeg", ".bmp");
+    public static final List<String> EXTENSIONS = List.of(".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff");
+
+    /** Extensions torchvision's ImageFolder reads that javax.imageio does not decode. */
+    private static final List<String> UNDECODED_EXTENSIONS = List.of(".ppm", ".pgm", ".webp");
 
     /** One image file and its class index. */
     public record Entry(Path file, int label) {}
@@ -82,11 +87,7 @@ public final class ImageFolderReader {
         List<String> classNames = new ArrayList<>();
         List<Entry> entries = new ArrayList<>();
         for (Path dir : classDirs) {
-            List<Path> files;
-            try (Stream<Path> s = Files.list(dir)) {
-                files = s.filter(Files::isRegularFile).filter(p -> !hidden(p)).filter(ImageFolderReader::isImage)
-                        .sorted().toList();
-            }
+            List<Path> files = imagesUnder(dir);
             if (files.isEmpty()) {
                 throw new IOException("class folder " + dir + " holds no image (" + String.join(", ", EXTENSIONS) + ")");
             }
@@ -221,7 +222,8 @@ public final class ImageFolderReader {
             int g = (argb[i] >> 8) & 0xff;
             int b = argb[i] & 0xff;
             if (grayscale) {
-                out[i] = (float) ((r * 299 + g * 587 + b * 114) / 1000.0);
+                // PIL's convert("L") exactly: 16-bit fixed-point luma, rounded to 8 bits
+                out[i] = (r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16;
             } else {
                 out[i] = r;
                 out[plane + i] = g;
@@ -255,6 +257,63 @@ public final class ImageFolderReader {
             }
         }
         return dst;
+    }
+
+    /**
+     * The image files anywhere under a class folder, as torchvision's {@code make_dataset} orders
+     * them: folder by folder in sorted path order, each folder's files sorted by name; links
+     * followed. Hidden files and folders are left out (macOS's {@code ._x.jpg} would not decode);
+     * an image extension this reader cannot decode, or a link to nothing, is refused rather than
+     * left out unseen.
+     */
+    private static List<Path> imagesUnder(Path classDir) throws IOException {
+        java.util.TreeMap<String, List<Path>> byFolder = new java.util.TreeMap<>();
+        Files.walkFileTree(classDir, java.util.EnumSet.of(java.nio.file.FileVisitOption.FOLLOW_LINKS),
+                Integer.MAX_VALUE, new java.nio.file.SimpleFileVisitor<>() {
+                    @Override
+                    public java.nio.file.FileVisitResult preVisitDirectory(Path dir,
+                            java.nio.file.attribute.BasicFileAttributes attrs) {
+                        return !dir.equals(classDir) && hidden(dir) ? java.nio.file.FileVisitResult.SKIP_SUBTREE
+                                : java.nio.file.FileVisitResult.CONTINUE;
+                    }
+
+                    @Override
+                    public java.nio.file.FileVisitResult visitFile(Path file,
+                            java.nio.file.attribute.BasicFileAttributes attrs) throws IOException {
+                        if (hidden(file)) {
+                            return java.nio.file.FileVisitResult.CONTINUE;
+                        }
+                        String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
+                        boolean image = isImage(file);
+                        if (!image && UNDECODED_EXTENSIONS.stream().anyMatch(name::endsWith)) {
+                            throw new IOException(file + ": this image format is not read here (only "
+                                    + String.join(", ", EXTENSIONS) + "); convert the file or move it out");
+                        }
+                        if (image && attrs.isSymbolicLink()) {
+                            throw new IOException(file + " is a link to nothing");
+                        }
+                        if (image && attrs.isRegularFile()) {
+                            byFolder.computeIfAbsent(classDir.relativize(file.getParent()).toString(),
+                                    k -> new ArrayList<>()).add(file);
+                        }
+                        return java.nio.file.FileVisitResult.CONTINUE;
+                    }
+
+                    @Override
+                    public java.nio.file.FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
+                        if (e instanceof java.nio.file.FileSystemLoopException) {
+                            throw new IOException(file + " links back to a folder above it: the image folder "
+                                    + "would never end", e);
+                        }
+                        throw e;
+                    }
+                });
+        List<Path> files = new ArrayList<>();
+        for (List<Path> folder : byFolder.values()) {
+            folder.sort(null);
+            files.addAll(folder);
+        }
+        return files;
     }
 
     private static boolean isImage(Path p) {

@@ -167,6 +167,14 @@ class DataReadersTest {
         e = assertThrows(IOException.class, () -> CsvReader.read(nan, "label"));
         assertTrue(e.getMessage().equals(nan + ":4: the label column 'label' holds 'nan', which reads as a missing "
                 + "value (as pandas reads it), not a class"), e.getMessage());
+        // a header that is not comma-separated, or has a column without a name
+        Path semi = Files.writeString(dir.resolve("semi.csv"), "a;b;label\n1;2;0\n");
+        e = assertThrows(IOException.class, () -> CsvReader.header(semi));
+        assertTrue(e.getMessage().contains("only commas separate columns here (this file seems to use ';')"),
+                e.getMessage());
+        Path index = Files.writeString(dir.resolve("index.csv"), ",a,label\n0,1,0\n1,2,1\n");
+        e = assertThrows(IOException.class, () -> CsvReader.read(index, "label"));
+        assertTrue(e.getMessage().contains("column 1 of 3 has no name in the header"), e.getMessage());
         // Java's number syntax is not CSV's: 2f, 6d, 0x1p3
         for (String cell : new String[] {"2f", "6d", "0x1p3", "Infinity"}) {
             Path odd = Files.writeString(dir.resolve("odd.csv"), "a,label\n1,0\n" + cell + ",1\n");

@@ -86,9 +86,9 @@ class ImageFolderReaderTest {
         // Java's getRGB would gamma-correct a grey PNG (64 → ~136); the raster value must survive
         assertArrayEquals(new float[] {0f, 64 / 255f, 128 / 255f, 1f}, java.util.Arrays.copyOfRange(d.features(), 0, 4),
                 1e-7f);
-        // PIL's convert("L"): 0.299 R + 0.587 G + 0.114 B
-        assertArrayEquals(new float[] {0.299f, 0.587f, 0.114f, 100 / 255f},
-                java.util.Arrays.copyOfRange(d.features(), 4, 8), 1e-6f);
+        // PIL's convert("L"), bit for bit (Pillow 9.4: [76, 150, 29, 100] for these pixels)
+        assertArrayEquals(new float[] {76 / 255f, 150 / 255f, 29 / 255f, 100 / 255f},
+                java.util.Arrays.copyOfRange(d.features(), 4, 8));
     }
 
     @Test
@@ -120,6 +120,47 @@ class ImageFolderReaderTest {
         for (int i = 0; i < expected.length; i++) {
             assertEquals(expected[i] / 255f, d.features()[i], 1e-6f, "element " + i);
         }
+    }
+
+    @Test
+    void filesInSubFoldersCountInTorchvisionsOrderAndTiffIsRead() throws IOException {
+        gray("cat/z.png", fill(1, 1, 1));
+        gray("cat/a b/y.png", fill(1, 1, 2));
+        gray("cat/a/x.png", fill(1, 1, 3));
+        gray("cat/a/w.png", fill(1, 1, 4));
+        gray("cat/.thumbs/v.png", fill(1, 1, 9));
+        gray("dog/u.png", fill(1, 1, 5));
+        BufferedImage tiff = new BufferedImage(1, 1, BufferedImage.TYPE_BYTE_GRAY);
+        tiff.getRaster().setSample(0, 0, 0, 6);
+        assertTrue(ImageIO.write(tiff, "tiff", root.resolve("dog/t.TIFF").toFile()));
+        List<Path> order = ImageFolderReader.list(root).entries().stream().map(ImageFolderReader.Entry::file).toList();
+        // as sorted(os.walk("cat")) lists them: the folders "cat" < "cat/a" < "cat/a b" (a prefix sorts
+        // first), the files by name within each; hidden folders left out
+        assertEquals(List.of(root.resolve("cat/z.png"), root.resolve("cat/a/w.png"), root.resolve("cat/a/x.png"),
+                root.resolve("cat/a b/y.png"), root.resolve("dog/t.TIFF"), root.resolve("dog/u.png")), order);
+        float[] values = ImageFolderReader.read(root, 0, 0, true).dataset().features();
+        assertArrayEquals(new float[] {1, 4, 3, 2, 6, 5}, scaled(values));
+    }
+
+    @Test
+    void anImageThisReaderCannotDecodeOrALinkToNothingIsRefusedNotSkipped() throws IOException {
+        gray("cat/a.png", fill(1, 1, 1));
+        gray("dog/b.png", fill(1, 1, 2));
+        Path webp = Files.writeString(root.resolve("dog/c.webp"), "RIFF");
+        IOException e = assertThrows(IOException.class, () -> ImageFolderReader.list(root));
+        assertTrue(e.getMessage().startsWith(webp + ": this image format is not read here"), e.getMessage());
+        Files.delete(webp);
+        Path link = Files.createSymbolicLink(root.resolve("dog/gone.png"), root.resolve("nowhere.png"));
+        e = assertThrows(IOException.class, () -> ImageFolderReader.list(root));
+        assertEquals(link + " is a link to nothing", e.getMessage());
+    }
+
+    private static float[] scaled(float[] v) {
+        float[] out = new float[v.length];
+        for (int i = 0; i < v.length; i++) {
+            out[i] = Math.round(v[i] * 255);
+        }
+        return out;
     }
 
     @Test
