@@ -252,12 +252,13 @@ public class TrainCommand implements Callable<Integer> {
             validation = all.slice(all.rows() - nVal, nVal);
             source = csv.toString();
         } else {
-            train = IdxReader.readDataset(idx("train-images-idx3-ubyte"), idx("train-labels-idx1-ubyte"), 10);
-            validation = IdxReader.readDataset(idx("t10k-images-idx3-ubyte"), idx("t10k-labels-idx1-ubyte"), 10);
+            train = IdxReader.readDataset(idx("train-images-idx3-ubyte"), idx("train-labels-idx1-ubyte"));
+            validation = IdxReader.readDataset(idx("t10k-images-idx3-ubyte"), idx("t10k-labels-idx1-ubyte"),
+                    train.classes());
             source = idxDir.toString();
             // readDataset keeps only the flattened width: a row of that many pixels
             input = InputFormat.idx(List.of(train.width()));
-            for (int c = 0; c < 10; c++) {
+            for (int c = 0; c < train.classes(); c++) {
                 classNames.add(Integer.toString(c));
             }
         }

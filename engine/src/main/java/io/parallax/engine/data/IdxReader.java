@@ -105,6 +105,19 @@ public final class IdxReader {
      * torchvision's ToTensor does.
      */
     public static Dataset readDataset(Path images, Path labels, int classes) throws IOException {
+        return readDataset(images, labels, classes, false);
+    }
+
+    /**
+     * {@link #readDataset(Path, Path, int)} with as many classes as the labels need (the
+     * largest + 1), as the job runtime counts them: EMNIST's 47 or 62, not MNIST's 10.
+     */
+    public static Dataset readDataset(Path images, Path labels) throws IOException {
+        return readDataset(images, labels, 0, true);
+    }
+
+    private static Dataset readDataset(Path images, Path labels, int classes, boolean countClasses)
+            throws IOException {
         IdxArray x = read(images);
         IdxArray y = read(labels);
         if (y.shape().length != 1) {
@@ -124,9 +137,15 @@ public final class IdxReader {
             features[i] = (x.data()[i] & 0xff) / 255f;
         }
         int[] label = new int[y.shape()[0]];
+        int most = 0;
         for (int i = 0; i < label.length; i++) {
             label[i] = y.data()[i] & 0xff;
+            most = Math.max(most, label[i]);
+            if (!countClasses && label[i] >= classes) {
+                throw new IOException(labels + ": label " + label[i] + " at row " + i + " is outside [0, " + classes
+                        + ")");
+            }
         }
-        return new Dataset(features, label, width, classes);
+        return new Dataset(features, label, width, countClasses ? most + 1 : classes);
     }
 }

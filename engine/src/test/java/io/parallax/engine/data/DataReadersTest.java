@@ -51,6 +51,11 @@ class DataReadersTest {
         assertArrayEquals(new int[] {3, 9}, d.labels());
         assertEquals(1f, d.features()[1]);
         assertEquals(0.2f, d.features()[2], 1e-7f);
+        // without a class count the labels give it (EMNIST has 47 or 62); with one, a label
+        // beyond it names its file
+        assertEquals(10, IdxReader.readDataset(images, labels).classes());
+        IOException e = assertThrows(IOException.class, () -> IdxReader.readDataset(images, labels, 5));
+        assertEquals(labels + ": label 9 at row 1 is outside [0, 5)", e.getMessage());
     }
 
     @Test
