@@ -30,9 +30,12 @@ import javax.imageio.stream.ImageInputStream;
  *
  * <p>Each image becomes one row like torchvision's {@code ToTensor()}: channels first
  * (C×H×W, flattened), values x/255 in [0, 1]; C = 3 (RGB; an alpha channel is dropped, as
- * PIL's {@code convert("RGB")}) or C = 1 (luma L = 0.299R + 0.587G + 0.114B rounded to 8 bits,
- * bit for bit as PIL's {@code convert("L")}). Grey-scale files are read from their raster, not through Java's colour
- * conversion, which would apply a gamma curve to their values.
+ * PIL's {@code convert("RGB")}) or C = 1 (luma L = 0.299R + 0.587G + 0.114B rounded to 8
+ * bits, bit for bit as PIL's {@code convert("L")}). Grey-scale files are read from their raster,
+ * not through Java's colour conversion, which would apply a gamma curve to their values; likewise
+ * a JPEG with an embedded colour profile keeps its stored colours, as PIL does (javax.imageio
+ * would convert them to sRGB). CMYK JPEGs are converted by javax.imageio and differ from PIL's
+ * simple conversion.
  *
  * <p>Resizing (when a size is given) is bilinear with half-pixel centres, i.e.
  * {@code torch.nn.functional.interpolate(mode="bilinear", align_corners=False, antialias=False)}
@@ -179,7 +182,7 @@ public final class ImageFolderReader {
                         truncated.add(warning);
                     }
                 });
-                image = reader.read(0);
+                image = profiledJpeg(reader) ? decodedAsPil(reader.readRaster(0, null)) : reader.read(0);
             } finally {
                 reader.dispose();
             }
@@ -193,6 +196,73 @@ public final class ImageFolderReader {
             throw new IOException("cannot read image " + file + ": it is truncated (" + truncated.get(0) + ")");
         }
         return image;
+    }
+
+    /**
+     * Whether this is a JFIF (YCbCr) JPEG with an embedded ICC colour profile (Display P3, Adobe
+     * RGB, …), which javax.imageio converts to sRGB while decoding; PIL, and so torchvision,
+     * hand over the stored colours unconverted.
+     */
+    private static boolean profiledJpeg(ImageReader reader) throws IOException {
+        if (!"jpeg".equalsIgnoreCase(reader.getFormatName())) {
+            return false;
+        }
+        javax.imageio.metadata.IIOMetadata metadata = reader.getImageMetadata(0);
+        if (metadata == null || !java.util.Arrays.asList(metadata.getMetadataFormatNames())
+                .contains("javax_imageio_jpeg_image_1.0")) {
+            return false;
+        }
+        org.w3c.dom.Node tree = metadata.getAsTree("javax_imageio_jpeg_image_1.0");
+        for (org.w3c.dom.Node variety = tree.getFirstChild(); variety != null; variety = variety.getNextSibling()) {
+            for (org.w3c.dom.Node jfif = variety.getFirstChild(); jfif != null; jfif = jfif.getNextSibling()) {
+                if (jfif.getNodeName().equals("app0JFIF")) {
+                    for (org.w3c.dom.Node n = jfif.getFirstChild(); n != null; n = n.getNextSibling()) {
+                        if (n.getNodeName().equals("app2ICC")) {
+                            return true;
+                        }
+                    }
+                }
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The decoded but unconverted Y, Cb, Cr samples turned into RGB as libjpeg does for PIL:
+     * 16-bit fixed-point JFIF coefficients, rounded, clamped (bit-exact with Pillow 9.4 on
+     * 4:2:0, 4:4:4 and progressive files).
+     */
+    private static BufferedImage decodedAsPil(Raster ycc) throws IOException {
+        if (ycc.getNumBands() != 3) {
+            throw new IOException("a JFIF JPEG with " + ycc.getNumBands() + " components; expected 3");
+        }
+        int w = ycc.getWidth();
+        int h = ycc.getHeight();
+        int crR = fix(1.40200);
+        int cbB = fix(1.77200);
+        int cbG = fix(0.34414);
+        int crG = fix(0.71414);
+        BufferedImage rgb = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                int luma = ycc.getSample(x, y, 0);
+                int cb = ycc.getSample(x, y, 1) - 128;
+                int cr = ycc.getSample(x, y, 2) - 128;
+                int r = clamp8(luma + ((crR * cr + 32768) >> 16));
+                int g = clamp8(luma + ((-cbG * cb - crG * cr + 32768) >> 16));
+                int b = clamp8(luma + ((cbB * cb + 32768) >> 16));
+                rgb.setRGB(x, y, (r << 16) | (g << 8) | b);
+            }
+        }
+        return rgb;
+    }
+
+    private static int fix(double coefficient) {
+        return (int) (coefficient * 65536 + 0.5);
+    }
+
+    private static int clamp8(int v) {
+        return Math.max(0, Math.min(255, v));
     }
 
     /** The image as channels-first planes of 0–255 values. */
@@ -222,8 +292,7 @@ public final class ImageFolderReader {
             int g = (argb[i] >> 8) & 0xff;
             int b = argb[i] & 0xff;
             if (grayscale) {
-                // PIL's convert("L") exactly: 16-bit fixed-point luma, rounded to 8 bits
-                out[i] = (r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16;
+                out[i] = luma(r, g, b);
             } else {
                 out[i] = r;
                 out[plane + i] = g;
@@ -231,6 +300,11 @@ public final class ImageFolderReader {
             }
         }
         return out;
+    }
+
+    /** PIL's convert("L") exactly: 16-bit fixed-point ITU-R 601 luma, rounded to 8 bits. */
+    private static int luma(int r, int g, int b) {
+        return (r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16;
     }
 
     /** Bilinear resize of each channel plane, half-pixel centres, edges clamped. */
