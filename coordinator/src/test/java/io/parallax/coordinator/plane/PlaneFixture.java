@@ -26,6 +26,7 @@ final class PlaneFixture implements AutoCloseable {
     enum Transport { NETTY, IN_PROCESS }
 
     final TensorExchange exchange;
+    final TensorPlaneService service;
     final TensorPlaneServer server;
     final ManagedChannel channel;
 
@@ -35,7 +36,8 @@ final class PlaneFixture implements AutoCloseable {
         ServerBuilder<?> builder = transport == Transport.NETTY
                 ? TensorPlaneServer.netty(new InetSocketAddress("127.0.0.1", 0))
                 : InProcessServerBuilder.forName(name).directExecutor();
-        this.server = new TensorPlaneServer(builder, exchange);
+        this.service = new TensorPlaneService(exchange);
+        this.server = new TensorPlaneServer(builder, service);
         try {
             server.start();
         } catch (IOException e) {

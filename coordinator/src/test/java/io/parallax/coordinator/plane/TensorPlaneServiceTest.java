@@ -99,6 +99,14 @@ class TensorPlaneServiceTest {
     }
 
     @Test
+    void theEncodedStateGoesWhenItsJobEnds() throws Exception {
+        assertEquals(N, plane.client().fetchState("job", 3, null).length);
+        assertEquals(1, plane.service.encodedJobs());
+        plane.exchange.endJob("job");
+        assertEquals(0, plane.service.encodedJobs());
+    }
+
+    @Test
     void aWellFormedStreamIsStored() throws Exception {
         assertEquals(Status.Code.OK, push(List.of(chunk(header(N), 0, 4), chunk(null, 4, 6))).getCode());
         assertEquals(N, plane.exchange.gradient("job", 3, 0, "w").length);

@@ -10,6 +10,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -79,16 +81,37 @@ public final class ReplacingFile {
         }
     }
 
+    /**
+     * Temporary files being written. A JVM that stops in the middle (SIGTERM, Ctrl-C) removes
+     * them on its way out: an interrupted model download would otherwise leave a hidden file of
+     * up to the model's size under a name no later run reuses. (A SIGKILL leaves it.)
+     */
+    private static final Set<Path> IN_FLIGHT = ConcurrentHashMap.newKeySet();
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            for (Path tmp : IN_FLIGHT) {
+                try {
+                    Files.deleteIfExists(tmp);
+                } catch (IOException e) {
+                    // on the way out: nothing more to do about it
+                }
+            }
+        }, "parallax-temporary-files"));
+    }
+
     private static void replace(Path named, Path target, Content content) throws IOException {
         Path dir = target.getParent();
         Files.createDirectories(dir);
         // not Files.createTempFile: its 0600 permissions would pass to the saved file; this one
         // gets the usual permissions from the umask
         Path tmp = beside(target, ".tmp");
+        IN_FLIGHT.add(tmp);
         FileChannel out;
         try {
             out = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
         } catch (IOException e) {
+            IN_FLIGHT.remove(tmp);
             throw new FileSystemException(named.toString(), null, "cannot create a file in " + dir + " ("
                     + reason(e) + ")");
         }
@@ -106,6 +129,7 @@ public final class ReplacingFile {
             }
         } finally {
             Files.deleteIfExists(tmp);
+            IN_FLIGHT.remove(tmp);
         }
         syncDirectory(dir);
     }

@@ -41,6 +41,44 @@ class ReplacingFileTest {
         assertEquals(List.of(), leftovers());
     }
 
+    /** Writes {@code args[0]} slowly, forever: a writer to stop in the middle. */
+    public static final class SlowWriter {
+        public static void main(String[] args) throws IOException {
+            ReplacingFile.write(Path.of(args[0]), out -> {
+                System.out.println("writing");
+                System.out.flush();
+                for (int i = 0; ; i++) {
+                    out.write(ByteBuffer.wrap(new byte[4096]));
+                    try {
+                        Thread.sleep(10);
+                    } catch (InterruptedException e) {
+                        throw new IOException(e);
+                    }
+                }
+            });
+        }
+    }
+
+    @Test
+    void aWriterStoppedBySigtermLeavesNoTemporaryFile() throws Exception {
+        Path target = dir.resolve("model.safetensors");
+        Path javaBinary = Path.of(System.getProperty("java.home"), "bin", "java");
+        Process p = new ProcessBuilder(javaBinary.toString(), "-cp", System.getProperty("java.class.path"),
+                SlowWriter.class.getName(), target.toString()).redirectErrorStream(true).start();
+        try {
+            java.io.BufferedReader lines = new java.io.BufferedReader(
+                    new java.io.InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+            assertEquals("writing", lines.readLine());
+            assertEquals(1, leftovers().size(), "the temporary file, while it is written");
+            p.destroy(); // SIGTERM
+            assertTrue(p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS));
+        } finally {
+            p.destroyForcibly();
+        }
+        assertEquals(List.of(), leftovers());
+        assertTrue(!Files.exists(target));
+    }
+
     @Test
     void aLinkIsFollowedAndStays() throws IOException {
         Path target = Files.writeString(dir.resolve("target.bin"), "old");

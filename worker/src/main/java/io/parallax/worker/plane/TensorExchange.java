@@ -37,6 +37,15 @@ public final class TensorExchange {
     }
 
     private final Map<String, JobSlot> jobs = new ConcurrentHashMap<>();
+    private final List<java.util.function.Consumer<String>> jobEndListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /**
+     * Calls {@code listener} with a job's id when the job ends here ({@link #endJob}), so that
+     * whatever a transport keeps per job (an encoded copy of the state) goes with it.
+     */
+    public void onJobEnd(java.util.function.Consumer<String> listener) {
+        jobEndListeners.add(listener);
+    }
 
     /** Publishes {@code state} as version {@code version} of {@code jobId} (replacing the previous one). */
     public void publishState(String jobId, long version, float[] state) {
@@ -195,5 +204,6 @@ public final class TensorExchange {
                 w.published().completeExceptionally(unknownJob(jobId));
             }
         }
+        jobEndListeners.forEach(l -> l.accept(jobId));
     }
 }
