@@ -29,6 +29,20 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 public final class TensorPlaneServer implements AutoCloseable {
 
+    /**
+     * grpc-netty logs every client that goes away in the middle of a reply (a watcher closed, a
+     * download interrupted: routine) as a WARNING with a 35-line stack trace; a coordinator's
+     * log filled with them. Other records of that logger pass. Held in a field because
+     * java.util.logging keeps loggers only weakly, and a collected logger loses its filter.
+     */
+    private static final java.util.logging.Logger NETTY_SERVER_LOG = quietStreamErrors(
+            java.util.logging.Logger.getLogger("io.grpc.netty.shaded.io.grpc.netty.NettyServerHandler"));
+
+    private static java.util.logging.Logger quietStreamErrors(java.util.logging.Logger log) {
+        log.setFilter(r -> !"Stream Error".equals(r.getMessage()));
+        return log;
+    }
+
     /** Grace period of {@link #close()} for calls in flight. */
     public static final Duration DEFAULT_GRACE = Duration.ofSeconds(5);
 
@@ -74,10 +88,13 @@ public final class TensorPlaneServer implements AutoCloseable {
      * A plaintext Netty server builder bound to {@code address} (port 0: an ephemeral port).
      * It runs handlers on the transport's threads ({@code directExecutor}, no thread hop per
      * chunk), so every service added must have handlers that never block; give a builder with
-     * an executor otherwise.
+     * an executor otherwise. The server pings a connection idle for a minute and closes it if
+     * the ping goes unanswered for 20 s: a client that hangs (a stopped process, a host gone)
+     * would otherwise hold its streams and their open files for good.
      */
     public static ServerBuilder<?> netty(InetSocketAddress address) {
-        return NettyServerBuilder.forAddress(address, InsecureServerCredentials.create()).directExecutor();
+        return NettyServerBuilder.forAddress(address, InsecureServerCredentials.create()).directExecutor()
+                .keepAliveTime(60, TimeUnit.SECONDS).keepAliveTimeout(20, TimeUnit.SECONDS);
     }
 
     /** Starts serving; health reports every service SERVING. */

@@ -27,6 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -74,6 +75,11 @@ public final class JobQueue implements AutoCloseable {
     private JobRunner runner;
     private boolean cancelRequested;
     private boolean closed;
+
+    /** The least time between two writes of a running job's record for its epochs. */
+    static final long EPOCH_RECORD_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(5);
+    /** When each running job's record was last written for an epoch; guarded by {@code lock}. */
+    private final Map<String, Long> lastEpochRecord = new HashMap<>();
 
     private JobQueue(JobStore store, TrainingCluster cluster, DataRoots roots, int capacity,
                      JobListenerFactory listeners) {
@@ -441,7 +447,16 @@ public final class JobQueue implements AutoCloseable {
         synchronized (lock) {
             Job job = jobs.get(id).toBuilder().addEpochs(epoch).setEpochsDone(epoch.getEpoch())
                     .setWorkers(epoch.getWorkers()).build();
-            persist(job);
+            // the record holds every epoch so far: writing it after each one made a job of
+            // thousands of short epochs rewrite megabytes per epoch, under this lock. At most
+            // one write per interval while it runs (metrics.jsonl has every epoch at once); the
+            // end of the job writes it whole
+            long now = System.nanoTime();
+            Long last = lastEpochRecord.get(id);
+            if (last == null || now - last >= EPOCH_RECORD_INTERVAL_NANOS) {
+                persist(job);
+                lastEpochRecord.put(id, now);
+            }
             jobs.put(id, job);
             publish(id, JobEvent.newBuilder().setEpoch(epoch));
         }
@@ -461,6 +476,7 @@ public final class JobQueue implements AutoCloseable {
     // ---- under the lock -------------------------------------------------------------------------
 
     private void finish(Job job) {
+        lastEpochRecord.remove(job.getId());
         log.info("job {} {}{}", job.getId(), job.getState(), job.getReason().isEmpty() ? "" : ": " + job.getReason());
         update(job, stateEvent(job.getState(), job.getReason()));
         publish(job.getId(), JobEvent.newBuilder().setFinished(job));

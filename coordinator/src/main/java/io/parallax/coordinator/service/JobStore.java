@@ -77,6 +77,8 @@ public final class JobStore implements AutoCloseable {
      *
      * @throws IOException if it cannot be created or read, or another coordinator holds it
      */
+    private final java.util.concurrent.atomic.AtomicLong saves = new java.util.concurrent.atomic.AtomicLong();
+
     public static JobStore open(Path root) throws IOException {
         Path dir = root.toAbsolutePath().normalize();
         Files.createDirectories(dir.resolve("jobs"));
@@ -183,7 +185,13 @@ public final class JobStore implements AutoCloseable {
     }
 
     /** Writes {@code job}'s record: to a temporary file, then moved over the old one atomically. */
+    /** Records written so far (for tests). */
+    long saves() {
+        return saves.get();
+    }
+
     public void save(Job job) throws IOException {
+        saves.incrementAndGet();
         Path dir = jobDir(job.getId());
         Files.createDirectories(dir);
         Path tmp = dir.resolve(RECORD + ".tmp");

@@ -23,6 +23,19 @@ import org.junit.jupiter.api.Test;
 class TensorPlaneServerTest {
 
     @Test
+    void aClientGoingAwayMidReplyIsNotLoggedAsAWarningWithAStackTrace() {
+        TensorPlaneServer.netty(new java.net.InetSocketAddress("127.0.0.1", 0)); // loads the class
+        java.util.logging.Logger log =
+                java.util.logging.Logger.getLogger("io.grpc.netty.shaded.io.grpc.netty.NettyServerHandler");
+        java.util.logging.LogRecord streamError = new java.util.logging.LogRecord(java.util.logging.Level.WARNING,
+                "Stream Error");
+        java.util.logging.LogRecord other = new java.util.logging.LogRecord(java.util.logging.Level.WARNING,
+                "Connection Error");
+        assertEquals(false, log.getFilter().isLoggable(streamError));
+        assertEquals(true, log.getFilter().isLoggable(other));
+    }
+
+    @Test
     void healthReportsEveryHostedService() throws Exception {
         String name = InProcessServerBuilder.generateName();
         BindableService jobs = () -> ServerServiceDefinition.builder("parallax.v1.Jobs").build();

@@ -63,4 +63,34 @@ class JobNotesTest {
             }
         }
     }
+
+    @Test
+    void aJobOfManyShortEpochsDoesNotRewriteItsRecordEveryEpoch() throws Exception {
+        try (LocalCluster cluster = LocalCluster.start(1, Backends.cpu(), List.of(ServiceFixture.EXAMPLES));
+             JobStore store = JobStore.open(state)) {
+            TrainingCluster training = new TrainingCluster(cluster.system(), cluster.live(), cluster.exchange(),
+                    new JobRunner.Settings(Duration.ofMinutes(1), Duration.ofSeconds(30), "in-process", 0));
+            JobQueue queue = JobQueue.start(store, training, DataRoots.of(List.of(ServiceFixture.EXAMPLES)), 5,
+                    JobListenerFactory.jsonLines());
+            try {
+                // one step per epoch: 40 epochs in a second or two
+                Job job = queue.submit(ServiceFixture.smallJob("many epochs", 40, 512));
+                long before = store.saves();
+                Job done = queue.whenFinished(job.getId()).get(2, TimeUnit.MINUTES);
+                assertEquals(JobState.SUCCEEDED, done.getState());
+                long saves = store.saves() - before;
+                // running, the first epoch, one more per 5 s, the end: not one per epoch
+                assertTrue(saves >= 2 && saves <= 8, saves + " writes for 40 epochs");
+                // and the record on disk ends whole
+                Job.Builder onDisk = Job.newBuilder();
+                com.google.protobuf.util.JsonFormat.parser().merge(
+                        java.nio.file.Files.readString(state.resolve("jobs").resolve(job.getId()).resolve(JobStore.RECORD)),
+                        onDisk);
+                assertEquals(40, onDisk.getEpochsCount());
+                assertEquals(JobState.SUCCEEDED, onDisk.getState());
+            } finally {
+                queue.shutdown(Duration.ofSeconds(10));
+            }
+        }
+    }
 }
