@@ -119,6 +119,16 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase impl
         });
     }
 
+    /**
+     * A record for a list: its metrics of the last epoch only. A hundred records of thousands of
+     * epochs each would pass gRPC's 4 MiB message limit, and `trainer status` would fail for
+     * good on a coordinator that has run long jobs; GetJob still has every epoch.
+     */
+    private static Job lastEpochOnly(Job job) {
+        int n = job.getEpochsCount();
+        return n <= 1 ? job : job.toBuilder().clearEpochs().addEpochs(job.getEpochs(n - 1)).build();
+    }
+
     @Override
     public void listJobs(ListJobsRequest request, StreamObserver<ListJobsResponse> out) {
         run(senders, out, () -> {
@@ -133,7 +143,11 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase impl
                 return;
             }
             int limit = request.getLimit() == 0 ? DEFAULT_LIST_LIMIT : request.getLimit();
-            out.onNext(ListJobsResponse.newBuilder().addAllJobs(queue.list(request.getState(), limit)).build());
+            ListJobsResponse.Builder reply = ListJobsResponse.newBuilder();
+            for (Job job : queue.list(request.getState(), limit)) {
+                reply.addJobs(lastEpochOnly(job));
+            }
+            out.onNext(reply.build());
             out.onCompleted();
         });
     }

@@ -151,13 +151,18 @@ class JobServiceTest {
 
     @Test
     void listJobsIsNewestFirstAndFilters() {
-        String a = submit(stub, ServiceFixture.smallJob("list-a", 1, 128));
+        String a = submit(stub, ServiceFixture.smallJob("list-a", 3, 128));
         String b = submit(stub, ServiceFixture.smallJob("list-b", 1, 128));
         watchAll(stub, b);
         List<Job> all = withDeadline(stub).listJobs(ListJobsRequest.getDefaultInstance()).getJobsList();
         List<String> ids = all.stream().map(Job::getId).toList();
         assertTrue(ids.indexOf(b) < ids.indexOf(a) && ids.indexOf(a) >= 0, ids.toString());
         assertEquals(ids.stream().sorted(java.util.Comparator.reverseOrder()).toList(), ids);
+        // a listed record has its last epoch's metrics; GetJob has every epoch
+        Job listedA = all.get(ids.indexOf(a));
+        Job fullA = withDeadline(stub).getJob(io.parallax.proto.v1.JobId.newBuilder().setId(a).build());
+        assertEquals(3, fullA.getEpochsCount());
+        assertEquals(List.of(fullA.getEpochs(2)), listedA.getEpochsList());
         List<Job> one = withDeadline(stub).listJobs(ListJobsRequest.newBuilder().setLimit(1).build()).getJobsList();
         assertEquals(List.of(all.get(0)), one);
         List<Job> succeeded = withDeadline(stub).listJobs(ListJobsRequest.newBuilder()
