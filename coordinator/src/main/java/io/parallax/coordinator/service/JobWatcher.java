@@ -14,15 +14,23 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * control), numbering them 1, 2, … as they go out. A slow client never slows training: once
  * {@value #MAX_BACKLOG} events wait, further per-step progress events are dropped for it (each
  * one supersedes the last); state changes, epoch metrics and the finished record never are.
- * A client that cancels is unsubscribed from the queue.
+ * Step progress is also sent at most every {@link #STEP_INTERVAL_NANOS} (and always for an
+ * epoch's last step): a job of thousands of steps per second sent each to each watcher, and
+ * a hundred watchers slowed training by a third. A client that cancels is unsubscribed from
+ * the queue.
  */
 final class JobWatcher implements JobQueue.EventSink {
 
     /** Events buffered per client before step progress is thinned out. */
     static final int MAX_BACKLOG = 256;
+    /** The least time between two step progress events to one client: ten a second. */
+    static final long STEP_INTERVAL_NANOS = 100_000_000L;
 
     private final ServerCallStreamObserver<JobEvent> out;
     private final Executor executor;
+    private final long stepIntervalNanos;
+    private long lastStepNanos;
+    private boolean anyStep;
     private final AtomicBoolean scheduled = new AtomicBoolean();
     private final ArrayDeque<JobEvent> buffer = new ArrayDeque<>();
     private long sequence;
@@ -32,8 +40,14 @@ final class JobWatcher implements JobQueue.EventSink {
 
     /** Takes over {@code out}'s readiness and cancellation; call on the handler's thread before it returns. */
     JobWatcher(ServerCallStreamObserver<JobEvent> out, Executor executor) {
+        this(out, executor, STEP_INTERVAL_NANOS);
+    }
+
+    /** With another step interval (0: every step, as tests of the buffering need). */
+    JobWatcher(ServerCallStreamObserver<JobEvent> out, Executor executor, long stepIntervalNanos) {
         this.out = out;
         this.executor = executor;
+        this.stepIntervalNanos = stepIntervalNanos;
         out.setOnReadyHandler(this::schedule);
         out.setOnCancelHandler(this::cancelled);
     }
@@ -56,8 +70,15 @@ final class JobWatcher implements JobQueue.EventSink {
             if (closed || finished) {
                 return;
             }
-            if (event.hasStep() && buffer.size() >= MAX_BACKLOG) {
-                return;
+            if (event.hasStep()) {
+                long now = System.nanoTime();
+                boolean epochEnd = event.getStep().getStepInEpoch() == event.getStep().getStepsInEpoch();
+                if (buffer.size() >= MAX_BACKLOG
+                        || (anyStep && !epochEnd && now - lastStepNanos < stepIntervalNanos)) {
+                    return;
+                }
+                anyStep = true;
+                lastStepNanos = now;
             }
             buffer.addLast(event);
             finished = event.hasFinished();

@@ -88,9 +88,22 @@ class JobWatcherTest {
     }
 
     @Test
+    void stepProgressGoesOutAtMostTenTimesASecondButAlwaysAtAnEpochsEnd() {
+        FakeClient client = new FakeClient();
+        client.ready = true;
+        JobWatcher watcher = new JobWatcher(client, Runnable::run);
+        for (int s = 1; s <= 50; s++) {
+            watcher.accept(JobEvent.newBuilder().setJobId("job-000001").setStep(StepProgress.newBuilder().setStep(s)
+                    .setStepInEpoch(s).setStepsInEpoch(50)).build());
+        }
+        // fifty steps within microseconds: the first, and the epoch's last
+        assertEquals(List.of(1L, 50L), client.received.stream().map(e -> e.getStep().getStep()).toList());
+    }
+
+    @Test
     void holdsEventsUntilReadyThinsOutStepsAndNumbersWhatItSends() {
         FakeClient client = new FakeClient();
-        JobWatcher watcher = new JobWatcher(client, Runnable::run);
+        JobWatcher watcher = new JobWatcher(client, Runnable::run, 0);
         watcher.accept(JobEvent.newBuilder().setSnapshot(Job.newBuilder().setId("job-000001")).build());
         int steps = JobWatcher.MAX_BACKLOG + 100;
         for (int s = 1; s <= steps; s++) {
@@ -118,7 +131,7 @@ class JobWatcherTest {
     void stopsWhenTheClientStopsReadingAndResumesOnReady() {
         FakeClient client = new FakeClient();
         client.ready = true;
-        JobWatcher watcher = new JobWatcher(client, Runnable::run);
+        JobWatcher watcher = new JobWatcher(client, Runnable::run, 0);
         watcher.accept(step(1));
         client.ready = false;
         watcher.accept(step(2));
@@ -132,20 +145,20 @@ class JobWatcherTest {
     @Test
     void aCancelledClientLeavesTheQueueAndAnAbortEndsTheStream() {
         FakeClient client = new FakeClient();
-        JobWatcher watcher = new JobWatcher(client, Runnable::run);
+        JobWatcher watcher = new JobWatcher(client, Runnable::run, 0);
         AtomicInteger left = new AtomicInteger();
         watcher.attach(left::incrementAndGet);
         client.onCancel.run();
         assertEquals(1, left.get());
         // a cancel that comes before the watch is attached still leaves
         FakeClient early = new FakeClient();
-        JobWatcher second = new JobWatcher(early, Runnable::run);
+        JobWatcher second = new JobWatcher(early, Runnable::run, 0);
         early.onCancel.run();
         second.attach(left::incrementAndGet);
         assertEquals(2, left.get());
 
         FakeClient aborted = new FakeClient();
-        new JobWatcher(aborted, Runnable::run).abort("the coordinator is shutting down");
+        new JobWatcher(aborted, Runnable::run, 0).abort("the coordinator is shutting down");
         assertEquals(Status.Code.UNAVAILABLE, Status.fromThrowable(aborted.error).getCode());
     }
 }
