@@ -25,15 +25,20 @@ class JobNotesTest {
     @TempDir
     Path state;
 
+    /** A queue on the in-process cluster, waiting {@code workerWait} for the workers a job asks for. */
+    private static JobQueue queue(LocalCluster cluster, JobStore store, Duration workerWait) {
+        TrainingCluster training = new TrainingCluster(cluster.system(), cluster.live(), cluster.exchange(),
+                new JobRunner.Settings(Duration.ofMinutes(1), workerWait, "in-process", 0));
+        return JobQueue.start(store, training, DataRoots.of(List.of(ServiceFixture.EXAMPLES)), 5,
+                JobListenerFactory.jsonLines());
+    }
+
     @Test
     void aJobWithFewerWorkersThanItAskedForTellsItsWatchers() throws Exception {
         try (LocalCluster cluster = LocalCluster.start(1, Backends.cpu(), List.of(ServiceFixture.EXAMPLES));
              JobStore store = JobStore.open(state)) {
             // a 1 s wait for the second worker, which never comes
-            TrainingCluster training = new TrainingCluster(cluster.system(), cluster.live(), cluster.exchange(),
-                    new JobRunner.Settings(Duration.ofMinutes(1), Duration.ofSeconds(1), "in-process", 0));
-            JobQueue queue = JobQueue.start(store, training, DataRoots.of(List.of(ServiceFixture.EXAMPLES)), 5,
-                    JobListenerFactory.jsonLines());
+            JobQueue queue = queue(cluster, store, Duration.ofSeconds(1));
             try {
                 Job job = queue.submit(ServiceFixture.smallJob("two wanted", 1, 64).toBuilder().setWorkers(2).build());
                 List<JobEvent> events = new CopyOnWriteArrayList<>();
@@ -68,10 +73,7 @@ class JobNotesTest {
     void aJobOfManyShortEpochsDoesNotRewriteItsRecordEveryEpoch() throws Exception {
         try (LocalCluster cluster = LocalCluster.start(1, Backends.cpu(), List.of(ServiceFixture.EXAMPLES));
              JobStore store = JobStore.open(state)) {
-            TrainingCluster training = new TrainingCluster(cluster.system(), cluster.live(), cluster.exchange(),
-                    new JobRunner.Settings(Duration.ofMinutes(1), Duration.ofSeconds(30), "in-process", 0));
-            JobQueue queue = JobQueue.start(store, training, DataRoots.of(List.of(ServiceFixture.EXAMPLES)), 5,
-                    JobListenerFactory.jsonLines());
+            JobQueue queue = queue(cluster, store, Duration.ofSeconds(30));
             try {
                 // one step per epoch: 40 epochs in a second or two
                 Job job = queue.submit(ServiceFixture.smallJob("many epochs", 40, 512));
