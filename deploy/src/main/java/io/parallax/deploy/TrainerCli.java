@@ -3,6 +3,7 @@ package io.parallax.deploy;
 import io.parallax.coordinator.JobCancelledException;
 import io.parallax.coordinator.JobFailedException;
 import io.parallax.deploy.client.CancelCommand;
+import io.parallax.deploy.client.DeleteCommand;
 import io.parallax.deploy.client.ExitCodes;
 import io.parallax.deploy.client.ModelCommand;
 import io.parallax.deploy.client.StatusCommand;
@@ -26,7 +27,8 @@ import picocli.CommandLine.Command;
 @Command(name = "trainer", mixinStandardHelpOptions = true, version = "parallax 0.1.0",
         description = "Train neural networks data-parallel on the JVM.",
         subcommands = {DemoCommand.class, TrainCommand.class, LocalCommand.class, CoordinatorCommand.class,
-                WorkerCommand.class, SubmitCommand.class, StatusCommand.class, WatchCommand.class, CancelCommand.class, ModelCommand.class},
+                WorkerCommand.class, SubmitCommand.class, StatusCommand.class, WatchCommand.class, CancelCommand.class,
+                DeleteCommand.class, ModelCommand.class},
         footer = {"", ExitCodes.HELP})
 public final class TrainerCli implements Runnable {
 

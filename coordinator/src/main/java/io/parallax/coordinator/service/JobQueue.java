@@ -229,6 +229,37 @@ public final class JobQueue implements AutoCloseable {
         }
     }
 
+    /** The result of {@link #delete}. */
+    public enum DeleteOutcome {
+        /** No such job. */
+        UNKNOWN,
+        /** It is queued or running: cancel it first. */
+        NOT_ENDED,
+        /** Its record and files are gone. */
+        DELETED
+    }
+
+    /**
+     * Forgets ended job {@code id}: its record leaves the queue and its folder (record, metrics,
+     * model) the state directory. A download in flight finishes from its open file.
+     *
+     * @throws IOException if the folder could not be deleted whole (the record is then kept)
+     */
+    public DeleteOutcome delete(String id) throws IOException {
+        synchronized (lock) {
+            Job job = jobs.get(id);
+            if (job == null) {
+                return DeleteOutcome.UNKNOWN;
+            }
+            if (!ended(job.getState())) {
+                return DeleteOutcome.NOT_ENDED;
+            }
+            store.delete(id);
+            jobs.remove(id);
+            return DeleteOutcome.DELETED;
+        }
+    }
+
     /**
      * Starts watching job {@code id}: {@code sink} gets the record at once (a snapshot), then
      * every change until the finished record, after which the queue forgets it. For a job that

@@ -172,6 +172,26 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase impl
     }
 
     @Override
+    public void deleteJob(JobId id, StreamObserver<Job> out) {
+        run(senders, out, () -> {
+            Optional<Job> before = queue.get(id.getId());
+            JobQueue.DeleteOutcome outcome = queue.delete(id.getId());
+            switch (outcome) {
+                case UNKNOWN -> out.onError(notFound(id));
+                case NOT_ENDED -> out.onError(Status.FAILED_PRECONDITION.withDescription("job " + id.getId()
+                        + " has not ended (" + before.map(Job::getState).orElseThrow() + "); cancel it first")
+                        .asRuntimeException());
+                case DELETED -> {
+                    log.info("job {}: deleted", id.getId());
+                    out.onNext(before.orElseThrow());
+                    out.onCompleted();
+                }
+                default -> throw new IllegalStateException("unhandled " + outcome);
+            }
+        });
+    }
+
+    @Override
     public void watchJob(JobId id, StreamObserver<JobEvent> out) {
         JobWatcher watcher = new JobWatcher((ServerCallStreamObserver<JobEvent>) out, senders);
         run(senders, out, () -> {

@@ -28,6 +28,7 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>
  * lock                      held while a coordinator uses the directory
+ * last-id                   the highest id given out (deleted jobs' ids are never given again)
  * jobs/job-000042/job.json  the Job record (protobuf JSON), replaced atomically on every change
  * jobs/job-000042/metrics.jsonl, model.safetensors, ...   the job's files
  * </pre>
@@ -36,7 +37,8 @@ import org.slf4j.LoggerFactory;
  * (crashed or shut down) become FAILED with the reason {@value #RESTARTED}: their training state
  * is gone and nothing resumes them. Jobs that were QUEUED had not started, and stay QUEUED: the
  * {@link JobQueue} runs them, in their order. Ids continue after the highest one found (folders
- * without a readable record count too), so an id is never given twice.
+ * without a readable record count too, and {@code last-id}, which remembers deleted ones), so
+ * an id is never given twice.
  *
  * <p>Not thread-safe: the {@link JobQueue} calls it under its lock.
  */
@@ -53,6 +55,7 @@ public final class JobStore implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(JobStore.class);
     private static final Pattern ID = Pattern.compile("job-(\\d{6,18})");
+    private static final String LAST_ID = "last-id";
     private static final JsonFormat.Printer PRINTER = JsonFormat.printer().preservingProtoFieldNames();
     private static final JsonFormat.Parser PARSER = JsonFormat.parser().ignoringUnknownFields();
 
@@ -107,6 +110,14 @@ public final class JobStore implements AutoCloseable {
     }
 
     private void reload() throws IOException {
+        Path last = root.resolve(LAST_ID);
+        if (Files.exists(last)) {
+            try {
+                lastId = Long.parseLong(Files.readString(last, StandardCharsets.UTF_8).trim());
+            } catch (NumberFormatException e) {
+                log.warn("ignoring unreadable {}: {}", last, e.getMessage());
+            }
+        }
         List<Path> dirs = new ArrayList<>();
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(jobs)) {
             ds.forEach(dirs::add);
@@ -164,8 +175,26 @@ public final class JobStore implements AutoCloseable {
     /** A fresh id ({@code job-000001}, …) with its folder created. */
     public String newId() throws IOException {
         String id = String.format("job-%06d", ++lastId);
+        Path tmp = root.resolve(LAST_ID + ".tmp");
+        Files.writeString(tmp, Long.toString(lastId), StandardCharsets.UTF_8);
+        Files.move(tmp, root.resolve(LAST_ID), StandardCopyOption.REPLACE_EXISTING);
         Files.createDirectories(jobs.resolve(id));
         return id;
+    }
+
+    /** Deletes job {@code id}'s folder: its record and every file of the job. */
+    public void delete(String id) throws IOException {
+        Path dir = jobDir(id);
+        if (!Files.exists(dir)) {
+            return;
+        }
+        List<Path> paths;
+        try (java.util.stream.Stream<Path> walk = Files.walk(dir)) {
+            paths = walk.sorted(Comparator.reverseOrder()).toList();
+        }
+        for (Path p : paths) {
+            Files.deleteIfExists(p);
+        }
     }
 
     /**

@@ -150,6 +150,31 @@ class JobServiceTest {
     }
 
     @Test
+    void deleteForgetsAnEndedJobAndItsFilesButNotARunningOne() throws Exception {
+        String done = submit(stub, ServiceFixture.smallJob("to delete", 1, 128));
+        watchAll(stub, done);
+        Path dir = fx.store.jobDir(done);
+        assertTrue(Files.exists(dir.resolve(JobStore.MODEL)));
+        io.parallax.proto.v1.JobId doneId = io.parallax.proto.v1.JobId.newBuilder().setId(done).build();
+        assertEquals(JobState.SUCCEEDED, withDeadline(stub).deleteJob(doneId).getState());
+        assertTrue(!Files.exists(dir), "its folder is gone");
+        assertCode(Status.Code.NOT_FOUND, () -> withDeadline(stub).getJob(doneId));
+        assertCode(Status.Code.NOT_FOUND, () -> withDeadline(stub).deleteJob(doneId));
+
+        String running = submit(stub, ServiceFixture.longJob("still running"));
+        io.parallax.proto.v1.JobId runningId = io.parallax.proto.v1.JobId.newBuilder().setId(running).build();
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
+                () -> withDeadline(stub).deleteJob(runningId));
+        assertEquals(Status.Code.FAILED_PRECONDITION, e.getStatus().getCode());
+        assertTrue(e.getStatus().getDescription().contains("cancel it first"), e.getStatus().getDescription());
+        withDeadline(stub).cancelJob(runningId);
+        watchAll(stub, running);
+        withDeadline(stub).deleteJob(runningId);
+        // ids are never given again, though the newest folders are gone
+        assertTrue(submit(stub, ServiceFixture.smallJob("next", 1, 128)).compareTo(running) > 0);
+    }
+
+    @Test
     void listJobsIsNewestFirstAndFilters() {
         String a = submit(stub, ServiceFixture.smallJob("list-a", 3, 128));
         String b = submit(stub, ServiceFixture.smallJob("list-b", 1, 128));

@@ -94,6 +94,15 @@ final class JobClient implements AutoCloseable {
         }
     }
 
+    /** Asks the coordinator to delete an ended job; returns the record as it was. */
+    Job delete(String id) {
+        try {
+            return unary().deleteJob(jobId(id));
+        } catch (StatusRuntimeException e) {
+            throw failure(e, id);
+        }
+    }
+
     /**
      * Follows a job's events until the coordinator ends the stream. No deadline on the stream: a
      * job may train for hours. A unary call under the deadline goes first, so that an address

@@ -214,6 +214,21 @@ class ClientCommandsTest {
     }
 
     @Test
+    void deleteForgetsEndedJobsAndRefusesOneThatRuns() {
+        service.jobs.put("job-1", FakeJobService.job("job-1", "a", JobState.SUCCEEDED, 3, 3));
+        service.jobs.put("job-2", FakeJobService.job("job-2", "b", JobState.FAILED, 1, 3));
+        service.jobs.put("job-3", FakeJobService.job("job-3", "c", JobState.RUNNING, 1, 3));
+        Run r = trainer("delete", "job-1", "job-2", "--server", service.address());
+        assertEquals(0, r.code(), r.err());
+        assertEquals("job-1 deleted (SUCCEEDED)\njob-2 deleted (FAILED)", r.out().strip().replace("\r", ""));
+        assertTrue(!service.jobs.containsKey("job-1") && !service.jobs.containsKey("job-2"));
+        Run running = trainer("delete", "job-3", "--server", service.address());
+        assertEquals(ExitCodes.ERROR, running.code());
+        assertEquals("trainer: job job-3 has not ended (RUNNING); cancel it first", running.err().strip());
+        assertEquals(ExitCodes.NOT_FOUND, trainer("delete", "job-1", "--server", service.address()).code());
+    }
+
+    @Test
     void modelDownloadsByteExactThroughATemporaryFile() throws Exception {
         byte[] model = new byte[(5 << 20) / 2 + 7];
         new Random(3).nextBytes(model);
@@ -323,7 +338,7 @@ class ClientCommandsTest {
 
     @Test
     void everyCommandHasHelpAndTheExitCodesAreInTheLaunchersHelp() {
-        for (String c : List.of("submit", "status", "watch", "cancel", "model")) {
+        for (String c : List.of("submit", "status", "watch", "cancel", "delete", "model")) {
             Run r = trainer(c, "--help");
             assertEquals(0, r.code(), c);
             assertTrue(r.out().contains("--server=HOST:PORT") && r.out().contains("PARALLAX_SERVER"), r.out());

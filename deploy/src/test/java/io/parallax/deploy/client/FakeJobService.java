@@ -115,6 +115,21 @@ final class FakeJobService extends JobServiceGrpc.JobServiceImplBase implements 
     }
 
     @Override
+    public void deleteJob(JobId request, StreamObserver<Job> out) {
+        Job j = jobs.get(request.getId());
+        if (j == null) {
+            out.onError(Status.NOT_FOUND.withDescription("no job " + request.getId()).asRuntimeException());
+        } else if (j.getState() == JobState.QUEUED || j.getState() == JobState.RUNNING) {
+            out.onError(Status.FAILED_PRECONDITION.withDescription("job " + j.getId() + " has not ended ("
+                    + j.getState() + "); cancel it first").asRuntimeException());
+        } else {
+            jobs.remove(j.getId());
+            out.onNext(j);
+            out.onCompleted();
+        }
+    }
+
+    @Override
     public void cancelJob(JobId request, StreamObserver<Job> out) {
         if (cancelFailure != null) {
             out.onError(cancelFailure.asRuntimeException());
