@@ -42,6 +42,8 @@ import io.parallax.worker.job.DataRoots;
 import io.parallax.worker.job.JobPlan;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -82,8 +84,16 @@ class JobServiceTest {
     @Test
     void aJobRunsToSucceededAndItsModelGivesTheReportedAccuracy() throws Exception {
         JobSpec spec = ServiceFixture.smallJob("small", 2, 64);
+        // queued behind a job that runs until cancelled, so that the watch begins before it
+        // does, however loaded the machine (a watch that starts late sees no steps)
+        String blocker = submit(stub, ServiceFixture.longJob("blocker"));
         String id = submit(stub, spec);
-        List<JobEvent> events = watchAll(stub, id);
+        Iterator<JobEvent> it = withDeadline(stub).watchJob(io.parallax.proto.v1.JobId.newBuilder().setId(id).build());
+        List<JobEvent> events = new ArrayList<>();
+        events.add(it.next());
+        assertEquals(JobState.QUEUED, events.get(0).getSnapshot().getState());
+        withDeadline(stub).cancelJob(io.parallax.proto.v1.JobId.newBuilder().setId(blocker).build());
+        it.forEachRemaining(events::add);
 
         // numbering, first and last
         for (int i = 0; i < events.size(); i++) {
