@@ -106,6 +106,11 @@ public final class JsonLinesMetrics implements MetricsSink {
     }
 
     @Override
+    public synchronized java.util.Optional<IOException> failure() {
+        return java.util.Optional.ofNullable(failure);
+    }
+
+    @Override
     public synchronized void close() throws IOException {
         if (out != null) {
             try {

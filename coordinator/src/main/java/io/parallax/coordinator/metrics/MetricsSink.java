@@ -20,4 +20,12 @@ public interface MetricsSink extends JobListener, Closeable {
      */
     @Override
     void close() throws IOException;
+
+    /**
+     * The first write failure so far, if any: from then on this sink writes nothing more, and
+     * the job's user should hear of it while the job runs, not only when it ends.
+     */
+    default java.util.Optional<IOException> failure() {
+        return java.util.Optional.empty();
+    }
 }

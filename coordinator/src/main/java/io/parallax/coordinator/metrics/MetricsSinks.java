@@ -75,6 +75,17 @@ public final class MetricsSinks implements MetricsSink {
     }
 
     @Override
+    public java.util.Optional<IOException> failure() {
+        for (MetricsSink s : sinks) {
+            java.util.Optional<IOException> f = s.failure();
+            if (f.isPresent()) {
+                return f;
+            }
+        }
+        return java.util.Optional.empty();
+    }
+
+    @Override
     public void onEpoch(EpochReport epoch) {
         fanOut.onEpoch(epoch);
     }

@@ -112,6 +112,11 @@ public final class TensorBoardWriter implements MetricsSink {
     }
 
     @Override
+    public synchronized java.util.Optional<IOException> failure() {
+        return java.util.Optional.ofNullable(failure);
+    }
+
+    @Override
     public synchronized void close() throws IOException {
         if (stream != null) {
             writePendingSteps();

@@ -1,12 +1,16 @@
 package io.parallax.coordinator.service;
 
 import io.parallax.coordinator.JobListener;
+import io.parallax.coordinator.metrics.MetricsSink;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Forwards to a metrics listener until it throws, then logs once and stops forwarding: a broken
- * metrics file must not fail the training it describes.
+ * metrics file must not fail the training it describes. Either way — the listener threw, or a
+ * {@link MetricsSink} says it could not write (a full disk) — the job's watchers get one note
+ * at once: its metrics stop there while training goes on.
  */
 final class GuardedListener implements JobListener, AutoCloseable {
 
@@ -14,11 +18,14 @@ final class GuardedListener implements JobListener, AutoCloseable {
 
     private final String jobId;
     private final JobListener delegate;
+    private final Consumer<String> note;
     private boolean broken;
+    private boolean told;
 
-    GuardedListener(String jobId, JobListener delegate) {
+    GuardedListener(String jobId, JobListener delegate, Consumer<String> note) {
         this.jobId = jobId;
         this.delegate = delegate;
+        this.note = note;
     }
 
     @Override
@@ -34,6 +41,9 @@ final class GuardedListener implements JobListener, AutoCloseable {
     @Override
     public void onEpoch(EpochReport epoch) {
         guard(() -> delegate.onEpoch(epoch));
+        if (delegate instanceof MetricsSink sink) {
+            sink.failure().ifPresent(e -> tell(e.getMessage()));
+        }
     }
 
     @Override
@@ -51,6 +61,15 @@ final class GuardedListener implements JobListener, AutoCloseable {
             broken = true;
             log.warn("job {}: metrics listener {} failed and is dropped: {}", jobId,
                     delegate.getClass().getSimpleName(), e.toString());
+            tell(e.getMessage());
+        }
+    }
+
+    private void tell(String why) {
+        if (!told) {
+            told = true;
+            log.warn("job {}: metrics stop here: {}", jobId, why);
+            note.accept("metrics are no longer written (" + why + "); training goes on");
         }
     }
 

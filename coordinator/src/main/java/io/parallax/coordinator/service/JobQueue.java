@@ -408,6 +408,11 @@ public final class JobQueue implements AutoCloseable {
             end(id, JobState.FAILED, "the job no longer loads: " + e.getMessage(), false);
             return;
         }
+        java.util.function.Consumer<String> note = message -> {
+            synchronized (lock) {
+                publish(id, JobEvent.newBuilder().setNote(message));
+            }
+        };
         JobProgress progress = new JobProgress(id, plan.stepsPerEpoch(), plan.epochs(), plan.train().rows(),
                 new JobProgress.Sink() {
                     @Override
@@ -422,12 +427,10 @@ public final class JobQueue implements AutoCloseable {
 
                     @Override
                     public void note(String message) {
-                        synchronized (lock) {
-                            publish(id, JobEvent.newBuilder().setNote(message));
-                        }
+                        note.accept(message);
                     }
                 });
-        try (GuardedListener metrics = new GuardedListener(id, metricsListener(job))) {
+        try (GuardedListener metrics = new GuardedListener(id, metricsListener(job, note), note)) {
             JobListener both = JobListeners.of(progress, metrics);
             JobRunner r = cluster.runner(id, job.getSpec(), plan, both);
             synchronized (lock) {
@@ -457,11 +460,12 @@ public final class JobQueue implements AutoCloseable {
         }
     }
 
-    private JobListener metricsListener(Job job) {
+    private JobListener metricsListener(Job job, java.util.function.Consumer<String> note) {
         try {
             return listeners.create(job, store.jobDir(job.getId()));
         } catch (IOException | RuntimeException e) {
             log.warn("job {}: no metrics files: {}", job.getId(), e.toString());
+            note.accept("no metrics files for this job (" + e.getMessage() + "); training goes on");
             return new JobListener() { };
         }
     }
