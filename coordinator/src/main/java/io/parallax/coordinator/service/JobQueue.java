@@ -76,6 +76,11 @@ public final class JobQueue implements AutoCloseable {
     private boolean cancelRequested;
     private boolean closed;
 
+    /** How often an idle queue tries again to write records that could not be written. */
+    private static final long UNSAVED_RETRY_MILLIS = 10_000;
+    /** Jobs whose latest record could not be written; guarded by {@code lock}. */
+    private final java.util.Set<String> unsaved = new java.util.LinkedHashSet<>();
+
     /** The least time between two writes of a running job's record for its epochs. */
     static final long EPOCH_RECORD_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(5);
     /** When each running job's record was last written for an epoch; guarded by {@code lock}. */
@@ -344,6 +349,7 @@ public final class JobQueue implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         synchronized (lock) {
+            retryUnsaved();
             for (List<EventSink> list : sinks.values()) {
                 for (EventSink s : list) {
                     s.abort("the coordinator is shutting down");
@@ -367,10 +373,12 @@ public final class JobQueue implements AutoCloseable {
             synchronized (lock) {
                 while (pending.isEmpty() && !closed) {
                     try {
-                        lock.wait();
+                        // idle with a record unwritten (a full disk): try it again now and then
+                        lock.wait(unsaved.isEmpty() ? 0 : UNSAVED_RETRY_MILLIS);
                     } catch (InterruptedException e) {
                         return;
                     }
+                    retryUnsaved();
                 }
                 if (closed) {
                     return;
@@ -527,9 +535,34 @@ public final class JobQueue implements AutoCloseable {
     private void persist(Job job) {
         try {
             store.save(job);
+            unsaved.remove(job.getId());
         } catch (IOException e) {
-            // the record in memory stays right; only a restart would lose this change
-            log.error("job {}: could not write its record: {}", job.getId(), e.toString());
+            // the record in memory stays right; it is written again with the next record that
+            // is (a full disk freed, a folder writable again), so that a restart reads the truth
+            if (unsaved.add(job.getId())) {
+                log.error("job {}: could not write its record (tried again with every later write): {}", job.getId(),
+                        e.toString());
+            }
+            return;
+        }
+        retryUnsaved();
+    }
+
+    /** Writes the records that could not be written before; stops at the first that still fails. */
+    private void retryUnsaved() {
+        for (String id : List.copyOf(unsaved)) {
+            Job job = jobs.get(id);
+            if (job == null) {
+                unsaved.remove(id);
+                continue;
+            }
+            try {
+                store.save(job);
+                unsaved.remove(id);
+                log.info("job {}: its record is written again", id);
+            } catch (IOException e) {
+                return;
+            }
         }
     }
 

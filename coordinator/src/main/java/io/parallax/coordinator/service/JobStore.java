@@ -224,11 +224,17 @@ public final class JobStore implements AutoCloseable {
         Path dir = jobDir(job.getId());
         Files.createDirectories(dir);
         Path tmp = dir.resolve(RECORD + ".tmp");
-        Files.writeString(tmp, PRINTER.print(job), StandardCharsets.UTF_8);
         try {
-            Files.move(tmp, dir.resolve(RECORD), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(tmp, dir.resolve(RECORD), StandardCopyOption.REPLACE_EXISTING);
+            Files.writeString(tmp, PRINTER.print(job), StandardCharsets.UTF_8);
+            try {
+                Files.move(tmp, dir.resolve(RECORD), StandardCopyOption.ATOMIC_MOVE,
+                        StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, dir.resolve(RECORD), StandardCopyOption.REPLACE_EXISTING);
+            }
+        } finally {
+            // a half-written copy on a full disk would keep the space the next write needs
+            Files.deleteIfExists(tmp);
         }
     }
 

@@ -185,6 +185,26 @@ class JobServiceTest {
     }
 
     @Test
+    void aRecordThatCouldNotBeWrittenIsWrittenWithTheNextOne() throws Exception {
+        String blocker = submit(stub, ServiceFixture.longJob("blocker"));
+        String queued = submit(stub, ServiceFixture.smallJob("queued", 1, 128));
+        Path record = fx.store.jobDir(queued).resolve(JobStore.RECORD);
+        assertTrue(Files.readString(record).contains("QUEUED"));
+        // the record's temporary file cannot be written (a full disk, say): a folder in its way
+        Path obstacle = Files.createDirectories(fx.store.jobDir(queued).resolve(JobStore.RECORD + ".tmp"));
+        Files.writeString(obstacle.resolve("x"), "x");
+        withDeadline(stub).cancelJob(io.parallax.proto.v1.JobId.newBuilder().setId(queued).build());
+        assertTrue(Files.readString(record).contains("QUEUED"), "not written: the disk is 'full'");
+        // room again: the next record written anywhere brings this one up to date
+        Files.delete(obstacle.resolve("x"));
+        Files.delete(obstacle);
+        withDeadline(stub).cancelJob(io.parallax.proto.v1.JobId.newBuilder().setId(blocker).build());
+        watchAll(stub, blocker);
+        assertTrue(Files.readString(record).contains("CANCELLED"), Files.readString(record));
+        assertTrue(!Files.exists(obstacle));
+    }
+
+    @Test
     void listJobsIsNewestFirstAndFilters() {
         String a = submit(stub, ServiceFixture.smallJob("list-a", 3, 128));
         String b = submit(stub, ServiceFixture.smallJob("list-b", 1, 128));
