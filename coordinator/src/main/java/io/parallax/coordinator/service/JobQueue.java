@@ -160,7 +160,17 @@ public final class JobQueue implements AutoCloseable {
                     .setEpochsTotal(spec.getEpochs())
                     .setStepsTotal(stepsTotal)
                     .build();
-            store.save(job);
+            try {
+                store.save(job);
+            } catch (IOException e) {
+                // refused: no folder of a job that does not exist stays behind (its id is spent)
+                try {
+                    store.delete(id);
+                } catch (IOException cleanup) {
+                    e.addSuppressed(cleanup);
+                }
+                throw e;
+            }
             jobs.put(id, job);
             pending.addLast(id);
             lock.notifyAll();

@@ -239,6 +239,24 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase impl
         void run() throws Exception;
     }
 
+    /**
+     * A failure in words: a file-system exception's message is often the bare path
+     * ({@code AccessDeniedException: /srv/state/jobs/job-000011}), which says nothing of why.
+     */
+    static String describe(Exception e) {
+        if (e instanceof java.nio.file.FileSystemException f) {
+            String why = f.getReason() != null ? f.getReason()
+                    : e instanceof java.nio.file.AccessDeniedException ? "permission denied"
+                    : e instanceof java.nio.file.NoSuchFileException ? "no such file"
+                    : e instanceof java.nio.file.FileAlreadyExistsException ? "already exists"
+                    : e instanceof java.nio.file.NotDirectoryException ? "not a folder"
+                    : e instanceof java.nio.file.DirectoryNotEmptyException ? "a folder that is not empty"
+                    : e.getClass().getSimpleName();
+            return f.getFile() + ": " + why + (f.getOtherFile() == null ? "" : " (" + f.getOtherFile() + ")");
+        }
+        return String.valueOf(e.getMessage());
+    }
+
     private static void run(ExecutorService pool, StreamObserver<?> out, Body body) {
         Runnable task = () -> {
             try {
@@ -247,7 +265,7 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase impl
                 // a bug or a disk failure: the log gets the trace, the client a sentence
                 log.error("job service call failed", e);
                 try {
-                    out.onError(Status.INTERNAL.withDescription("the coordinator failed: " + e.getMessage())
+                    out.onError(Status.INTERNAL.withDescription("the coordinator failed: " + describe(e))
                             .asRuntimeException());
                 } catch (IllegalStateException alreadyClosed) {
                     // the call had already ended

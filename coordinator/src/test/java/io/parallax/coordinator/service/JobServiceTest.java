@@ -205,6 +205,15 @@ class JobServiceTest {
     }
 
     @Test
+    void aFileSystemFailureIsDescribedInWordsNotByItsPathAlone() {
+        assertEquals("/srv/state/jobs/job-000011: permission denied",
+                JobServiceImpl.describe(new java.nio.file.AccessDeniedException("/srv/state/jobs/job-000011")));
+        assertEquals("/srv/x: No space left on device", JobServiceImpl.describe(
+                new java.nio.file.FileSystemException("/srv/x", null, "No space left on device")));
+        assertEquals("disk on fire", JobServiceImpl.describe(new java.io.IOException("disk on fire")));
+    }
+
+    @Test
     void listJobsIsNewestFirstAndFilters() {
         String a = submit(stub, ServiceFixture.smallJob("list-a", 3, 128));
         String b = submit(stub, ServiceFixture.smallJob("list-b", 1, 128));
