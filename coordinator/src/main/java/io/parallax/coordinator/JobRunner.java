@@ -228,12 +228,19 @@ public final class JobRunner {
         // wait in slices so that a cancellation does not sit out the whole worker wait
         long deadline = System.nanoTime() + settings.workerWait().toNanos();
         List<ActorRef<WorkerActor.Command>> refs;
+        boolean told = false;
         while (true) {
             checkCancelled(0);
             long left = Math.max(0, (deadline - System.nanoTime()) / 1_000_000);
             refs = live.await(Math.max(1, wanted), Math.min(left, 200));
             if (refs.size() >= Math.max(1, wanted) || left <= 200) {
                 break;
+            }
+            if (!told) {
+                // a job that waits says so: without this a watcher saw RUNNING, epoch 0, for minutes
+                told = true;
+                listener.onEvent("waiting up to " + settings.workerWait().toSeconds() + " s for " + Math.max(1, wanted)
+                        + " worker(s); " + refs.size() + " live");
             }
         }
         if (refs.isEmpty()) {
@@ -385,10 +392,29 @@ public final class JobRunner {
                     + (lastWorkerError == null ? "" : " (" + lastWorkerError + ")") + "; " + participants.size()
                     + " worker(s) left");
             if (participants.isEmpty()) {
-                throw new JobFailedException("no workers left at step " + step
-                        + (lastWorkerError == null ? "" : "; last worker error: " + lastWorkerError));
+                throw new JobFailedException(noWorkersLeft(step, failed.size() > 1 && failed.size() == ps.size()));
             }
         }
+    }
+
+    /** Why a job has no worker left, with what the user can do about it. */
+    private String noWorkersLeft(long step, boolean allAtOnce) {
+        StringBuilder why = new StringBuilder("no workers left at step " + step);
+        if (allAtOnce) {
+            // seen when the coordinator stalled (a long GC pause, a stopped process): the workers
+            // split from it together, and rejoin seconds after it resumes
+            why.append(": every worker was lost at once (the workers or this coordinator stalled or were cut"
+                    + " off)");
+        }
+        int liveNow = live.get().size();
+        if (liveNow > 0) {
+            why.append("; ").append(liveNow).append(" worker(s) are live now, but a running job does not take on"
+                    + " workers that join; resubmit it");
+        }
+        if (lastWorkerError != null) {
+            why.append("; last worker error: ").append(lastWorkerError);
+        }
+        return why.toString();
     }
 
     /**

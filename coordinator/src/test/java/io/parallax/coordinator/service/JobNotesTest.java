@@ -59,7 +59,8 @@ class JobNotesTest {
                 });
                 assertEquals(JobState.SUCCEEDED, finished.get(2, TimeUnit.MINUTES).getState());
                 List<String> notes = events.stream().filter(JobEvent::hasNote).map(JobEvent::getNote).toList();
-                assertEquals(List.of("only 1 of 2 workers joined; training with 1"), notes);
+                assertEquals(List.of("waiting up to 1 s for 2 worker(s); 1 live",
+                        "only 1 of 2 workers joined; training with 1"), notes);
                 // before the first epoch's metrics
                 int note = events.indexOf(events.stream().filter(JobEvent::hasNote).findFirst().orElseThrow());
                 assertTrue(note < events.indexOf(events.stream().filter(JobEvent::hasEpoch).findFirst().orElseThrow()));
