@@ -237,6 +237,12 @@ public final class GrpcTensorPlane implements TensorPlane {
             default -> TensorPlaneException.Kind.UNAVAILABLE;
         };
         String description = status.getDescription();
+        if (status.getCode() == Status.Code.DEADLINE_EXCEEDED) {
+            // gRPC's own words here are its channel's internals ("CallOptions deadline exceeded
+            // after 29.999s. Name resolution delay … [closed=[], open=[[connecting_and_lb_delay=…")
+            return new TensorPlaneException(kind, "no answer from the coordinator's tensor plane within the deadline"
+                    + " (unreachable, or too slow)", status.getCause());
+        }
         return new TensorPlaneException(kind, status.getCode() + (description == null ? "" : ": " + description),
                 status.getCause());
     }
