@@ -32,6 +32,9 @@ Pid and log files go to the run folder; deploy/stop-cluster.sh stops them.
       --coordinator-arg A  one more argument for 'trainer coordinator' (repeatable)
       --worker-arg A     one more argument for 'trainer worker' (repeatable)
       --timeout S        seconds to wait for the coordinator and the workers (default 180)
+      --coordinator-only start the coordinator alone again, after it stopped or crashed, into
+                         the same run folder; the workers still running from it rejoin (waited
+                         for), and stop-cluster.sh stops everything as before
   -h, --help             this help
 
 Environment: PARALLAX_* settings (deploy/parallax.conf) reach every node, over ssh too;
@@ -52,6 +55,7 @@ grpc_port=""
 timeout=180
 coordinator_args=()
 worker_args=()
+coordinator_only=0
 
 need() { [[ $# -ge 2 && -n "$2" ]] || die "$1 needs a value"; }
 while [[ $# -gt 0 ]]; do
@@ -68,6 +72,7 @@ while [[ $# -gt 0 ]]; do
         --coordinator-arg) need "$@"; coordinator_args+=("$2"); shift 2 ;;
         --worker-arg) need "$@"; worker_args+=("$2"); shift 2 ;;
         --timeout) need "$@"; timeout=$2; shift 2 ;;
+        --coordinator-only) coordinator_only=1; shift ;;
         -h|--help) usage; exit 0 ;;
         *) usage >&2; die "unknown option '$1'" ;;
     esac
@@ -105,7 +110,7 @@ else
     node_dir=$ROOT
 fi
 worker_count=$((${#node_hosts[@]} - 1))
-(( worker_count >= 1 )) || die "no workers to start"
+(( worker_count >= 1 || coordinator_only )) || die "no workers to start"
 
 # the local run folder (pid files) and the nodes' one (logs), the same folder on this machine
 [[ "$run_dir" == /* ]] && node_run_dir=$run_dir || node_run_dir="$node_dir/$run_dir"
@@ -118,14 +123,26 @@ fi
 trainer="${PARALLAX_TRAINER:-deploy/trainer}"
 
 # ---- refuse to start over a running cluster; forget the pid files of one that is gone ----
+# (--coordinator-only: refuse over a running coordinator; keep the workers that still run)
 shopt -s nullglob
+rejoining=()
 for pid_file in "$run_dir"/*.pid; do
     read -r host pid start < "$pid_file" || true
+    name=$(basename "$pid_file" .pid)
     if [[ -n "${pid:-}" ]] && on_node "$host" node_is_ours "$pid" "${start:-}"; then
+        if (( coordinator_only )) && [[ "$name" != coordinator ]]; then
+            rejoining+=("$name")
+            continue
+        fi
+        (( coordinator_only )) && die "the coordinator started from $run_dir is still running (pid $pid on ${host/#-/this machine})"
         die "a cluster started from $run_dir is still running (pid $pid on ${host/#-/this machine}); run deploy/stop-cluster.sh --run-dir ${run_dir@Q} first"
     fi
     rm -f "$pid_file"
 done
+if (( coordinator_only )); then
+    node_hosts=("${node_hosts[0]}")
+    worker_count=${#rejoining[@]}
+fi
 rm -f "$run_dir/grpc-address" "$run_dir/cluster-address"
 
 # the settings that travel with a command started over ssh (a local one inherits them)
@@ -140,7 +157,15 @@ fi
 # ---- on failure, stop whatever was started ----
 started_ok=0
 cleanup() {
-    if (( ! started_ok )) && compgen -G "$run_dir/*.pid" > /dev/null; then
+    if (( ! started_ok )) && (( coordinator_only )) && [[ -f "$run_dir/coordinator.pid" ]]; then
+        # only the coordinator was started: the workers that were waiting for it stay
+        echo "start-cluster: failed; stopping the coordinator" >&2
+        local alone
+        alone=$(mktemp -d)
+        mv "$run_dir/coordinator.pid" "$alone/"
+        "$HERE/stop-cluster.sh" --run-dir "$alone" >&2 || true
+        rm -rf "$alone"
+    elif (( ! started_ok )) && (( ! coordinator_only )) && compgen -G "$run_dir/*.pid" > /dev/null; then
         echo "start-cluster: failed; stopping what was started" >&2
         "$HERE/stop-cluster.sh" --run-dir "$run_dir" >&2 || true
     fi
@@ -211,6 +236,10 @@ args+=("${hargs[@]}")
 [[ -n "$akka_port" ]] && args+=(--port "$akka_port")
 [[ -n "$grpc_port" ]] && args+=(--grpc-port "$grpc_port")
 args+=("${coordinator_args[@]}")
+if (( coordinator_only )) && [[ "${node_hosts[0]}" == - && -f "$run_dir/coordinator.log" ]]; then
+    # keep the log of the coordinator that stopped: it says why
+    mv -f "$run_dir/coordinator.log" "$run_dir/coordinator.log.1"
+fi
 start_node coordinator "${node_hosts[0]}" "${args[@]}"
 
 # "coordinator up: cluster akka://parallax@HOST:PORT, tensor plane HOST:PORT" (or "gRPC HOST:PORT")
@@ -223,7 +252,7 @@ join=${cluster_address#*@}
 printf '%s\n' "$cluster_address" > "$run_dir/cluster-address"
 printf '%s\n' "$grpc_address" > "$run_dir/grpc-address"
 
-for ((i = 1; i <= worker_count; i++)); do
+for ((i = 1; i <= worker_count && ! coordinator_only; i++)); do
     args=(worker --join "$join")
     [[ -n "$config" ]] && args+=(--config "$config")
     mapfile -t hargs < <(host_arg "${node_hosts[$i]}")
@@ -234,9 +263,15 @@ done
 # the coordinator logs "N worker(s) live" as the count changes; a worker that dies meanwhile
 # (a bad option, a port taken) fails the start at once, with its own log
 workers=()
-for ((i = 1; i <= worker_count; i++)); do workers+=("worker-$i"); done
-await_log coordinator "${node_hosts[0]}" "(^|[^0-9])$worker_count worker\\(s\\) live" \
-    "$worker_count worker(s) to join" "${workers[@]}" > /dev/null
+if (( coordinator_only )); then
+    workers=("${rejoining[@]}")
+else
+    for ((i = 1; i <= worker_count; i++)); do workers+=("worker-$i"); done
+fi
+if (( worker_count > 0 )); then
+    await_log coordinator "${node_hosts[0]}" "(^|[^0-9])$worker_count worker\\(s\\) live" \
+        "$worker_count worker(s) to join" "${workers[@]}" > /dev/null
+fi
 started_ok=1
 echo "cluster up: coordinator $cluster_address, $worker_count worker(s); run folder $run_dir"
 echo "coordinator gRPC address: $grpc_address"

@@ -132,4 +132,37 @@ class ClusterScriptsTest {
         assertTrue(seconds < 120, "waited " + seconds + " s, not the 240 s timeout");
         assertEquals(List.of(), pidFiles(), "what was started is stopped");
     }
+
+    @Test
+    void aCrashedCoordinatorIsStartedAgainAloneAndItsWorkersRejoin() throws Exception {
+        runDir = dir.resolve("run");
+        env = Map.of("PARALLAX_TRAINER", Scripts.trainerOnTestClassPath(dir).toString());
+        String[] args = {"--run-dir", runDir.toString(), "--port", String.valueOf(Scripts.freePort()),
+                "--grpc-port", String.valueOf(Scripts.freePort()), "--timeout", "240", "--workers", "1"};
+        Scripts.Result start = Scripts.run(env, Duration.ofMinutes(5), "start-cluster.sh", args);
+        assertEquals(0, start.exitCode(), start.toString());
+        long worker = Scripts.pid(runDir.resolve("worker-1.pid"));
+        long crashed = Scripts.pid(runDir.resolve("coordinator.pid"));
+        ProcessHandle.of(crashed).orElseThrow().destroyForcibly();
+        ProcessHandle.of(crashed).orElseThrow().onExit().get();
+
+        List<String> again = new ArrayList<>(List.of(args));
+        again.add("--coordinator-only");
+        Scripts.Result restart = Scripts.run(env, Duration.ofMinutes(5), "start-cluster.sh", again.toArray(String[]::new));
+        assertEquals(0, restart.exitCode(), restart.toString());
+        assertTrue(restart.output().contains("1 worker(s)"), restart.toString());
+        long coordinator = Scripts.pid(runDir.resolve("coordinator.pid"));
+        assertTrue(coordinator != crashed && Scripts.alive(coordinator) && Scripts.alive(worker));
+        assertTrue(Files.exists(runDir.resolve("coordinator.log.1")), "the crashed coordinator's log is kept");
+        // a second one is refused while this one runs, and the worker is left alone
+        Scripts.Result twice = Scripts.run(env, Duration.ofMinutes(1), "start-cluster.sh", again.toArray(String[]::new));
+        assertEquals(2, twice.exitCode(), twice.toString());
+        assertTrue(twice.output().contains("the coordinator started from"), twice.toString());
+        assertTrue(Scripts.alive(worker));
+
+        Scripts.Result stop = Scripts.run(env, Duration.ofMinutes(2), "stop-cluster.sh", "--run-dir", runDir.toString());
+        assertEquals(0, stop.exitCode(), stop.toString());
+        assertFalse(Scripts.alive(coordinator) || Scripts.alive(worker), stop.toString());
+        assertEquals(List.of(), pidFiles());
+    }
 }
