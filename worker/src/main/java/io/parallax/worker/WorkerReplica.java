@@ -25,6 +25,8 @@ import io.parallax.worker.plane.TensorPlaneException;
  */
 final class WorkerReplica implements AutoCloseable {
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(WorkerReplica.class);
+
     private final String jobId;
     private final String workerId;
     private final TensorPlane plane;
@@ -95,8 +97,15 @@ final class WorkerReplica implements AutoCloseable {
         // acknowledged over Akka while the vector travels: the coordinator waits for the vector
         // itself and learns there if the push fails, so the acknowledgement future is not needed
         // here. The array is overwritten only by a later command, which the coordinator sends
-        // once it holds this vector (or has given up on this attempt)
-        plane.sendGradient(jobId, step, attempt, workerId, gradient);
+        // once it holds this vector (or has given up on this attempt). A push that fails here
+        // (the coordinator's plane unreachable while Akka still works) is at least logged: the
+        // coordinator only sees the vector not arrive, and redoes the step at its timeout
+        plane.sendGradient(jobId, step, attempt, workerId, gradient).whenComplete((ok, e) -> {
+            if (e != null) {
+                LOG.warn("job {}: the gradient of step {} (attempt {}) did not reach the coordinator: {}", jobId, step,
+                        attempt, e.getMessage());
+            }
+        });
         long pushEnd = System.nanoTime();
         planeBytes += plane.serializes() ? (long) gradient.length * Float.BYTES : 0;
         return new WorkerActor.GradientComputed(jobId, step, attempt, workerId, lossSum, correct, n,
