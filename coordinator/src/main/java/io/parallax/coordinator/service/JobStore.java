@@ -149,7 +149,10 @@ public final class JobStore implements AutoCloseable {
             }
             Job fixed = job;
             if (job.getState() == JobState.RUNNING || job.getState() == JobState.JOB_STATE_UNSPECIFIED) {
-                fixed = job.toBuilder().setState(JobState.FAILED).setReason(RESTARTED).setFinishedAtMs(now)
+                // it ended when its coordinator did: the record's last write is the closest
+                // moment known (within the 5 s between a running job's writes), not this start
+                long ended = Math.min(now, Files.getLastModifiedTime(file).toMillis());
+                fixed = job.toBuilder().setState(JobState.FAILED).setReason(RESTARTED).setFinishedAtMs(ended)
                         .setQueuePosition(-1).setModelAvailable(false).build();
             } else if (job.getModelAvailable() && !Files.isRegularFile(d.resolve(MODEL))) {
                 log.warn("job {}: its model file is missing", job.getId());

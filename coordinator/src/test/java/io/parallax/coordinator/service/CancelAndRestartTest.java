@@ -108,6 +108,12 @@ class CancelAndRestartTest {
             // what a crash would leave: the record on disk says RUNNING
             String onDisk = Files.readString(fx.store.jobDir(running).resolve(JobStore.RECORD));
             assertTrue(onDisk.contains("\"state\": \"RUNNING\""), onDisk);
+            // past the first epoch (455 steps), whose record is written at once; the next write
+            // would come 5 s later. Its last write, as a crash an hour ago would have left it:
+            awaitSteps(stub, running, 460);
+            long lastWrite = System.currentTimeMillis() - 3_600_000;
+            Files.setLastModifiedTime(fx.store.jobDir(running).resolve(JobStore.RECORD),
+                    java.nio.file.attribute.FileTime.fromMillis(lastWrite));
 
             fx.restart();
             stub = fx.stub();
@@ -117,6 +123,8 @@ class CancelAndRestartTest {
             Job interrupted = get(stub, running);
             assertEquals(JobState.FAILED, interrupted.getState());
             assertEquals(JobStore.RESTARTED, interrupted.getReason());
+            // it ended when its coordinator stopped, as near as the record knows: not at the restart
+            assertEquals(lastWrite, interrupted.getFinishedAtMs(), 1000);
             assertEquals(-1, interrupted.getQueuePosition());
             JobServiceTest.assertCode(Status.Code.FAILED_PRECONDITION,
                     () -> withDeadline(fx.stub()).getModel(id(running)).forEachRemaining(c -> { }));
