@@ -61,6 +61,8 @@ public final class JobRunner {
 
     /** How often a wait for workers' answers looks whether a participant has left the cluster. */
     private static final long MEMBERSHIP_CHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+    /** How long the live workers must stay unchanged before a job that takes them all starts. */
+    private static final long SETTLE_MILLIS = 2000;
 
     private record Participant(ActorRef<WorkerActor.Command> ref, String id) {}
 
@@ -245,6 +247,16 @@ public final class JobRunner {
         }
         if (refs.isEmpty()) {
             throw new JobFailedException("no worker joined within " + settings.workerWait().toSeconds() + " s");
+        }
+        if (wanted == 0) {
+            // "every live worker": if workers are still joining (a coordinator just restarted,
+            // its workers rejoining one by one) let them settle first, or the job would start
+            // with the first and never take on the others
+            long left = Math.max(0, (deadline - System.nanoTime()) / 1_000_000);
+            refs = live.awaitSettled(SETTLE_MILLIS, Math.min(left, 10 * SETTLE_MILLIS));
+            if (refs.isEmpty()) {
+                throw new JobFailedException("the workers left before the job could start");
+            }
         }
         if (wanted > 0 && refs.size() < wanted) {
             listener.onEvent("only " + refs.size() + " of " + wanted + " workers joined; training with " + refs.size());

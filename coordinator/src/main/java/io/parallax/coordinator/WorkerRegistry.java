@@ -11,6 +11,7 @@ import io.parallax.worker.WorkerActor;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -28,6 +29,8 @@ public final class WorkerRegistry extends AbstractBehavior<WorkerRegistry.Comman
     /** The live workers, readable from any thread. */
     public static final class LiveWorkers {
         private final AtomicReference<List<ActorRef<WorkerActor.Command>>> current = new AtomicReference<>(List.of());
+        /** When the live set last changed; guarded by this. Far in the past until it first does. */
+        private long lastChangeNanos = System.nanoTime() - TimeUnit.HOURS.toNanos(1);
 
         /** Reachable workers now, in a stable order (by actor path). */
         public List<ActorRef<WorkerActor.Command>> get() {
@@ -49,9 +52,32 @@ public final class WorkerRegistry extends AbstractBehavior<WorkerRegistry.Comman
             return current.get();
         }
 
+        /**
+         * Waits until the live set has not changed for {@code quietMillis} (workers still
+         * joining, as after a coordinator restart), but no longer than {@code timeoutMillis};
+         * returns the live ones. Returns at once when nothing changed lately.
+         */
+        public List<ActorRef<WorkerActor.Command>> awaitSettled(long quietMillis, long timeoutMillis)
+                throws InterruptedException {
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+            synchronized (this) {
+                while (true) {
+                    long quietFor = System.nanoTime() - lastChangeNanos;
+                    long quietLeft = TimeUnit.MILLISECONDS.toNanos(quietMillis) - quietFor;
+                    long left = deadline - System.nanoTime();
+                    if (quietLeft <= 0 || left <= 0) {
+                        break;
+                    }
+                    TimeUnit.NANOSECONDS.timedWait(this, Math.min(quietLeft, left));
+                }
+            }
+            return current.get();
+        }
+
         void set(List<ActorRef<WorkerActor.Command>> workers) {
             current.set(List.copyOf(workers));
             synchronized (this) {
+                lastChangeNanos = System.nanoTime();
                 notifyAll();
             }
         }
