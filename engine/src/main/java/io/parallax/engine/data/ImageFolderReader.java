@@ -1,23 +1,34 @@
 package io.parallax.engine.data;
 
+import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
 import java.awt.image.ColorModel;
 import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
-import java.awt.color.ColorSpace;
 import java.io.IOException;
+import java.nio.file.FileSystemLoopException;
+import java.nio.file.FileVisitOption;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.EnumSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
+import java.util.TreeMap;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
+import javax.imageio.metadata.IIOMetadata;
 import javax.imageio.stream.ImageInputStream;
+import org.w3c.dom.Node;
 
 /**
  * Reads images laid out as torchvision's {@code ImageFolder}: one sub-folder per class under a
@@ -165,32 +176,31 @@ public final class ImageFolderReader {
     }
 
     private static BufferedImage decode(Path file) throws IOException {
-        BufferedImage image;
+        BufferedImage image = null;
         List<String> truncated = new ArrayList<>();
         try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
-            Iterator<ImageReader> readers = in == null ? null : ImageIO.getImageReaders(in);
-            if (readers == null || !readers.hasNext()) {
-                throw new IOException("cannot read image " + file + ": not a PNG, JPEG or BMP file");
-            }
-            ImageReader reader = readers.next();
-            try {
-                reader.setInput(in, true, true);
-                // a JPEG cut short decodes with grey where the data ended, and only a warning says
-                // so; PIL (and so torchvision) refuses it: "image file is truncated"
-                reader.addIIOReadWarningListener((source, warning) -> {
-                    if (warning != null && warning.toLowerCase(Locale.ROOT).contains("premature end")) {
-                        truncated.add(warning);
-                    }
-                });
-                image = profiledJpeg(reader) ? decodedAsPil(reader.readRaster(0, null)) : reader.read(0);
-            } finally {
-                reader.dispose();
+            Iterator<ImageReader> readers = in == null ? Collections.emptyIterator() : ImageIO.getImageReaders(in);
+            if (readers.hasNext()) {
+                ImageReader reader = readers.next();
+                try {
+                    reader.setInput(in, true, true);
+                    // a JPEG cut short decodes with grey where the data ended, and only a warning
+                    // says so; PIL (and so torchvision) refuses it: "image file is truncated"
+                    reader.addIIOReadWarningListener((source, warning) -> {
+                        if (warning != null && warning.toLowerCase(Locale.ROOT).contains("premature end")) {
+                            truncated.add(warning);
+                        }
+                    });
+                    image = profiledJpeg(reader) ? decodedAsPil(reader.readRaster(0, null)) : reader.read(0);
+                } finally {
+                    reader.dispose();
+                }
             }
         } catch (IOException | RuntimeException e) {
-            if (e.getMessage() != null && e.getMessage().startsWith("cannot read image ")) {
-                throw e;
-            }
             throw new IOException("cannot read image " + file + ": " + e.getMessage(), e);
+        }
+        if (image == null) {
+            throw new IOException("cannot read image " + file + ": not a PNG, JPEG, BMP or TIFF file");
         }
         if (!truncated.isEmpty()) {
             throw new IOException("cannot read image " + file + ": it is truncated (" + truncated.get(0) + ")");
@@ -207,16 +217,16 @@ public final class ImageFolderReader {
         if (!"jpeg".equalsIgnoreCase(reader.getFormatName())) {
             return false;
         }
-        javax.imageio.metadata.IIOMetadata metadata = reader.getImageMetadata(0);
-        if (metadata == null || !java.util.Arrays.asList(metadata.getMetadataFormatNames())
+        IIOMetadata metadata = reader.getImageMetadata(0);
+        if (metadata == null || !Arrays.asList(metadata.getMetadataFormatNames())
                 .contains("javax_imageio_jpeg_image_1.0")) {
             return false;
         }
-        org.w3c.dom.Node tree = metadata.getAsTree("javax_imageio_jpeg_image_1.0");
-        for (org.w3c.dom.Node variety = tree.getFirstChild(); variety != null; variety = variety.getNextSibling()) {
-            for (org.w3c.dom.Node jfif = variety.getFirstChild(); jfif != null; jfif = jfif.getNextSibling()) {
+        Node tree = metadata.getAsTree("javax_imageio_jpeg_image_1.0");
+        for (Node variety = tree.getFirstChild(); variety != null; variety = variety.getNextSibling()) {
+            for (Node jfif = variety.getFirstChild(); jfif != null; jfif = jfif.getNextSibling()) {
                 if (jfif.getNodeName().equals("app0JFIF")) {
-                    for (org.w3c.dom.Node n = jfif.getFirstChild(); n != null; n = n.getNextSibling()) {
+                    for (Node n = jfif.getFirstChild(); n != null; n = n.getNextSibling()) {
                         if (n.getNodeName().equals("app2ICC")) {
                             return true;
                         }
@@ -341,21 +351,19 @@ public final class ImageFolderReader {
      * left out unseen.
      */
     private static List<Path> imagesUnder(Path classDir) throws IOException {
-        java.util.TreeMap<String, List<Path>> byFolder = new java.util.TreeMap<>();
-        Files.walkFileTree(classDir, java.util.EnumSet.of(java.nio.file.FileVisitOption.FOLLOW_LINKS),
-                Integer.MAX_VALUE, new java.nio.file.SimpleFileVisitor<>() {
+        TreeMap<String, List<Path>> byFolder = new TreeMap<>();
+        Files.walkFileTree(classDir, EnumSet.of(FileVisitOption.FOLLOW_LINKS), Integer.MAX_VALUE,
+                new SimpleFileVisitor<>() {
                     @Override
-                    public java.nio.file.FileVisitResult preVisitDirectory(Path dir,
-                            java.nio.file.attribute.BasicFileAttributes attrs) {
-                        return !dir.equals(classDir) && hidden(dir) ? java.nio.file.FileVisitResult.SKIP_SUBTREE
-                                : java.nio.file.FileVisitResult.CONTINUE;
+                    public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
+                        return !dir.equals(classDir) && hidden(dir) ? FileVisitResult.SKIP_SUBTREE
+                                : FileVisitResult.CONTINUE;
                     }
 
                     @Override
-                    public java.nio.file.FileVisitResult visitFile(Path file,
-                            java.nio.file.attribute.BasicFileAttributes attrs) throws IOException {
+                    public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
                         if (hidden(file)) {
-                            return java.nio.file.FileVisitResult.CONTINUE;
+                            return FileVisitResult.CONTINUE;
                         }
                         String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
                         boolean image = isImage(file);
@@ -370,12 +378,12 @@ public final class ImageFolderReader {
                             byFolder.computeIfAbsent(classDir.relativize(file.getParent()).toString(),
                                     k -> new ArrayList<>()).add(file);
                         }
-                        return java.nio.file.FileVisitResult.CONTINUE;
+                        return FileVisitResult.CONTINUE;
                     }
 
                     @Override
-                    public java.nio.file.FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
-                        if (e instanceof java.nio.file.FileSystemLoopException) {
+                    public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
+                        if (e instanceof FileSystemLoopException) {
                             throw new IOException(file + " links back to a folder above it: the image folder "
                                     + "would never end", e);
                         }
