@@ -11,6 +11,8 @@ import io.parallax.engine.train.BatchTargets;
 import io.parallax.worker.job.JobPlan;
 import io.parallax.worker.plane.TensorPlane;
 import io.parallax.worker.plane.TensorPlaneException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One job's replica on a worker: the model, the data, and the two computations a worker does —
@@ -25,7 +27,7 @@ import io.parallax.worker.plane.TensorPlaneException;
  */
 final class WorkerReplica implements AutoCloseable {
 
-    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(WorkerReplica.class);
+    private static final Logger LOG = LoggerFactory.getLogger(WorkerReplica.class);
 
     private final String jobId;
     private final String workerId;

@@ -6,6 +6,7 @@ import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 
 /**
  * Writes one JSON object per epoch, one per line, flushed as each epoch ends:
@@ -106,8 +107,8 @@ public final class JsonLinesMetrics implements MetricsSink {
     }
 
     @Override
-    public synchronized java.util.Optional<IOException> failure() {
-        return java.util.Optional.ofNullable(failure);
+    public synchronized Optional<IOException> failure() {
+        return Optional.ofNullable(failure);
     }
 
     @Override

@@ -3,6 +3,7 @@ package io.parallax.coordinator.metrics;
 import io.parallax.coordinator.JobListener;
 import java.io.Closeable;
 import java.io.IOException;
+import java.util.Optional;
 
 /**
  * A {@link JobListener} that writes a job's metrics somewhere and must be closed when the job ends.
@@ -25,7 +26,7 @@ public interface MetricsSink extends JobListener, Closeable {
      * The first write failure so far, if any: from then on this sink writes nothing more, and
      * the job's user should hear of it while the job runs, not only when it ends.
      */
-    default java.util.Optional<IOException> failure() {
-        return java.util.Optional.empty();
+    default Optional<IOException> failure() {
+        return Optional.empty();
     }
 }

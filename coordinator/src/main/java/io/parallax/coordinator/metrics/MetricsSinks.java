@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Several {@link MetricsSink}s as one listener; {@link #forJob(Path)} builds the standard set for
@@ -75,14 +76,14 @@ public final class MetricsSinks implements MetricsSink {
     }
 
     @Override
-    public java.util.Optional<IOException> failure() {
+    public Optional<IOException> failure() {
         for (MetricsSink s : sinks) {
-            java.util.Optional<IOException> f = s.failure();
+            Optional<IOException> f = s.failure();
             if (f.isPresent()) {
                 return f;
             }
         }
-        return java.util.Optional.empty();
+        return Optional.empty();
     }
 
     @Override

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Writes a job's scalars as a TensorBoard event file, {@code events.out.tfevents.<seconds>.<host>}
@@ -112,8 +113,8 @@ public final class TensorBoardWriter implements MetricsSink {
     }
 
     @Override
-    public synchronized java.util.Optional<IOException> failure() {
-        return java.util.Optional.ofNullable(failure);
+    public synchronized Optional<IOException> failure() {
+        return Optional.ofNullable(failure);
     }
 
     @Override

@@ -23,11 +23,14 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -79,7 +82,7 @@ public final class JobQueue implements AutoCloseable {
     /** How often an idle queue tries again to write records that could not be written. */
     private static final long UNSAVED_RETRY_MILLIS = 10_000;
     /** Jobs whose latest record could not be written; guarded by {@code lock}. */
-    private final java.util.Set<String> unsaved = new java.util.LinkedHashSet<>();
+    private final Set<String> unsaved = new LinkedHashSet<>();
 
     /** The least time between two writes of a running job's record for its epochs. */
     static final long EPOCH_RECORD_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(5);
@@ -426,7 +429,7 @@ public final class JobQueue implements AutoCloseable {
             end(id, JobState.FAILED, "the job no longer loads: " + e.getMessage(), false);
             return;
         }
-        java.util.function.Consumer<String> note = message -> {
+        Consumer<String> note = message -> {
             synchronized (lock) {
                 publish(id, JobEvent.newBuilder().setNote(message));
             }
@@ -478,7 +481,7 @@ public final class JobQueue implements AutoCloseable {
         }
     }
 
-    private JobListener metricsListener(Job job, java.util.function.Consumer<String> note) {
+    private JobListener metricsListener(Job job, Consumer<String> note) {
         try {
             return listeners.create(job, store.jobDir(job.getId()));
         } catch (IOException | RuntimeException e) {

@@ -18,7 +18,13 @@ import io.parallax.proto.v1.ListJobsResponse;
 import io.parallax.proto.v1.ModelChunk;
 import io.parallax.worker.job.FieldError;
 import io.parallax.worker.job.InvalidJobException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
@@ -244,13 +250,13 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase impl
      * ({@code AccessDeniedException: /srv/state/jobs/job-000011}), which says nothing of why.
      */
     static String describe(Exception e) {
-        if (e instanceof java.nio.file.FileSystemException f) {
+        if (e instanceof FileSystemException f) {
             String why = f.getReason() != null ? f.getReason()
-                    : e instanceof java.nio.file.AccessDeniedException ? "permission denied"
-                    : e instanceof java.nio.file.NoSuchFileException ? "no such file"
-                    : e instanceof java.nio.file.FileAlreadyExistsException ? "already exists"
-                    : e instanceof java.nio.file.NotDirectoryException ? "not a folder"
-                    : e instanceof java.nio.file.DirectoryNotEmptyException ? "a folder that is not empty"
+                    : e instanceof AccessDeniedException ? "permission denied"
+                    : e instanceof NoSuchFileException ? "no such file"
+                    : e instanceof FileAlreadyExistsException ? "already exists"
+                    : e instanceof NotDirectoryException ? "not a folder"
+                    : e instanceof DirectoryNotEmptyException ? "a folder that is not empty"
                     : e.getClass().getSimpleName();
             return f.getFile() + ": " + why + (f.getOtherFile() == null ? "" : " (" + f.getOtherFile() + ")");
         }

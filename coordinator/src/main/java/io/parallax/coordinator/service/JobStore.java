@@ -17,8 +17,10 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -80,7 +82,7 @@ public final class JobStore implements AutoCloseable {
      *
      * @throws IOException if it cannot be created or read, or another coordinator holds it
      */
-    private final java.util.concurrent.atomic.AtomicLong saves = new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicLong saves = new AtomicLong();
 
     public static JobStore open(Path root) throws IOException {
         Path dir = root.toAbsolutePath().normalize();
@@ -192,7 +194,7 @@ public final class JobStore implements AutoCloseable {
             return;
         }
         List<Path> paths;
-        try (java.util.stream.Stream<Path> walk = Files.walk(dir)) {
+        try (Stream<Path> walk = Files.walk(dir)) {
             paths = walk.sorted(Comparator.reverseOrder()).toList();
         }
         for (Path p : paths) {

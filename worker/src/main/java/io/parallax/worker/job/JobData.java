@@ -13,8 +13,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 
 /**
  * A job's datasets, read and normalised: the training set, the validation set (a source, a seeded
@@ -216,8 +218,8 @@ record JobData(Dataset train, Dataset validation, List<String> classNames, Strin
         missing.removeAll(have);
         List<String> extra = new ArrayList<>(have);
         extra.removeAll(want);
-        if (!missing.isEmpty() || !extra.isEmpty() || new java.util.HashSet<>(have).size() != have.size()
-                || new java.util.HashSet<>(want).size() != want.size()) {
+        if (!missing.isEmpty() || !extra.isEmpty() || new HashSet<>(have).size() != have.size()
+                || new HashSet<>(want).size() != want.size()) {
             throw InvalidJobException.of(path, "its feature columns are not the training data's: "
                     + (missing.isEmpty() ? "" : "missing " + abbreviate(missing) + (extra.isEmpty() ? "" : ", "))
                     + (extra.isEmpty() ? "" : "not in training " + abbreviate(extra))
@@ -240,7 +242,7 @@ record JobData(Dataset train, Dataset validation, List<String> classNames, Strin
     }
 
     private static String dims(List<Integer> shape) {
-        return shape.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining("×"));
+        return shape.stream().map(String::valueOf).collect(Collectors.joining("×"));
     }
 
     private static void requireFile(Path file, String field) {

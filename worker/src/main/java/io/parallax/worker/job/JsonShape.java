@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
 import java.io.IOException;
+import java.math.BigInteger;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.HashSet;
@@ -90,7 +91,7 @@ final class JsonShape {
      */
     private static String canonicalKey(String key) {
         if (key.matches("[+-]?[0-9]+")) {
-            return new java.math.BigInteger(key).toString();
+            return new BigInteger(key).toString();
         }
         return key;
     }

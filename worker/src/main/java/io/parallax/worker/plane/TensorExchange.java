@@ -6,6 +6,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 
 /**
  * The coordinator's side of the tensor plane: the state vector it publishes for each weight
@@ -37,13 +39,13 @@ public final class TensorExchange {
     }
 
     private final Map<String, JobSlot> jobs = new ConcurrentHashMap<>();
-    private final List<java.util.function.Consumer<String>> jobEndListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<Consumer<String>> jobEndListeners = new CopyOnWriteArrayList<>();
 
     /**
      * Calls {@code listener} with a job's id when the job ends here ({@link #endJob}), so that
      * whatever a transport keeps per job (an encoded copy of the state) goes with it.
      */
-    public void onJobEnd(java.util.function.Consumer<String> listener) {
+    public void onJobEnd(Consumer<String> listener) {
         jobEndListeners.add(listener);
     }
 
