@@ -32,6 +32,8 @@ public final class ModelCommand extends ClientCommand {
     @Override
     int run(JobClient client) throws IOException {
         try {
+            // a download stopped half way is worth nothing: Ctrl-C or SIGTERM removes its temporary file
+            ReplacingFile.deleteUnfinishedOnExit();
             ReplacingFile.write(outFile, out -> receive(client, Channels.newOutputStream(out)));
         } catch (UncheckedIOException e) {
             throw e.getCause();

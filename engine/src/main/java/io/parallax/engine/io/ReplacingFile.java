@@ -13,6 +13,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Writes a file so that a crash leaves either the old file or the new one, never half of one: to
@@ -81,23 +82,29 @@ public final class ReplacingFile {
         }
     }
 
-    /**
-     * Temporary files being written. A JVM that stops in the middle (SIGTERM, Ctrl-C) removes
-     * them on its way out: an interrupted model download would otherwise leave a hidden file of
-     * up to the model's size under a name no later run reuses. (A SIGKILL leaves it.)
-     */
+    /** Temporary files being written, for {@link #deleteUnfinishedOnExit}. */
     private static final Set<Path> IN_FLIGHT = ConcurrentHashMap.newKeySet();
+    private static final AtomicBoolean DELETE_ON_EXIT = new AtomicBoolean();
 
-    static {
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            for (Path tmp : IN_FLIGHT) {
-                try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException e) {
-                    // on the way out: nothing more to do about it
+    /**
+     * For a short-lived process whose writes are worthless half done (a model download): a JVM
+     * stopped in the middle (SIGTERM, Ctrl-C) removes the temporary file on its way out, which
+     * would otherwise stay, hidden, up to the model's size, under a name no later run reuses (a
+     * SIGKILL still leaves it). Not for a server: its own shutdown waits for a write in flight
+     * (a job's model) to finish, and a hook running beside it would delete the file under it.
+     */
+    public static void deleteUnfinishedOnExit() {
+        if (DELETE_ON_EXIT.compareAndSet(false, true)) {
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                for (Path tmp : IN_FLIGHT) {
+                    try {
+                        Files.deleteIfExists(tmp);
+                    } catch (IOException e) {
+                        // on the way out: nothing more to do about it
+                    }
                 }
-            }
-        }, "parallax-temporary-files"));
+            }, "parallax-temporary-files"));
+        }
     }
 
     private static void replace(Path named, Path target, Content content) throws IOException {

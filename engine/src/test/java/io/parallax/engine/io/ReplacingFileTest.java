@@ -44,6 +44,9 @@ class ReplacingFileTest {
     /** Writes {@code args[0]} slowly, forever: a writer to stop in the middle. */
     public static final class SlowWriter {
         public static void main(String[] args) throws IOException {
+            if (args.length > 1 && args[1].equals("delete-unfinished")) {
+                ReplacingFile.deleteUnfinishedOnExit();
+            }
             ReplacingFile.write(Path.of(args[0]), out -> {
                 System.out.println("writing");
                 System.out.flush();
@@ -59,12 +62,13 @@ class ReplacingFileTest {
         }
     }
 
-    @Test
-    void aWriterStoppedBySigtermLeavesNoTemporaryFile() throws Exception {
-        Path target = dir.resolve("model.safetensors");
+    /** Runs {@link SlowWriter} on {@code target}, stops it with SIGTERM once it writes; returns what is left beside. */
+    private List<Path> stopAWriterMidway(Path target, String... options) throws Exception {
         Path javaBinary = Path.of(System.getProperty("java.home"), "bin", "java");
-        Process p = new ProcessBuilder(javaBinary.toString(), "-cp", System.getProperty("java.class.path"),
-                SlowWriter.class.getName(), target.toString()).redirectErrorStream(true).start();
+        List<String> command = new java.util.ArrayList<>(List.of(javaBinary.toString(), "-cp",
+                System.getProperty("java.class.path"), SlowWriter.class.getName(), target.toString()));
+        command.addAll(List.of(options));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         try {
             java.io.BufferedReader lines = new java.io.BufferedReader(
                     new java.io.InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
@@ -75,8 +79,19 @@ class ReplacingFileTest {
         } finally {
             p.destroyForcibly();
         }
-        assertEquals(List.of(), leftovers());
         assertTrue(!Files.exists(target));
+        return leftovers();
+    }
+
+    @Test
+    void aDownloadStoppedBySigtermLeavesNoTemporaryFile() throws Exception {
+        assertEquals(List.of(), stopAWriterMidway(dir.resolve("model.safetensors"), "delete-unfinished"));
+    }
+
+    @Test
+    void withoutAskingTheTemporaryFileIsNotDeletedUnderAWriterAShutdownWaitsFor() throws Exception {
+        // a server's shutdown lets a model save finish: no hook may delete the file beside it
+        assertEquals(1, stopAWriterMidway(dir.resolve("model.safetensors")).size());
     }
 
     @Test
