@@ -1,7 +1,19 @@
 package io.parallax.coordinator;
 
+import java.io.IOException;
+import java.util.Optional;
+
 /** Hears what a running job does; called on the job's thread, so keep it quick. */
 public interface JobListener {
+
+    /**
+     * For a listener that writes somewhere (a metrics file): its first write failure so far, if
+     * any. From then on it writes nothing more, and the job's user should hear of it while the
+     * job runs, not only when it ends. Empty by default.
+     */
+    default Optional<IOException> failure() {
+        return Optional.empty();
+    }
 
     /** After each optimizer step. */
     default void onStep(StepReport step) {}

@@ -1,6 +1,8 @@
 package io.parallax.coordinator;
 
+import java.io.IOException;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Several {@link JobListener}s heard as one, in order. Closing it closes every listener that is
@@ -38,6 +40,18 @@ public final class JobListeners implements JobListener, AutoCloseable {
         for (JobListener l : listeners) {
             l.onEpoch(epoch);
         }
+    }
+
+    /** The first failure of its listeners, in order. */
+    @Override
+    public Optional<IOException> failure() {
+        for (JobListener l : listeners) {
+            Optional<IOException> f = l.failure();
+            if (f.isPresent()) {
+                return f;
+            }
+        }
+        return Optional.empty();
     }
 
     @Override

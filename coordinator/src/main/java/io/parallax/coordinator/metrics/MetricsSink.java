@@ -3,14 +3,13 @@ package io.parallax.coordinator.metrics;
 import io.parallax.coordinator.JobListener;
 import java.io.Closeable;
 import java.io.IOException;
-import java.util.Optional;
 
 /**
  * A {@link JobListener} that writes a job's metrics somewhere and must be closed when the job ends.
  *
  * <p>Sinks never throw from the listener callbacks: those run on the job's thread, and a full disk
- * must not fail a training run. A sink that cannot write stops writing, and {@link #close()} throws
- * the first {@link IOException} it met.
+ * must not fail a training run. A sink that cannot write stops writing, says so in
+ * {@link #failure()} at once, and {@link #close()} throws the first {@link IOException} it met.
  */
 public interface MetricsSink extends JobListener, Closeable {
 
@@ -22,11 +21,4 @@ public interface MetricsSink extends JobListener, Closeable {
     @Override
     void close() throws IOException;
 
-    /**
-     * The first write failure so far, if any: from then on this sink writes nothing more, and
-     * the job's user should hear of it while the job runs, not only when it ends.
-     */
-    default Optional<IOException> failure() {
-        return Optional.empty();
-    }
 }

@@ -1,16 +1,15 @@
 package io.parallax.coordinator.service;
 
 import io.parallax.coordinator.JobListener;
-import io.parallax.coordinator.metrics.MetricsSink;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Forwards to a metrics listener until it throws, then logs once and stops forwarding: a broken
- * metrics file must not fail the training it describes. Either way — the listener threw, or a
- * {@link MetricsSink} says it could not write (a full disk) — the job's watchers get one note
- * at once: its metrics stop there while training goes on.
+ * metrics file must not fail the training it describes. Either way — the listener threw, or
+ * it says it could not write ({@link JobListener#failure()}: a full disk) — the job's watchers
+ * get one note at once: its metrics stop there while training goes on.
  */
 final class GuardedListener implements JobListener, AutoCloseable {
 
@@ -41,9 +40,7 @@ final class GuardedListener implements JobListener, AutoCloseable {
     @Override
     public void onEpoch(EpochReport epoch) {
         guard(() -> delegate.onEpoch(epoch));
-        if (delegate instanceof MetricsSink sink) {
-            sink.failure().ifPresent(e -> tell(e.getMessage()));
-        }
+        delegate.failure().ifPresent(e -> tell(e.getMessage()));
     }
 
     @Override

@@ -2,7 +2,9 @@ package io.parallax.coordinator.service;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.parallax.coordinator.JobListener;
 import io.parallax.coordinator.JobListener.EpochReport;
+import io.parallax.coordinator.JobListeners;
 import io.parallax.coordinator.metrics.JsonLinesMetrics;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -64,7 +66,8 @@ class GuardedListenerTest {
         org.junit.jupiter.api.Assumptions.assumeTrue(Files.exists(full) && !Files.isSymbolicLink(full)
                 && !Files.isRegularFile(full));
         List<String> notes = new ArrayList<>();
-        JsonLinesMetrics metrics = new JsonLinesMetrics(full);
+        // as the coordinator hands it over: the metrics files with the console printer beside them
+        JobListener metrics = JobListeners.of(new JsonLinesMetrics(full), new JobListener() { });
         try (GuardedListener guarded = new GuardedListener("job-000002", metrics, notes::add)) {
             guarded.onEpoch(epoch(1));
             guarded.onEpoch(epoch(2));
