@@ -191,7 +191,9 @@ public final class ImageFolderReader {
                             truncated.add(warning);
                         }
                     });
-                    image = profiledJpeg(reader) ? decodedAsPil(reader.readRaster(0, null)) : reader.read(0);
+                    Raster stored = profiledJpeg(reader) ? reader.readRaster(0, null) : null;
+                    // three components are Y, Cb, Cr; a grey JPEG's one is read as before
+                    image = stored != null && stored.getNumBands() == 3 ? decodedAsPil(stored) : reader.read(0);
                 } finally {
                     reader.dispose();
                 }
@@ -242,10 +244,7 @@ public final class ImageFolderReader {
      * 16-bit fixed-point JFIF coefficients, rounded, clamped (bit-exact with Pillow 9.4 on
      * 4:2:0, 4:4:4 and progressive files).
      */
-    private static BufferedImage decodedAsPil(Raster ycc) throws IOException {
-        if (ycc.getNumBands() != 3) {
-            throw new IOException("a JFIF JPEG with " + ycc.getNumBands() + " components; expected 3");
-        }
+    private static BufferedImage decodedAsPil(Raster ycc) {
         int w = ycc.getWidth();
         int h = ycc.getHeight();
         int crR = fix(1.40200);

@@ -219,6 +219,44 @@ class ImageFolderReaderTest {
         assertTrue(e.getMessage().startsWith("cannot read image " + jpeg + ": it is truncated"), e.getMessage());
     }
 
+    /** {@code jpeg} with the ICC profile of {@code colorSpace} in an APP2 segment after JFIF's APP0. */
+    private static byte[] withProfile(byte[] jpeg, int colorSpace) throws IOException {
+        byte[] profile = java.awt.color.ICC_Profile.getInstance(colorSpace).getData();
+        byte[] tag = "ICC_PROFILE\0".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        int length = 2 + tag.length + 2 + profile.length;
+        assertEquals(0xE0, jpeg[3] & 0xff);
+        int afterApp0 = 4 + (((jpeg[4] & 0xff) << 8) | (jpeg[5] & 0xff));
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        out.write(jpeg, 0, afterApp0);
+        out.write(new byte[] {(byte) 0xFF, (byte) 0xE2, (byte) (length >> 8), (byte) length});
+        out.write(tag);
+        out.write(new byte[] {1, 1});
+        out.write(profile);
+        out.write(jpeg, afterApp0, jpeg.length - afterApp0);
+        return out.toByteArray();
+    }
+
+    @Test
+    void aGreyJpegWithAGreyProfileStillReads() throws IOException {
+        BufferedImage grey = new BufferedImage(8, 8, BufferedImage.TYPE_BYTE_GRAY);
+        for (int y = 0; y < 8; y++) {
+            for (int x = 0; x < 8; x++) {
+                grey.getRaster().setSample(x, y, 0, 16 * x + y);
+            }
+        }
+        java.io.ByteArrayOutputStream plain = new java.io.ByteArrayOutputStream();
+        assertTrue(ImageIO.write(grey, "jpeg", plain));
+        Path profiled = root.resolve("a/grey.jpg");
+        Files.createDirectories(profiled.getParent());
+        Files.write(profiled, withProfile(plain.toByteArray(), java.awt.color.ColorSpace.CS_GRAY));
+        Path bare = root.resolve("b/bare.jpg");
+        Files.createDirectories(bare.getParent());
+        Files.write(bare, plain.toByteArray());
+        Dataset d = ImageFolderReader.read(root, 0, 0, true).dataset();
+        assertArrayEquals(java.util.Arrays.copyOfRange(d.features(), 64, 128),
+                java.util.Arrays.copyOfRange(d.features(), 0, 64));
+    }
+
     @Test
     void aJpegWithItsOwnColourProfileReadsAsWithoutItAsPilDoes() throws IOException {
         BufferedImage photo = new BufferedImage(37, 23, BufferedImage.TYPE_INT_RGB);
@@ -231,23 +269,11 @@ class ImageFolderReaderTest {
         java.io.ByteArrayOutputStream plain = new java.io.ByteArrayOutputStream();
         assertTrue(ImageIO.write(photo, "jpeg", plain));
         byte[] bytes = plain.toByteArray();
-        // the same JPEG with a linear-RGB ICC profile in an APP2 segment after JFIF's APP0, as a
-        // camera or an editor embeds a Display P3 or Adobe RGB profile
-        byte[] profile = java.awt.color.ICC_Profile.getInstance(java.awt.color.ColorSpace.CS_LINEAR_RGB).getData();
-        byte[] tag = "ICC_PROFILE\0".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-        int length = 2 + tag.length + 2 + profile.length;
-        assertEquals(0xE0, bytes[3] & 0xff);
-        int afterApp0 = 4 + (((bytes[4] & 0xff) << 8) | (bytes[5] & 0xff));
-        java.io.ByteArrayOutputStream withProfile = new java.io.ByteArrayOutputStream();
-        withProfile.write(bytes, 0, afterApp0);
-        withProfile.write(new byte[] {(byte) 0xFF, (byte) 0xE2, (byte) (length >> 8), (byte) length});
-        withProfile.write(tag);
-        withProfile.write(new byte[] {1, 1});
-        withProfile.write(profile);
-        withProfile.write(bytes, afterApp0, bytes.length - afterApp0);
+        // the same JPEG with a linear-RGB ICC profile, as a camera or an editor embeds a Display
+        // P3 or Adobe RGB profile
         Path profiled = root.resolve("a/profiled.jpg");
         Files.createDirectories(profiled.getParent());
-        Files.write(profiled, withProfile.toByteArray());
+        Files.write(profiled, withProfile(bytes, java.awt.color.ColorSpace.CS_LINEAR_RGB));
         Path bare = root.resolve("b/bare.jpg");
         Files.createDirectories(bare.getParent());
         Files.write(bare, bytes);
