@@ -15,7 +15,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -37,8 +36,9 @@ public final class CsvReader {
     /** A dataset and the class names its label indices stand for. */
     public record LabelledCsv(Dataset dataset, List<String> featureNames, List<String> classNames) {}
 
-    /** Label spellings pandas reads as a missing value (its default na_values, lower-cased). */
-    private static final Set<String> MISSING = Set.of("nan", "-nan", "na", "n/a", "#n/a", "<na>", "null", "none");
+    /** Label spellings pandas reads as a missing value: its default na_values, case and all ("Na" is sodium). */
+    private static final Set<String> MISSING = Set.of("#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan",
+            "1.#IND", "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null");
 
     private CsvReader() {}
 
@@ -164,7 +164,7 @@ public final class CsvReader {
                 if (label.isEmpty()) {
                     throw new IOException(path + ":" + lineNo + ": the label column '" + labelColumn + "' is empty");
                 }
-                if (MISSING.contains(label.toLowerCase(Locale.ROOT))) {
+                if (MISSING.contains(label)) {
                     throw new IOException(path + ":" + lineNo + ": the label column '" + labelColumn + "' holds '"
                             + label + "', which reads as a missing value (as pandas reads it), not a class");
                 }

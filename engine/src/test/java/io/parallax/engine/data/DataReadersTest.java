@@ -172,6 +172,9 @@ class DataReadersTest {
         e = assertThrows(IOException.class, () -> CsvReader.read(nan, "label"));
         assertTrue(e.getMessage().equals(nan + ":4: the label column 'label' holds 'nan', which reads as a missing "
                 + "value (as pandas reads it), not a class"), e.getMessage());
+        // as pandas, case and all: sodium and a class named "none" are classes
+        Path na = Files.writeString(dir.resolve("na.csv"), "a,label\n1,Na\n2,none\n3,K\n");
+        assertEquals(List.of("K", "Na", "none"), CsvReader.read(na, "label").classNames());
         // a header that is not comma-separated, or has a column without a name
         Path semi = Files.writeString(dir.resolve("semi.csv"), "a;b;label\n1;2;0\n");
         e = assertThrows(IOException.class, () -> CsvReader.header(semi));

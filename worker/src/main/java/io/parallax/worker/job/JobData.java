@@ -166,7 +166,9 @@ record JobData(Dataset train, Dataset validation, List<String> classNames, Strin
         Dataset v = byColumnName(val, train, path);
         InputFormat vf = val.input();
         InputFormat tf = train.input();
-        if (vf.kind() != InputFormat.Kind.CSV && tf.kind() != InputFormat.Kind.CSV && !vf.shape().equals(tf.shape())) {
+        // sources of one kind must agree on the shape; IDX and image folders say it differently
+        // (28×28 against 1×28×28) and are compared by width below
+        if (vf.kind() == tf.kind() && vf.kind() != InputFormat.Kind.CSV && !vf.shape().equals(tf.shape())) {
             throw InvalidJobException.of(path, "its images are " + dims(vf.shape()) + ", the training images "
                     + dims(tf.shape()) + (vf.kind() == InputFormat.Kind.IMAGE_FOLDER ? " (channels × height × width)" : ""));
         }

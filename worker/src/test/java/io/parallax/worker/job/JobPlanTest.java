@@ -239,6 +239,14 @@ class JobPlanTest {
                 + "not in training [g0]; the training features are [f0, f1, f2, f3]");
     }
 
+    private void gray2x2(String path, int value) throws IOException {
+        Path file = root.resolve(path);
+        Files.createDirectories(file.getParent());
+        BufferedImage image = new BufferedImage(2, 2, BufferedImage.TYPE_BYTE_GRAY);
+        image.getRaster().setSample(0, 0, 0, value);
+        ImageIO.write(image, "png", file.toFile());
+    }
+
     private void png(String path, int w, int h) throws IOException {
         Path file = root.resolve(path);
         Files.createDirectories(file.getParent());
@@ -280,6 +288,13 @@ class JobPlanTest {
                 .setValidation(idx("val", 0, 2, 2)).setNormalization("none");
         b.getModelBuilder().getLayersBuilder(0).getLinearBuilder().setOutFeatures(4);
         assertEquals(InputFormat.idx(List.of(2, 2)), JobPlan.load(b.build(), roots()).preprocessing().input());
+        // IDX training rows with an image-folder validation set of the same pixels: 2×2 against 1×2×2
+        gray2x2("valimages/0/a.png", 1);
+        gray2x2("valimages/1/b.png", 2);
+        gray2x2("valimages/2/c.png", 3);
+        b.getDataBuilder().setValidation(DataSource.newBuilder().setImageFolder(
+                ImageFolderSource.newBuilder().setPath("valimages").setGrayscale(true)));
+        assertEquals(3, JobPlan.load(b.build(), roots()).validation().orElseThrow().rows());
         // CSV: the feature columns in file order, the label column left out
         Files.writeString(root.resolve("cols.csv"), "f0,f1,y,f2,f3\n1,2,a,3,4\n2,2,b,3,4\n3,2,a,3,4\n4,2,b,3,4\n"
                 + "5,2,a,3,4\n");
