@@ -451,6 +451,8 @@ public final class JobQueue implements AutoCloseable {
                         note.accept(message);
                     }
                 });
+        boolean trained = false;
+        String saveFailure = null;
         try (GuardedListener metrics = new GuardedListener(id, metricsListener(job, note), note)) {
             JobListener both = JobListeners.of(progress, metrics);
             JobRunner r = cluster.runner(id, job.getSpec(), plan, both);
@@ -464,10 +466,9 @@ public final class JobQueue implements AutoCloseable {
             try {
                 ModelFile.save(result.model(), store.modelFile(id), plan.preprocessing());
             } catch (IOException e) {
-                end(id, JobState.FAILED, "the model could not be saved: " + e.getMessage(), false);
-                return;
+                saveFailure = "the model could not be saved: " + e.getMessage();
             }
-            end(id, JobState.SUCCEEDED, "", true);
+            trained = true;
         } catch (InvalidJobException e) {
             // init_from unreadable when the model is built, say: the user's problem, in their words
             end(id, JobState.FAILED, e.getMessage(), false);
@@ -478,6 +479,12 @@ public final class JobQueue implements AutoCloseable {
         } catch (InterruptedException e) {
             // only shutdown interrupts this thread; the record stays RUNNING for the next start
             Thread.currentThread().interrupt();
+        }
+        // ended only now, its metrics closed (the chart written): an ended job may be deleted,
+        // and its folder must not be written to after that
+        if (trained) {
+            end(id, saveFailure == null ? JobState.SUCCEEDED : JobState.FAILED,
+                    saveFailure == null ? "" : saveFailure, saveFailure == null);
         }
     }
 
