@@ -36,9 +36,14 @@ public record InputFormat(Kind kind, List<String> columns, List<Integer> shape) 
             throw new IllegalArgumentException(kind + " input needs " + (kind == Kind.CSV ? "column names" : "a shape")
                     + " and nothing else");
         }
+        long features = 1;
         for (int axis : shape) {
             if (axis < 1) {
                 throw new IllegalArgumentException("input shape " + shape + " has an axis below 1");
+            }
+            features *= axis;
+            if (features > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("input shape " + shape + " has more than 2^31 features");
             }
         }
     }
@@ -113,6 +118,10 @@ public record InputFormat(Kind kind, List<String> columns, List<Integer> shape) 
         List<Integer> shape = new ArrayList<>();
         n.path("shape").forEach(a -> shape.add(a.asInt()));
         InputFormat format = new InputFormat(kind, columns, shape);
+        if (n.has("divide_by") && n.path("divide_by").asDouble() != format.divideBy()) {
+            throw new IllegalArgumentException("input format: 'divide_by' is " + n.path("divide_by").asText() + ", but "
+                    + kindName + " inputs are divided by " + format.divideBy());
+        }
         if (n.has("features") && n.path("features").asInt() != format.features()) {
             throw new IllegalArgumentException("input format: 'features' is " + n.path("features").asText()
                     + " but its " + (kind == Kind.CSV ? "columns give " : "shape gives ") + format.features());

@@ -334,6 +334,12 @@ class ModelFileTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> InputFormat.fromJson("{\"kind\":\"idx\",\"features\":5,\"shape\":[2,2]}"));
         assertTrue(e.getMessage().contains("'features' is 5 but its shape gives 4"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> InputFormat.fromJson("{\"kind\":\"idx\",\"shape\":[65536,65536]}"));
+        assertTrue(e.getMessage().contains("more than 2^31 features"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> InputFormat.fromJson("{\"kind\":\"idx\",\"divide_by\":7,\"shape\":[2,2]}"));
+        assertTrue(e.getMessage().contains("'divide_by' is 7"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> InputFormat.fromJson("{\"kind\":\"wav\"}"));
         assertTrue(e.getMessage().contains("unknown kind 'wav'"), e.getMessage());
     }
