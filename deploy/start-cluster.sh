@@ -142,6 +142,8 @@ done
 if (( coordinator_only )); then
     node_hosts=("${node_hosts[0]}")
     worker_count=${#rejoining[@]}
+    (( worker_count > 0 )) || echo "start-cluster: no worker from $run_dir is running; the coordinator starts alone" \
+        "(add workers with: deploy/trainer worker --join HOST:PORT)" >&2
 fi
 rm -f "$run_dir/grpc-address" "$run_dir/cluster-address"
 
