@@ -77,13 +77,7 @@ public final class MetricsSinks implements MetricsSink {
 
     @Override
     public Optional<IOException> failure() {
-        for (MetricsSink s : sinks) {
-            Optional<IOException> f = s.failure();
-            if (f.isPresent()) {
-                return f;
-            }
-        }
-        return Optional.empty();
+        return fanOut.failure();
     }
 
     @Override
