@@ -169,8 +169,9 @@ record JobData(Dataset train, Dataset validation, List<String> classNames, Strin
         // sources of one kind must agree on the shape; IDX and image folders say it differently
         // (28×28 against 1×28×28) and are compared by width below
         if (vf.kind() == tf.kind() && vf.kind() != InputFormat.Kind.CSV && !vf.shape().equals(tf.shape())) {
+            String order = vf.kind() == InputFormat.Kind.IMAGE_FOLDER ? " (channels × height × width)" : "";
             throw InvalidJobException.of(path, "its images are " + dims(vf.shape()) + ", the training images "
-                    + dims(tf.shape()) + (vf.kind() == InputFormat.Kind.IMAGE_FOLDER ? " (channels × height × width)" : ""));
+                    + dims(tf.shape()) + order);
         }
         if (v.width() != train.dataset().width()) {
             throw InvalidJobException.of(path, "its rows have " + v.width() + " features, the training rows "

@@ -13,9 +13,10 @@ import java.util.Set;
 
 /**
  * What protobuf's JSON parser lets through in a job file: a key given twice in one object (the
- * last one silently wins; in a map with integer keys "1" and "01" are one key), text after the first JSON value (ignored), and syntax that is no JSON
- * at all but that its lenient reader (Gson's) takes, such as {@code "name" = "x"} or {@code ;}
- * between fields, in which the first two could hide. Comments ({@code //}, {@code /* *}{@code /},
+ * last one silently wins; in a map with integer keys "1" and "01" are one key), text after the
+ * first JSON value (ignored), and syntax that is no JSON at all but that its lenient reader
+ * (Gson's) takes, such as {@code "name" = "x"} or {@code ;} between fields, in which the first
+ * two could hide. Comments ({@code //}, {@code /* *}{@code /},
  * {@code #}), single quotes and unquoted names stay allowed.
  */
 final class JsonShape {
