@@ -6,6 +6,7 @@ import java.awt.image.ColorModel;
 import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystemLoopException;
 import java.nio.file.FileVisitOption;
 import java.nio.file.FileVisitResult;
@@ -27,6 +28,7 @@ import java.util.stream.Stream;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.metadata.IIOMetadata;
+import javax.imageio.metadata.IIOMetadataNode;
 import javax.imageio.stream.ImageInputStream;
 import org.w3c.dom.Node;
 
@@ -211,9 +213,11 @@ public final class ImageFolderReader {
     }
 
     /**
-     * Whether this is a JFIF (YCbCr) JPEG with an embedded ICC colour profile (Display P3, Adobe
-     * RGB, …), which javax.imageio converts to sRGB while decoding; PIL, and so torchvision,
-     * hand over the stored colours unconverted.
+     * Whether this is a YCbCr JPEG with an embedded ICC colour profile (Display P3, Adobe RGB,
+     * …), which javax.imageio converts to sRGB while decoding; PIL, and so torchvision, hand over
+     * the stored colours unconverted. A JFIF file holds its profile under the JFIF marker; an
+     * Exif file (as cameras write) in a marker javax.imageio does not name, and is YCbCr unless
+     * an Adobe marker says otherwise.
      */
     private static boolean profiledJpeg(ImageReader reader) throws IOException {
         if (!"jpeg".equalsIgnoreCase(reader.getFormatName())) {
@@ -225,18 +229,37 @@ public final class ImageFolderReader {
             return false;
         }
         Node tree = metadata.getAsTree("javax_imageio_jpeg_image_1.0");
-        for (Node variety = tree.getFirstChild(); variety != null; variety = variety.getNextSibling()) {
-            for (Node jfif = variety.getFirstChild(); jfif != null; jfif = jfif.getNextSibling()) {
-                if (jfif.getNodeName().equals("app0JFIF")) {
-                    for (Node n = jfif.getFirstChild(); n != null; n = n.getNextSibling()) {
-                        if (n.getNodeName().equals("app2ICC")) {
-                            return true;
+        boolean exifProfile = false;
+        boolean notYcc = false;
+        for (Node part = tree.getFirstChild(); part != null; part = part.getNextSibling()) {
+            for (Node marker = part.getFirstChild(); marker != null; marker = marker.getNextSibling()) {
+                switch (marker.getNodeName()) {
+                    case "app0JFIF" -> {
+                        for (Node n = marker.getFirstChild(); n != null; n = n.getNextSibling()) {
+                            if (n.getNodeName().equals("app2ICC")) {
+                                return true;
+                            }
                         }
                     }
+                    case "unknown" -> exifProfile |= isIccSegment(marker);
+                    case "app14Adobe" -> notYcc |= !"1".equals(attribute(marker, "transform"));
+                    default -> { }
                 }
             }
         }
-        return false;
+        return exifProfile && !notYcc;
+    }
+
+    /** An APP2 segment holding (a piece of) an ICC profile. */
+    private static boolean isIccSegment(Node marker) {
+        return "226".equals(attribute(marker, "MarkerTag")) && marker instanceof IIOMetadataNode node
+                && node.getUserObject() instanceof byte[] data && data.length >= 12
+                && new String(data, 0, 12, StandardCharsets.US_ASCII).equals("ICC_PROFILE\0");
+    }
+
+    private static String attribute(Node node, String name) {
+        Node a = node.getAttributes() == null ? null : node.getAttributes().getNamedItem(name);
+        return a == null ? null : a.getNodeValue();
     }
 
     /**

@@ -219,13 +219,22 @@ class ImageFolderReaderTest {
         assertTrue(e.getMessage().startsWith("cannot read image " + jpeg + ": it is truncated"), e.getMessage());
     }
 
-    /** {@code jpeg} with the ICC profile of {@code colorSpace} in an APP2 segment after JFIF's APP0. */
+    /** {@code jpeg} without its JFIF APP0 segment, as an Exif-only file from a camera. */
+    private static byte[] withoutJfif(byte[] jpeg) {
+        assertEquals(0xE0, jpeg[3] & 0xff);
+        int afterApp0 = 4 + (((jpeg[4] & 0xff) << 8) | (jpeg[5] & 0xff));
+        byte[] out = new byte[jpeg.length - (afterApp0 - 2)];
+        System.arraycopy(jpeg, 0, out, 0, 2);
+        System.arraycopy(jpeg, afterApp0, out, 2, jpeg.length - afterApp0);
+        return out;
+    }
+
+    /** {@code jpeg} with the ICC profile of {@code colorSpace} in an APP2 segment after JFIF's APP0 (or SOI). */
     private static byte[] withProfile(byte[] jpeg, int colorSpace) throws IOException {
         byte[] profile = java.awt.color.ICC_Profile.getInstance(colorSpace).getData();
         byte[] tag = "ICC_PROFILE\0".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
         int length = 2 + tag.length + 2 + profile.length;
-        assertEquals(0xE0, jpeg[3] & 0xff);
-        int afterApp0 = 4 + (((jpeg[4] & 0xff) << 8) | (jpeg[5] & 0xff));
+        int afterApp0 = (jpeg[3] & 0xff) == 0xE0 ? 4 + (((jpeg[4] & 0xff) << 8) | (jpeg[5] & 0xff)) : 2;
         java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
         out.write(jpeg, 0, afterApp0);
         out.write(new byte[] {(byte) 0xFF, (byte) 0xE2, (byte) (length >> 8), (byte) length});
@@ -234,6 +243,31 @@ class ImageFolderReaderTest {
         out.write(profile);
         out.write(jpeg, afterApp0, jpeg.length - afterApp0);
         return out.toByteArray();
+    }
+
+    @Test
+    void anExifJpegWithoutJfifAndWithAProfileReadsAsWithoutItToo() throws IOException {
+        BufferedImage photo = new BufferedImage(16, 16, BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < 16; y++) {
+            for (int x = 0; x < 16; x++) {
+                photo.setRGB(x, y, (x * 16) << 16 | (y * 16) << 8 | 100);
+            }
+        }
+        java.io.ByteArrayOutputStream plain = new java.io.ByteArrayOutputStream();
+        assertTrue(ImageIO.write(photo, "jpeg", plain));
+        byte[] bare = withoutJfif(plain.toByteArray());
+        Path profiled = root.resolve("a/exif.jpg");
+        Files.createDirectories(profiled.getParent());
+        Files.write(profiled, withProfile(bare, java.awt.color.ColorSpace.CS_LINEAR_RGB));
+        Path plainFile = root.resolve("b/bare.jpg");
+        Files.createDirectories(plainFile.getParent());
+        Files.write(plainFile, bare);
+        // javax.imageio converts the profiled file's colours (else this test would show nothing)
+        assertTrue(ImageIO.read(profiled.toFile()).getRGB(3, 3) != ImageIO.read(plainFile.toFile()).getRGB(3, 3));
+        Dataset d = ImageFolderReader.read(root, 0, 0, false).dataset();
+        int width = d.width();
+        assertArrayEquals(java.util.Arrays.copyOfRange(d.features(), width, 2 * width),
+                java.util.Arrays.copyOfRange(d.features(), 0, width));
     }
 
     @Test
