@@ -219,6 +219,34 @@ class ImageFolderReaderTest {
         assertTrue(e.getMessage().startsWith("cannot read image " + jpeg + ": it is truncated"), e.getMessage());
     }
 
+    private static byte[] jpeg(BufferedImage image) throws IOException {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        assertTrue(ImageIO.write(image, "jpeg", bytes));
+        return bytes.toByteArray();
+    }
+
+    /**
+     * Writes {@code jpeg} with the profile of {@code colorSpace} as class a's image and as it is
+     * as class b's; returns both files, the profiled one first.
+     */
+    private Path[] profiledAndBare(byte[] jpeg, int colorSpace) throws IOException {
+        Path profiled = root.resolve("a/profiled.jpg");
+        Path bare = root.resolve("b/bare.jpg");
+        Files.createDirectories(profiled.getParent());
+        Files.createDirectories(bare.getParent());
+        Files.write(profiled, withProfile(jpeg, colorSpace));
+        Files.write(bare, jpeg);
+        return new Path[] {profiled, bare};
+    }
+
+    /** The folder's two images read to the same row: the profile changed nothing, as in PIL. */
+    private void assertBothRowsAlike(boolean grayscale) throws IOException {
+        Dataset d = ImageFolderReader.read(root, 0, 0, grayscale).dataset();
+        int width = d.width();
+        assertArrayEquals(java.util.Arrays.copyOfRange(d.features(), width, 2 * width),
+                java.util.Arrays.copyOfRange(d.features(), 0, width));
+    }
+
     /** {@code jpeg} without its JFIF APP0 segment, as an Exif-only file from a camera. */
     private static byte[] withoutJfif(byte[] jpeg) {
         assertEquals(0xE0, jpeg[3] & 0xff);
@@ -253,21 +281,10 @@ class ImageFolderReaderTest {
                 photo.setRGB(x, y, (x * 16) << 16 | (y * 16) << 8 | 100);
             }
         }
-        java.io.ByteArrayOutputStream plain = new java.io.ByteArrayOutputStream();
-        assertTrue(ImageIO.write(photo, "jpeg", plain));
-        byte[] bare = withoutJfif(plain.toByteArray());
-        Path profiled = root.resolve("a/exif.jpg");
-        Files.createDirectories(profiled.getParent());
-        Files.write(profiled, withProfile(bare, java.awt.color.ColorSpace.CS_LINEAR_RGB));
-        Path plainFile = root.resolve("b/bare.jpg");
-        Files.createDirectories(plainFile.getParent());
-        Files.write(plainFile, bare);
+        Path[] files = profiledAndBare(withoutJfif(jpeg(photo)), java.awt.color.ColorSpace.CS_LINEAR_RGB);
         // javax.imageio converts the profiled file's colours (else this test would show nothing)
-        assertTrue(ImageIO.read(profiled.toFile()).getRGB(3, 3) != ImageIO.read(plainFile.toFile()).getRGB(3, 3));
-        Dataset d = ImageFolderReader.read(root, 0, 0, false).dataset();
-        int width = d.width();
-        assertArrayEquals(java.util.Arrays.copyOfRange(d.features(), width, 2 * width),
-                java.util.Arrays.copyOfRange(d.features(), 0, width));
+        assertTrue(ImageIO.read(files[0].toFile()).getRGB(3, 3) != ImageIO.read(files[1].toFile()).getRGB(3, 3));
+        assertBothRowsAlike(false);
     }
 
     @Test
@@ -278,17 +295,8 @@ class ImageFolderReaderTest {
                 grey.getRaster().setSample(x, y, 0, 16 * x + y);
             }
         }
-        java.io.ByteArrayOutputStream plain = new java.io.ByteArrayOutputStream();
-        assertTrue(ImageIO.write(grey, "jpeg", plain));
-        Path profiled = root.resolve("a/grey.jpg");
-        Files.createDirectories(profiled.getParent());
-        Files.write(profiled, withProfile(plain.toByteArray(), java.awt.color.ColorSpace.CS_GRAY));
-        Path bare = root.resolve("b/bare.jpg");
-        Files.createDirectories(bare.getParent());
-        Files.write(bare, plain.toByteArray());
-        Dataset d = ImageFolderReader.read(root, 0, 0, true).dataset();
-        assertArrayEquals(java.util.Arrays.copyOfRange(d.features(), 64, 128),
-                java.util.Arrays.copyOfRange(d.features(), 0, 64));
+        profiledAndBare(jpeg(grey), java.awt.color.ColorSpace.CS_GRAY);
+        assertBothRowsAlike(true);
     }
 
     @Test
@@ -300,25 +308,14 @@ class ImageFolderReaderTest {
                 photo.setRGB(x, y, ((x * 7 + y * 3) % 256) << 16 | ((x * x + y * 5) % 256) << 8 | random.nextInt(256));
             }
         }
-        java.io.ByteArrayOutputStream plain = new java.io.ByteArrayOutputStream();
-        assertTrue(ImageIO.write(photo, "jpeg", plain));
-        byte[] bytes = plain.toByteArray();
         // the same JPEG with a linear-RGB ICC profile, as a camera or an editor embeds a Display
         // P3 or Adobe RGB profile
-        Path profiled = root.resolve("a/profiled.jpg");
-        Files.createDirectories(profiled.getParent());
-        Files.write(profiled, withProfile(bytes, java.awt.color.ColorSpace.CS_LINEAR_RGB));
-        Path bare = root.resolve("b/bare.jpg");
-        Files.createDirectories(bare.getParent());
-        Files.write(bare, bytes);
+        Path[] files = profiledAndBare(jpeg(photo), java.awt.color.ColorSpace.CS_LINEAR_RGB);
         // javax.imageio converts the profiled file's colours to sRGB (else this test shows nothing)
-        assertTrue(ImageIO.read(profiled.toFile()).getRGB(5, 5) != ImageIO.read(bare.toFile()).getRGB(5, 5));
-        Dataset d = ImageFolderReader.read(root, 0, 0, false).dataset();
-        int width = d.width();
+        assertTrue(ImageIO.read(files[0].toFile()).getRGB(5, 5) != ImageIO.read(files[1].toFile()).getRGB(5, 5));
         // PIL's convert("RGB") ignores the profile: both files give the same stored colours (the
         // bare file's decoding matches PIL's exactly, and the profiled path was checked bit for
         // bit against Pillow 9.4 on 4:2:0, 4:4:4 and progressive files)
-        assertArrayEquals(java.util.Arrays.copyOfRange(d.features(), width, 2 * width),
-                java.util.Arrays.copyOfRange(d.features(), 0, width));
+        assertBothRowsAlike(false);
     }
 }
