@@ -6,6 +6,7 @@ import akka.actor.typed.javadsl.AskPattern;
 import io.parallax.coordinator.JobListener.EpochReport;
 import io.parallax.coordinator.JobListener.StepReport;
 import io.parallax.engine.backend.Backends;
+import io.parallax.engine.concurrent.RangeRunner;
 import io.parallax.engine.layer.BatchNorm1d;
 import io.parallax.engine.layer.Layer;
 import io.parallax.engine.loss.Loss;
@@ -64,6 +65,14 @@ public final class JobRunner {
     /** How long the live workers must stay unchanged before a job that takes them all starts. */
     private static final long SETTLE_MILLIS = 2000;
 
+    /** Floats per block of the gradient sum: 16 KiB of the sum stays in L1 across the workers. */
+    private static final int SUM_BLOCK = 4096;
+    /**
+     * The most threads the serial part of a step (sum, optimizer, publication) is split over:
+     * a few hundred thousand floats gain little from more.
+     */
+    private static final int MAX_UPDATE_THREADS = 4;
+
     private record Participant(ActorRef<WorkerActor.Command> ref, String id) {}
 
     private final String jobId;
@@ -84,6 +93,8 @@ public final class JobRunner {
      */
     private int minStepRows = 1;
     private List<Participant> participants = new ArrayList<>();
+    /** Splits the sum, the optimizer step and the publication over threads; set by run(). */
+    private RangeRunner ranges = RangeRunner.serial();
     private String lastWorkerError;
     private long redone;
     // written by any thread, read by the run's thread at step boundaries
@@ -139,6 +150,21 @@ public final class JobRunner {
         float[] params = master.parameters().toArray();
         float[] buffers = master.buffers().toArray();
         float[][] states = {new float[p + q], new float[p + q]};
+        // a small model's passes run on this thread alone: no helper threads for it
+        int threads = p < RangeRunner.MIN_PARALLEL ? 1
+                : Math.min(Runtime.getRuntime().availableProcessors(), MAX_UPDATE_THREADS);
+        ranges = RangeRunner.of(threads, "parallax-update-" + jobId);
+        try {
+            return train(master, optimizer, schedule, params, buffers, states);
+        } finally {
+            ranges.close();
+        }
+    }
+
+    private Result train(Sequential master, Optimizer optimizer, LearningRateSchedule schedule, float[] params,
+            float[] buffers, float[][] states) throws JobFailedException, InterruptedException {
+        int p = params.length;
+        int q = buffers.length;
         long version = 0;
         publish(version, states[0], params, buffers);
         long start = System.nanoTime();
@@ -164,6 +190,9 @@ public final class JobRunner {
                         optimizer.setLearningRate(schedule.learningRate(t), schedule.unscaledPart(t));
                     }
                     StepOutcome outcome = computeStep(steps, version, epoch, rows, ahead);
+                    // the sum, the optimizer and the publication follow back to back: the helper
+                    // threads that split them wake now, while the next commands go out
+                    ranges.wake();
                     // the next step's rows are known: send its commands now, at the version this
                     // step will publish, so that they travel (and the workers wake) while the
                     // gradients are summed and the optimizer runs. Within the epoch only: the
@@ -177,13 +206,14 @@ public final class JobRunner {
                     long updateStart = System.nanoTime();
                     try {
                         plan.clipping().apply(gradient);
-                        optimizer.step(params, gradient);
+                        optimizer.step(params, gradient, ranges);
                     } catch (ArithmeticException e) {
                         throw new JobFailedException("step " + steps + " (epoch " + (epoch + 1) + "): " + e.getMessage(), e);
                     }
                     steps++;
                     version++;
                     publish(version, states[(int) (version & 1)], params, buffers);
+                    ranges.rest(); // the workers need the cores now
                     exchange.forgetStepsBefore(jobId, steps);
                     listener.onParameters(steps, params);
                     long updateEnd = System.nanoTime();
@@ -218,7 +248,7 @@ public final class JobRunner {
     }
 
     private void publish(long version, float[] state, float[] params, float[] buffers) {
-        System.arraycopy(params, 0, state, 0, params.length);
+        ranges.run(params.length, (part, from, to) -> System.arraycopy(params, from, state, from, to - from));
         System.arraycopy(buffers, 0, state, params.length, buffers.length);
         exchange.publishState(jobId, version, state);
     }
@@ -451,6 +481,7 @@ public final class JobRunner {
         int attempt = outcome.attempts() - 1;
         // fixed order (workers sorted by id): the sum does not depend on arrival order
         List<Participant> ws = outcome.participants();
+        float[][] gs = new float[ws.size()][];
         for (int k = 0; k < ws.size(); k++) {
             Participant w = ws.get(k);
             float[] g = exchange.gradient(jobId, step, attempt, w.id());
@@ -458,35 +489,50 @@ public final class JobRunner {
                 throw new JobFailedException("worker " + w.id() + " acknowledged step " + step
                         + " but its gradient is not on the tensor plane");
             }
-            // the first worker's term is written as 0 + g (not copied) so that -0 becomes +0
-            // exactly as in a sum started from zeros, without a pass that clears the array
-            // (one plain loop per case, so that each vectorises)
-            boolean first = k == 0;
-            boolean last = k == ws.size() - 1;
-            if (first && last) {
-                for (int i = 0; i < p; i++) {
-                    sum[i] = (0f + g[i]) * inv;
-                }
-            } else if (first) {
-                for (int i = 0; i < p; i++) {
-                    sum[i] = 0f + g[i];
-                }
-            } else if (last) {
-                for (int i = 0; i < p; i++) {
-                    sum[i] = (sum[i] + g[i]) * inv;
-                }
-            } else {
-                for (int i = 0; i < p; i++) {
-                    sum[i] += g[i];
-                }
-            }
+            gs[k] = g;
             for (int i = 0; i < q; i++) {
                 buffers[i] += g[p + i];
             }
         }
+        // each thread adds its part of every worker's vector, in worker order
+        // (block by block, so that a block of the sum stays in cache across the workers)
+        ranges.run(p, (part, from, to) -> {
+            for (int c = from; c < to; c += SUM_BLOCK) {
+                int end = Math.min(to, c + SUM_BLOCK);
+                for (int k = 0; k < gs.length; k++) {
+                    addTerm(sum, gs[k], c, end, k == 0, k == gs.length - 1, inv);
+                }
+            }
+        });
         float share = 1f / outcome.workers();
         for (int i = 0; i < q; i++) {
             buffers[i] *= share;
+        }
+    }
+
+    /**
+     * Adds worker vector {@code g} into {@code sum} over {@code [from, to)}. The first worker's
+     * term is written as 0 + g (not copied) so that -0 becomes +0 exactly as in a sum started from
+     * zeros, without a pass that clears the array; one plain loop per case, so that each
+     * vectorises.
+     */
+    private static void addTerm(float[] sum, float[] g, int from, int to, boolean first, boolean last, float inv) {
+        if (first && last) {
+            for (int i = from; i < to; i++) {
+                sum[i] = (0f + g[i]) * inv;
+            }
+        } else if (first) {
+            for (int i = from; i < to; i++) {
+                sum[i] = 0f + g[i];
+            }
+        } else if (last) {
+            for (int i = from; i < to; i++) {
+                sum[i] = (sum[i] + g[i]) * inv;
+            }
+        } else {
+            for (int i = from; i < to; i++) {
+                sum[i] += g[i];
+            }
         }
     }
 

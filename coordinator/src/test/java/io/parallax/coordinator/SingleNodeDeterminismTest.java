@@ -54,11 +54,14 @@ class SingleNodeDeterminismTest {
         return run(workers, job()).trace();
     }
 
-    private record Traced(List<float[]> trace, List<JobListener.StepReport> steps, JobRunner.Result result) {}
+    /** @param updateThreads helper threads of the coordinator's update seen alive during the run */
+    private record Traced(List<float[]> trace, List<JobListener.StepReport> steps, JobRunner.Result result,
+                          long updateThreads) {}
 
     private static Traced run(int workers, JobSpec spec) throws Exception {
         List<float[]> trace = new ArrayList<>();
         List<JobListener.StepReport> steps = new ArrayList<>();
+        long[] updateThreads = new long[1];
         try (LocalCluster cluster = LocalCluster.start(workers, Backends.cpu(), List.of(EXAMPLES))) {
             JobRunner.Result result = cluster.run(spec, new JobListener() {
                 @Override
@@ -69,9 +72,13 @@ class SingleNodeDeterminismTest {
                 @Override
                 public void onStep(StepReport step) {
                     steps.add(step);
+                    if (steps.size() == 1) {
+                        updateThreads[0] = Thread.getAllStackTraces().keySet().stream()
+                                .filter(t -> t.getName().startsWith("parallax-update-")).count();
+                    }
                 }
             });
-            return new Traced(trace, steps, result);
+            return new Traced(trace, steps, result, updateThreads[0]);
         }
     }
 
@@ -162,28 +169,63 @@ class SingleNodeDeterminismTest {
         JobSpec base = job();
         JobSpec spec = base.toBuilder().setLoss(loss)
                 .setOptimizer(base.getOptimizer().toBuilder().setName("sgd").setLr(0.1)).build();
-        JobPlan plan = JobPlan.load(spec, DataRoots.of(List.of(EXAMPLES)));
-        Sequential model = plan.buildModel(Backends.cpu());
-        Trainer trainer = new Trainer(model, plan.loss(io.parallax.engine.loss.Loss.Reduction.MEAN),
-                plan.optimizer(model), plan.trainingConfig());
-        List<float[]> trainerTrace = new ArrayList<>();
-        trainer.setStepListener(position -> {
-            trainerTrace.add(model.parameters().toArray());
-            return true;
-        });
-        List<EpochResult> epochs = trainer.fit(plan.train(), plan.validation().orElseThrow(), null);
+        TrainedAlone alone = trainAlone(spec);
+        List<EpochResult> epochs = alone.epochs();
         assertEquals(2, epochs.size());
         Traced distributed = run(2, spec);
-        assertEquals(trainerTrace.size(), distributed.trace().size());
-        for (int s = 0; s < trainerTrace.size(); s++) {
-            assertClose(trainerTrace.get(s), distributed.trace().get(s), loss + ", trainer vs 2 workers, step " + (s + 1));
-        }
+        assertSameTrace(alone.trace(), distributed.trace(), loss + ", trainer vs 2 workers");
         for (int e = 0; e < epochs.size(); e++) {
             JobListener.EpochReport report = distributed.result().epochs().get(e);
             assertEquals(epochs.get(e).trainLoss(), report.trainLoss(), 1e-5 * epochs.get(e).trainLoss(),
                     loss + ", train loss, epoch " + (e + 1));
             assertEquals(epochs.get(e).validation().loss(), report.valLoss(), 1e-5 * epochs.get(e).validation().loss(),
                     loss + ", validation loss, epoch " + (e + 1));
+        }
+    }
+
+    /**
+     * A model of 40k+ parameters: the coordinator splits the gradient sum, the optimizer (SGD
+     * with momentum: state) and the publication over its update threads, and still steps as the
+     * single-process trainer does.
+     */
+    @Test
+    void anUpdateSplitOverThreadsMatchesTheSingleProcessTrainer() throws Exception {
+        JobSpec base = job();
+        JobSpec.Builder b = base.toBuilder().setEpochs(1)
+                .setOptimizer(base.getOptimizer().toBuilder().setName("sgd").setLr(0.05).setMomentum(0.9));
+        b.getModelBuilder().getLayersBuilder(0).getLinearBuilder().setOutFeatures(1200);
+        JobSpec spec = b.build();
+        TrainedAlone alone = trainAlone(spec);
+        assertTrue(alone.trace().get(0).length >= io.parallax.engine.concurrent.RangeRunner.MIN_PARALLEL,
+                "big enough to be split: " + alone.trace().get(0).length);
+        Traced distributed = run(2, spec);
+        assertSameTrace(alone.trace(), distributed.trace(), "trainer vs 2 workers");
+        if (Runtime.getRuntime().availableProcessors() > 1) {
+            assertTrue(distributed.updateThreads() > 0, "the coordinator had update helper threads");
+        }
+    }
+
+    /** The single-process trainer's weights after every step, and its epochs. */
+    private record TrainedAlone(List<float[]> trace, List<EpochResult> epochs) {}
+
+    private static TrainedAlone trainAlone(JobSpec spec) throws Exception {
+        JobPlan plan = JobPlan.load(spec, DataRoots.of(List.of(EXAMPLES)));
+        Sequential model = plan.buildModel(Backends.cpu());
+        Trainer trainer = new Trainer(model, plan.loss(io.parallax.engine.loss.Loss.Reduction.MEAN),
+                plan.optimizer(model), plan.trainingConfig());
+        List<float[]> trace = new ArrayList<>();
+        trainer.setStepListener(position -> {
+            trace.add(model.parameters().toArray());
+            return true;
+        });
+        List<EpochResult> epochs = trainer.fit(plan.train(), plan.validation().orElseThrow(), null);
+        return new TrainedAlone(trace, epochs);
+    }
+
+    private static void assertSameTrace(List<float[]> expected, List<float[]> actual, String what) {
+        assertEquals(expected.size(), actual.size(), what + ": steps");
+        for (int s = 0; s < expected.size(); s++) {
+            assertClose(expected.get(s), actual.get(s), what + ", step " + (s + 1));
         }
     }
 

@@ -1,9 +1,11 @@
 package io.parallax.engine.optim;
 
+import io.parallax.engine.concurrent.RangeRunner;
 import io.parallax.engine.tensor.Tensor;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -118,6 +120,52 @@ abstract class FlatOptimizer implements Optimizer {
                 update(params, grads, state, s.offset(), s.length(), rate(s), s.weightDecay());
             } else {
                 staged(new HostFlat(params), new HostFlat(grads), s, stateOffsets[i]);
+            }
+        }
+        return true;
+    }
+
+    /**
+     * The same step split over {@code runner}'s threads: the finiteness check and the update each
+     * run as one pass over contiguous parts of the vector. Every update is element-wise, so the
+     * result is bit for bit that of {@link #step(float[], float[])}; so is a rejected step, which
+     * is handed to it (it finds the exact element). A layout whose state is shifted from the
+     * parameters (a frozen segment before a trainable one) goes the serial way too.
+     */
+    @Override
+    public final boolean step(float[] params, float[] grads, RangeRunner runner) {
+        if (runner.threads() == 1 || !unshifted() || params.length < RangeRunner.MIN_PARALLEL) {
+            return step(params, grads);
+        }
+        requireLength("parameter", params.length);
+        requireLength("gradient", grads.length);
+        boolean[] nonFinite = new boolean[runner.threads()];
+        runner.run(grads.length, (part, from, to) -> nonFinite[part] = firstNonFinite(grads, from, to - from) >= 0);
+        for (boolean bad : nonFinite) {
+            if (bad) {
+                // possibly in a frozen segment, where it does not count: the serial step decides
+                return step(params, grads);
+            }
+        }
+        beginStep(++step);
+        List<ParameterGroups.Segment> segments = groups.segments();
+        runner.run(params.length, (part, from, to) -> {
+            for (ParameterGroups.Segment s : segments) {
+                int a = Math.max(from, s.offset());
+                int b = Math.min(to, s.offset() + s.length());
+                if (a < b && !s.frozen()) {
+                    update(params, grads, state, a, b - a, rate(s), s.weightDecay());
+                }
+            }
+        });
+        return true;
+    }
+
+    /** Whether every trainable segment's state sits at its parameters' index. */
+    private boolean unshifted() {
+        for (int i = 0; i < stateOffsets.length; i++) {
+            if (stateOffsets[i] >= 0 && stateOffsets[i] != groups.segments().get(i).offset()) {
+                return false;
             }
         }
         return true;

@@ -1,5 +1,6 @@
 package io.parallax.engine.optim;
 
+import io.parallax.engine.concurrent.RangeRunner;
 import io.parallax.engine.tensor.Tensor;
 
 /**
@@ -31,6 +32,13 @@ public interface Optimizer {
      *     skipping is off; nothing has been changed then
      */
     boolean step(float[] params, float[] grads);
+
+    /**
+     * {@link #step(float[], float[])} split over {@code runner}'s threads, with the same result
+     * bit for bit (every update is element-wise). The coordinator's master weights take this
+     * path: its workers wait for the step.
+     */
+    boolean step(float[] params, float[] grads, RangeRunner runner);
 
     /**
      * The same update on a model's flat tensors on any backend. Runs through small host buffers
