@@ -32,6 +32,8 @@ abstract class FlatOptimizer implements Optimizer {
     private final ParameterGroups groups;
     /** Per segment, where its state starts in every buffer; -1 for frozen segments. */
     private final int[] stateOffsets;
+    /** Whether every trainable segment's state sits at its parameters' index (no frozen one before it). */
+    private final boolean stateAligned;
     private final Map<String, float[]> buffers = new LinkedHashMap<>();
     private float[][] state = new float[0][];
     private double lr;
@@ -52,11 +54,14 @@ abstract class FlatOptimizer implements Optimizer {
         this.lr = Hyper.learningRate(lr);
         this.stateOffsets = new int[groups.segments().size()];
         int offset = 0;
+        boolean aligned = true;
         for (int i = 0; i < stateOffsets.length; i++) {
             ParameterGroups.Segment s = groups.segments().get(i);
             stateOffsets[i] = s.frozen() ? -1 : offset;
             offset += s.frozen() ? 0 : s.length();
+            aligned &= s.frozen() || stateOffsets[i] == s.offset();
         }
+        this.stateAligned = aligned;
     }
 
     /**
@@ -134,7 +139,7 @@ abstract class FlatOptimizer implements Optimizer {
      */
     @Override
     public final boolean step(float[] params, float[] grads, RangeRunner runner) {
-        if (runner.threads() == 1 || !unshifted() || params.length < RangeRunner.MIN_PARALLEL) {
+        if (runner.threads() == 1 || !stateAligned || params.length < RangeRunner.MIN_PARALLEL) {
             return step(params, grads);
         }
         requireLength("parameter", params.length);
@@ -158,16 +163,6 @@ abstract class FlatOptimizer implements Optimizer {
                 }
             }
         });
-        return true;
-    }
-
-    /** Whether every trainable segment's state sits at its parameters' index. */
-    private boolean unshifted() {
-        for (int i = 0; i < stateOffsets.length; i++) {
-            if (stateOffsets[i] >= 0 && stateOffsets[i] != groups.segments().get(i).offset()) {
-                return false;
-            }
-        }
         return true;
     }
 
