@@ -29,7 +29,8 @@ import java.util.zip.ZipException;
  * class), like scikit-learn's LabelEncoder. An empty label, one pandas reads as missing
  * ({@code NaN}, {@code NA}, {@code null}, {@code None}, …), a fractional numeric label and a label
  * column named twice in the header are refused. UTF-8 only (a leading byte-order mark is
- * skipped); cells may be double-quoted to hold commas.
+ * skipped); cells may be double-quoted to hold commas and line breaks, and a quote left open
+ * is refused.
  */
 public final class CsvReader {
 
@@ -40,6 +41,12 @@ public final class CsvReader {
     private static final Set<String> MISSING = Set.of("#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan",
             "1.#IND", "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null");
 
+    /**
+     * The longest record a quoted cell may stretch over several lines to: an unclosed quote
+     * early in a large file is refused here rather than swallowing the rest of the file.
+     */
+    private static final int MAX_RECORD_CHARS = 1 << 20;
+
     private CsvReader() {}
 
     /**
@@ -49,7 +56,7 @@ public final class CsvReader {
     public static List<String> header(Path path) throws IOException {
         requireRegularFile(path);
         try (BufferedReader in = open(path)) {
-            return headerNames(in, path);
+            return headerNames(in, path, new int[1]);
         } catch (EOFException | ZipException e) {
             throw damaged(path, e);
         } catch (CharacterCodingException e) {
@@ -57,10 +64,14 @@ public final class CsvReader {
         }
     }
 
-    /** The column names; every column needs one, and only commas separate them. */
-    private static List<String> headerNames(BufferedReader in, Path path) throws IOException {
+    /**
+     * The column names; every column needs one, and only commas separate them. {@code lineCount[0]}
+     * is set to the lines the header took (more than one if a quoted name holds a line break).
+     */
+    private static List<String> headerNames(BufferedReader in, Path path, int[] lineCount) throws IOException {
         String header = headerLine(in, path);
-        List<String> names = split(header);
+        lineCount[0] = 1;
+        List<String> names = record(header, in, lineCount, path);
         if (names.size() == 1) {
             for (String separator : new String[] {";", "\t", "|"}) {
                 if (header.contains(separator)) {
@@ -114,7 +125,8 @@ public final class CsvReader {
 
     private static LabelledCsv readRows(Path path, String labelColumn) throws IOException {
         try (BufferedReader in = open(path)) {
-            List<String> names = headerNames(in, path);
+            int[] lineCount = new int[1];
+            List<String> names = headerNames(in, path, lineCount);
             int labelIndex = names.indexOf(labelColumn);
             if (labelIndex < 0) {
                 throw new IOException(path + " has no column '" + labelColumn + "'; its columns: " + names);
@@ -132,13 +144,12 @@ public final class CsvReader {
             List<float[]> rows = new ArrayList<>();
             List<String> labels = new ArrayList<>();
             String line;
-            int lineNo = 1;
             while ((line = in.readLine()) != null) {
-                lineNo++;
+                int lineNo = ++lineCount[0];
                 if (line.isBlank()) {
                     continue;
                 }
-                List<String> cells = split(line);
+                List<String> cells = record(line, in, lineCount, path);
                 if (cells.size() != names.size()) {
                     throw new IOException(path + ":" + lineNo + ": " + cells.size() + " columns, the header has " + names.size());
                 }
@@ -273,10 +284,53 @@ public final class CsvReader {
     }
 
     /**
-     * The cells of one row: comma-separated, each trimmed; a cell in double quotes may hold commas,
-     * and {@code ""} inside it stands for one quote (RFC 4180, within one line).
+     * The cells of the record that starts with {@code line} (line {@code lineNo[0]}): a quoted
+     * cell may hold line breaks, as RFC 4180 and pandas allow, and then the record takes in the
+     * following lines, counted in {@code lineNo[0]}. A quote still open at the end of the file is
+     * refused, naming the line where the record began (pandas: "EOF inside string").
+     */
+    private static List<String> record(String line, BufferedReader in, int[] lineNo, Path path) throws IOException {
+        boolean[] open = {false};
+        List<String> cells = split(line, open);
+        if (!open[0]) {
+            return cells;
+        }
+        int first = lineNo[0];
+        StringBuilder record = new StringBuilder(line);
+        while (open[0]) {
+            String next = in.readLine();
+            if (next == null) {
+                throw new IOException(path + ":" + first + ": a quoted cell opened on this line is never closed "
+                        + "(a missing '\"'?)");
+            }
+            lineNo[0]++;
+            record.append('\n').append(next);
+            if (record.length() > MAX_RECORD_CHARS) {
+                throw new IOException(path + ":" + first + ": a quoted cell opened on this line is still open "
+                        + lineNo[0] + " lines later, past " + MAX_RECORD_CHARS + " characters (a missing '\"'?)");
+            }
+            if (next.indexOf('"') >= 0) { // without a quote, the line cannot close the cell
+                open[0] = false;
+                cells = split(record.toString(), open);
+            }
+        }
+        return cells;
+    }
+
+    /**
+     * The cells of one row: comma-separated, each trimmed; a cell in double quotes may hold commas
+     * (and line breaks: see {@link #record}), and {@code ""} inside it stands for one quote
+     * (RFC 4180).
      */
     static List<String> split(String line) {
+        return split(line, null);
+    }
+
+    /**
+     * As {@link #split(String)}; {@code open[0]} (when given) is set to whether the line ended
+     * inside a quoted cell, whose record then goes on with the next line.
+     */
+    private static List<String> split(String line, boolean[] open) {
         List<String> cells = new ArrayList<>();
         StringBuilder cell = new StringBuilder();
         int i = 0;
@@ -287,6 +341,7 @@ public final class CsvReader {
             }
             if (i < n && line.charAt(i) == '"') {
                 i++;
+                boolean closed = false;
                 while (i < n) {
                     char ch = line.charAt(i++);
                     if (ch == '"') {
@@ -294,11 +349,15 @@ public final class CsvReader {
                             cell.append('"');
                             i++;
                         } else {
+                            closed = true;
                             break;
                         }
                     } else {
                         cell.append(ch);
                     }
+                }
+                if (!closed && open != null) {
+                    open[0] = true;
                 }
                 // anything between the closing quote and the comma is kept, as before
                 while (i < n && line.charAt(i) != ',') {

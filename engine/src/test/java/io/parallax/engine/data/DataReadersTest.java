@@ -161,6 +161,35 @@ class DataReadersTest {
     }
 
     @Test
+    void aQuotedCellMayHoldLineBreaksButMustBeClosed() throws IOException {
+        // RFC 4180 and pandas: a quoted cell goes on over line breaks, in the header too
+        Path csv = Files.writeString(dir.resolve("d.csv"),
+                "a,\"the\nlabel\"\n1,\"two\nlines\"\n2,x\n3,\"two\nlines\"\n4,bad\n");
+        CsvReader.LabelledCsv read = CsvReader.read(csv, "the\nlabel");
+        assertEquals(List.of("two\nlines", "x", "two\nlines", "bad").size(), read.dataset().rows());
+        assertEquals(List.of("bad", "two\nlines", "x"), read.classNames());
+        assertArrayEquals(new int[] {1, 2, 1, 0}, read.dataset().labels());
+        // line numbers after a record of two lines still name the file's own lines
+        Files.writeString(csv, "a,label\n1,\"two\nlines\"\n2,x\nthree,y\n");
+        IOException e = assertThrows(IOException.class, () -> CsvReader.read(csv, "label"));
+        assertTrue(e.getMessage().equals(csv + ":5: column 'a' holds 'three', not a number"), e.getMessage());
+        // a quote left open is refused, not read to the end of the line (pandas: EOF inside string)
+        Files.writeString(csv, "a,label\n1,cat\n2,\"cat\n3,dog\n");
+        e = assertThrows(IOException.class, () -> CsvReader.read(csv, "label"));
+        assertTrue(e.getMessage().equals(csv + ":3: a quoted cell opened on this line is never closed (a missing '\"'?)"),
+                e.getMessage());
+        // and early in a large file it does not swallow the rest of it
+        StringBuilder big = new StringBuilder("a,label\n1,\"cat\n");
+        for (int i = 0; i < 200_000; i++) {
+            big.append(i).append(",dog\n");
+        }
+        Files.writeString(csv, big);
+        e = assertThrows(IOException.class, () -> CsvReader.read(csv, "label"));
+        assertTrue(e.getMessage().startsWith(csv + ":2: a quoted cell opened on this line is still open "),
+                e.getMessage());
+    }
+
+    @Test
     void csvThatWouldBeMisreadIsRefused() throws IOException {
         // Latin-1 bytes: replacement characters would make "café" and "cafè" one class
         Path csv = write("latin1.csv", "a,label\n1,caf\u00e9\n2,caf\u00e8\n3,tea\n"
