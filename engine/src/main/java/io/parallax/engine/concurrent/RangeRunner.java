@@ -69,7 +69,7 @@ public final class RangeRunner implements AutoCloseable {
             for (int i = next.getAndIncrement(); i < parts; i = next.getAndIncrement()) {
                 try {
                     body.run(i, bound(i, parts, length), bound(i + 1, parts, length));
-                } catch (RuntimeException | Error e) {
+                } catch (Throwable e) { // Errors too, and checked exceptions thrown past the compiler
                     failure = e;
                 } finally {
                     unfinished.decrementAndGet();
@@ -156,6 +156,9 @@ public final class RangeRunner implements AutoCloseable {
         if (failure instanceof Error e) {
             throw e;
         }
+        if (failure != null) {
+            throw new IllegalStateException("a part threw " + failure, failure);
+        }
     }
 
     /** Where part {@code i} of {@code k} starts (part k: n). */
@@ -201,6 +204,8 @@ public final class RangeRunner implements AutoCloseable {
                 }
                 seen = loop;
                 loop.claimParts(); // nothing, if the caller has claimed every part already
+                // a part that left its interrupt flag set would make every park return at once
+                Thread.interrupted();
             }
         }
 

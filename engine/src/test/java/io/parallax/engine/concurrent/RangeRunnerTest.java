@@ -97,6 +97,33 @@ class RangeRunnerTest {
     }
 
     @Test
+    void aPartThatLeavesItsInterruptFlagSetDoesNotKeepItsHelperSpinning() throws InterruptedException {
+        try (RangeRunner runner = RangeRunner.of(2, "range-interrupt-test")) {
+            Thread caller = Thread.currentThread();
+            Thread[] helper = new Thread[1];
+            // slow parts, so that the helper takes one; it interrupts itself, as the usual
+            // catch (InterruptedException e) { Thread.currentThread().interrupt(); } does
+            runner.run(65_536, (part, from, to) -> {
+                try {
+                    Thread.sleep(20);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                if (Thread.currentThread() != caller) {
+                    helper[0] = Thread.currentThread();
+                    Thread.currentThread().interrupt();
+                }
+            });
+            runner.rest();
+            assertFalse(Thread.interrupted(), "the caller's flag is left alone");
+            if (helper[0] != null) {
+                Thread.sleep(200);
+                assertEquals(Thread.State.WAITING, helper[0].getState(), "the helper parks, not spins");
+            }
+        }
+    }
+
+    @Test
     void helpersThatParkedWakeForTheNextLoopAndCloseStopsThem() throws InterruptedException {
         RangeRunner runner = RangeRunner.of(2, "range-close-test");
         int[] sum = new int[1];
