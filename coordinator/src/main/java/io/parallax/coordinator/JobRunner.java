@@ -170,6 +170,7 @@ public final class JobRunner {
         long start = System.nanoTime();
         long steps = 0;
         List<EpochReport> reports = new ArrayList<>();
+        plan.initFromNotes().forEach(listener::onEvent);
         try {
             prepareWorkers();
             int rowsTotal = plan.train().rows();

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.parallax.engine.backend.Backends;
+import io.parallax.engine.io.ModelFile;
 import io.parallax.proto.v1.JobSpec;
 import io.parallax.worker.job.DataRoots;
 import io.parallax.worker.job.JobPlan;
@@ -32,5 +33,29 @@ class LocalClusterTest {
             assertEquals(2, result.epochs().get(0).workers());
             assertTrue(result.epochs().get(0).valAccuracy() > 0.8, result.epochs().toString());
         }
+    }
+
+    @Test
+    void aJobStartingFromAModelTrainedOnOtherInputsIsToldSo(@TempDir Path tmp) throws Exception {
+        JobSpec base = SingleNodeDeterminismTest.job().toBuilder().setEpochs(1).build();
+        DataRoots roots = DataRoots.of(List.of(SingleNodeDeterminismTest.EXAMPLES, tmp));
+        JobPlan pretrainedPlan = JobPlan.load(base, roots);
+        Path saved = tmp.resolve("standardised.safetensors");
+        ModelFile.save(pretrainedPlan.buildModel(Backends.cpu()), saved, pretrainedPlan.preprocessing());
+        JobSpec.Builder b = base.toBuilder();
+        b.getDataBuilder().setNormalization("min_max");
+        b.getModelBuilder().setInitFrom(saved.toString());
+        List<String> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (LocalCluster cluster = LocalCluster.start(1, Backends.cpu(), List.of(SingleNodeDeterminismTest.EXAMPLES,
+                tmp))) {
+            cluster.run(b.build(), new JobListener() {
+                @Override
+                public void onEvent(String message) {
+                    events.add(message);
+                }
+            });
+        }
+        assertTrue(events.contains("model.init_from was trained on inputs normalised with standardize; this job's are "
+                + "normalised with min_max, so its loaded layers see inputs on another scale"), events.toString());
     }
 }

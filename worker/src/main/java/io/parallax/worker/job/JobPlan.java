@@ -359,6 +359,20 @@ public final class JobPlan {
         return Optional.ofNullable(data.validation());
     }
 
+    /**
+     * Where the {@code init_from} model was trained on inputs prepared otherwise than this job's
+     * (normalisation, columns, pixels) or, loaded whole, on other classes: one sentence each, to
+     * tell the job's user; empty without {@code init_from} or without such differences.
+     */
+    public List<String> initFromNotes() {
+        if (initFrom == null) {
+            return List.of();
+        }
+        ModelSpec m = spec.getModel();
+        boolean whole = !m.hasInitFromLayers() || m.getInitFromLayers() >= m.getLayersCount();
+        return InitFromNotes.of(initFrom, preprocessing(), whole);
+    }
+
     /** The class names, index = label (numbers as text for IDX files). */
     public List<String> classNames() {
         return data.classNames();

@@ -343,6 +343,47 @@ class JobPlanTest {
     }
 
     @Test
+    void initFromTellsWhereTheSavedModelsInputsOrClassesDifferFromTheJobs() throws IOException {
+        JobPlan base = JobPlan.load(job().setSeed(5).build(), roots());
+        Sequential pretrained = base.buildModel(Backends.cpu());
+        ModelFile.save(pretrained, root.resolve("pretrained.safetensors"), base.preprocessing());
+        ModelFile.save(pretrained, root.resolve("bare.safetensors")); // no metadata, as PyTorch writes
+        JobSpec.Builder same = job();
+        same.getModelBuilder().setInitFrom("pretrained.safetensors");
+        assertEquals(List.of(), JobPlan.load(same.build(), roots()).initFromNotes(), "same data, same preparation");
+        JobSpec.Builder bare = job().setSeed(6);
+        bare.getModelBuilder().setInitFrom("bare.safetensors");
+        bare.getDataBuilder().setNormalization("none");
+        assertEquals(List.of(), JobPlan.load(bare.build(), roots()).initFromNotes(), "nothing known to compare");
+
+        // another normalisation
+        JobSpec.Builder raw = job();
+        raw.getModelBuilder().setInitFrom("pretrained.safetensors");
+        raw.getDataBuilder().setNormalization("none");
+        assertEquals(List.of("model.init_from was trained on inputs normalised with standardize; this job's are "
+                + "normalised with none, so its loaded layers see inputs on another scale"),
+                JobPlan.load(raw.build(), roots()).initFromNotes());
+
+        // the same columns in another order, and other classes: both told when the whole model is
+        // loaded; the classes not when only the body is
+        StringBuilder other = new StringBuilder("f1,f0,y,f2,f3\n");
+        for (int r = 0; r < 30; r++) {
+            other.append(r % 7).append(',').append(r).append(',').append("xyz".charAt(r % 3)).append(',')
+                    .append(r * 0.5).append(',').append(-r).append('\n');
+        }
+        Files.writeString(root.resolve("other.csv"), other);
+        JobSpec.Builder reordered = job();
+        reordered.getDataBuilder().setTrain(JobValidatorTest.csv("other.csv", "y"));
+        reordered.getModelBuilder().setInitFrom("pretrained.safetensors");
+        assertEquals(List.of("model.init_from was trained on CSV columns that differ from this job's from column 1 on "
+                + "('f0' there, 'f1' here)", "model.init_from's outputs stand for the classes [a, b, c]; this job's "
+                + "are [x, y, z]: its output layer starts from another meaning for each output"),
+                JobPlan.load(reordered.build(), roots()).initFromNotes());
+        reordered.getModelBuilder().setInitFromLayers(1);
+        assertEquals(1, JobPlan.load(reordered.build(), roots()).initFromNotes().size());
+    }
+
+    @Test
     void anInitFromFileThatDoesNotFitIsRejected() throws IOException {
         JobSpec.Builder other = job();
         other.getModelBuilder().getLayersBuilder(0).getLinearBuilder().setOutFeatures(5);

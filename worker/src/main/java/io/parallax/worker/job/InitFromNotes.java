@@ -1,0 +1,100 @@
+package io.parallax.worker.job;
+
+import io.parallax.engine.data.InputFormat;
+import io.parallax.engine.data.Normalization;
+import io.parallax.engine.data.Preprocessing;
+import io.parallax.engine.io.ModelFile;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * What a job that starts from a saved model ({@code model.init_from}) is told when that model was
+ * trained on inputs prepared otherwise than this job's, as its file's metadata records them: a
+ * normalisation of another kind, other CSV columns (or the same in another order), pixels where
+ * this job reads columns, or, when every layer is loaded, outputs that stood for other classes.
+ * None of these stops the job (fine-tuning on a new dataset is what {@code init_from} is for), but
+ * each makes the loaded layers see inputs, or stand for classes, unlike those they were trained
+ * on, silently. A file without that metadata (written by PyTorch) gives no notes.
+ */
+final class InitFromNotes {
+
+    private InitFromNotes() {}
+
+    /**
+     * @param file       the {@code init_from} file
+     * @param job        how this job prepares its inputs and numbers its classes
+     * @param wholeModel whether every layer is loaded (then the output layer's classes matter)
+     */
+    static List<String> of(Path file, Preprocessing job, boolean wholeModel) {
+        Optional<Preprocessing> saved;
+        try {
+            saved = ModelFile.readPreprocessing(file);
+        } catch (IOException e) {
+            return List.of("model.init_from: its input metadata could not be read, so this job's inputs were not "
+                    + "compared with the ones it was trained on (" + e.getMessage() + ")");
+        }
+        if (saved.isEmpty()) {
+            return List.of();
+        }
+        Preprocessing was = saved.get();
+        List<String> notes = new ArrayList<>();
+        String input = inputDifference(was.input(), job.input());
+        if (input != null) {
+            notes.add("model.init_from was trained on " + input);
+        }
+        Normalization.Kind wasKind = kind(was.normalization());
+        Normalization.Kind isKind = kind(job.normalization());
+        // a file with an input format but no normalisation was trained on unnormalised inputs
+        boolean normalizationKnown = was.input() != null || was.normalization() != null;
+        if (normalizationKnown && wasKind != isKind) {
+            notes.add("model.init_from was trained on inputs normalised with " + name(wasKind) + "; this job's are "
+                    + "normalised with " + name(isKind) + ", so its loaded layers see inputs on another scale");
+        }
+        if (wholeModel && !was.classNames().isEmpty() && !was.classNames().equals(job.classNames())) {
+            notes.add("model.init_from's outputs stand for the classes " + was.classNames() + "; this job's are "
+                    + job.classNames() + ": its output layer starts from another meaning for each output");
+        }
+        return notes;
+    }
+
+    /** How the saved input differs from this job's, in words; null if it does not (or is unknown). */
+    private static String inputDifference(InputFormat was, InputFormat is) {
+        if (was == null || is == null) {
+            return null;
+        }
+        if ((was.kind() == InputFormat.Kind.CSV) != (is.kind() == InputFormat.Kind.CSV)) {
+            return describe(was) + "; this job's inputs are " + describe(is);
+        }
+        if (was.kind() == InputFormat.Kind.CSV && !was.columns().equals(is.columns())) {
+            int n = Math.min(was.columns().size(), is.columns().size());
+            for (int i = 0; i < n; i++) {
+                if (!was.columns().get(i).equals(is.columns().get(i))) {
+                    return "CSV columns that differ from this job's from column " + (i + 1) + " on ('"
+                            + was.columns().get(i) + "' there, '" + is.columns().get(i) + "' here)";
+                }
+            }
+            return "CSV columns " + was.columns() + "; this job's are " + is.columns();
+        }
+        if (was.kind() != InputFormat.Kind.CSV && !was.shape().equals(is.shape())) {
+            return describe(was) + "; this job's inputs are " + describe(is);
+        }
+        return null;
+    }
+
+    private static String describe(InputFormat f) {
+        return f.kind() == InputFormat.Kind.CSV ? "CSV columns " + f.columns()
+                : "pixels / " + f.divideBy() + " of shape " + f.shape();
+    }
+
+    private static Normalization.Kind kind(Normalization n) {
+        return n == null ? Normalization.Kind.NONE : n.kind();
+    }
+
+    private static String name(Normalization.Kind kind) {
+        return kind == Normalization.Kind.NONE ? "none" : kind.name().toLowerCase(Locale.ROOT);
+    }
+}
