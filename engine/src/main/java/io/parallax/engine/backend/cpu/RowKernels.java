@@ -5,9 +5,19 @@ import java.nio.FloatBuffer;
 /**
  * Row-wise kernels over a row-major matrix: bias broadcast, column sums, softmax, argmax. The
  * two that run on every Linear layer's forward and backward (bias add, bias gradient) work in
- * heap chunks (see {@link Scratch}) so the JIT vectorises them.
+ * heap chunks (see {@link Scratch}) so the JIT vectorises them: a row at a time, or groups of
+ * rows when they are narrow ({@link #ROW_WISE_MIN}).
  */
 final class RowKernels {
+
+    /**
+     * Rows at least this wide are copied and processed one at a time. JDK 17's C2 vectorises a
+     * loop over two arrays only when both are indexed by the same expression, so the grouped
+     * loop's {@code a[o + c]} next to {@code b[c]} runs scalar: 3× slower than a row at a time
+     * from 64 columns on (a 256 × 256 bias gradient: 20.5 vs 6.5 µs), while narrower rows gain
+     * more from one copy per group than they lose.
+     */
+    static final int ROW_WISE_MIN = 64;
 
     private RowKernels() {}
 
@@ -22,8 +32,8 @@ final class RowKernels {
         for (int c0 = 0; c0 < cols; c0 += Scratch.CHUNK) {
             int width = Math.min(Scratch.CHUNK, cols - c0);
             bias.get(bo + c0, b, 0, width);
-            // whole rows per copy when a row fits (cols == width), one row block otherwise
-            int group = width == cols ? Scratch.CHUNK / cols : 1;
+            // whole narrow rows per copy when they fit (cols == width), one row block otherwise
+            int group = width == cols && cols < ROW_WISE_MIN ? Scratch.CHUNK / cols : 1;
             for (int r0 = 0; r0 < rows; r0 += group) {
                 int n = Math.min(group, rows - r0);
                 if (n == 1 || width != cols) {
@@ -70,14 +80,20 @@ final class RowKernels {
                     }
                 }
             }
-            int group = width == cols ? Scratch.CHUNK / cols : 1;
+            int group = width == cols && cols < ROW_WISE_MIN ? Scratch.CHUNK / cols : 1;
+            if (group == 1) {
+                for (int r = 0; r < rows; r++) {
+                    x.get(xo + r * cols + c0, a, 0, width);
+                    for (int c = 0; c < width; c++) {
+                        acc[c] += a[c];
+                    }
+                }
+                out.put(oo + c0, acc, 0, width);
+                continue;
+            }
             for (int r0 = 0; r0 < rows; r0 += group) {
                 int n = Math.min(group, rows - r0);
-                if (width == cols) {
-                    x.get(xo + r0 * cols, a, 0, n * cols);
-                } else {
-                    x.get(xo + r0 * cols + c0, a, 0, width);
-                }
+                x.get(xo + r0 * cols, a, 0, n * cols);
                 for (int r = 0; r < n; r++) {
                     int o = r * width;
                     for (int c = 0; c < width; c++) {
