@@ -297,7 +297,8 @@ public final class CsvReader {
         }
         int first = lineNo[0];
         StringBuilder record = new StringBuilder(line);
-        while (open[0]) {
+        boolean inside = true;
+        while (inside) {
             String next = in.readLine();
             if (next == null) {
                 throw new IOException(path + ":" + first + ": a quoted cell opened on this line is never closed "
@@ -307,14 +308,72 @@ public final class CsvReader {
             record.append('\n').append(next);
             if (record.length() > MAX_RECORD_CHARS) {
                 throw new IOException(path + ":" + first + ": a quoted cell opened on this line is still open "
-                        + lineNo[0] + " lines later, past " + MAX_RECORD_CHARS + " characters (a missing '\"'?)");
+                        + (lineNo[0] - first) + " lines later, past " + MAX_RECORD_CHARS + " characters (a missing "
+                        + "'\"'?)");
             }
-            if (next.indexOf('"') >= 0) { // without a quote, the line cannot close the cell
-                open[0] = false;
-                cells = split(record.toString(), open);
+            // each joining line is scanned once: re-splitting the record per line would be quadratic
+            inside = endsInsideQuote(next);
+        }
+        return split(record.toString(), null);
+    }
+
+    /**
+     * Whether a line that starts inside a quoted cell ends inside one, read as {@link #split}
+     * reads: {@code ""} is a quote within the cell, a lone {@code "} closes it, and after a comma
+     * (and spaces) a {@code "} opens the next cell's quotes.
+     */
+    private static boolean endsInsideQuote(String line) {
+        int n = line.length();
+        int i = 0;
+        boolean inside = true;
+        while (i < n) {
+            if (inside) {
+                int quote = line.indexOf('"', i);
+                if (quote < 0) {
+                    return true;
+                }
+                if (quote + 1 < n && line.charAt(quote + 1) == '"') {
+                    i = quote + 2;
+                } else {
+                    inside = false;
+                    i = quote + 1;
+                }
+            } else {
+                int comma = line.indexOf(',', i);
+                if (comma < 0) {
+                    return false;
+                }
+                i = comma + 1;
+                while (i < n && line.charAt(i) == ' ') {
+                    i++;
+                }
+                if (i < n && line.charAt(i) == '"') {
+                    inside = true;
+                    i++;
+                }
             }
         }
-        return cells;
+        return inside;
+    }
+
+    /**
+     * A quoted cell trimmed as an unquoted one is, but for its line breaks, which are the cell's
+     * own: {@code "cat\n"} is not {@code cat} (pandas keeps them too).
+     */
+    private static String trimKeepingLineBreaks(CharSequence cell) {
+        int from = 0;
+        int to = cell.length();
+        while (from < to && trimmed(cell.charAt(from))) {
+            from++;
+        }
+        while (to > from && trimmed(cell.charAt(to - 1))) {
+            to--;
+        }
+        return cell.subSequence(from, to).toString();
+    }
+
+    private static boolean trimmed(char ch) {
+        return ch <= ' ' && ch != '\n' && ch != '\r';
     }
 
     /**
@@ -363,7 +422,7 @@ public final class CsvReader {
                 while (i < n && line.charAt(i) != ',') {
                     cell.append(line.charAt(i++));
                 }
-                cells.add(cell.toString().trim());
+                cells.add(trimKeepingLineBreaks(cell));
             } else {
                 int comma = line.indexOf(',', i);
                 int end = comma < 0 ? n : comma;

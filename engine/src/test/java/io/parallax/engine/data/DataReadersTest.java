@@ -178,15 +178,22 @@ class DataReadersTest {
         e = assertThrows(IOException.class, () -> CsvReader.read(csv, "label"));
         assertTrue(e.getMessage().equals(csv + ":3: a quoted cell opened on this line is never closed (a missing '\"'?)"),
                 e.getMessage());
-        // and early in a large file it does not swallow the rest of it
+        // and early in a large file it does not swallow the rest of it, nor take minutes to say so
+        // when the lines it takes in hold quotes that keep the cell open (each line is scanned once)
         StringBuilder big = new StringBuilder("a,label\n1,\"cat\n");
         for (int i = 0; i < 200_000; i++) {
-            big.append(i).append(",dog\n");
+            big.append(i).append(",\"\",dog\n");
         }
         Files.writeString(csv, big);
         e = assertThrows(IOException.class, () -> CsvReader.read(csv, "label"));
-        assertTrue(e.getMessage().startsWith(csv + ":2: a quoted cell opened on this line is still open "),
+        assertTrue(e.getMessage().matches(java.util.regex.Pattern.quote(csv + ":2: a quoted cell opened on this line "
+                + "is still open ") + "\\d+ lines later, past 1048576 characters \\(a missing '\"'\\?\\)"),
                 e.getMessage());
+        int linesLater = Integer.parseInt(e.getMessage().replaceAll(".* still open (\\d+) lines later.*", "$1"));
+        assertTrue(linesLater > 50_000 && linesLater < 100_000, "counted from the line it opened on: " + linesLater);
+        // a quoted cell's own line break is part of it: "cat\n" is not cat
+        Files.writeString(csv, "a,label\n1,\"cat\n\"\n2,cat\n3, cat \n");
+        assertEquals(List.of("cat", "cat\n"), CsvReader.read(csv, "label").classNames());
     }
 
     @Test
