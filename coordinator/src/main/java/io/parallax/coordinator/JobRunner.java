@@ -170,8 +170,8 @@ public final class JobRunner {
         long start = System.nanoTime();
         long steps = 0;
         List<EpochReport> reports = new ArrayList<>();
-        plan.initFromNotes().forEach(listener::onEvent);
         try {
+            plan.initFromNotes().forEach(listener::onEvent);
             prepareWorkers();
             int rowsTotal = plan.train().rows();
             int batch = plan.batchSize();

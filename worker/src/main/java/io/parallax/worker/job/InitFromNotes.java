@@ -79,10 +79,20 @@ final class InitFromNotes {
             }
             return "CSV columns " + was.columns() + "; this job's are " + is.columns();
         }
-        if (was.kind() != InputFormat.Kind.CSV && !was.shape().equals(is.shape())) {
+        // an IDX image [28, 28] and a grey picture [1, 28, 28] are the same rows
+        if (was.kind() != InputFormat.Kind.CSV
+                && !withoutLeadingOnes(was.shape()).equals(withoutLeadingOnes(is.shape()))) {
             return describe(was) + "; this job's inputs are " + describe(is);
         }
         return null;
+    }
+
+    private static List<Integer> withoutLeadingOnes(List<Integer> shape) {
+        int i = 0;
+        while (i < shape.size() - 1 && shape.get(i) == 1) {
+            i++;
+        }
+        return shape.subList(i, shape.size());
     }
 
     private static String describe(InputFormat f) {

@@ -369,7 +369,15 @@ public final class JobPlan {
             return List.of();
         }
         ModelSpec m = spec.getModel();
-        boolean whole = !m.hasInitFromLayers() || m.getInitFromLayers() >= m.getLayersCount();
+        // the output layer is loaded when every layer with weights is (an activation may follow it)
+        int lastWithWeights = -1;
+        for (int i = 0; i < m.getLayersCount(); i++) {
+            LayerSpec l = m.getLayers(i);
+            if (l.hasLinear() || l.hasBatchNorm()) {
+                lastWithWeights = i;
+            }
+        }
+        boolean whole = !m.hasInitFromLayers() || m.getInitFromLayers() > lastWithWeights;
         return InitFromNotes.of(initFrom, preprocessing(), whole);
     }
 

@@ -381,6 +381,25 @@ class JobPlanTest {
                 JobPlan.load(reordered.build(), roots()).initFromNotes());
         reordered.getModelBuilder().setInitFromLayers(1);
         assertEquals(1, JobPlan.load(reordered.build(), roots()).initFromNotes().size());
+        // every layer with weights loaded, an activation after the output layer not: the classes
+        // matter as much as when the whole model is loaded
+        reordered.getModelBuilder().setInitFromLayers(4).addLayers(io.parallax.proto.v1.LayerSpec.newBuilder()
+                .setActivation(io.parallax.proto.v1.ActivationLayer.newBuilder().setType("identity")));
+        assertEquals(2, JobPlan.load(reordered.build(), roots()).initFromNotes().size());
+    }
+
+    @Test
+    void pixelsOfTheSameImagesAreTheSameInputWhateverTheirLeadingAxes() throws IOException {
+        JobPlan base = JobPlan.load(job().build(), roots());
+        Path file = root.resolve("idx.safetensors");
+        List<String> digits = List.of("0", "1", "2");
+        ModelFile.save(base.buildModel(Backends.cpu()), file, new io.parallax.engine.data.Preprocessing(
+                io.parallax.engine.data.InputFormat.idx(List.of(2, 2)), null, digits));
+        assertEquals(List.of(), InitFromNotes.of(file, new io.parallax.engine.data.Preprocessing(
+                io.parallax.engine.data.InputFormat.imageFolder(1, 2, 2), null, digits), true));
+        assertEquals(List.of("model.init_from was trained on pixels / 255 of shape [2, 2]; this job's inputs are "
+                + "pixels / 255 of shape [4, 1, 1]"), InitFromNotes.of(file, new io.parallax.engine.data.Preprocessing(
+                io.parallax.engine.data.InputFormat.imageFolder(4, 1, 1), null, digits), true));
     }
 
     @Test
