@@ -318,7 +318,7 @@ public final class CsvReader {
     }
 
     /**
-     * Whether a line that starts inside a quoted cell ends inside one, read as {@link #split}
+     * Whether a line that starts inside a quoted cell ends inside one, read as {@code split}
      * reads: {@code ""} is a quote within the cell, a lone {@code "} closes it, and after a comma
      * (and spaces) a {@code "} opens the next cell's quotes.
      */
@@ -377,17 +377,10 @@ public final class CsvReader {
     }
 
     /**
-     * The cells of one row: comma-separated, each trimmed; a cell in double quotes may hold commas
-     * (and line breaks: see {@link #record}), and {@code ""} inside it stands for one quote
-     * (RFC 4180).
-     */
-    static List<String> split(String line) {
-        return split(line, null);
-    }
-
-    /**
-     * As {@link #split(String)}; {@code open[0]} (when given) is set to whether the line ended
-     * inside a quoted cell, whose record then goes on with the next line.
+     * The cells of one record: comma-separated, each trimmed; a cell in double quotes may hold
+     * commas (and line breaks: see {@link #record}), and {@code ""} inside it stands for one quote
+     * (RFC 4180). {@code open[0]} (when given) is set to whether the text ended inside a quoted
+     * cell, whose record then goes on with the next line.
      */
     private static List<String> split(String line, boolean[] open) {
         List<String> cells = new ArrayList<>();
