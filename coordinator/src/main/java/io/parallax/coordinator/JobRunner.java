@@ -2,6 +2,7 @@ package io.parallax.coordinator;
 
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorSystem;
+import akka.actor.typed.Props;
 import akka.actor.typed.javadsl.AskPattern;
 import io.parallax.coordinator.JobListener.EpochReport;
 import io.parallax.coordinator.JobListener.StepReport;
@@ -28,6 +29,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Runs one job synchronously data-parallel: for every global mini-batch it splits the rows over
@@ -72,6 +74,8 @@ public final class JobRunner {
      * a few hundred thousand floats gain little from more.
      */
     private static final int MAX_UPDATE_THREADS = 4;
+    /** Numbers each run's {@link GradientLossListener}: actor names must be unique in the system. */
+    private static final AtomicLong LISTENERS = new AtomicLong();
 
     private record Participant(ActorRef<WorkerActor.Command> ref, String id) {}
 
@@ -95,6 +99,8 @@ public final class JobRunner {
     private List<Participant> participants = new ArrayList<>();
     /** Splits the sum, the optimizer step and the publication over threads; set by run(). */
     private RangeRunner ranges = RangeRunner.serial();
+    /** Told by workers of gradients lost after their acknowledgement; set by run(). */
+    private ActorRef<Object> gradientLossListener;
     private String lastWorkerError;
     private long redone;
     // written by any thread, read by the run's thread at step boundaries
@@ -154,10 +160,13 @@ public final class JobRunner {
         int threads = p < RangeRunner.MIN_PARALLEL ? 1
                 : Math.min(Runtime.getRuntime().availableProcessors(), MAX_UPDATE_THREADS);
         ranges = RangeRunner.of(threads, "parallax-update-" + jobId);
+        gradientLossListener = system.systemActorOf(GradientLossListener.create(jobId, exchange),
+                "gradient-loss-" + LISTENERS.incrementAndGet(), Props.empty());
         try {
             return train(master, optimizer, schedule, params, buffers, states);
         } finally {
             ranges.close();
+            gradientLossListener.tell(GradientLossListener.Stop.STOP);
         }
     }
 
@@ -298,7 +307,7 @@ public final class JobRunner {
         List<CompletableFuture<WorkerActor.Reply>> replies = new ArrayList<>();
         for (ActorRef<WorkerActor.Command> ref : refs) {
             replies.add(ask(ref, replyTo -> new WorkerActor.PrepareJob(jobId, jobJson, settings.planeHost(),
-                    settings.planePort(), replyTo), settings.workerWait()));
+                    settings.planePort(), gradientLossListener.narrow(), replyTo), settings.workerWait()));
         }
         List<Participant> ready = new ArrayList<>();
         for (int i = 0; i < refs.size(); i++) {

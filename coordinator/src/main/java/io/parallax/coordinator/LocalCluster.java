@@ -39,13 +39,34 @@ public final class LocalCluster implements AutoCloseable {
     private final Map<String, JobPlan> plans = new ConcurrentHashMap<>();
     private int jobs;
 
-    private LocalCluster(int workers, Backend backend, List<Path> dataRoots) {
+    private LocalCluster(int workers, Backend backend, List<Path> dataRoots, PlaneWrapper planes) {
         if (workers < 1) {
             throw new IllegalArgumentException("single-node mode needs at least 1 worker, got " + workers);
         }
         this.workers = workers;
         this.dataRoots = List.copyOf(dataRoots);
-        WorkerEnvironment env = new WorkerEnvironment() {
+        Config config = ConfigFactory.parseString("akka.actor.provider = local\n"
+                        + "parallax.compute-dispatcher.thread-pool-executor.fixed-pool-size = " + workers + "\n")
+                .withFallback(ConfigFactory.load());
+        system = ActorSystem.create(Behaviors.setup(ctx -> {
+            ctx.spawn(WorkerRegistry.create(live), "workers");
+            for (int i = 0; i < workers; i++) {
+                String id = String.format("worker-%02d", i);
+                ctx.spawn(WorkerActor.create(id, environment(backend, id, planes)), "worker-" + i,
+                        DispatcherSelector.fromConfig("parallax.compute-dispatcher"));
+            }
+            return Behaviors.<Void>empty();
+        }), "parallax", config);
+    }
+
+    /** What a test puts between a worker and the in-process plane (a plane that fails, say). */
+    @FunctionalInterface
+    interface PlaneWrapper {
+        TensorPlane wrap(String workerId, TensorPlane plane);
+    }
+
+    private WorkerEnvironment environment(Backend backend, String workerId, PlaneWrapper planes) {
+        return new WorkerEnvironment() {
             @Override
             public Backend backend() {
                 return backend;
@@ -58,7 +79,7 @@ public final class LocalCluster implements AutoCloseable {
 
             @Override
             public TensorPlane connect(String host, int port) {
-                return new InProcessTensorPlane(exchange);
+                return planes.wrap(workerId, new InProcessTensorPlane(exchange));
             }
 
             @Override
@@ -67,22 +88,16 @@ public final class LocalCluster implements AutoCloseable {
                 return running != null ? running : WorkerEnvironment.super.plan(jobJson);
             }
         };
-        Config config = ConfigFactory.parseString("akka.actor.provider = local\n"
-                        + "parallax.compute-dispatcher.thread-pool-executor.fixed-pool-size = " + workers + "\n")
-                .withFallback(ConfigFactory.load());
-        system = ActorSystem.create(Behaviors.setup(ctx -> {
-            ctx.spawn(WorkerRegistry.create(live), "workers");
-            for (int i = 0; i < workers; i++) {
-                ctx.spawn(WorkerActor.create(String.format("worker-%02d", i), env), "worker-" + i,
-                        DispatcherSelector.fromConfig("parallax.compute-dispatcher"));
-            }
-            return Behaviors.<Void>empty();
-        }), "parallax", config);
     }
 
     /** Starts {@code workers} worker actors computing on {@code backend}, reading data under {@code dataRoots}. */
     public static LocalCluster start(int workers, Backend backend, List<Path> dataRoots) {
-        return new LocalCluster(workers, backend, dataRoots);
+        return new LocalCluster(workers, backend, dataRoots, (id, plane) -> plane);
+    }
+
+    /** As {@link #start(int, Backend, List)}, each worker's plane wrapped by {@code planes}. */
+    static LocalCluster start(int workers, Backend backend, List<Path> dataRoots, PlaneWrapper planes) {
+        return new LocalCluster(workers, backend, dataRoots, planes);
     }
 
     /** Runs {@code spec} on all this node's workers (the spec's own worker count is overridden); blocks. */

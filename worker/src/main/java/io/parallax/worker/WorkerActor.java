@@ -36,11 +36,13 @@ public final class WorkerActor extends AbstractBehavior<WorkerActor.Command> {
      * Load the job's data and build its model replica.
      *
      * @param jobJson   the JobSpec in protobuf's JSON mapping
-     * @param planeHost host of the coordinator's tensor plane (ignored in single-node mode)
-     * @param planePort its port
+     * @param planeHost      host of the coordinator's tensor plane (ignored in single-node mode)
+     * @param planePort      its port
+     * @param gradientLostTo told, for the rest of the job, of each gradient whose push failed
+     *                       after its step was acknowledged ({@link GradientLost})
      */
-    public record PrepareJob(String jobId, String jobJson, String planeHost, int planePort, ActorRef<Reply> replyTo)
-            implements Command {}
+    public record PrepareJob(String jobId, String jobJson, String planeHost, int planePort,
+                             ActorRef<GradientLost> gradientLostTo, ActorRef<Reply> replyTo) implements Command {}
 
     /**
      * Compute the gradient of the summed loss over training rows {@code rows} (dataset indices)
@@ -57,7 +59,8 @@ public final class WorkerActor extends AbstractBehavior<WorkerActor.Command> {
     public record EndJob(String jobId) implements Command {}
 
     /** Answers to the coordinator. */
-    public sealed interface Reply extends ControlMessage permits JobPrepared, GradientComputed, Evaluated, WorkFailed {}
+    public sealed interface Reply extends ControlMessage
+            permits JobPrepared, GradientComputed, Evaluated, WorkFailed, GradientLost {}
 
     /** The replica is ready; its state vectors hold {@code stateLength} floats. */
     public record JobPrepared(String jobId, String worker, int stateLength) implements Reply {}
@@ -77,6 +80,16 @@ public final class WorkerActor extends AbstractBehavior<WorkerActor.Command> {
             return fetchNanos + pushNanos;
         }
     }
+
+    /**
+     * The gradient of (step, attempt), acknowledged with {@link GradientComputed}, did not reach
+     * the coordinator: its push failed on this worker's side ({@code message} says how). Sent to
+     * the job's {@link PrepareJob#gradientLostTo}, so that the coordinator redoes the step without
+     * this worker at once rather than at the step timeout; a coordinator that has the vector after
+     * all keeps it.
+     */
+    public record GradientLost(String jobId, long step, int attempt, String worker, String message)
+            implements Reply {}
 
     /** Summed loss and correct predictions over the evaluated rows. */
     public record Evaluated(String jobId, long version, int from, String worker, double lossSum, long correct,
@@ -128,7 +141,7 @@ public final class WorkerActor extends AbstractBehavior<WorkerActor.Command> {
                 old.close();
             }
             WorkerReplica replica = WorkerReplica.prepare(m.jobId(), m.jobJson(), workerId,
-                    environment.connect(m.planeHost(), m.planePort()), environment);
+                    environment.connect(m.planeHost(), m.planePort()), m.gradientLostTo(), environment);
             replicas.put(m.jobId(), replica);
             m.replyTo().tell(new JobPrepared(m.jobId(), workerId, replica.stateLength()));
         } catch (RuntimeException e) {

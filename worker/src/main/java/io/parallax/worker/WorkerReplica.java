@@ -1,5 +1,6 @@
 package io.parallax.worker;
 
+import akka.actor.typed.ActorRef;
 import io.parallax.engine.data.Dataset;
 import io.parallax.engine.layer.ForwardContext;
 import io.parallax.engine.layer.RowBuffer;
@@ -11,6 +12,7 @@ import io.parallax.engine.train.BatchTargets;
 import io.parallax.worker.job.JobPlan;
 import io.parallax.worker.plane.TensorPlane;
 import io.parallax.worker.plane.TensorPlaneException;
+import java.util.concurrent.CompletionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,6 +34,7 @@ final class WorkerReplica implements AutoCloseable {
     private final String jobId;
     private final String workerId;
     private final TensorPlane plane;
+    private final ActorRef<WorkerActor.GradientLost> gradientLostTo;
     private final JobPlan plan;
     private final Sequential model;
     private final Loss loss;
@@ -44,10 +47,12 @@ final class WorkerReplica implements AutoCloseable {
     private float[] gradient;
     private long version = -1;
 
-    private WorkerReplica(String jobId, String workerId, TensorPlane plane, JobPlan plan, WorkerEnvironment env) {
+    private WorkerReplica(String jobId, String workerId, TensorPlane plane,
+                          ActorRef<WorkerActor.GradientLost> gradientLostTo, JobPlan plan, WorkerEnvironment env) {
         this.jobId = jobId;
         this.workerId = workerId;
         this.plane = plane;
+        this.gradientLostTo = gradientLostTo;
         this.plan = plan;
         this.model = plan.buildModel(env.backend());
         this.loss = plan.loss(Loss.Reduction.SUM);
@@ -59,8 +64,8 @@ final class WorkerReplica implements AutoCloseable {
 
     /** Gets the job's plan (its data loaded) from the environment and builds the replica. */
     static WorkerReplica prepare(String jobId, String jobJson, String workerId, TensorPlane plane,
-                                 WorkerEnvironment env) {
-        return new WorkerReplica(jobId, workerId, plane, env.plan(jobJson), env);
+                                 ActorRef<WorkerActor.GradientLost> gradientLostTo, WorkerEnvironment env) {
+        return new WorkerReplica(jobId, workerId, plane, gradientLostTo, env.plan(jobJson), env);
     }
 
     int stateLength() {
@@ -97,15 +102,17 @@ final class WorkerReplica implements AutoCloseable {
         model.buffers().storage().copyToHost(model.buffers().offset(), gradient, parameters, buffers);
         long pushStart = System.nanoTime();
         // acknowledged over Akka while the vector travels: the coordinator waits for the vector
-        // itself and learns there if the push fails, so the acknowledgement future is not needed
-        // here. The array is overwritten only by a later command, which the coordinator sends
-        // once it holds this vector (or has given up on this attempt). A push that fails here
-        // (the coordinator's plane unreachable while Akka still works) is at least logged: the
-        // coordinator only sees the vector not arrive, and redoes the step at its timeout
+        // itself. The array is overwritten only by a later command, which the coordinator sends
+        // once it holds this vector (or has given up on this attempt). A stream that breaks on
+        // the way is seen on the coordinator's side too; a push that fails before any stream
+        // reached it (the plane unreachable while Akka still works) is seen only here, so it is
+        // told over Akka: the coordinator would otherwise wait for the vector until its timeout
         plane.sendGradient(jobId, step, attempt, workerId, gradient).whenComplete((ok, e) -> {
             if (e != null) {
+                String why = (e instanceof CompletionException && e.getCause() != null ? e.getCause() : e).getMessage();
                 LOG.warn("job {}: the gradient of step {} (attempt {}) did not reach the coordinator: {}", jobId, step,
-                        attempt, e.getMessage());
+                        attempt, why);
+                gradientLostTo.tell(new WorkerActor.GradientLost(jobId, step, attempt, workerId, String.valueOf(why)));
             }
         });
         long pushEnd = System.nanoTime();

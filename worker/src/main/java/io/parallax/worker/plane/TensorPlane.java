@@ -42,9 +42,10 @@ public interface TensorPlane extends AutoCloseable {
     /**
      * Starts handing in this worker's gradient vector for (step, attempt) and returns without
      * waiting for the coordinator's acknowledgement, which the returned future brings
-     * (exceptionally with a {@link TensorPlaneException}). The coordinator sees a failed push on
-     * its side too (the gradient it waits for is rejected), so a worker may acknowledge the step
-     * over the control plane while the vector is still travelling. Do not modify
+     * (exceptionally with a {@link TensorPlaneException}). A worker may acknowledge the step over
+     * the control plane while the vector is still travelling: the coordinator sees a push that
+     * broke off on its side too (the gradient it waits for is rejected), and the worker tells it
+     * of one that never reached it ({@code WorkerActor.GradientLost}). Do not modify
      * {@code gradient} until the coordinator has moved on to the next step. By default this is
      * {@link #pushGradient}, done by the time it returns.
      */

@@ -1,0 +1,94 @@
+package io.parallax.coordinator;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.parallax.engine.backend.Backends;
+import io.parallax.proto.v1.JobSpec;
+import io.parallax.worker.job.JobFiles;
+import io.parallax.worker.plane.TensorPlane;
+import io.parallax.worker.plane.TensorPlaneException;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A worker acknowledges a step over Akka while its gradient still travels on the tensor plane.
+ * When that push fails on the worker's side without the coordinator seeing a stream break (the
+ * worker's link to the plane cut while Akka still works), the worker says so over Akka and the
+ * coordinator redoes the step without it at once, instead of waiting out the step timeout
+ * (five minutes in single-node mode) for a vector that will never come.
+ */
+class LostGradientTest {
+
+    private static final JobSpec JOB = JobFiles.parse("""
+            {
+              "name": "lost-gradient",
+              "model": {"layers": [{"linear": {"out_features": 8}}, {"activation": {"type": "relu"}},
+                                   {"linear": {"out_features": 2}}]},
+              "loss": "cross_entropy",
+              "optimizer": {"name": "sgd", "lr": 0.01},
+              "data": {"train": {"csv": {"path": "%s", "label_column": "target"}}, "normalization": "standardize"},
+              "batch_size": 64, "epochs": 2, "seed": 3
+            }""".formatted(SingleNodeDeterminismTest.EXAMPLES.resolve("data/breast_cancer.csv").toString()
+            .replace("\\", "/")));
+
+    @Test
+    void aWorkerWhoseGradientNeverArrivesIsDroppedAtOnceNotAtTheStepTimeout() {
+        AtomicInteger pushes = new AtomicInteger();
+        LocalCluster.PlaneWrapper cutAfterThreePushes = (worker, plane) ->
+                worker.equals("worker-01") ? new CutAfter(plane, 3, pushes) : plane;
+        List<String> events = new CopyOnWriteArrayList<>();
+        JobRunner.Result result = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+            try (LocalCluster cluster = LocalCluster.start(2, Backends.cpu(), List.of(SingleNodeDeterminismTest.EXAMPLES),
+                    cutAfterThreePushes)) {
+                return cluster.run(JOB, new JobListener() {
+                    @Override
+                    public void onEvent(String message) {
+                        events.add(message);
+                    }
+                });
+            }
+        });
+        // 569 rows at batch 64: 9 steps per epoch, all of them done (the fourth twice)
+        assertEquals(18, result.steps());
+        assertEquals(1, result.redoneSteps(), events.toString());
+        assertTrue(events.stream().anyMatch(e -> e.startsWith("step 3: redoing without [worker-01]")
+                && e.contains("link cut for the test")), events.toString());
+        assertEquals(4, pushes.get(), "worker-01 got no step after its lost one");
+    }
+
+    /**
+     * A worker's plane whose pushes fail from the {@code (after + 1)}-th on, as over a cut link;
+     * {@link TensorPlane#sendGradient} turns the failure into a failed future, as the gRPC plane's does.
+     */
+    private record CutAfter(TensorPlane plane, int after, AtomicInteger pushes) implements TensorPlane {
+
+        @Override
+        public float[] fetchState(String jobId, long version, float[] reuse) throws TensorPlaneException {
+            return plane.fetchState(jobId, version, reuse);
+        }
+
+        @Override
+        public void pushGradient(String jobId, long step, int attempt, String worker, float[] gradient)
+                throws TensorPlaneException {
+            if (pushes.incrementAndGet() > after) {
+                throw new TensorPlaneException(TensorPlaneException.Kind.UNAVAILABLE, "link cut for the test");
+            }
+            plane.pushGradient(jobId, step, attempt, worker, gradient);
+        }
+
+        @Override
+        public boolean serializes() {
+            return plane.serializes();
+        }
+
+        @Override
+        public void close() {
+            plane.close();
+        }
+    }
+}
