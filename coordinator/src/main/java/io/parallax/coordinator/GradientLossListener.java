@@ -26,8 +26,8 @@ final class GradientLossListener {
                 .onMessage(WorkerActor.GradientLost.class, m -> {
                     if (m.jobId().equals(jobId)) {
                         exchange.rejectGradient(jobId, m.step(), m.attempt(), m.worker(), new TensorPlaneException(
-                                TensorPlaneException.Kind.UNAVAILABLE, m.worker() + "'s gradient of step " + m.step()
-                                + " did not reach the coordinator: " + m.message()));
+                                TensorPlaneException.Kind.UNAVAILABLE, m.worker() + " could not hand in its gradient: "
+                                + m.message()));
                     }
                     return Behaviors.same();
                 })

@@ -57,7 +57,7 @@ class LostGradientTest {
         assertEquals(18, result.steps());
         assertEquals(1, result.redoneSteps(), events.toString());
         assertTrue(events.stream().anyMatch(e -> e.startsWith("step 3: redoing without [worker-01]")
-                && e.contains("link cut for the test")), events.toString());
+                && e.contains("worker-01 could not hand in its gradient: link cut for the test")), events.toString());
         assertEquals(4, pushes.get(), "worker-01 got no step after its lost one");
     }
 
