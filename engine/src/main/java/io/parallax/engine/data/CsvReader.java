@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -141,7 +142,9 @@ public final class CsvReader {
             if (width == 0) {
                 throw new IOException(path + " has no feature columns besides the label '" + labelColumn + "'");
             }
-            List<float[]> rows = new ArrayList<>();
+            // float64 as pandas reads it: normalisation scales these before rounding to float32
+            double[] exact = new double[Math.max(width, 1024)];
+            int values = 0;
             List<String> labels = new ArrayList<>();
             String line;
             while ((line = in.readLine()) != null) {
@@ -153,20 +156,27 @@ public final class CsvReader {
                 if (cells.size() != names.size()) {
                     throw new IOException(path + ":" + lineNo + ": " + cells.size() + " columns, the header has " + names.size());
                 }
-                float[] row = new float[width];
-                int k = 0;
+                if (exact.length - values < width) {
+                    exact = Arrays.copyOf(exact, Math.toIntExact(Math.min(Integer.MAX_VALUE - 8,
+                            exact.length + (long) exact.length / 2 + width)));
+                    if (exact.length - values < width) {
+                        throw new IOException(path + ":" + lineNo + ": more values than one dataset holds ("
+                                + values + ")");
+                    }
+                }
+                int k = values;
                 for (int c = 0; c < cells.size(); c++) {
                     if (c == labelIndex) {
                         continue;
                     }
                     String cell = cells.get(c);
                     try {
-                        row[k] = Float.parseFloat(decimal(cell));
+                        exact[k] = Double.parseDouble(decimal(cell));
                     } catch (NumberFormatException e) {
                         throw new IOException(path + ":" + lineNo + ": column '" + names.get(c) + "' holds '" + cell
                                 + "', not a number", e);
                     }
-                    if (!Float.isFinite(row[k])) {
+                    if (!Float.isFinite((float) exact[k])) { // beyond float32 too: unusable unnormalised
                         throw new IOException(path + ":" + lineNo + ": column '" + names.get(c) + "' holds " + cell);
                     }
                     k++;
@@ -179,10 +189,10 @@ public final class CsvReader {
                     throw new IOException(path + ":" + lineNo + ": the label column '" + labelColumn + "' holds '"
                             + label + "', which reads as a missing value (as pandas reads it), not a class");
                 }
-                rows.add(row);
+                values = k;
                 labels.add(label);
             }
-            if (rows.isEmpty()) {
+            if (labels.isEmpty()) {
                 throw new IOException(path + " has a header but no data rows");
             }
             canonicalNumbers(labels, path, labelColumn);
@@ -191,13 +201,17 @@ public final class CsvReader {
             for (int i = 0; i < classNames.size(); i++) {
                 index.put(classNames.get(i), i);
             }
-            float[] features = new float[rows.size() * width];
-            int[] y = new int[rows.size()];
-            for (int r = 0; r < rows.size(); r++) {
-                System.arraycopy(rows.get(r), 0, features, r * width, width);
+            exact = Arrays.copyOf(exact, values);
+            float[] features = new float[values];
+            int[] y = new int[labels.size()];
+            for (int r = 0; r < y.length; r++) {
                 y[r] = index.get(labels.get(r));
             }
-            return new LabelledCsv(new Dataset(features, y, width, classNames.size()), featureNames, classNames);
+            for (int i = 0; i < values; i++) {
+                features[i] = (float) exact[i];
+            }
+            return new LabelledCsv(new Dataset(features, exact, y, width, classNames.size()), featureNames,
+                    classNames);
         }
     }
 

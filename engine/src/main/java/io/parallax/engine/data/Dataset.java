@@ -8,6 +8,11 @@ import java.util.SplittableRandom;
  * An in-memory labelled dataset: features as one row-major float array [rows, features] and an
  * integer class label per row. Rows are addressed by index, which is also the sample id used for
  * dropout masks, so a sample keeps its identity however batches are cut.
+ *
+ * <p>Values read from text (CSV) also come in float64, as read ({@link #exactFeatures()}), until
+ * {@link Normalization} has fitted and applied its statistics on them: pandas and scikit-learn
+ * work in float64 and round to float32 only after scaling, and a column of large values with a
+ * small spread (Unix timestamps, say) has its information only in the digits float32 drops.
  */
 public final class Dataset {
 
@@ -15,6 +20,8 @@ public final class Dataset {
     private static final long SPLIT_SALT = 0x5b1175L;
 
     private final float[] features;
+    /** The features as read in float64 (null when read as float32 or already normalised). */
+    private double[] exact;
     private final int[] labels;
     private final int rows;
     private final int width;
@@ -26,6 +33,14 @@ public final class Dataset {
      * @param classes  number of classes (≥ the largest label + 1)
      */
     public Dataset(float[] features, int[] labels, int width, int classes) {
+        this(features, null, labels, width, classes);
+    }
+
+    /**
+     * @param exact the features as read in float64, same layout as {@code features} (each of
+     *              which is its value rounded to float32); null when there are none
+     */
+    public Dataset(float[] features, double[] exact, int[] labels, int width, int classes) {
         if (width <= 0) {
             throw new IllegalArgumentException("a dataset needs ≥ 1 feature per row, got " + width);
         }
@@ -41,7 +56,11 @@ public final class Dataset {
                 throw new IllegalArgumentException("label " + labels[r] + " at row " + r + " is outside [0, " + classes + ")");
             }
         }
+        if (exact != null && exact.length != features.length) {
+            throw new IllegalArgumentException(exact.length + " float64 values for " + features.length + " features");
+        }
         this.features = features;
+        this.exact = exact;
         this.labels = labels;
         this.width = width;
         this.classes = classes;
@@ -70,6 +89,19 @@ public final class Dataset {
         return features;
     }
 
+    /**
+     * The features as read in float64 (not a copy), until normalisation drops them; null when
+     * the data were read as float32 (pixels) or have been normalised.
+     */
+    public double[] exactFeatures() {
+        return exact;
+    }
+
+    /** Forgets the float64 values: {@link #features()} now hold the normalised values. */
+    void dropExact() {
+        exact = null;
+    }
+
     /** The backing label array (not a copy). */
     public int[] labels() {
         return labels;
@@ -90,6 +122,7 @@ public final class Dataset {
             throw new IllegalArgumentException("rows [" + from + ", " + (from + count) + ") outside a dataset of " + rows);
         }
         return new Dataset(Arrays.copyOfRange(features, from * width, (from + count) * width),
+                exact == null ? null : Arrays.copyOfRange(exact, from * width, (from + count) * width),
                 Arrays.copyOfRange(labels, from, from + count), width, classes);
     }
 
@@ -112,7 +145,14 @@ public final class Dataset {
         float[] x = new float[features.length];
         int[] y = new int[rows];
         gather(order, 0, rows, x, y);
-        return new Dataset(x, y, width, classes);
+        double[] e = null;
+        if (exact != null) {
+            e = new double[exact.length];
+            for (int i = 0; i < rows; i++) {
+                System.arraycopy(exact, order[i] * width, e, i * width, width);
+            }
+        }
+        return new Dataset(x, e, y, width, classes);
     }
 
     @Override

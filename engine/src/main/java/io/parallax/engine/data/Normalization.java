@@ -12,6 +12,10 @@ import java.util.Locale;
  *   <li>{@link Kind#STANDARDIZE}: (x − mean)/std with the population std (a constant feature
  *       becomes 0), as scikit-learn's StandardScaler.</li>
  * </ul>
+ *
+ * <p>Statistics and scaling are computed in float64, and only the scaled value is rounded to
+ * float32, as scikit-learn on a pandas frame would: from the values as read in float64 where the
+ * dataset has them ({@link Dataset#exactFeatures()}, CSV), else from its float32 features.
  */
 public final class Normalization {
 
@@ -31,10 +35,10 @@ public final class Normalization {
     }
 
     private final Kind kind;
-    private final float[] shift;
-    private final float[] scale;
+    private final double[] shift;
+    private final double[] scale;
 
-    private Normalization(Kind kind, float[] shift, float[] scale) {
+    private Normalization(Kind kind, double[] shift, double[] scale) {
         this.kind = kind;
         this.shift = shift;
         this.scale = scale;
@@ -43,48 +47,49 @@ public final class Normalization {
     /** Fits the statistics of {@code kind} on {@code train}. */
     public static Normalization fit(Kind kind, Dataset train) {
         int w = train.width();
-        float[] shift = new float[w];
-        float[] scale = new float[w];
-        java.util.Arrays.fill(scale, 1f);
+        double[] shift = new double[w];
+        double[] scale = new double[w];
+        java.util.Arrays.fill(scale, 1);
+        double[] exact = train.exactFeatures();
         float[] x = train.features();
         int n = train.rows();
         switch (kind) {
             case NONE -> { }
             case MIN_MAX -> {
-                float[] min = new float[w];
-                float[] max = new float[w];
-                java.util.Arrays.fill(min, Float.POSITIVE_INFINITY);
-                java.util.Arrays.fill(max, Float.NEGATIVE_INFINITY);
+                double[] min = new double[w];
+                double[] max = new double[w];
+                java.util.Arrays.fill(min, Double.POSITIVE_INFINITY);
+                java.util.Arrays.fill(max, Double.NEGATIVE_INFINITY);
                 for (int r = 0; r < n; r++) {
                     for (int c = 0; c < w; c++) {
-                        float v = x[r * w + c];
+                        double v = exact != null ? exact[r * w + c] : x[r * w + c];
                         min[c] = Math.min(min[c], v);
                         max[c] = Math.max(max[c], v);
                     }
                 }
                 for (int c = 0; c < w; c++) {
                     shift[c] = min[c];
-                    scale[c] = max[c] > min[c] ? 1f / (max[c] - min[c]) : 0f;
+                    scale[c] = max[c] > min[c] ? 1 / (max[c] - min[c]) : 0;
                 }
             }
             case STANDARDIZE -> {
                 double[] sum = new double[w];
                 for (int r = 0; r < n; r++) {
                     for (int c = 0; c < w; c++) {
-                        sum[c] += x[r * w + c];
+                        sum[c] += exact != null ? exact[r * w + c] : x[r * w + c];
                     }
                 }
                 double[] sq = new double[w];
                 for (int r = 0; r < n; r++) {
                     for (int c = 0; c < w; c++) {
-                        double d = x[r * w + c] - sum[c] / n;
+                        double d = (exact != null ? exact[r * w + c] : x[r * w + c]) - sum[c] / n;
                         sq[c] += d * d;
                     }
                 }
                 for (int c = 0; c < w; c++) {
                     double std = Math.sqrt(sq[c] / n);
-                    shift[c] = (float) (sum[c] / n);
-                    scale[c] = std > 0 ? (float) (1 / std) : 0f;
+                    shift[c] = sum[c] / n;
+                    scale[c] = std > 0 ? 1 / std : 0;
                 }
             }
             default -> throw new IllegalStateException("unhandled normalisation " + kind);
@@ -93,7 +98,7 @@ public final class Normalization {
     }
 
     /** A normalisation with the given statistics: {@code x' = (x − shift) × scale} per feature. */
-    public static Normalization of(Kind kind, float[] shift, float[] scale) {
+    public static Normalization of(Kind kind, double[] shift, double[] scale) {
         if (shift.length != scale.length) {
             throw new IllegalArgumentException("normalisation: " + shift.length + " shifts but " + scale.length
                     + " scales");
@@ -106,12 +111,12 @@ public final class Normalization {
     }
 
     /** What is subtracted from each feature (the mean, or the minimum); a copy. */
-    public float[] shift() {
+    public double[] shift() {
         return shift.clone();
     }
 
     /** What each feature is then multiplied by (1/std, or 1/(max − min); 0 for a constant feature); a copy. */
-    public float[] scale() {
+    public double[] scale() {
         return scale.clone();
     }
 
@@ -120,20 +125,26 @@ public final class Normalization {
         return shift.length;
     }
 
-    /** Normalises {@code data}'s features in place. */
+    /**
+     * Normalises {@code data}'s features in place (in float64, each result rounded to float32)
+     * and drops its float64 values, which no longer match them.
+     */
     public void applyInPlace(Dataset data) {
         if (kind == Kind.NONE) {
+            data.dropExact();
             return;
         }
         if (data.width() != shift.length) {
             throw new IllegalArgumentException("normalisation was fitted on " + shift.length + " features, the data has "
                     + data.width());
         }
+        double[] exact = data.exactFeatures();
         float[] x = data.features();
         int w = shift.length;
         for (int i = 0; i < x.length; i++) {
             int c = i % w;
-            x[i] = (x[i] - shift[c]) * scale[c];
+            x[i] = (float) (((exact != null ? exact[i] : x[i]) - shift[c]) * scale[c]);
         }
+        data.dropExact();
     }
 }

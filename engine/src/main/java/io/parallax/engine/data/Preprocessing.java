@@ -37,11 +37,11 @@ public record Preprocessing(InputFormat input, Normalization normalization, List
         ObjectNode root = JSON.createObjectNode();
         root.put("kind", normalization.kind().name().toLowerCase(Locale.ROOT));
         ArrayNode shift = root.putArray("shift");
-        for (float v : normalization.shift()) {
+        for (double v : normalization.shift()) {
             shift.add(v);
         }
         ArrayNode scale = root.putArray("scale");
-        for (float v : normalization.scale()) {
+        for (double v : normalization.scale()) {
             scale.add(v);
         }
         return root.toString();
@@ -73,7 +73,7 @@ public record Preprocessing(InputFormat input, Normalization normalization, List
             if (normalizationJson != null) {
                 JsonNode n = JSON.readTree(normalizationJson);
                 normalization = Normalization.of(Normalization.Kind.parse(n.path("kind").asText()),
-                        floats(n.path("shift")), floats(n.path("scale")));
+                        numbers(n.path("shift")), numbers(n.path("scale")));
             }
             List<String> names = new ArrayList<>();
             if (classNamesJson != null) {
@@ -89,13 +89,13 @@ public record Preprocessing(InputFormat input, Normalization normalization, List
         }
     }
 
-    private static float[] floats(JsonNode a) {
+    private static double[] numbers(JsonNode a) {
         if (!a.isArray()) {
             throw new IllegalArgumentException("normalisation: 'shift' and 'scale' must be arrays of numbers");
         }
-        float[] f = new float[a.size()];
+        double[] f = new double[a.size()];
         for (int i = 0; i < f.length; i++) {
-            f[i] = (float) a.get(i).asDouble();
+            f[i] = a.get(i).asDouble();
         }
         return f;
     }

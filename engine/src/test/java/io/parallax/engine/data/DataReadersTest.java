@@ -2,6 +2,7 @@ package io.parallax.engine.data;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -98,6 +99,49 @@ class DataReadersTest {
         Normalization.fit(Normalization.Kind.STANDARDIZE, d).applyInPlace(d);
         float s = (float) Math.sqrt(8.0 / 3);
         assertArrayEquals(new float[] {-2 / s, 0, 0, 0, 2 / s, 0}, d.features(), 1e-6f);
+    }
+
+    @Test
+    void csvValuesAreScaledInFloat64BeforeRoundingToFloat32() throws IOException {
+        // Unix timestamps 7 s apart: float32 steps by 128 s at 1.6e9, so rounded first they were
+        // one constant (zeroed by either normalisation); scikit-learn on pandas' float64 keeps them
+        Path csv = dir.resolve("t.csv");
+        Files.writeString(csv, "time,x,label\n1600000000,0.1,a\n1600000007,0.2,b\n1600000014,0.3,a\n"
+                + "1600000021,0.4,b\n1600000028,0.5,a\n");
+        double[] time = {1600000000, 1600000007, 1600000014, 1600000021, 1600000028};
+        double[] x = {0.1, 0.2, 0.3, 0.4, 0.5};
+        double mean = 1600000014;
+        double std = Math.sqrt((14.0 * 14 + 7 * 7 + 0 + 7 * 7 + 14 * 14) / 5);
+        double xMean = (0.1 + 0.2 + 0.3 + 0.4 + 0.5) / 5;
+        double xStd = 0;
+        for (double v : x) {
+            xStd += (v - xMean) * (v - xMean);
+        }
+        xStd = Math.sqrt(xStd / 5);
+
+        Dataset d = CsvReader.read(csv, "label").dataset();
+        assertArrayEquals(new double[] {time[0], x[0], time[1], x[1], time[2], x[2], time[3], x[3], time[4], x[4]},
+                d.exactFeatures(), 0);
+        Normalization.fit(Normalization.Kind.STANDARDIZE, d).applyInPlace(d);
+        float[] want = new float[10];
+        for (int r = 0; r < 5; r++) {
+            want[2 * r] = (float) ((time[r] - mean) * (1 / std));
+            want[2 * r + 1] = (float) ((x[r] - xMean) * (1 / xStd));
+        }
+        assertArrayEquals(want, d.features(), 0f);
+        assertEquals(-1.4142135f, d.features()[0], 1e-6f);
+        assertNull(d.exactFeatures(), "the float64 values go once the features are normalised");
+
+        Dataset m = CsvReader.read(csv, "label").dataset();
+        Normalization.fit(Normalization.Kind.MIN_MAX, m).applyInPlace(m);
+        assertArrayEquals(new float[] {0, 0, 0.25f, 0.25f, 0.5f, 0.5f, 0.75f, 0.75f, 1, 1}, m.features(), 1e-7f);
+
+        // unnormalised, a value is its float64 rounded to float32, as torch.tensor(df.values, dtype=float32)
+        Dataset raw = CsvReader.read(csv, "label").dataset();
+        Normalization.fit(Normalization.Kind.NONE, raw).applyInPlace(raw);
+        assertEquals((float) 1600000007.0, raw.features()[2]);
+        assertEquals((float) 0.3, raw.features()[5]);
+        assertNull(raw.exactFeatures());
     }
 
     @Test

@@ -294,8 +294,8 @@ class ModelFileTest {
     @Test
     void theInputNormalisationAndClassNamesTravelWithTheModelBitForBit() throws IOException {
         Sequential m = trainedModel(5);
-        float[] shift = randomArray(new SplittableRandom(1), 6);
-        float[] scale = {0.1f, 1f / 3, 0f, 7.25f, 1e-30f, 123456.79f};
+        double[] shift = new SplittableRandom(1).doubles(6, -1e9, 1e9).toArray();
+        double[] scale = {0.1, 1.0 / 3, 0, 7.25, 1e-300, 1.0 / 6_543_210.987654321};
         Preprocessing p = new Preprocessing(InputFormat.csv(List.of("a", "b", "c,d", "ä", "e", "f")),
                 io.parallax.engine.data.Normalization.of(io.parallax.engine.data.Normalization.Kind.STANDARDIZE,
                         shift, scale), List.of("cat", "non-cat", "\"quoted\"", "ünïcode"));
@@ -313,7 +313,7 @@ class ModelFileTest {
         ModelFile.save(m, file);
         assertTrue(ModelFile.readPreprocessing(file).isEmpty());
         Preprocessing wrongWidth = new Preprocessing(null, io.parallax.engine.data.Normalization.of(
-                io.parallax.engine.data.Normalization.Kind.MIN_MAX, new float[3], new float[3]), List.of());
+                io.parallax.engine.data.Normalization.Kind.MIN_MAX, new double[3], new double[3]), List.of());
         assertThrows(IllegalArgumentException.class, () -> ModelFile.save(m, file, wrongWidth));
         Preprocessing wrongInput = new Preprocessing(InputFormat.idx(List.of(2, 2)), null, List.of());
         assertThrows(IllegalArgumentException.class, () -> ModelFile.save(m, file, wrongInput));

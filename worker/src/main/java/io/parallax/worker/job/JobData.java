@@ -199,7 +199,7 @@ record JobData(Dataset train, Dataset validation, List<String> classNames, Strin
         for (int r = 0; r < labels.length; r++) {
             labels[r] = map[v.labels()[r]];
         }
-        return new Dataset(v.features(), labels, v.width(), train.dataset().classes());
+        return new Dataset(v.features(), v.exactFeatures(), labels, v.width(), train.dataset().classes());
     }
 
     /**
@@ -236,12 +236,17 @@ record JobData(Dataset train, Dataset validation, List<String> classNames, Strin
         }
         float[] in = v.features();
         float[] out = new float[in.length];
+        double[] exactIn = v.exactFeatures();
+        double[] exactOut = exactIn == null ? null : new double[exactIn.length];
         for (int r = 0; r < v.rows(); r++) {
             for (int k = 0; k < width; k++) {
                 out[r * width + k] = in[r * width + from[k]];
+                if (exactOut != null) {
+                    exactOut[r * width + k] = exactIn[r * width + from[k]];
+                }
             }
         }
-        return new Dataset(out, v.labels(), width, v.classes());
+        return new Dataset(out, exactOut, v.labels(), width, v.classes());
     }
 
     private static String dims(List<Integer> shape) {

@@ -239,6 +239,47 @@ class JobPlanTest {
                 + "not in training [g0]; the training features are [f0, f1, f2, f3]");
     }
 
+    @Test
+    void csvFeaturesAreNormalisedFromTheirFloat64ValuesThroughSplitAndColumnOrder() throws IOException {
+        // a timestamp column (7 s apart: one float32 value at 1.6e9) survives the validation split
+        // and a validation file with its columns in another order
+        StringBuilder train = new StringBuilder("t,y,x\n");
+        StringBuilder val = new StringBuilder("x,t,y\n");
+        for (int r = 0; r < 40; r++) {
+            train.append(1_600_000_000L + 7L * r).append(',').append("ab".charAt(r % 2)).append(',').append(r % 5)
+                    .append('\n');
+            val.append(r % 5).append(',').append(1_600_000_000L + 7L * r).append(',').append("ab".charAt(r % 2))
+                    .append('\n');
+        }
+        Files.writeString(root.resolve("times.csv"), train.toString());
+        Files.writeString(root.resolve("times-val.csv"), val.toString());
+        JobSpec.Builder b = JobValidatorTest.valid();
+        b.getModelBuilder().getLayersBuilder(b.getModelBuilder().getLayersCount() - 1).getLinearBuilder()
+                .setOutFeatures(2);
+        b.getDataBuilder().setTrain(JobValidatorTest.csv("times.csv", "y")).setValidationSplit(0.25)
+                .setNormalization("standardize");
+        JobPlan split = JobPlan.load(b.build(), roots());
+        assertTimesSpread(split.train());
+        assertTimesSpread(split.validation().orElseThrow());
+        b.getDataBuilder().clearValidationSplit().setValidation(JobValidatorTest.csv("times-val.csv", "y"));
+        JobPlan separate = JobPlan.load(b.build(), roots());
+        Dataset v = separate.validation().orElseThrow();
+        assertTimesSpread(v);
+        // the same rows as the training file's, so the same normalised values, in the training order
+        assertArrayEquals(separate.train().features(), v.features());
+    }
+
+    /** The timestamp feature (column 0) takes as many values as there are rows, all within ±2 std. */
+    private static void assertTimesSpread(Dataset d) {
+        java.util.Set<Float> seen = new java.util.HashSet<>();
+        for (int r = 0; r < d.rows(); r++) {
+            float t = d.features()[r * d.width()];
+            assertTrue(Math.abs(t) < 2, "standardised timestamp " + t);
+            seen.add(t);
+        }
+        assertEquals(d.rows(), seen.size(), "distinct timestamps");
+    }
+
     private void gray2x2(String path, int value) throws IOException {
         Path file = root.resolve(path);
         Files.createDirectories(file.getParent());
