@@ -12,7 +12,7 @@ import io.parallax.worker.plane.TensorPlaneException;
  * reached the coordinator (the worker's link to the plane cut while Akka still works), nothing on
  * the coordinator's side would notice until the step timeout. The listener fails the
  * coordinator's wait for that vector at once, with the worker's reason, so the step is redone
- * without it. A vector that arrived after all is kept (a completed wait stays completed).
+ * without it. A vector already stored is kept (a completed wait stays completed).
  */
 final class GradientLossListener {
 

@@ -97,6 +97,8 @@ public final class JobRunner {
      */
     private int minStepRows = 1;
     private List<Participant> participants = new ArrayList<>();
+    /** Every worker that has prepared the job, in the order they did: each is sent EndJob at the end. */
+    private final List<Participant> prepared = new ArrayList<>();
     /** Splits the sum, the optimizer step and the publication over threads; set by run(). */
     private RangeRunner ranges = RangeRunner.serial();
     /** Told by workers of gradients lost after their acknowledgement; set by run(). */
@@ -160,13 +162,15 @@ public final class JobRunner {
         int threads = p < RangeRunner.MIN_PARALLEL ? 1
                 : Math.min(Runtime.getRuntime().availableProcessors(), MAX_UPDATE_THREADS);
         ranges = RangeRunner.of(threads, "parallax-update-" + jobId);
-        gradientLossListener = system.systemActorOf(GradientLossListener.create(jobId, exchange),
-                "gradient-loss-" + LISTENERS.incrementAndGet(), Props.empty());
         try {
+            gradientLossListener = system.systemActorOf(GradientLossListener.create(jobId, exchange),
+                    "gradient-loss-" + LISTENERS.incrementAndGet(), Props.empty());
             return train(master, optimizer, schedule, params, buffers, states);
         } finally {
             ranges.close();
-            gradientLossListener.tell(GradientLossListener.Stop.STOP);
+            if (gradientLossListener != null) {
+                gradientLossListener.tell(GradientLossListener.Stop.STOP);
+            }
         }
     }
 
@@ -242,7 +246,9 @@ public final class JobRunner {
                 listener.onEpoch(report);
             }
         } finally {
-            for (Participant w : participants) {
+            // every worker that prepared the job, those dropped on the way too: a dropped worker
+            // that is still alive would otherwise keep its replica (model, data, plane) for good
+            for (Participant w : prepared) {
                 w.ref().tell(new WorkerActor.EndJob(jobId));
             }
             exchange.endJob(jobId);
@@ -327,6 +333,7 @@ public final class JobRunner {
         }
         ready.sort(Comparator.comparing(Participant::id));
         participants = ready;
+        prepared.addAll(ready);
     }
 
     private record StepOutcome(List<WorkerActor.GradientComputed> replies, List<Participant> participants,

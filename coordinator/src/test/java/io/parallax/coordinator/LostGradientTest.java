@@ -11,9 +11,12 @@ import io.parallax.worker.plane.TensorPlane;
 import io.parallax.worker.plane.TensorPlaneException;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A worker acknowledges a step over Akka while its gradient still travels on the tensor plane.
@@ -36,11 +39,16 @@ class LostGradientTest {
             }""".formatted(SingleNodeDeterminismTest.EXAMPLES.resolve("data/breast_cancer.csv").toString()
             .replace("\\", "/")));
 
-    @Test
-    void aWorkerWhoseGradientNeverArrivesIsDroppedAtOnceNotAtTheStepTimeout() {
+    /**
+     * @param late whether the push fails after the worker has acknowledged the step and the
+     *             coordinator waits for the vector (as over gRPC), or before (as in process)
+     */
+    @ParameterizedTest(name = "failure reported late: {0}")
+    @ValueSource(booleans = {false, true})
+    void aWorkerWhoseGradientNeverArrivesIsDroppedAtOnceNotAtTheStepTimeout(boolean late) {
         AtomicInteger pushes = new AtomicInteger();
         LocalCluster.PlaneWrapper cutAfterThreePushes = (worker, plane) ->
-                worker.equals("worker-01") ? new CutAfter(plane, 3, pushes) : plane;
+                worker.equals("worker-01") ? new CutAfter(plane, 3, late, pushes) : plane;
         List<String> events = new CopyOnWriteArrayList<>();
         JobRunner.Result result = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
             try (LocalCluster cluster = LocalCluster.start(2, Backends.cpu(), List.of(SingleNodeDeterminismTest.EXAMPLES),
@@ -63,9 +71,10 @@ class LostGradientTest {
 
     /**
      * A worker's plane whose pushes fail from the {@code (after + 1)}-th on, as over a cut link;
-     * {@link TensorPlane#sendGradient} turns the failure into a failed future, as the gRPC plane's does.
+     * {@link TensorPlane#sendGradient} turns the failure into a failed future, as the gRPC plane's
+     * does, {@code late}: 300 ms later.
      */
-    private record CutAfter(TensorPlane plane, int after, AtomicInteger pushes) implements TensorPlane {
+    private record CutAfter(TensorPlane plane, int after, boolean late, AtomicInteger pushes) implements TensorPlane {
 
         @Override
         public float[] fetchState(String jobId, long version, float[] reuse) throws TensorPlaneException {
@@ -79,6 +88,24 @@ class LostGradientTest {
                 throw new TensorPlaneException(TensorPlaneException.Kind.UNAVAILABLE, "link cut for the test");
             }
             plane.pushGradient(jobId, step, attempt, worker, gradient);
+        }
+
+        @Override
+        public CompletableFuture<Void> sendGradient(String jobId, long step, int attempt, String worker,
+                                                    float[] gradient) {
+            CompletableFuture<Void> sent = TensorPlane.super.sendGradient(jobId, step, attempt, worker, gradient);
+            if (!late) {
+                return sent;
+            }
+            CompletableFuture<Void> later = new CompletableFuture<>();
+            sent.whenCompleteAsync((ok, e) -> {
+                if (e != null) {
+                    later.completeExceptionally(e);
+                } else {
+                    later.complete(ok);
+                }
+            }, CompletableFuture.delayedExecutor(300, TimeUnit.MILLISECONDS));
+            return later;
         }
 
         @Override

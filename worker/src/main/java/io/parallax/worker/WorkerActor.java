@@ -59,8 +59,7 @@ public final class WorkerActor extends AbstractBehavior<WorkerActor.Command> {
     public record EndJob(String jobId) implements Command {}
 
     /** Answers to the coordinator. */
-    public sealed interface Reply extends ControlMessage
-            permits JobPrepared, GradientComputed, Evaluated, WorkFailed, GradientLost {}
+    public sealed interface Reply extends ControlMessage permits JobPrepared, GradientComputed, Evaluated, WorkFailed {}
 
     /** The replica is ready; its state vectors hold {@code stateLength} floats. */
     public record JobPrepared(String jobId, String worker, int stateLength) implements Reply {}
@@ -85,11 +84,11 @@ public final class WorkerActor extends AbstractBehavior<WorkerActor.Command> {
      * The gradient of (step, attempt), acknowledged with {@link GradientComputed}, did not reach
      * the coordinator: its push failed on this worker's side ({@code message} says how). Sent to
      * the job's {@link PrepareJob#gradientLostTo}, so that the coordinator redoes the step without
-     * this worker at once rather than at the step timeout; a coordinator that has the vector after
-     * all keeps it.
+     * this worker at once rather than at the step timeout; a vector the coordinator has already
+     * stored is kept. Not an answer to a command: it comes later, unasked.
      */
     public record GradientLost(String jobId, long step, int attempt, String worker, String message)
-            implements Reply {}
+            implements ControlMessage {}
 
     /** Summed loss and correct predictions over the evaluated rows. */
     public record Evaluated(String jobId, long version, int from, String worker, double lossSum, long correct,

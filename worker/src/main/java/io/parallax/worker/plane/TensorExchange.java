@@ -153,7 +153,9 @@ public final class TensorExchange {
 
     /**
      * Records that a worker's gradient for (step, attempt) will not come: its stream was
-     * rejected or broke off. Whoever waits for it ({@link #awaitGradient}) learns why at once.
+     * rejected or broke off, or the worker reported its push failed ({@code WorkerActor.GradientLost}).
+     * Whoever waits for it ({@link #awaitGradient}) learns why at once; a gradient already
+     * stored is kept.
      */
     public void rejectGradient(String jobId, long step, int attempt, String worker, TensorPlaneException why) {
         JobSlot slot = jobs.get(jobId);
