@@ -26,9 +26,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -74,6 +72,8 @@ public final class JobRunner {
      * a few hundred thousand floats gain little from more.
      */
     private static final int MAX_UPDATE_THREADS = 4;
+    /** Waits for new workers in a row, no step done in between, before a job with none left fails. */
+    private static final int MAX_RECOVERIES = 3;
     /** Numbers each run's {@link GradientLossListener}: actor names must be unique in the system. */
     private static final AtomicLong LISTENERS = new AtomicLong();
 
@@ -104,6 +104,10 @@ public final class JobRunner {
     /** Told by workers of gradients lost after their acknowledgement; set by run(). */
     private ActorRef<Object> gradientLossListener;
     private String lastWorkerError;
+    /** Whether the workers lost last went all at once (a stalled coordinator or network, typically). */
+    private boolean lostAllAtOnce;
+    /** Waits for new workers since the last step done (see {@link #awaitNewWorkers}). */
+    private int recoveries;
     private long redone;
     // written by any thread, read by the run's thread at step boundaries
     private volatile boolean cancelled;
@@ -185,7 +189,7 @@ public final class JobRunner {
         List<EpochReport> reports = new ArrayList<>();
         try {
             plan.initFromNotes().forEach(listener::onEvent);
-            prepareWorkers();
+            prepareWorkers(0);
             int rowsTotal = plan.train().rows();
             int batch = plan.batchSize();
             float[] gradient = new float[p];
@@ -238,7 +242,7 @@ public final class JobRunner {
                 }
                 double trainSeconds = (System.nanoTime() - epochStart) / 1e9;
                 checkCancelled(steps);
-                double[] eval = plan.validation().isPresent() ? evaluate(version) : new double[] {Double.NaN, Double.NaN};
+                double[] eval = plan.validation().isPresent() ? evaluate(version, steps) : new double[] {Double.NaN, Double.NaN};
                 EpochReport report = new EpochReport(epoch + 1, lossSum / meanDivisor(rowsTotal), eval[0], eval[1],
                         rowsTotal / trainSeconds, (System.nanoTime() - start) / 1e9, optimizer.learningRate(),
                         participants.size(), redone);
@@ -271,14 +275,19 @@ public final class JobRunner {
 
     // ---- workers --------------------------------------------------------------------------
 
-    private void prepareWorkers() throws JobFailedException, InterruptedException {
+    /**
+     * Waits (up to the worker wait) for the job's workers to be live and has them prepare the
+     * job; they become the participants. {@code steps}: the steps done so far (for a
+     * cancellation's message).
+     */
+    private void prepareWorkers(long steps) throws JobFailedException, InterruptedException {
         int wanted = plan.workers();
         // wait in slices so that a cancellation does not sit out the whole worker wait
         long deadline = System.nanoTime() + settings.workerWait().toNanos();
         List<ActorRef<WorkerActor.Command>> refs;
         boolean told = false;
         while (true) {
-            checkCancelled(0);
+            checkCancelled(steps);
             long left = Math.max(0, (deadline - System.nanoTime()) / 1_000_000);
             refs = live.await(Math.max(1, wanted), Math.min(left, 200));
             if (refs.size() >= Math.max(1, wanted) || left <= 200) {
@@ -315,14 +324,19 @@ public final class JobRunner {
             replies.add(ask(ref, replyTo -> new WorkerActor.PrepareJob(jobId, jobJson, settings.planeHost(),
                     settings.planePort(), gradientLossListener.narrow(), replyTo), settings.workerWait()));
         }
+        Set<ActorRef<WorkerActor.Command>> alive = awaitAnswers(refs, replies,
+                System.nanoTime() + settings.workerWait().toNanos());
         List<Participant> ready = new ArrayList<>();
         for (int i = 0; i < refs.size(); i++) {
-            WorkerActor.Reply r = await(replies.get(i), settings.workerWait());
+            WorkerActor.Reply r = replies.get(i).isDone() && !replies.get(i).isCompletedExceptionally()
+                    ? replies.get(i).getNow(null) : null;
             if (r instanceof WorkerActor.JobPrepared ok) {
                 ready.add(new Participant(refs.get(i), ok.worker()));
             } else if (r instanceof WorkerActor.WorkFailed f) {
                 lastWorkerError = f.message();
                 listener.onEvent("worker " + f.worker() + " could not prepare the job: " + f.message());
+            } else if (!alive.contains(refs.get(i))) {
+                listener.onEvent("worker " + refs.get(i).path() + " left before it had prepared the job");
             } else {
                 listener.onEvent("worker " + refs.get(i).path() + " did not answer the job's preparation in time");
             }
@@ -413,6 +427,9 @@ public final class JobRunner {
                 sentStep = ahead;
             } else {
                 dropLostWorkers();
+                if (participants.isEmpty()) {
+                    awaitNewWorkers("step " + step, step, lostAllAtOnce);
+                }
                 sentStep = send(step, attempt, version, epoch, rows, participants);
             }
             List<Participant> ps = sentStep.participants();
@@ -443,32 +460,55 @@ public final class JobRunner {
                     replies.add(g);
                     loss += g.lossSum();
                 }
+                recoveries = 0;
                 return new StepOutcome(replies, ps, attempt + 1, loss, waited);
             }
             participants.removeAll(failed);
             redone++;
+            lostAllAtOnce = failed.size() > 1 && failed.size() == ps.size();
             listener.onEvent("step " + step + ": redoing without " + failed.stream().map(Participant::id).toList()
                     + (lastWorkerError == null ? "" : " (" + lastWorkerError + ")") + "; " + participants.size()
                     + " worker(s) left");
-            if (participants.isEmpty()) {
-                throw new JobFailedException(noWorkersLeft(step, failed.size() > 1 && failed.size() == ps.size()));
-            }
         }
     }
 
-    /** Why a job has no worker left, with what the user can do about it. */
-    private String noWorkersLeft(long step, boolean allAtOnce) {
-        StringBuilder why = new StringBuilder("no workers left at step " + step);
+    /**
+     * No worker is left for {@code what}: waits (up to the worker wait) for workers to join —
+     * typically the same ones, rejoining seconds after the coordinator or the network stalled,
+     * which downs a whole side of the cluster at once — and has them prepare the job, so that
+     * the step is redone from the same weights instead of the job failing. Gives up after
+     * {@link #MAX_RECOVERIES} such waits in a row with no step done in between (workers that
+     * join only to fail again).
+     */
+    private void awaitNewWorkers(String what, long steps, boolean allAtOnce)
+            throws JobFailedException, InterruptedException {
+        String lost = noWorkersLeft(what, allAtOnce);
+        if (recoveries >= MAX_RECOVERIES) {
+            throw new JobFailedException(lost + "; the workers that joined since were lost too, " + recoveries
+                    + " times in a row");
+        }
+        recoveries++;
+        listener.onEvent(what + ": no workers left; waiting up to " + settings.workerWait().toSeconds()
+                + " s for workers to join");
+        // workers lost together come back together, and their old selves may still flicker in
+        // the listing for a few seconds: let the membership settle before picking workers
+        live.awaitSettled(SETTLE_MILLIS, Math.min(settings.workerWait().toMillis(), 10 * SETTLE_MILLIS));
+        try {
+            prepareWorkers(steps);
+        } catch (JobFailedException e) {
+            throw new JobFailedException(lost + "; " + e.getMessage(), e);
+        }
+        listener.onEvent(what + ": going on with " + participants.stream().map(Participant::id).toList());
+    }
+
+    /** Why a job has no worker left for {@code what} ("step 12", "evaluation"). */
+    private String noWorkersLeft(String what, boolean allAtOnce) {
+        StringBuilder why = new StringBuilder("no workers left at " + what);
         if (allAtOnce) {
             // seen when the coordinator stalled (a long GC pause, a stopped process): the workers
             // split from it together, and rejoin seconds after it resumes
             why.append(": every worker was lost at once (the workers or this coordinator stalled or were cut"
                     + " off)");
-        }
-        int liveNow = live.get().size();
-        if (liveNow > 0) {
-            why.append("; ").append(liveNow).append(" worker(s) are live now, but a running job does not take on"
-                    + " workers that join; resubmit it");
         }
         if (lastWorkerError != null) {
             why.append("; last worker error: ").append(lastWorkerError);
@@ -553,12 +593,12 @@ public final class JobRunner {
         }
     }
 
-    private double[] evaluate(long version) throws JobFailedException, InterruptedException {
+    private double[] evaluate(long version, long steps) throws JobFailedException, InterruptedException {
         int total = plan.validation().orElseThrow().rows();
         while (true) {
             dropLostWorkers();
             if (participants.isEmpty()) {
-                throw new JobFailedException("no workers left to evaluate the model");
+                awaitNewWorkers("the evaluation after step " + steps, steps, lostAllAtOnce);
             }
             List<Participant> ps = forRows(participants, total);
             int[][] ranges = ShardPlan.ranges(total, ps.size());
@@ -586,6 +626,7 @@ public final class JobRunner {
                 return new double[] {loss / meanDivisor(total), (double) correct / total};
             }
             participants.removeAll(failed);
+            lostAllAtOnce = failed.size() > 1 && failed.size() == ps.size();
             listener.onEvent("evaluation: redoing without " + failed.stream().map(Participant::id).toList());
         }
     }
@@ -624,6 +665,31 @@ public final class JobRunner {
                 }
                 return failed;
             }
+        }
+    }
+
+    /**
+     * Waits until each of {@code refs} has answered or has left the cluster, or the deadline
+     * passes; returns the workers live at the end. Unlike {@link #waitAll}, a worker that leaves
+     * does not end the wait for the others (a cluster that has just lost every worker sees the
+     * old ones go while new ones prepare).
+     */
+    private Set<ActorRef<WorkerActor.Command>> awaitAnswers(List<ActorRef<WorkerActor.Command>> refs,
+            List<CompletableFuture<WorkerActor.Reply>> answers, long deadline) throws InterruptedException {
+        CountDownLatch answered = new CountDownLatch(1);
+        CompletableFuture.allOf(answers.toArray(new CompletableFuture<?>[0]))
+                .whenComplete((ignored, failure) -> answered.countDown());
+        while (true) {
+            Set<ActorRef<WorkerActor.Command>> alive = Set.copyOf(live.get());
+            boolean waiting = false;
+            for (int i = 0; i < refs.size(); i++) {
+                waiting |= !answers.get(i).isDone() && alive.contains(refs.get(i));
+            }
+            long left = deadline - System.nanoTime();
+            if (!waiting || left <= 0) {
+                return alive;
+            }
+            answered.await(Math.min(left, MEMBERSHIP_CHECK_NANOS), TimeUnit.NANOSECONDS);
         }
     }
 
@@ -675,14 +741,5 @@ public final class JobRunner {
                                                      akka.japi.function.Function<ActorRef<WorkerActor.Reply>,
                                                              WorkerActor.Command> message, Duration timeout) {
         return AskPattern.ask(ref, message, timeout, system.scheduler()).toCompletableFuture();
-    }
-
-    private static WorkerActor.Reply await(CompletableFuture<WorkerActor.Reply> f, Duration timeout)
-            throws InterruptedException {
-        try {
-            return f.get(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
-        } catch (ExecutionException | TimeoutException e) {
-            return null;
-        }
     }
 }

@@ -1,0 +1,85 @@
+package io.parallax.coordinator;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import akka.actor.typed.ActorRef;
+import io.parallax.engine.backend.Backends;
+import io.parallax.proto.v1.JobSpec;
+import io.parallax.worker.WorkerActor;
+import io.parallax.worker.job.JobFiles;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.Test;
+
+/**
+ * When every worker is lost at once — what a coordinator stalled for a few seconds (a long GC
+ * pause, a stopped process) sees: the workers' side of the cluster downs itself and rejoins
+ * seconds later — the job waits for workers to join, has them prepare it, and redoes the step
+ * from the same weights, instead of failing with no workers left. Here the workers' listing goes
+ * empty for half a second after step 5 and comes back with the same workers.
+ */
+class AllWorkersLostTest {
+
+    private static final JobSpec JOB = JobFiles.parse("""
+            {
+              "name": "all-lost",
+              "model": {"layers": [{"linear": {"out_features": 8}}, {"activation": {"type": "relu"}},
+                                   {"linear": {"out_features": 2}}]},
+              "loss": "cross_entropy",
+              "optimizer": {"name": "adam", "lr": 0.01},
+              "data": {"train": {"csv": {"path": "%s", "label_column": "target"}}, "validation_split": 0.2,
+                       "normalization": "standardize"},
+              "batch_size": 64, "epochs": 2, "seed": 5
+            }""".formatted(SingleNodeDeterminismTest.EXAMPLES.resolve("data/breast_cancer.csv").toString()
+            .replace("\\", "/")));
+
+    @Test
+    void theJobWaitsForWorkersToJoinAndEndsWithTheWeightsOfARunWithoutTheLoss() throws Exception {
+        JobRunner.Result undisturbed;
+        try (LocalCluster cluster = LocalCluster.start(2, Backends.cpu(), List.of(SingleNodeDeterminismTest.EXAMPLES))) {
+            undisturbed = cluster.run(JOB, null);
+        }
+        List<String> events = new CopyOnWriteArrayList<>();
+        JobRunner.Result disturbed = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+            try (LocalCluster cluster = LocalCluster.start(2, Backends.cpu(),
+                    List.of(SingleNodeDeterminismTest.EXAMPLES))) {
+                return cluster.run(JOB, new JobListener() {
+                    @Override
+                    public void onStep(StepReport report) {
+                        if (report.step() == 5) {
+                            List<ActorRef<WorkerActor.Command>> workers = cluster.live().get();
+                            cluster.live().set(List.of());
+                            Thread back = new Thread(() -> {
+                                try {
+                                    Thread.sleep(500);
+                                } catch (InterruptedException e) {
+                                    Thread.currentThread().interrupt();
+                                }
+                                cluster.live().set(workers);
+                            });
+                            back.setDaemon(true);
+                            back.start();
+                        }
+                    }
+
+                    @Override
+                    public void onEvent(String message) {
+                        events.add(message);
+                    }
+                });
+            }
+        });
+        assertTrue(events.contains("step 5: no workers left; waiting up to 60 s for workers to join"),
+                events.toString());
+        assertTrue(events.contains("step 5: going on with [worker-00, worker-01]"), events.toString());
+        assertEquals(undisturbed.steps(), disturbed.steps());
+        assertEquals(1, disturbed.redoneSteps());
+        // the step is redone from the same weights on the same partition: nothing of the math changes
+        assertArrayEquals(undisturbed.model().parameters().toArray(), disturbed.model().parameters().toArray());
+        assertEquals(undisturbed.epochs().get(1).valAccuracy(), disturbed.epochs().get(1).valAccuracy());
+    }
+}
