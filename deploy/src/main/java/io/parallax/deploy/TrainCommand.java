@@ -241,15 +241,16 @@ public class TrainCommand implements Callable<Integer> {
             }
             classNames.addAll(read.classNames());
             input = InputFormat.csv(read.featureNames());
-            Dataset all = read.dataset().shuffled(seed);
-            int nVal = (int) Math.round(all.rows() * validationSplit);
-            if (nVal < 1 || nVal >= all.rows()) {
-                throw new IllegalArgumentException("--validation-split " + validationSplit + " of " + all.rows()
-                        + " rows leaves " + nVal + " for validation and " + (all.rows() - nVal)
+            int rows = read.dataset().rows();
+            int nVal = (int) Math.round(rows * validationSplit);
+            if (nVal < 1 || nVal >= rows) {
+                throw new IllegalArgumentException("--validation-split " + validationSplit + " of " + rows
+                        + " rows leaves " + nVal + " for validation and " + (rows - nVal)
                         + " for training; both need at least 1");
             }
-            train = all.slice(0, all.rows() - nVal);
-            validation = all.slice(all.rows() - nVal, nVal);
+            Dataset.Split split = read.dataset().split(seed, nVal);
+            train = split.rest();
+            validation = split.heldOut();
             source = csv.toString();
         } else {
             train = IdxReader.readDataset(idx("train-images-idx3-ubyte"), idx("train-labels-idx1-ubyte"));
@@ -265,6 +266,8 @@ public class TrainCommand implements Callable<Integer> {
         Normalization fitted = Normalization.fit(norm, train);
         fitted.applyInPlace(train);
         fitted.applyInPlace(validation);
+        train.releaseExact();
+        validation.releaseExact();
         return new Data(train, validation, source, new Preprocessing(input, fitted, classNames));
     }
 

@@ -201,7 +201,9 @@ public final class CsvReader {
             for (int i = 0; i < classNames.size(); i++) {
                 index.put(classNames.get(i), i);
             }
-            exact = Arrays.copyOf(exact, values);
+            if (exact.length != values) {
+                exact = Arrays.copyOf(exact, values);
+            }
             float[] features = new float[values];
             int[] y = new int[labels.size()];
             for (int r = 0; r < y.length; r++) {

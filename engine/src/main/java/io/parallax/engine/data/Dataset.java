@@ -9,8 +9,8 @@ import java.util.SplittableRandom;
  * integer class label per row. Rows are addressed by index, which is also the sample id used for
  * dropout masks, so a sample keeps its identity however batches are cut.
  *
- * <p>Values read from text (CSV) also come in float64, as read ({@link #exactFeatures()}), until
- * {@link Normalization} has fitted and applied its statistics on them: pandas and scikit-learn
+ * <p>Values read from text (CSV) also come in float64, as read ({@link #exactFeatures()}), for
+ * {@link Normalization} to fit and apply its statistics on, until released: pandas and scikit-learn
  * work in float64 and round to float32 only after scaling, and a column of large values with a
  * small spread (Unix timestamps, say) has its information only in the digits float32 drops.
  */
@@ -20,7 +20,7 @@ public final class Dataset {
     private static final long SPLIT_SALT = 0x5b1175L;
 
     private final float[] features;
-    /** The features as read in float64 (null when read as float32 or already normalised). */
+    /** The features as read in float64 (null when read as float32, or released). */
     private double[] exact;
     private final int[] labels;
     private final int rows;
@@ -90,15 +90,17 @@ public final class Dataset {
     }
 
     /**
-     * The features as read in float64 (not a copy), until normalisation drops them; null when
-     * the data were read as float32 (pixels) or have been normalised.
+     * The features as read in float64 (not a copy), until {@link #releaseExact()}; null when the
+     * data were read as float32 (pixels) or the values have been released. Normalising rewrites
+     * {@link #features()} from these, so it can be done again (with other statistics) as long as
+     * they are here.
      */
     public double[] exactFeatures() {
         return exact;
     }
 
-    /** Forgets the float64 values: {@link #features()} now hold the normalised values. */
-    void dropExact() {
+    /** Lets the float64 values go (once the features are normalised for good): a third of the memory. */
+    public void releaseExact() {
         exact = null;
     }
 
@@ -131,6 +133,26 @@ public final class Dataset {
      * {@code seed} alone), e.g. before cutting a reproducible validation split off the end.
      */
     public Dataset shuffled(long seed) {
+        return inOrder(splitOrder(seed), 0, rows);
+    }
+
+    /** The rows of {@link #shuffled} cut in two: the last {@code heldOut} rows, and the rest. */
+    public record Split(Dataset rest, Dataset heldOut) {}
+
+    /**
+     * {@code shuffled(seed)} cut into its first {@code rows − heldOut} rows and its last
+     * {@code heldOut}, gathered straight from this dataset: no shuffled copy of the whole in
+     * between (a large dataset would otherwise be held three times over while it is split).
+     */
+    public Split split(long seed, int heldOut) {
+        if (heldOut < 0 || heldOut > rows) {
+            throw new IllegalArgumentException("cannot hold out " + heldOut + " of " + rows + " rows");
+        }
+        int[] order = splitOrder(seed);
+        return new Split(inOrder(order, 0, rows - heldOut), inOrder(order, rows - heldOut, heldOut));
+    }
+
+    private int[] splitOrder(long seed) {
         int[] order = new int[rows];
         for (int i = 0; i < rows; i++) {
             order[i] = i;
@@ -142,14 +164,19 @@ public final class Dataset {
             order[i] = order[j];
             order[j] = t;
         }
-        float[] x = new float[features.length];
-        int[] y = new int[rows];
-        gather(order, 0, rows, x, y);
+        return order;
+    }
+
+    /** Rows {@code order[from..from+count)} as a new dataset (copies, float64 values too). */
+    private Dataset inOrder(int[] order, int from, int count) {
+        float[] x = new float[count * width];
+        int[] y = new int[count];
+        gather(order, from, count, x, y);
         double[] e = null;
         if (exact != null) {
-            e = new double[exact.length];
-            for (int i = 0; i < rows; i++) {
-                System.arraycopy(exact, order[i] * width, e, i * width, width);
+            e = new double[count * width];
+            for (int i = 0; i < count; i++) {
+                System.arraycopy(exact, order[from + i] * width, e, i * width, width);
             }
         }
         return new Dataset(x, e, y, width, classes);

@@ -69,7 +69,9 @@ public final class Normalization {
                 }
                 for (int c = 0; c < w; c++) {
                     shift[c] = min[c];
-                    scale[c] = max[c] > min[c] ? 1 / (max[c] - min[c]) : 0;
+                    // a range so small its reciprocal overflows (0 and 1e-310) counts as constant
+                    double inverse = 1 / (max[c] - min[c]);
+                    scale[c] = max[c] > min[c] && Double.isFinite(inverse) ? inverse : 0;
                 }
             }
             case STANDARDIZE -> {
@@ -126,12 +128,12 @@ public final class Normalization {
     }
 
     /**
-     * Normalises {@code data}'s features in place (in float64, each result rounded to float32)
-     * and drops its float64 values, which no longer match them.
+     * Normalises {@code data}'s features in place, in float64, each result rounded to float32:
+     * from its float64 values as read where it still has them (then applying again, or another
+     * normalisation, starts from them too), else from its float32 features.
      */
     public void applyInPlace(Dataset data) {
         if (kind == Kind.NONE) {
-            data.dropExact();
             return;
         }
         if (data.width() != shift.length) {
@@ -145,6 +147,5 @@ public final class Normalization {
             int c = i % w;
             x[i] = (float) (((exact != null ? exact[i] : x[i]) - shift[c]) * scale[c]);
         }
-        data.dropExact();
     }
 }

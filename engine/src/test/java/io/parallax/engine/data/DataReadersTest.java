@@ -130,7 +130,11 @@ class DataReadersTest {
         }
         assertArrayEquals(want, d.features(), 0f);
         assertEquals(-1.4142135f, d.features()[0], 1e-6f);
-        assertNull(d.exactFeatures(), "the float64 values go once the features are normalised");
+        // the statistics applied again, as to raw data loaded later: from the float64 values again
+        Normalization.fit(Normalization.Kind.STANDARDIZE, d).applyInPlace(d);
+        assertArrayEquals(want, d.features(), 0f);
+        d.releaseExact();
+        assertNull(d.exactFeatures());
 
         Dataset m = CsvReader.read(csv, "label").dataset();
         Normalization.fit(Normalization.Kind.MIN_MAX, m).applyInPlace(m);
@@ -141,7 +145,34 @@ class DataReadersTest {
         Normalization.fit(Normalization.Kind.NONE, raw).applyInPlace(raw);
         assertEquals((float) 1600000007.0, raw.features()[2]);
         assertEquals((float) 0.3, raw.features()[5]);
-        assertNull(raw.exactFeatures());
+        // a model file's statistics applied to such raw data give training's values
+        Normalization.fit(Normalization.Kind.STANDARDIZE, CsvReader.read(csv, "label").dataset()).applyInPlace(raw);
+        assertArrayEquals(want, raw.features(), 0f);
+    }
+
+    @Test
+    void aValidationSplitHoldsOutTheLastRowsOfTheSeededShuffleWithTheirFloat64Values() throws IOException {
+        Path csv = dir.resolve("s.csv");
+        StringBuilder text = new StringBuilder("t,label\n");
+        for (int r = 0; r < 50; r++) {
+            text.append(1_600_000_000L + r).append(',').append(r % 3).append('\n');
+        }
+        Files.writeString(csv, text.toString());
+        Dataset d = CsvReader.read(csv, "label").dataset();
+        Dataset all = d.shuffled(7);
+        Dataset.Split split = d.split(7, 12);
+        assertArrayEquals(all.slice(0, 38).features(), split.rest().features());
+        assertArrayEquals(all.slice(38, 12).labels(), split.heldOut().labels());
+        assertArrayEquals(all.slice(38, 12).exactFeatures(), split.heldOut().exactFeatures(), 0);
+        assertEquals(38 + 12, java.util.Arrays.stream(split.rest().exactFeatures()).distinct().count()
+                + java.util.Arrays.stream(split.heldOut().exactFeatures()).distinct().count());
+    }
+
+    @Test
+    void minMaxOfARangeTooSmallForItsReciprocalIsAConstantFeature() {
+        Dataset d = new Dataset(new float[] {0, 1, 0, 2}, new double[] {0, 1, 1e-310, 2}, new int[] {0, 1}, 2, 2);
+        Normalization.fit(Normalization.Kind.MIN_MAX, d).applyInPlace(d);
+        assertArrayEquals(new float[] {0, 0, 0, 1}, d.features(), 0f);
     }
 
     @Test

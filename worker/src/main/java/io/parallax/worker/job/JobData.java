@@ -49,23 +49,29 @@ record JobData(Dataset train, Dataset validation, List<String> classNames, Strin
             Read val = read(spec.getValidation(), "data.validation", roots);
             validation = align(val, train, "data.validation");
         } else if (spec.hasValidationSplit()) {
-            Dataset all = trainSet.shuffled(seed);
-            int nVal = (int) Math.round(all.rows() * spec.getValidationSplit());
-            if (nVal < 1 || nVal >= all.rows()) {
+            int rows = trainSet.rows();
+            int nVal = (int) Math.round(rows * spec.getValidationSplit());
+            if (nVal < 1 || nVal >= rows) {
                 throw InvalidJobException.of("data.validation_split", "holding out "
-                        + Errors.format(spec.getValidationSplit()) + " of " + all.rows() + " rows leaves " + nVal
-                        + " for validation and " + (all.rows() - nVal) + " for training; both need ≥ 1");
+                        + Errors.format(spec.getValidationSplit()) + " of " + rows + " rows leaves " + nVal
+                        + " for validation and " + (rows - nVal) + " for training; both need ≥ 1");
             }
-            trainSet = all.slice(0, all.rows() - nVal);
-            validation = all.slice(all.rows() - nVal, nVal);
+            Dataset.Split split = trainSet.split(seed, nVal);
+            trainSet = split.rest();
+            validation = split.heldOut();
         }
+        List<String> classNames = train.classNames();
+        InputFormat input = train.input();
+        train = null; // the dataset as read is no longer needed: let it go before normalising
         String norm = spec.getNormalization().isEmpty() ? "none" : spec.getNormalization();
         Normalization fitted = Normalization.fit(Normalization.Kind.parse(norm), trainSet);
         fitted.applyInPlace(trainSet);
+        trainSet.releaseExact();
         if (validation != null) {
             fitted.applyInPlace(validation);
+            validation.releaseExact();
         }
-        return new JobData(trainSet, validation, train.classNames(), trainPath, train.input(), fitted);
+        return new JobData(trainSet, validation, classNames, trainPath, input, fitted);
     }
 
     private static Read read(DataSource s, String path, DataRoots roots) {
