@@ -92,6 +92,37 @@ class ClusterTrainingTest {
     }
 
     @Test
+    void aCoordinatorStoppedForSecondsGoesOnWithItsWorkersWhenTheyRejoin() throws Exception {
+        // stopped past the failure detector and the split-brain resolver's 3 s each: the workers
+        // down their side and rejoin as new incarnations; the job waits for them and goes on
+        Path metrics = dir.resolve("metrics.jsonl");
+        try (TrainerProcesses ps = new TrainerProcesses(dir)) {
+            int port = TrainerProcesses.freePort();
+            Process c = coordinator(ps, port, 2, "--job", EXAMPLES.resolve("digits.json").toString(),
+                    "--metrics-out", metrics.toString());
+            ps.start("worker-1", "worker", "--join", "127.0.0.1:" + port);
+            ps.start("worker-2", "worker", "--join", "127.0.0.1:" + port);
+            ps.awaitLog("coordinator", "epoch   2 ", Duration.ofMinutes(3));
+            signal("STOP", c);
+            Thread.sleep(8_000);
+            signal("CONT", c);
+            assertEquals(0, ps.await(c, "coordinator", Duration.ofMinutes(5)), ps.log("coordinator"));
+            String log = ps.log("coordinator");
+            assertTrue(log.contains("no workers left; waiting up to 90 s for workers to join"), log);
+            assertTrue(log.contains(": going on with ["), log);
+        }
+        List<JsonNode> epochs = metrics(metrics);
+        assertEquals(15, epochs.size(), "every epoch of the job ran");
+        assertEquals(2, epochs.get(14).get("workers").asInt());
+        assertTrue(epochs.get(14).get("val_accuracy").asDouble() > 0.9, epochs.get(14).toString());
+    }
+
+    private static void signal(String name, Process p) throws Exception {
+        // the launcher execs java, so the process is the JVM itself
+        assertEquals(0, new ProcessBuilder("kill", "-" + name, Long.toString(p.pid())).inheritIO().start().waitFor());
+    }
+
+    @Test
     void badAndDivergingJobsFailWithTheirReasonAndTheCoordinatorRunsTheNextOne() throws Exception {
         Path bad = dir.resolve("bad.json");
         Files.writeString(bad, Files.readString(EXAMPLES.resolve("digits.json"))
