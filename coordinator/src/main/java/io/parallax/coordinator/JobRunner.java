@@ -39,9 +39,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * validation set is split the same way.
  *
  * <p>A worker that leaves the cluster, fails, or misses the step deadline is dropped and the
- * step is redone from the same weights with the remaining workers; the job fails only when none
- * are left, or at once when a worker reports a fault of the job's own computation (a diverged
- * model), which every worker would hit. Runs on the caller's thread (never an Akka dispatcher).
+ * step is redone from the same weights with the remaining workers. When the last ones leave the
+ * cluster (a stalled coordinator is split from all its workers at once, and they rejoin seconds
+ * later), the job waits for workers to join and redoes the step with them; it fails when none
+ * joins, when the last ones failed or missed the deadline while still members, or at once when
+ * a worker reports a fault of the job's own computation (a diverged model), which every worker
+ * would hit. Runs on the caller's thread (never an Akka dispatcher).
  *
  * <p>{@link #cancel()} may be called from any thread: the run stops cooperatively before its next
  * step (or evaluation, or while still waiting for workers), tells the workers to end the job and
@@ -325,7 +328,7 @@ public final class JobRunner {
                     settings.planePort(), gradientLossListener.narrow(), replyTo), settings.workerWait()));
         }
         Set<ActorRef<WorkerActor.Command>> alive = awaitAnswers(refs, replies,
-                System.nanoTime() + settings.workerWait().toNanos());
+                System.nanoTime() + settings.workerWait().toNanos(), steps);
         List<Participant> ready = new ArrayList<>();
         for (int i = 0; i < refs.size(); i++) {
             WorkerActor.Reply r = replies.get(i).isDone() && !replies.get(i).isCompletedExceptionally()
@@ -339,6 +342,11 @@ public final class JobRunner {
                 listener.onEvent("worker " + refs.get(i).path() + " left before it had prepared the job");
             } else {
                 listener.onEvent("worker " + refs.get(i).path() + " did not answer the job's preparation in time");
+            }
+            if (!(r instanceof WorkerActor.JobPrepared)) {
+                // it may finish preparing yet (back from a pause, or just slow): it is not told of the
+                // job's end otherwise, and would keep its replica for good
+                refs.get(i).tell(new WorkerActor.EndJob(jobId));
             }
         }
         if (ready.isEmpty()) {
@@ -461,6 +469,7 @@ public final class JobRunner {
                     loss += g.lossSum();
                 }
                 recoveries = 0;
+                lostAllAtOnce = false;
                 return new StepOutcome(replies, ps, attempt + 1, loss, waited);
             }
             participants.removeAll(failed);
@@ -469,7 +478,18 @@ public final class JobRunner {
             listener.onEvent("step " + step + ": redoing without " + failed.stream().map(Participant::id).toList()
                     + (lastWorkerError == null ? "" : " (" + lastWorkerError + ")") + "; " + participants.size()
                     + " worker(s) left");
+            if (participants.isEmpty() && !allLeft(failed)) {
+                // the last workers failed or missed the deadline while still members: new ones
+                // would not fare better, and re-preparing these would only repeat it
+                throw new JobFailedException(noWorkersLeft("step " + step, lostAllAtOnce));
+            }
         }
+    }
+
+    /** Whether none of {@code ws} is a live member any more (they left, were downed, or are unreachable). */
+    private boolean allLeft(List<Participant> ws) {
+        Set<ActorRef<WorkerActor.Command>> alive = Set.copyOf(live.get());
+        return ws.stream().noneMatch(w -> alive.contains(w.ref()));
     }
 
     /**
@@ -492,9 +512,11 @@ public final class JobRunner {
                 + " s for workers to join");
         // workers lost together come back together, and their old selves may still flicker in
         // the listing for a few seconds: let the membership settle before picking workers
-        live.awaitSettled(SETTLE_MILLIS, Math.min(settings.workerWait().toMillis(), 10 * SETTLE_MILLIS));
+        live.awaitSettled(SETTLE_MILLIS, Math.min(settings.workerWait().toMillis(), 3 * SETTLE_MILLIS));
         try {
             prepareWorkers(steps);
+        } catch (JobCancelledException e) {
+            throw e;
         } catch (JobFailedException e) {
             throw new JobFailedException(lost + "; " + e.getMessage(), e);
         }
@@ -628,13 +650,17 @@ public final class JobRunner {
             participants.removeAll(failed);
             lostAllAtOnce = failed.size() > 1 && failed.size() == ps.size();
             listener.onEvent("evaluation: redoing without " + failed.stream().map(Participant::id).toList());
+            if (participants.isEmpty() && !allLeft(failed)) {
+                throw new JobFailedException(noWorkersLeft("the evaluation after step " + steps, lostAllAtOnce));
+            }
         }
     }
 
     /**
      * Waits until every future has an answer, a participant leaves the cluster, or the deadline
-     * passes; returns the participants that did not deliver a good answer: a reply other than
-     * {@link WorkerActor.WorkFailed}, or a vector from the tensor plane.
+     * passes; returns the participants that failed: those that left, those whose answer is not a
+     * good one (a reply other than {@link WorkerActor.WorkFailed}, or a vector from the tensor
+     * plane), and, past the deadline, those with no answer yet.
      */
     private List<Participant> waitAll(List<Participant> ps, List<? extends CompletableFuture<?>> futures, long deadline)
             throws InterruptedException {
@@ -653,10 +679,15 @@ public final class JobRunner {
             boolean allDone = all.isDone();
             Set<ActorRef<WorkerActor.Command>> alive = Set.copyOf(live.get());
             boolean someoneLeft = ps.stream().anyMatch(w -> !alive.contains(w.ref()));
-            if (allDone || someoneLeft || System.nanoTime() > deadline) {
+            boolean pastDeadline = System.nanoTime() > deadline;
+            if (allDone || someoneLeft || pastDeadline) {
                 List<Participant> failed = new ArrayList<>();
                 for (int i = 0; i < ps.size(); i++) {
-                    if (!good(futures.get(i)) || !alive.contains(ps.get(i).ref())) {
+                    CompletableFuture<?> f = futures.get(i);
+                    // a member still at work when another leaves has not failed: the redo goes to
+                    // it too (its mailbox takes the new attempt after this one); only the
+                    // deadline fails it
+                    if (!alive.contains(ps.get(i).ref()) || (f.isDone() ? !good(f) : pastDeadline)) {
                         failed.add(ps.get(i));
                     }
                 }
@@ -675,7 +706,8 @@ public final class JobRunner {
      * old ones go while new ones prepare).
      */
     private Set<ActorRef<WorkerActor.Command>> awaitAnswers(List<ActorRef<WorkerActor.Command>> refs,
-            List<CompletableFuture<WorkerActor.Reply>> answers, long deadline) throws InterruptedException {
+            List<CompletableFuture<WorkerActor.Reply>> answers, long deadline, long steps)
+            throws InterruptedException, JobCancelledException {
         CountDownLatch answered = new CountDownLatch(1);
         CompletableFuture.allOf(answers.toArray(new CompletableFuture<?>[0]))
                 .whenComplete((ignored, failure) -> answered.countDown());
@@ -689,6 +721,7 @@ public final class JobRunner {
             if (!waiting || left <= 0) {
                 return alive;
             }
+            checkCancelled(steps);
             answered.await(Math.min(left, MEMBERSHIP_CHECK_NANOS), TimeUnit.NANOSECONDS);
         }
     }
@@ -732,6 +765,9 @@ public final class JobRunner {
         Set<ActorRef<WorkerActor.Command>> alive = Set.copyOf(live.get());
         List<Participant> lost = participants.stream().filter(w -> !alive.contains(w.ref())).toList();
         if (!lost.isEmpty()) {
+            if (lost.size() == participants.size()) {
+                lostAllAtOnce = lost.size() > 1;
+            }
             participants.removeAll(lost);
             listener.onEvent("worker(s) " + lost.stream().map(Participant::id).toList() + " left the cluster");
         }

@@ -2,6 +2,7 @@ package io.parallax.coordinator;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -9,7 +10,9 @@ import akka.actor.typed.ActorRef;
 import io.parallax.engine.backend.Backends;
 import io.parallax.proto.v1.JobSpec;
 import io.parallax.worker.WorkerActor;
+import io.parallax.worker.job.DataRoots;
 import io.parallax.worker.job.JobFiles;
+import io.parallax.worker.job.JobPlan;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -81,5 +84,32 @@ class AllWorkersLostTest {
         // the step is redone from the same weights on the same partition: nothing of the math changes
         assertArrayEquals(undisturbed.model().parameters().toArray(), disturbed.model().parameters().toArray());
         assertEquals(undisturbed.epochs().get(1).valAccuracy(), disturbed.epochs().get(1).valAccuracy());
+    }
+
+    @Test
+    void aJobCancelledWhileItWaitsForWorkersEndsCancelledNotFailed() throws Exception {
+        try (LocalCluster cluster = LocalCluster.start(2, Backends.cpu(), List.of(SingleNodeDeterminismTest.EXAMPLES))) {
+            JobPlan plan = JobPlan.load(JOB, DataRoots.of(List.of(SingleNodeDeterminismTest.EXAMPLES))).withWorkers(2);
+            JobRunner[] runner = new JobRunner[1];
+            runner[0] = new JobRunner("cancelled-while-waiting", JobFiles.toJson(plan.spec()), plan, cluster.system(),
+                    cluster.live(), cluster.exchange(), cluster.runnerSettings(), new JobListener() {
+                        @Override
+                        public void onStep(StepReport report) {
+                            if (report.step() == 5) {
+                                cluster.live().set(List.of()); // and they never come back
+                            }
+                        }
+
+                        @Override
+                        public void onEvent(String message) {
+                            if (message.contains("no workers left; waiting")) {
+                                runner[0].cancel();
+                            }
+                        }
+                    });
+            JobCancelledException e = assertTimeoutPreemptively(Duration.ofSeconds(30),
+                    () -> assertThrows(JobCancelledException.class, runner[0]::run));
+            assertEquals("cancelled after 5 step(s)", e.getMessage());
+        }
     }
 }
