@@ -22,7 +22,11 @@ import io.parallax.worker.plane.TensorExchange;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -44,7 +48,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * later), the job waits for workers to join and redoes the step with them; it fails when none
  * joins, when the last ones failed or missed the deadline while still members, or at once when
  * a worker reports a fault of the job's own computation (a diverged model), which every worker
- * would hit. Runs on the caller's thread (never an Akka dispatcher).
+ * would hit. Workers that join while the job runs are taken on once they have prepared it, up
+ * to the job's worker count. Runs on the caller's thread (never an Akka dispatcher).
  *
  * <p>{@link #cancel()} may be called from any thread: the run stops cooperatively before its next
  * step (or evaluation, or while still waiting for workers), tells the workers to end the job and
@@ -102,6 +107,13 @@ public final class JobRunner {
     private List<Participant> participants = new ArrayList<>();
     /** Every worker that has prepared the job, in the order they did: each is sent EndJob at the end. */
     private final List<Participant> prepared = new ArrayList<>();
+    /** Workers that joined while the job runs, asked to prepare it; taken on once they have. */
+    private final Map<ActorRef<WorkerActor.Command>, CompletableFuture<WorkerActor.Reply>> joining =
+            new LinkedHashMap<>();
+    /** Workers dropped for failing while still members: never asked again by this job. */
+    private final Set<ActorRef<WorkerActor.Command>> failedMembers = new HashSet<>();
+    /** The live listing last looked through for workers to take on (compared by identity). */
+    private List<ActorRef<WorkerActor.Command>> liveSeen = List.of();
     /** Splits the sum, the optimizer step and the publication over threads; set by run(). */
     private RangeRunner ranges = RangeRunner.serial();
     /** Told by workers of gradients lost after their acknowledgement; set by run(). */
@@ -210,6 +222,9 @@ public final class JobRunner {
                         long t = plan.granularity() == LearningRateSchedule.Granularity.STEP ? steps : epoch;
                         optimizer.setLearningRate(schedule.learningRate(t), schedule.unscaledPart(t));
                     }
+                    if (ahead == null) {
+                        takeOnJoinedWorkers(steps);
+                    }
                     StepOutcome outcome = computeStep(steps, version, epoch, rows, ahead);
                     // the sum, the optimizer and the publication follow back to back: the helper
                     // threads that split them wake now, while the next commands go out
@@ -219,6 +234,9 @@ public final class JobRunner {
                     // gradients are summed and the optimizer runs. Within the epoch only: the
                     // evaluation comes between epochs
                     int next = from + batch;
+                    if (next < rowsTotal) {
+                        takeOnJoinedWorkers(steps + 1);
+                    }
                     ahead = next < rowsTotal && !cancelled
                             ? send(steps + 1, 0, version + 1, epoch, batchRows(order, next, batch), participants)
                             : null;
@@ -258,6 +276,7 @@ public final class JobRunner {
             for (Participant w : prepared) {
                 w.ref().tell(new WorkerActor.EndJob(jobId));
             }
+            joining.keySet().forEach(ref -> ref.tell(new WorkerActor.EndJob(jobId)));
             exchange.endJob(jobId);
         }
         master.parameters().copyFrom(params);
@@ -322,10 +341,11 @@ public final class JobRunner {
         if (wanted > 0 && refs.size() > wanted) {
             refs = refs.subList(0, wanted);
         }
+        liveSeen = live.get();
         List<CompletableFuture<WorkerActor.Reply>> replies = new ArrayList<>();
         for (ActorRef<WorkerActor.Command> ref : refs) {
-            replies.add(ask(ref, replyTo -> new WorkerActor.PrepareJob(jobId, jobJson, settings.planeHost(),
-                    settings.planePort(), gradientLossListener.narrow(), replyTo), settings.workerWait()));
+            joining.remove(ref);
+            replies.add(askToPrepare(ref));
         }
         Set<ActorRef<WorkerActor.Command>> alive = awaitAnswers(refs, replies,
                 System.nanoTime() + settings.workerWait().toNanos(), steps);
@@ -347,6 +367,9 @@ public final class JobRunner {
                 // it may finish preparing yet (back from a pause, or just slow): it is not told of the
                 // job's end otherwise, and would keep its replica for good
                 refs.get(i).tell(new WorkerActor.EndJob(jobId));
+                if (alive.contains(refs.get(i))) {
+                    failedMembers.add(refs.get(i));
+                }
             }
         }
         if (ready.isEmpty()) {
@@ -473,6 +496,7 @@ public final class JobRunner {
                 return new StepOutcome(replies, ps, attempt + 1, loss, waited);
             }
             participants.removeAll(failed);
+            rememberFailedMembers(failed);
             redone++;
             lostAllAtOnce = failed.size() > 1 && failed.size() == ps.size();
             listener.onEvent("step " + step + ": redoing without " + failed.stream().map(Participant::id).toList()
@@ -484,6 +508,84 @@ public final class JobRunner {
                 throw new JobFailedException(noWorkersLeft("step " + step, lostAllAtOnce));
             }
         }
+    }
+
+    /** Those of {@code ws} still members: they failed rather than left, and are not asked again. */
+    private void rememberFailedMembers(List<Participant> ws) {
+        Set<ActorRef<WorkerActor.Command>> alive = Set.copyOf(live.get());
+        ws.stream().map(Participant::ref).filter(alive::contains).forEach(failedMembers::add);
+    }
+
+    /**
+     * Between steps: takes on the workers that joined while the job runs and have prepared it
+     * since (as many as the job wants; all of them for "every live worker"), and asks those that
+     * joined since the last look to prepare it, so that a worker restarted after a crash, or a
+     * node added, works on the job again without holding it up while it loads the data. A worker
+     * that failed as a member of this job is not asked again. {@code step}: the step about to be
+     * sent, for the event.
+     */
+    private void takeOnJoinedWorkers(long step) {
+        List<ActorRef<WorkerActor.Command>> liveNow = live.get();
+        if (liveNow == liveSeen && joining.isEmpty()) {
+            return; // the common case: nothing changed, nothing pending
+        }
+        int wanted = plan.workers();
+        Set<ActorRef<WorkerActor.Command>> alive = Set.copyOf(liveNow);
+        Set<ActorRef<WorkerActor.Command>> members = new HashSet<>();
+        participants.forEach(w -> members.add(w.ref()));
+        List<Participant> added = new ArrayList<>();
+        for (Iterator<Map.Entry<ActorRef<WorkerActor.Command>, CompletableFuture<WorkerActor.Reply>>> it =
+                joining.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<ActorRef<WorkerActor.Command>, CompletableFuture<WorkerActor.Reply>> e = it.next();
+            ActorRef<WorkerActor.Command> ref = e.getKey();
+            CompletableFuture<WorkerActor.Reply> f = e.getValue();
+            if (!f.isDone() && alive.contains(ref)) {
+                continue;
+            }
+            it.remove();
+            WorkerActor.Reply r = f.isDone() && !f.isCompletedExceptionally() ? f.getNow(null) : null;
+            boolean room = wanted == 0 || participants.size() + added.size() < wanted;
+            if (r instanceof WorkerActor.JobPrepared ok && alive.contains(ref) && !members.contains(ref) && room) {
+                added.add(new Participant(ref, ok.worker()));
+                continue;
+            }
+            if (r instanceof WorkerActor.WorkFailed wf) {
+                listener.onEvent("worker " + wf.worker() + " could not prepare the job: " + wf.message());
+            }
+            if (!members.contains(ref)) {
+                ref.tell(new WorkerActor.EndJob(jobId));
+                if (alive.contains(ref) && !(r instanceof WorkerActor.JobPrepared)) {
+                    failedMembers.add(ref);
+                }
+            }
+        }
+        if (!added.isEmpty()) {
+            participants.addAll(added);
+            participants.sort(Comparator.comparing(Participant::id));
+            prepared.addAll(added);
+            listener.onEvent("step " + step + ": taking on " + added.stream().map(Participant::id).toList()
+                    + ", which joined; " + participants.size() + " worker(s)");
+        }
+        if (liveNow != liveSeen) {
+            liveSeen = liveNow;
+            members.clear();
+            participants.forEach(w -> members.add(w.ref()));
+            int room = wanted == 0 ? Integer.MAX_VALUE : wanted - participants.size() - joining.size();
+            for (ActorRef<WorkerActor.Command> ref : liveNow) {
+                if (room <= 0) {
+                    break;
+                }
+                if (!members.contains(ref) && !joining.containsKey(ref) && !failedMembers.contains(ref)) {
+                    joining.put(ref, askToPrepare(ref));
+                    room--;
+                }
+            }
+        }
+    }
+
+    private CompletableFuture<WorkerActor.Reply> askToPrepare(ActorRef<WorkerActor.Command> ref) {
+        return ask(ref, replyTo -> new WorkerActor.PrepareJob(jobId, jobJson, settings.planeHost(), settings.planePort(),
+                gradientLossListener.narrow(), replyTo), settings.workerWait());
     }
 
     /** Whether none of {@code ws} is a live member any more (they left, were downed, or are unreachable). */
@@ -648,6 +750,7 @@ public final class JobRunner {
                 return new double[] {loss / meanDivisor(total), (double) correct / total};
             }
             participants.removeAll(failed);
+            rememberFailedMembers(failed);
             lostAllAtOnce = failed.size() > 1 && failed.size() == ps.size();
             listener.onEvent("evaluation: redoing without " + failed.stream().map(Participant::id).toList());
             if (participants.isEmpty() && !allLeft(failed)) {

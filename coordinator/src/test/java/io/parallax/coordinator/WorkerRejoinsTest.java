@@ -1,0 +1,72 @@
+package io.parallax.coordinator;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import akka.actor.typed.ActorRef;
+import io.parallax.engine.backend.Backends;
+import io.parallax.proto.v1.JobSpec;
+import io.parallax.worker.WorkerActor;
+import io.parallax.worker.job.JobFiles;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A worker that joins while a job runs — one back after it left, say — is asked to prepare the
+ * job and, once it has, works on it again from the next step, up to the job's worker count.
+ * Here worker-00 leaves the listing after step 3 and is back after step 6.
+ */
+class WorkerRejoinsTest {
+
+    private static final JobSpec JOB = JobFiles.parse("""
+            {
+              "name": "rejoins",
+              "model": {"layers": [{"linear": {"out_features": 8}}, {"activation": {"type": "relu"}},
+                                   {"linear": {"out_features": 2}}]},
+              "loss": "cross_entropy",
+              "optimizer": {"name": "sgd", "lr": 0.01},
+              "data": {"train": {"csv": {"path": "%s", "label_column": "target"}}, "normalization": "standardize"},
+              "batch_size": 64, "epochs": 2, "seed": 3
+            }""".formatted(SingleNodeDeterminismTest.EXAMPLES.resolve("data/breast_cancer.csv").toString()
+            .replace("\\", "/")));
+
+    @Test
+    void aWorkerBackInTheListingIsTakenOnAgain() {
+        List<String> events = new CopyOnWriteArrayList<>();
+        List<Integer> workersPerStep = new CopyOnWriteArrayList<>();
+        JobRunner.Result result = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+            try (LocalCluster cluster = LocalCluster.start(2, Backends.cpu(), List.of(SingleNodeDeterminismTest.EXAMPLES))) {
+                return cluster.run(JOB, new JobListener() {
+                    private List<ActorRef<WorkerActor.Command>> both;
+
+                    @Override
+                    public void onStep(StepReport report) {
+                        workersPerStep.add(report.workers());
+                        if (report.step() == 1) {
+                            both = cluster.live().get();
+                        } else if (report.step() == 3) {
+                            cluster.live().set(both.subList(1, 2)); // worker-00 leaves
+                        } else if (report.step() == 6) {
+                            cluster.live().set(both); // and is back
+                        }
+                    }
+
+                    @Override
+                    public void onEvent(String message) {
+                        events.add(message);
+                    }
+                });
+            }
+        });
+        assertTrue(events.stream().anyMatch(e -> e.matches("step \\d+: taking on \\[worker-00], which joined; 2 worker\\(s\\)")),
+                events.toString());
+        assertEquals(18, result.steps());
+        assertEquals(2, result.epochs().get(1).workers());
+        // steps 4–6 on one worker, and from some step after the return on two again, to the end
+        assertEquals(List.of(1, 1, 1), workersPerStep.subList(3, 6));
+        assertEquals(2, (int) workersPerStep.get(workersPerStep.size() - 1));
+    }
+}
