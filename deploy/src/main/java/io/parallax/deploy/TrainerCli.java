@@ -59,19 +59,48 @@ public final class TrainerCli implements Runnable {
         System.exit(code);
     }
 
-    /** The parser, with errors in the job turned into a message and exit code 1 instead of a stack trace. */
+    /**
+     * The parser: errors in the job become a message and exit code 1 instead of a stack trace,
+     * and usage errors one line with a pointer to the command's help and exit code 2.
+     */
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new TrainerCli());
+        // every command answers -V (their help lists it) with the launcher's version
+        cl.getSubcommands().values().forEach(sub -> sub.getCommandSpec().version(cl.getCommandSpec().version()));
+        cl.setParameterExceptionHandler((e, args) -> {
+            CommandLine bad = e.getCommandLine();
+            bad.getErr().println("trainer: " + e.getMessage());
+            bad.getErr().println("(see '" + bad.getCommandSpec().qualifiedName() + " --help')");
+            return ExitCodes.USAGE;
+        });
         cl.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             String message = jobErrorMessage(e);
             if (message == null) {
                 throw e;
             }
             commandLine.getErr().println("trainer: " + message);
+            if (isUsageError(e)) {
+                commandLine.getErr().println("(see '" + commandLine.getCommandSpec().qualifiedName() + " --help')");
+                return ExitCodes.USAGE;
+            }
             return JOB_FAILED;
         });
         return cl;
     }
+
+    /**
+     * Whether a command's own check refused the value of one of its options, whatever the data
+     * or the machine: those checks say so in one form, "--workers must be between 1 and 1024,
+     * got 0" (a file an option names that cannot be written, or data an option does not fit,
+     * are not usage errors).
+     */
+    private static boolean isUsageError(Exception e) {
+        return e instanceof IllegalArgumentException && e.getMessage() != null
+                && USAGE_MESSAGE.matcher(e.getMessage()).lookingAt();
+    }
+
+    /** "--option must …", "--option widths must …". */
+    private static final java.util.regex.Pattern USAGE_MESSAGE = java.util.regex.Pattern.compile("--[a-z-]+( [a-z]+)? must ");
 
     /** What to tell the user about a job that could not run, or null for a fault of the launcher itself. */
     private static String jobErrorMessage(Exception e) {

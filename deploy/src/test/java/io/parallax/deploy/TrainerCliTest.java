@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.parallax.deploy.client.ExitCodes;
 import io.parallax.engine.data.Dataset;
 import io.parallax.engine.data.Preprocessing;
 import io.parallax.engine.io.ModelFile;
@@ -202,6 +203,25 @@ class TrainerCliTest {
     }
 
     @Test
+    void everyCommandTellsItsVersionAndABadOptionIsOneLineWithAPointerToTheHelp() {
+        for (String command : List.of("demo", "local", "train", "coordinator", "worker", "submit", "status")) {
+            CommandLine cl = TrainerCli.commandLine();
+            StringWriter out = new StringWriter();
+            cl.setOut(new PrintWriter(out));
+            assertEquals(0, cl.execute(command, "-V"), command);
+            assertEquals("parallax 0.1.0", out.toString().strip(), command);
+        }
+        Run r = run("status", "--limit", "0");
+        assertEquals(ExitCodes.USAGE, r.code());
+        assertEquals(List.of("trainer: --limit must be ≥ 1, got 0", "(see 'trainer status --help')"),
+                r.err().lines().toList());
+        r = run("local");
+        assertEquals(ExitCodes.USAGE, r.code());
+        assertEquals(List.of("trainer: Missing required option: '--job=FILE'", "(see 'trainer local --help')"),
+                r.err().lines().toList());
+    }
+
+    @Test
     void aModelTooLargeForTheJvmIsRefusedBeforeAnythingIsAllocated() throws Exception {
         // 1,000 replicas of a 4 M-parameter model: about 32 GB, whatever this JVM's heap
         Path job = dir.resolve("wide.json");
@@ -217,8 +237,9 @@ class TrainerCliTest {
         assertTrue(r.err().contains(") but the JVM may use "), r.err());
 
         r = run("local", "--job", job.toString(), "--workers", "100000");
-        assertEquals(TrainerCli.JOB_FAILED, r.code());
-        assertTrue(r.err().startsWith("trainer: --workers must be between 1 and 1024, got 100000"), r.err());
+        assertEquals(ExitCodes.USAGE, r.code());
+        assertTrue(r.err().startsWith("trainer: --workers must be between 1 and 1024, got 100000\n"
+                + "(see 'trainer local --help')"), r.err());
     }
 
     @Test
@@ -233,7 +254,10 @@ class TrainerCliTest {
         };
         for (String[] c : cases) {
             Run r = run("train", "--csv", DIGITS.toString(), "--label", "digit", c[0], c[1]);
-            assertEquals(TrainerCli.JOB_FAILED, r.code(), String.join(" ", c));
+            // an option's own bounds are bad usage; a model too large for the data's rules is the job's
+            int expected = c[2].startsWith(c[0] + " must") || c[2].startsWith(c[0] + " widths must")
+                    ? ExitCodes.USAGE : TrainerCli.JOB_FAILED;
+            assertEquals(expected, r.code(), String.join(" ", c));
             assertTrue(r.err().startsWith("trainer: " + c[2]), r.err());
         }
         // the job's own rule for batch norm (1,797 rows, 20% held out: 1,438 train)
@@ -274,7 +298,7 @@ class TrainerCliTest {
         for (String[] c : cases) {
             String[] args = java.util.Arrays.copyOf(c, c.length - 1);
             Run r = run(args);
-            assertEquals(TrainerCli.JOB_FAILED, r.code(), String.join(" ", args) + ": " + r.err());
+            assertEquals(ExitCodes.USAGE, r.code(), String.join(" ", args) + ": " + r.err());
             assertTrue(r.err().startsWith("trainer: " + c[c.length - 1]), r.err());
         }
     }

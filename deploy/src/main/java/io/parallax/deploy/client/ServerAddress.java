@@ -62,7 +62,9 @@ public record ServerAddress(String host, int port) {
             try {
                 return parse(value);
             } catch (IllegalArgumentException e) {
-                throw new CommandLine.TypeConversionException(e.getMessage());
+                // the value may come from the environment, not the command line: say so
+                throw new CommandLine.TypeConversionException(e.getMessage()
+                        + (value.equals(System.getenv("PARALLAX_SERVER")) ? " (from $PARALLAX_SERVER)" : ""));
             }
         }
     }

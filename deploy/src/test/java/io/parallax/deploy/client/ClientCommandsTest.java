@@ -143,7 +143,7 @@ class ClientCommandsTest {
         Files.writeString(f, "{\"epochz\": 3}");
         Run r = trainer("submit", "--job", f.toString(), "--server", service.address());
         assertEquals(ExitCodes.ERROR, r.code());
-        assertTrue(r.err().startsWith("trainer: invalid job: job: " + f) && r.err().contains("epochz"), r.err());
+        assertTrue(r.err().startsWith("trainer: invalid job: " + f) && r.err().contains("epochz"), r.err());
         assertTrue(service.submitted.isEmpty());
 
         Run missing = trainer("submit", "--job", dir.resolve("nope.json").toString(), "--server", service.address());

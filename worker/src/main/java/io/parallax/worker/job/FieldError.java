@@ -17,9 +17,10 @@ public record FieldError(String field, String message) {
         }
     }
 
-    /** {@code field: message}, the form users see. */
+    /** {@code field: message}, the form users see (the message alone for the whole file, {@code job}). */
     @Override
     public String toString() {
-        return field + ": " + message;
+        // "job" is the whole file (not JSON, a field unknown): its message says what it is about
+        return field.equals("job") ? message : field + ": " + message;
     }
 }

@@ -62,7 +62,7 @@ class JobFilesTest {
     @Test
     void malformedJsonAndWrongTypesAreRejected() {
         InvalidJobException e = assertThrows(InvalidJobException.class, () -> JobFiles.parse("{\"epochs\": 3,"));
-        assertTrue(e.getMessage().startsWith("invalid job: job: not a valid job file"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("invalid job: not a valid job file"), e.getMessage());
         e = assertThrows(InvalidJobException.class, () -> JobFiles.parse("{\"epochs\": \"three\"}"));
         assertTrue(e.getMessage().contains("three"), e.getMessage());
         e = assertThrows(InvalidJobException.class,
