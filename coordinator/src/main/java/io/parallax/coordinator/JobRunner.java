@@ -114,6 +114,8 @@ public final class JobRunner {
     private final Set<ActorRef<WorkerActor.Command>> failedMembers = new HashSet<>();
     /** The live listing last looked through for workers to take on (compared by identity). */
     private List<ActorRef<WorkerActor.Command>> liveSeen = List.of();
+    /** A place opened with the listing unchanged (a member failed, too few prepared): look again. */
+    private boolean relook;
     /** Splits the sum, the optimizer step and the publication over threads; set by run(). */
     private RangeRunner ranges = RangeRunner.serial();
     /** Told by workers of gradients lost after their acknowledgement; set by run(). */
@@ -328,12 +330,17 @@ public final class JobRunner {
         if (wanted == 0) {
             // "every live worker": if workers are still joining (a coordinator just restarted,
             // its workers rejoining one by one) let them settle first, or the job would start
-            // with the first and never take on the others
+            // with the first and take on the others only later
             long left = Math.max(0, (deadline - System.nanoTime()) / 1_000_000);
             refs = live.awaitSettled(SETTLE_MILLIS, Math.min(left, 10 * SETTLE_MILLIS));
             if (refs.isEmpty()) {
                 throw new JobFailedException("the workers left before the job could start");
             }
+        }
+        // a worker that failed as a member of this job is not asked again
+        refs = refs.stream().filter(r -> !failedMembers.contains(r)).toList();
+        if (refs.isEmpty()) {
+            throw new JobFailedException("the only live workers are those that failed this job");
         }
         if (wanted > 0 && refs.size() < wanted) {
             listener.onEvent("only " + refs.size() + " of " + wanted + " workers joined; training with " + refs.size());
@@ -379,6 +386,7 @@ public final class JobRunner {
         ready.sort(Comparator.comparing(Participant::id));
         participants = ready;
         prepared.addAll(ready);
+        relook = wanted > 0 && ready.size() < wanted;
     }
 
     private record StepOutcome(List<WorkerActor.GradientComputed> replies, List<Participant> participants,
@@ -514,6 +522,7 @@ public final class JobRunner {
     private void rememberFailedMembers(List<Participant> ws) {
         Set<ActorRef<WorkerActor.Command>> alive = Set.copyOf(live.get());
         ws.stream().map(Participant::ref).filter(alive::contains).forEach(failedMembers::add);
+        relook = true;
     }
 
     /**
@@ -526,7 +535,7 @@ public final class JobRunner {
      */
     private void takeOnJoinedWorkers(long step) {
         List<ActorRef<WorkerActor.Command>> liveNow = live.get();
-        if (liveNow == liveSeen && joining.isEmpty()) {
+        if (liveNow == liveSeen && joining.isEmpty() && !relook) {
             return; // the common case: nothing changed, nothing pending
         }
         int wanted = plan.workers();
@@ -563,11 +572,12 @@ public final class JobRunner {
             participants.addAll(added);
             participants.sort(Comparator.comparing(Participant::id));
             prepared.addAll(added);
-            listener.onEvent("step " + step + ": taking on " + added.stream().map(Participant::id).toList()
-                    + ", which joined; " + participants.size() + " worker(s)");
+            listener.onEvent("step " + step + ": taking on " + added.stream().map(Participant::id).toList() + "; "
+                    + participants.size() + " worker(s)");
         }
-        if (liveNow != liveSeen) {
+        if (liveNow != liveSeen || relook) {
             liveSeen = liveNow;
+            relook = false;
             members.clear();
             participants.forEach(w -> members.add(w.ref()));
             int room = wanted == 0 ? Integer.MAX_VALUE : wanted - participants.size() - joining.size();
@@ -783,13 +793,17 @@ public final class JobRunner {
             Set<ActorRef<WorkerActor.Command>> alive = Set.copyOf(live.get());
             boolean someoneLeft = ps.stream().anyMatch(w -> !alive.contains(w.ref()));
             boolean pastDeadline = System.nanoTime() > deadline;
-            if (allDone || someoneLeft || pastDeadline) {
+            // after a departure, a member still at work is waited for: it takes the redo only
+            // after this attempt anyway, and the redo's deadline must not run while it finishes
+            boolean memberBusy = false;
+            for (int i = 0; i < ps.size(); i++) {
+                memberBusy |= alive.contains(ps.get(i).ref()) && !futures.get(i).isDone();
+            }
+            if (allDone || pastDeadline || (someoneLeft && !memberBusy)) {
                 List<Participant> failed = new ArrayList<>();
                 for (int i = 0; i < ps.size(); i++) {
                     CompletableFuture<?> f = futures.get(i);
-                    // a member still at work when another leaves has not failed: the redo goes to
-                    // it too (its mailbox takes the new attempt after this one); only the
-                    // deadline fails it
+                    // a member with no answer yet has failed only past the deadline
                     if (!alive.contains(ps.get(i).ref()) || (f.isDone() ? !good(f) : pastDeadline)) {
                         failed.add(ps.get(i));
                     }

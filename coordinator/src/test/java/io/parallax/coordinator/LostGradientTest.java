@@ -74,7 +74,7 @@ class LostGradientTest {
      * {@link TensorPlane#sendGradient} turns the failure into a failed future, as the gRPC plane's
      * does, {@code late}: 300 ms later.
      */
-    private record CutAfter(TensorPlane plane, int after, boolean late, AtomicInteger pushes) implements TensorPlane {
+    record CutAfter(TensorPlane plane, int after, boolean late, AtomicInteger pushes) implements TensorPlane {
 
         @Override
         public float[] fetchState(String jobId, long version, float[] reuse) throws TensorPlaneException {

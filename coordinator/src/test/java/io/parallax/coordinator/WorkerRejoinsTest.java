@@ -8,10 +8,13 @@ import akka.actor.typed.ActorRef;
 import io.parallax.engine.backend.Backends;
 import io.parallax.proto.v1.JobSpec;
 import io.parallax.worker.WorkerActor;
+import io.parallax.worker.job.DataRoots;
 import io.parallax.worker.job.JobFiles;
+import io.parallax.worker.job.JobPlan;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -34,6 +37,47 @@ class WorkerRejoinsTest {
             .replace("\\", "/")));
 
     @Test
+    void anIdleWorkerTakesThePlaceOfOneThatFailed() throws Exception {
+        // three workers, a job for two: worker-02 idles until worker-00's gradients stop arriving
+        List<String> events = new CopyOnWriteArrayList<>();
+        LocalCluster.PlaneWrapper cutFirst = (worker, plane) ->
+                worker.equals("worker-00") ? new LostGradientTest.CutAfter(plane, 3, false, new AtomicInteger()) : plane;
+        try (LocalCluster cluster = LocalCluster.start(3, Backends.cpu(), List.of(SingleNodeDeterminismTest.EXAMPLES),
+                cutFirst)) {
+            JobPlan plan = JobPlan.load(JOB, DataRoots.of(List.of(SingleNodeDeterminismTest.EXAMPLES))).withWorkers(2);
+            JobRunner runner = new JobRunner("idle-takes-over", JobFiles.toJson(plan.spec()), plan, cluster.system(),
+                    cluster.live(), cluster.exchange(), cluster.runnerSettings(), new JobListener() {
+                        @Override
+                        public void onStep(StepReport report) {
+                            if (report.step() == 5) {
+                                sleep(1000); // time for worker-02 to prepare (milliseconds in process)
+                            }
+                        }
+
+                        @Override
+                        public void onEvent(String message) {
+                            events.add(message);
+                        }
+                    });
+            JobRunner.Result result = assertTimeoutPreemptively(Duration.ofSeconds(60), runner::run);
+            assertTrue(events.stream().anyMatch(e -> e.startsWith("step 3: redoing without [worker-00]")), events.toString());
+            assertTrue(events.stream().anyMatch(e -> e.matches("step \\d+: taking on \\[worker-02]; 2 worker\\(s\\)")),
+                    events.toString());
+            assertEquals(2, result.epochs().get(1).workers());
+            // worker-00, which failed, is not asked again
+            assertTrue(events.stream().noneMatch(e -> e.contains("taking on [worker-00]")), events.toString());
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Test
     void aWorkerBackInTheListingIsTakenOnAgain() {
         List<String> events = new CopyOnWriteArrayList<>();
         List<Integer> workersPerStep = new CopyOnWriteArrayList<>();
@@ -51,6 +95,11 @@ class WorkerRejoinsTest {
                             cluster.live().set(both.subList(1, 2)); // worker-00 leaves
                         } else if (report.step() == 6) {
                             cluster.live().set(both); // and is back
+                        } else if (report.step() == 8) {
+                            // it was asked to prepare before step 7: give that time to finish (in
+                            // process it takes milliseconds) so that a slow machine still sees it
+                            // taken on before the job's 18 steps are done
+                            sleep(1000);
                         }
                     }
 
@@ -61,7 +110,7 @@ class WorkerRejoinsTest {
                 });
             }
         });
-        assertTrue(events.stream().anyMatch(e -> e.matches("step \\d+: taking on \\[worker-00], which joined; 2 worker\\(s\\)")),
+        assertTrue(events.stream().anyMatch(e -> e.matches("step \\d+: taking on \\[worker-00]; 2 worker\\(s\\)")),
                 events.toString());
         assertEquals(18, result.steps());
         assertEquals(2, result.epochs().get(1).workers());
