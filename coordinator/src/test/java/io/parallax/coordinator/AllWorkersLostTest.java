@@ -27,18 +27,8 @@ import org.junit.jupiter.api.Test;
  */
 class AllWorkersLostTest {
 
-    private static final JobSpec JOB = JobFiles.parse("""
-            {
-              "name": "all-lost",
-              "model": {"layers": [{"linear": {"out_features": 8}}, {"activation": {"type": "relu"}},
-                                   {"linear": {"out_features": 2}}]},
-              "loss": "cross_entropy",
-              "optimizer": {"name": "adam", "lr": 0.01},
-              "data": {"train": {"csv": {"path": "%s", "label_column": "target"}}, "validation_split": 0.2,
-                       "normalization": "standardize"},
-              "batch_size": 64, "epochs": 2, "seed": 5
-            }""".formatted(SingleNodeDeterminismTest.EXAMPLES.resolve("data/breast_cancer.csv").toString()
-            .replace("\\", "/")));
+    private static final JobSpec JOB = MembershipFixtures.breastCancerJob("all-lost", "{\"name\": \"adam\", \"lr\": 0.01}", true,
+            5);
 
     @Test
     void theJobWaitsForWorkersToJoinAndEndsWithTheWeightsOfARunWithoutTheLoss() throws Exception {

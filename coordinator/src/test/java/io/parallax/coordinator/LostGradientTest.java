@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.parallax.engine.backend.Backends;
 import io.parallax.proto.v1.JobSpec;
-import io.parallax.worker.job.JobFiles;
 import io.parallax.worker.plane.TensorPlane;
 import io.parallax.worker.plane.TensorPlaneException;
 import java.time.Duration;
@@ -27,17 +26,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class LostGradientTest {
 
-    private static final JobSpec JOB = JobFiles.parse("""
-            {
-              "name": "lost-gradient",
-              "model": {"layers": [{"linear": {"out_features": 8}}, {"activation": {"type": "relu"}},
-                                   {"linear": {"out_features": 2}}]},
-              "loss": "cross_entropy",
-              "optimizer": {"name": "sgd", "lr": 0.01},
-              "data": {"train": {"csv": {"path": "%s", "label_column": "target"}}, "normalization": "standardize"},
-              "batch_size": 64, "epochs": 2, "seed": 3
-            }""".formatted(SingleNodeDeterminismTest.EXAMPLES.resolve("data/breast_cancer.csv").toString()
-            .replace("\\", "/")));
+    private static final JobSpec JOB = MembershipFixtures.breastCancerJob("lost-gradient", "{\"name\": \"sgd\", \"lr\": 0.01}",
+            false, 3);
 
     /**
      * @param late whether the push fails after the worker has acknowledged the step and the
@@ -74,11 +64,17 @@ class LostGradientTest {
      * {@link TensorPlane#sendGradient} turns the failure into a failed future, as the gRPC plane's
      * does, {@code late}: 300 ms later.
      */
-    record CutAfter(TensorPlane plane, int after, boolean late, AtomicInteger pushes) implements TensorPlane {
+    static final class CutAfter extends MembershipFixtures.ForwardingPlane {
 
-        @Override
-        public float[] fetchState(String jobId, long version, float[] reuse) throws TensorPlaneException {
-            return plane.fetchState(jobId, version, reuse);
+        private final int after;
+        private final boolean late;
+        private final AtomicInteger pushes;
+
+        CutAfter(TensorPlane plane, int after, boolean late, AtomicInteger pushes) {
+            super(plane);
+            this.after = after;
+            this.late = late;
+            this.pushes = pushes;
         }
 
         @Override
@@ -87,13 +83,13 @@ class LostGradientTest {
             if (pushes.incrementAndGet() > after) {
                 throw new TensorPlaneException(TensorPlaneException.Kind.UNAVAILABLE, "link cut for the test");
             }
-            plane.pushGradient(jobId, step, attempt, worker, gradient);
+            super.pushGradient(jobId, step, attempt, worker, gradient);
         }
 
         @Override
         public CompletableFuture<Void> sendGradient(String jobId, long step, int attempt, String worker,
                                                     float[] gradient) {
-            CompletableFuture<Void> sent = TensorPlane.super.sendGradient(jobId, step, attempt, worker, gradient);
+            CompletableFuture<Void> sent = super.sendGradient(jobId, step, attempt, worker, gradient);
             if (!late) {
                 return sent;
             }
@@ -106,16 +102,6 @@ class LostGradientTest {
                 }
             }, CompletableFuture.delayedExecutor(300, TimeUnit.MILLISECONDS));
             return later;
-        }
-
-        @Override
-        public boolean serializes() {
-            return plane.serializes();
-        }
-
-        @Override
-        public void close() {
-            plane.close();
         }
     }
 }

@@ -8,7 +8,6 @@ import akka.actor.typed.ActorRef;
 import io.parallax.engine.backend.Backends;
 import io.parallax.proto.v1.JobSpec;
 import io.parallax.worker.WorkerActor;
-import io.parallax.worker.job.JobFiles;
 import io.parallax.worker.plane.TensorPlane;
 import io.parallax.worker.plane.TensorPlaneException;
 import java.time.Duration;
@@ -23,17 +22,8 @@ import org.junit.jupiter.api.Test;
  */
 class WorkerLeavesMidStepTest {
 
-    private static final JobSpec JOB = JobFiles.parse("""
-            {
-              "name": "one-leaves",
-              "model": {"layers": [{"linear": {"out_features": 8}}, {"activation": {"type": "relu"}},
-                                   {"linear": {"out_features": 2}}]},
-              "loss": "cross_entropy",
-              "optimizer": {"name": "sgd", "lr": 0.01},
-              "data": {"train": {"csv": {"path": "%s", "label_column": "target"}}, "normalization": "standardize"},
-              "batch_size": 64, "epochs": 2, "seed": 3
-            }""".formatted(SingleNodeDeterminismTest.EXAMPLES.resolve("data/breast_cancer.csv").toString()
-            .replace("\\", "/")));
+    private static final JobSpec JOB = MembershipFixtures.breastCancerJob("one-leaves", "{\"name\": \"sgd\", \"lr\": 0.01}",
+            false, 3);
 
     @Test
     void theStepIsRedoneWithTheWorkerThatWasStillComputing() {
@@ -66,7 +56,11 @@ class WorkerLeavesMidStepTest {
     }
 
     /** A plane whose fetches take 300 ms. */
-    private record Slow(TensorPlane plane) implements TensorPlane {
+    private static final class Slow extends MembershipFixtures.ForwardingPlane {
+
+        Slow(TensorPlane plane) {
+            super(plane);
+        }
 
         @Override
         public float[] fetchState(String jobId, long version, float[] reuse) throws TensorPlaneException {
@@ -75,23 +69,7 @@ class WorkerLeavesMidStepTest {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-            return plane.fetchState(jobId, version, reuse);
-        }
-
-        @Override
-        public void pushGradient(String jobId, long step, int attempt, String worker, float[] gradient)
-                throws TensorPlaneException {
-            plane.pushGradient(jobId, step, attempt, worker, gradient);
-        }
-
-        @Override
-        public boolean serializes() {
-            return plane.serializes();
-        }
-
-        @Override
-        public void close() {
-            plane.close();
+            return super.fetchState(jobId, version, reuse);
         }
     }
 }

@@ -24,17 +24,8 @@ import org.junit.jupiter.api.Test;
  */
 class WorkerRejoinsTest {
 
-    private static final JobSpec JOB = JobFiles.parse("""
-            {
-              "name": "rejoins",
-              "model": {"layers": [{"linear": {"out_features": 8}}, {"activation": {"type": "relu"}},
-                                   {"linear": {"out_features": 2}}]},
-              "loss": "cross_entropy",
-              "optimizer": {"name": "sgd", "lr": 0.01},
-              "data": {"train": {"csv": {"path": "%s", "label_column": "target"}}, "normalization": "standardize"},
-              "batch_size": 64, "epochs": 2, "seed": 3
-            }""".formatted(SingleNodeDeterminismTest.EXAMPLES.resolve("data/breast_cancer.csv").toString()
-            .replace("\\", "/")));
+    private static final JobSpec JOB = MembershipFixtures.breastCancerJob("rejoins", "{\"name\": \"sgd\", \"lr\": 0.01}", false,
+            3);
 
     @Test
     void anIdleWorkerTakesThePlaceOfOneThatFailed() throws Exception {

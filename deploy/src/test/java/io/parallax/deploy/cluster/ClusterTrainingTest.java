@@ -74,13 +74,9 @@ class ClusterTrainingTest {
     void killingAWorkerMidEpochDoesNotStopTheJob() throws Exception {
         Path metrics = dir.resolve("metrics.jsonl");
         try (TrainerProcesses ps = new TrainerProcesses(dir)) {
-            int port = TrainerProcesses.freePort();
-            Process c = coordinator(ps, port, 2, "--job", EXAMPLES.resolve("digits.json").toString(),
-                    "--metrics-out", metrics.toString());
-            ps.start("worker-1", "worker", "--join", "127.0.0.1:" + port);
-            Process doomed = ps.start("worker-2", "worker", "--join", "127.0.0.1:" + port);
-            ps.awaitLog("coordinator", "epoch   2 ", Duration.ofMinutes(3));
-            doomed.destroyForcibly();
+            Process[] cw = digitsOnTwoWorkersAtEpoch2(ps, metrics);
+            Process c = cw[0];
+            cw[2].destroyForcibly();
             assertEquals(0, ps.await(c, "coordinator", Duration.ofMinutes(5)), ps.log("coordinator"));
             String log = ps.log("coordinator");
             assertTrue(log.contains("redoing without") || log.contains("left the cluster"), log);
@@ -97,12 +93,7 @@ class ClusterTrainingTest {
         // down their side and rejoin as new incarnations; the job waits for them and goes on
         Path metrics = dir.resolve("metrics.jsonl");
         try (TrainerProcesses ps = new TrainerProcesses(dir)) {
-            int port = TrainerProcesses.freePort();
-            Process c = coordinator(ps, port, 2, "--job", EXAMPLES.resolve("digits.json").toString(),
-                    "--metrics-out", metrics.toString());
-            ps.start("worker-1", "worker", "--join", "127.0.0.1:" + port);
-            ps.start("worker-2", "worker", "--join", "127.0.0.1:" + port);
-            ps.awaitLog("coordinator", "epoch   2 ", Duration.ofMinutes(3));
+            Process c = digitsOnTwoWorkersAtEpoch2(ps, metrics)[0];
             signal("STOP", c);
             Thread.sleep(8_000);
             signal("CONT", c);
@@ -115,6 +106,17 @@ class ClusterTrainingTest {
         assertEquals(15, epochs.size(), "every epoch of the job ran");
         assertEquals(2, epochs.get(14).get("workers").asInt());
         assertTrue(epochs.get(14).get("val_accuracy").asDouble() > 0.9, epochs.get(14).toString());
+    }
+
+    /** The digits job on a coordinator and two worker processes, once its second epoch is done: {coordinator, worker 1, worker 2}. */
+    private Process[] digitsOnTwoWorkersAtEpoch2(TrainerProcesses ps, Path metrics) throws Exception {
+        int port = TrainerProcesses.freePort();
+        Process c = coordinator(ps, port, 2, "--job", EXAMPLES.resolve("digits.json").toString(),
+                "--metrics-out", metrics.toString());
+        Process w1 = ps.start("worker-1", "worker", "--join", "127.0.0.1:" + port);
+        Process w2 = ps.start("worker-2", "worker", "--join", "127.0.0.1:" + port);
+        ps.awaitLog("coordinator", "epoch   2 ", Duration.ofMinutes(3));
+        return new Process[] {c, w1, w2};
     }
 
     private static void signal(String name, Process p) throws Exception {
