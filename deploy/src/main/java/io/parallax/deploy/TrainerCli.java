@@ -15,6 +15,7 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
+import java.util.regex.Pattern;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -34,6 +35,9 @@ public final class TrainerCli implements Runnable {
 
     /** Exit code of a job that failed for a reason the user can fix (data, model, settings). */
     public static final int JOB_FAILED = 1;
+
+    /** How a command's own check of an option's value begins: "--option must …", "--option widths must …". */
+    private static final Pattern USAGE_MESSAGE = Pattern.compile("--[a-z-]+( [a-z]+)? must ");
 
     @CommandLine.Spec
     private CommandLine.Model.CommandSpec spec;
@@ -99,8 +103,6 @@ public final class TrainerCli implements Runnable {
                 && USAGE_MESSAGE.matcher(e.getMessage()).lookingAt();
     }
 
-    /** "--option must …", "--option widths must …". */
-    private static final java.util.regex.Pattern USAGE_MESSAGE = java.util.regex.Pattern.compile("--[a-z-]+( [a-z]+)? must ");
 
     /** What to tell the user about a job that could not run, or null for a fault of the launcher itself. */
     private static String jobErrorMessage(Exception e) {
