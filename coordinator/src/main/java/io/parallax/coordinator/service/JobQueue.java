@@ -431,6 +431,9 @@ public final class JobQueue implements AutoCloseable {
         }
         Consumer<String> note = message -> {
             synchronized (lock) {
+                // kept in the record too, so that status (and a watch started later) tell why a
+                // job sits at epoch 0: written to disk with the record's next write
+                jobs.put(id, jobs.get(id).toBuilder().setLastNote(message).build());
                 publish(id, JobEvent.newBuilder().setNote(message));
             }
         };

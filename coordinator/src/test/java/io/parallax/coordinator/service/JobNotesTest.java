@@ -70,10 +70,13 @@ class JobNotesTest {
                     finished.completeExceptionally(new IllegalStateException(reason));
                 }
             });
-            assertEquals(JobState.SUCCEEDED, finished.get(2, TimeUnit.MINUTES).getState());
+            Job done = finished.get(2, TimeUnit.MINUTES);
+            assertEquals(JobState.SUCCEEDED, done.getState());
             List<String> notes = events.stream().filter(JobEvent::hasNote).map(JobEvent::getNote).toList();
             assertEquals(List.of("waiting up to 1 s for 2 worker(s); 1 live",
                     "only 1 of 2 workers joined; training with 1"), notes);
+            // the record keeps the latest, for status and for a watch that starts later
+            assertEquals("only 1 of 2 workers joined; training with 1", done.getLastNote());
             // before the first epoch's metrics
             int note = events.indexOf(events.stream().filter(JobEvent::hasNote).findFirst().orElseThrow());
             assertTrue(note < events.indexOf(events.stream().filter(JobEvent::hasEpoch).findFirst().orElseThrow()));

@@ -67,6 +67,9 @@ public final class StatusCommand extends ClientCommand {
         if (!j.getReason().isEmpty()) {
             rows.add(new String[] {"reason", j.getReason()});
         }
+        if (j.getState() == JobState.RUNNING && !j.getLastNote().isEmpty()) {
+            rows.add(new String[] {"note", j.getLastNote()});
+        }
         if (j.getState() == JobState.QUEUED && j.getQueuePosition() >= 0) {
             rows.add(new String[] {"queue", j.getQueuePosition() == 0 ? "next" : j.getQueuePosition() + " job(s) ahead"});
         }

@@ -97,6 +97,9 @@ public final class WatchPrinter {
         for (EpochMetrics e : job.getEpochsList()) {
             epoch(e);
         }
+        if (job.getState() == JobState.RUNNING && !job.getLastNote().isEmpty()) {
+            line("note: " + job.getLastNote()); // told before this watch began
+        }
     }
 
     private void step(StepProgress s) {

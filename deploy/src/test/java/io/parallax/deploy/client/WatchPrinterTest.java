@@ -55,6 +55,22 @@ class WatchPrinterTest {
     }
 
     @Test
+    void aWatchThatStartsLateIsToldTheJobsLatestNoteAndStatusShowsIt() {
+        Job running = Job.newBuilder().setId("job-7").setName("waits").setState(JobState.RUNNING).setEpochsTotal(3)
+                .setLastNote("waiting up to 60 s for 5 worker(s); 2 live").build();
+        WatchPrinter p = printer(WatchPrinter.Style.PLAIN);
+        p.accept(JobEvent.newBuilder().setSnapshot(running).build());
+        assertEquals("job-7 (waits): RUNNING\nnote: waiting up to 60 s for 5 worker(s); 2 live\n",
+                text.toString().replace(System.lineSeparator(), "\n"));
+        assertTrue(StatusCommand.record(running).lines()
+                .anyMatch(l -> l.matches("note +waiting up to 60 s for 5 worker\\(s\\); 2 live")),
+                StatusCommand.record(running));
+        // an ended job's reason says it all
+        assertTrue(StatusCommand.record(running.toBuilder().setState(JobState.SUCCEEDED).build()).lines()
+                .noneMatch(l -> l.startsWith("note")));
+    }
+
+    @Test
     void aNoteFromTheCoordinatorIsALineOfItsOwnEvenAcrossTheBar() {
         WatchPrinter p = printer(WatchPrinter.Style.BAR);
         List<JobEvent> story = FakeJobService.story("job-1", 1, 4, JobState.SUCCEEDED, "");
