@@ -156,7 +156,8 @@ record JobData(Dataset train, Dataset validation, List<String> classNames, Strin
             for (ImageFolderReader.Entry e : listing.entries()) {
                 // a link inside the folder must not lead out of the data roots
                 if (!roots.contains(e.file())) {
-                    throw InvalidJobException.of(field, e.file() + " leads outside the data roots " + roots);
+                    throw InvalidJobException.of(field, e.file() + " leads outside the data roots " + roots
+                            + JobValidator.OUTSIDE_ROOTS_HINT);
                 }
             }
             ImageFolderReader.LabelledImages images = ImageFolderReader.read(listing, width, height, grayscale);

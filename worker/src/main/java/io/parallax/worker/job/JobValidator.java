@@ -31,6 +31,10 @@ import java.util.Set;
  */
 public final class JobValidator {
 
+    /** What a user refused for a path outside the data roots can do about it. */
+    static final String OUTSIDE_ROOTS_HINT = " (nodes read data only under their data roots: start them with --data-root DIR,"
+            + " or set PARALLAX_DATA_ROOTS)";
+
     /** Loss names, as {@code JobSpec.loss} spells them. */
     public static final List<String> LOSSES = List.of("cross_entropy", "bce_with_logits", "bce", "mse");
     /** Activation names, as {@code ActivationLayer.type} spells them. */
@@ -401,7 +405,7 @@ public final class JobValidator {
             return;
         }
         if (!roots.contains(p)) {
-            errors.add(field, p + " is outside the data roots " + roots);
+            errors.add(field, p + " is outside the data roots " + roots + OUTSIDE_ROOTS_HINT);
         }
     }
 }

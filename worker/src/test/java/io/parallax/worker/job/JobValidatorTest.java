@@ -162,7 +162,8 @@ class JobValidatorTest {
                 bad("data.train.csv.path", "a path is required", b -> b.getDataBuilder().setTrain(csv("", "y"))),
                 bad("data.train.csv.label_column", "required",
                         b -> b.getDataBuilder().setTrain(csv(ROOT + "/t.csv", ""))),
-                bad("data.train.csv.path", "/etc/passwd is outside the data roots [" + ROOT + "]",
+                bad("data.train.csv.path", "/etc/passwd is outside the data roots [" + ROOT + "] (nodes read data"
+                        + " only under their data roots: start them with --data-root DIR, or set PARALLAX_DATA_ROOTS)",
                         b -> b.getDataBuilder().setTrain(csv("/etc/passwd", "y"))),
                 bad("data.train.csv.path", "/etc/passwd is outside the data roots",
                         b -> b.getDataBuilder().setTrain(csv("../../../../etc/passwd", "y"))),
