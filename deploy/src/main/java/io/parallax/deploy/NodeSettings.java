@@ -3,6 +3,7 @@ package io.parallax.deploy;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigObject;
 import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigValueType;
 import java.io.File;
@@ -84,6 +85,13 @@ public final class NodeSettings {
                     throw new IllegalArgumentException("configuration file " + configFile + " does not exist");
                 }
                 file = ConfigFactory.parseFile(configFile.toFile(), ConfigParseOptions.defaults().setAllowMissing(false));
+                List<String> unknown = unknownSettings(file);
+                if (!unknown.isEmpty()) {
+                    // a misspelt key would otherwise leave its setting at the default, silently
+                    throw new IllegalArgumentException("configuration file " + configFile + ": unknown setting"
+                            + (unknown.size() > 1 ? "s " : " ") + String.join(", ", unknown) + "; the settings are "
+                            + ENVIRONMENT.keySet().stream().map(k -> "parallax." + k).toList());
+                }
             }
             Config fromEnv = ConfigFactory.parseMap(environmentLayer(env), "environment variables");
             // the files' own ${?PARALLAX_...} lines resolve against the real environment; the layer
@@ -95,6 +103,49 @@ public final class NodeSettings {
         } catch (ConfigException e) {
             throw new IllegalArgumentException("configuration: " + e.getMessage(), e);
         }
+    }
+
+    /** The keys under {@code parallax} in {@code file} that name no setting, each with the likeliest one meant. */
+    private static List<String> unknownSettings(Config file) {
+        List<String> unknown = new ArrayList<>();
+        if (file.root().get("parallax") instanceof ConfigObject parallax) {
+            collectUnknown(parallax, "", unknown);
+        }
+        return unknown;
+    }
+
+    private static void collectUnknown(ConfigObject object, String prefix, List<String> unknown) {
+        object.forEach((key, value) -> {
+            String path = prefix + key;
+            boolean section = ENVIRONMENT.keySet().stream().anyMatch(k -> k.startsWith(path + "."));
+            if (value instanceof ConfigObject inner && section) {
+                collectUnknown(inner, path + ".", unknown);
+            } else if (!ENVIRONMENT.containsKey(path)) {
+                String meant = ENVIRONMENT.keySet().stream()
+                        .min(java.util.Comparator.comparingInt(k -> editDistance(k, path)))
+                        .filter(k -> editDistance(k, path) <= 3).orElse(null);
+                unknown.add("parallax." + path + (meant == null ? "" : " (parallax." + meant + "?)"));
+            }
+        });
+    }
+
+    /** Levenshtein distance: how many single-character edits turn {@code a} into {@code b}. */
+    private static int editDistance(String a, String b) {
+        int[] row = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            row[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            int diagonal = row[0];
+            row[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int above = row[j];
+                int substitution = diagonal + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+                row[j] = Math.min(Math.min(row[j] + 1, row[j - 1] + 1), substitution);
+                diagonal = above;
+            }
+        }
+        return row[b.length()];
     }
 
     private static Map<String, Object> environmentLayer(Map<String, String> env) {

@@ -101,6 +101,21 @@ class NodeSettingsTest {
     }
 
     @Test
+    void aMisspeltSettingInTheFileIsRefusedWithTheOneMeant() throws Exception {
+        Path typo = Files.writeString(dir.resolve("typo.conf"),
+                "parallax { coordinator { grpc-prot = 28070 }, worker.plane-deadline = 9s, colour = blue }\n"
+                        + "akka.loglevel = DEBUG\n");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> NodeSettings.load(typo, Map.of()));
+        assertTrue(e.getMessage().startsWith("configuration file " + typo + ": unknown settings "
+                + "parallax.coordinator.grpc-prot (parallax.coordinator.grpc-port?), parallax.colour; the settings are "
+                + "[parallax.host, "), e.getMessage());
+        // the right keys, a section given whole, and other sections than parallax load
+        Path fine = Files.writeString(dir.resolve("fine.conf"),
+                "parallax { coordinator { grpc-port = 28070 }, worker.plane-deadline = 9s }\nakka.loglevel = DEBUG\n");
+        assertEquals(28070, NodeSettings.load(fine, Map.of()).grpcPort());
+    }
+
+    @Test
     void kubernetesDiscoveryDropsTheSeedsAndConfiguresBootstrap() throws Exception {
         Path file = dir.resolve("k8s.conf");
         Files.writeString(file, """
