@@ -112,7 +112,19 @@ public final class WorkerCommand implements Callable<Integer> {
                 return Behaviors.empty();
             }), NodeConfig.SYSTEM_NAME, nodeConfig);
             NodeConfig.startDiscovery(system, settings);
+            // Akka retries the join for ever, saying so only in its own warnings: say it plainly
+            String waitingFor = target;
+            akka.actor.Cancellable notJoined = system.scheduler().scheduleAtFixedRate(NOT_JOINED_FIRST,
+                    NOT_JOINED_AGAIN, () -> {
+                        if (akka.cluster.Cluster.get(system.classicSystem()).selfMember().status()
+                                != akka.cluster.MemberStatus.up()) {
+                            System.out.println("worker: not in the cluster yet, no answer from " + waitingFor
+                                    + "; still trying (is the coordinator running, and reachable at that address?)");
+                        }
+                    }, system.executionContext());
+            akka.cluster.Cluster.get(system.classicSystem()).registerOnMemberUp(notJoined::cancel);
             system.getWhenTerminated().toCompletableFuture().get();
+            notJoined.cancel();
             CoordinatedShutdown.Reason reason = CoordinatedShutdown.get(system).getShutdownReason().orElse(null);
             String why = reason == CoordinatorWatch.COORDINATOR_LEFT ? "the coordinator left"
                     : reason == CoordinatedShutdown.clusterDowningReason()
@@ -143,5 +155,8 @@ public final class WorkerCommand implements Callable<Integer> {
     }
 
     /** Between a node's end and the next one's start: no busy loop while the coordinator is away. */
+    /** When a worker not yet in the cluster first says so, and how often again. */
+    private static final Duration NOT_JOINED_FIRST = Duration.ofSeconds(20);
+    private static final Duration NOT_JOINED_AGAIN = Duration.ofSeconds(60);
     private static final long REJOIN_PAUSE_MILLIS = 1000;
 }
