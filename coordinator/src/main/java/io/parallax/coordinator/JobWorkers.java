@@ -70,6 +70,8 @@ final class JobWorkers {
     /** Waits for new workers since the last step done (see {@link #awaitNewWorkers}). */
     private int recoveries;
     private String lastWorkerError;
+    /** Whether the last {@link #prepare} got as far as asking workers (a wait for new ones tries again then). */
+    private boolean askedSome;
 
     JobWorkers(String jobId, String jobJson, int wanted, ActorSystem<?> system, WorkerRegistry.LiveWorkers live,
                JobRunner.Settings settings, JobListener listener, ActorRef<WorkerActor.GradientLost> gradientLossListener,
@@ -190,6 +192,7 @@ final class JobWorkers {
             refs = refs.subList(0, wanted);
         }
         liveSeen = live.get();
+        askedSome = true;
         List<CompletableFuture<WorkerActor.Reply>> replies = new ArrayList<>();
         for (ActorRef<WorkerActor.Command> ref : refs) {
             joining.remove(ref);
@@ -326,22 +329,30 @@ final class JobWorkers {
     private void awaitNewWorkers(String what, long steps, boolean allAtOnce)
             throws JobFailedException, InterruptedException {
         String lost = noWorkersLeft(what, allAtOnce);
-        if (recoveries >= MAX_RECOVERIES) {
-            throw new JobFailedException(lost + "; the workers that joined since were lost too, " + recoveries
-                    + " times in a row");
-        }
-        recoveries++;
         listener.onEvent(what + ": no workers left; waiting up to " + settings.workerWait().toSeconds()
                 + " s for workers to join");
-        // workers lost together come back together, and their old selves may still flicker in
-        // the listing for a few seconds: let the membership settle before picking workers
-        live.awaitSettled(SETTLE_MILLIS, Math.min(settings.workerWait().toMillis(), 3 * SETTLE_MILLIS));
-        try {
-            prepare(steps);
-        } catch (JobCancelledException e) {
-            throw e;
-        } catch (JobFailedException e) {
-            throw new JobFailedException(lost + "; " + e.getMessage(), e);
+        while (true) {
+            if (recoveries >= MAX_RECOVERIES) {
+                throw new JobFailedException(lost + "; the workers that joined since were lost too, " + recoveries
+                        + " times in a row");
+            }
+            recoveries++;
+            // workers lost together come back together, and their old selves may still flicker in
+            // the listing for a few seconds: let the membership settle before picking workers
+            live.awaitSettled(SETTLE_MILLIS, Math.min(settings.workerWait().toMillis(), 3 * SETTLE_MILLIS));
+            askedSome = false;
+            try {
+                prepare(steps);
+                break;
+            } catch (JobCancelledException e) {
+                throw e;
+            } catch (JobFailedException e) {
+                if (!askedSome) {
+                    throw new JobFailedException(lost + "; " + e.getMessage(), e); // none came at all
+                }
+                // those picked were old selves on their way out (or failed): look again
+                listener.onEvent(what + ": " + e.getMessage() + "; waiting again");
+            }
         }
         listener.onEvent(what + ": going on with " + participants.stream().map(Participant::id).toList());
     }
