@@ -89,7 +89,7 @@ class ClusterTrainingTest {
     }
 
     @Test
-    @Disabled("passes in most runs (11 of 14 on 2026-11-22), but Akka can still down the coordinator itself"
+    @Disabled("passes in most runs (18 of 21 on 2026-11-22), but Akka can still down the coordinator itself"
             + " after such a pause: a worker's old self quarantines it (SBR: DownSelfQuarantinedByRemote), and"
             + " the coordinator's process does not restart its cluster node; AllWorkersLostTest covers the"
             + " job's side in process. Run it by hand: -Dit.test=ClusterTrainingTest#"
