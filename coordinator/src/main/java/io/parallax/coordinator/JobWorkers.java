@@ -104,7 +104,7 @@ final class JobWorkers {
     void ensureSome(String what, long steps) throws JobFailedException, InterruptedException {
         dropLost();
         if (participants.isEmpty()) {
-            awaitNewWorkers(what, steps, lostAllAtOnce);
+            awaitNewWorkers(what, steps);
         }
     }
 
@@ -125,7 +125,7 @@ final class JobWorkers {
      */
     void failIfNoneCanCome(List<Participant> failed, String what) throws JobFailedException {
         if (participants.isEmpty() && !allLeft(failed)) {
-            throw new JobFailedException(noWorkersLeft(what, lostAllAtOnce));
+            throw new JobFailedException(noWorkersLeft(what));
         }
     }
 
@@ -313,7 +313,7 @@ final class JobWorkers {
     }
 
     /** Whether none of {@code ws} is a live member any more (they left, were downed, or are unreachable). */
-    boolean allLeft(List<Participant> ws) {
+    private boolean allLeft(List<Participant> ws) {
         Set<ActorRef<WorkerActor.Command>> alive = Set.copyOf(live.get());
         return ws.stream().noneMatch(w -> alive.contains(w.ref()));
     }
@@ -326,9 +326,9 @@ final class JobWorkers {
      * {@link #MAX_RECOVERIES} such waits in a row with no step done in between (workers that
      * join only to fail again).
      */
-    private void awaitNewWorkers(String what, long steps, boolean allAtOnce)
+    private void awaitNewWorkers(String what, long steps)
             throws JobFailedException, InterruptedException {
-        String lost = noWorkersLeft(what, allAtOnce);
+        String lost = noWorkersLeft(what);
         listener.onEvent(what + ": no workers left; waiting up to " + settings.workerWait().toSeconds()
                 + " s for workers to join");
         while (true) {
@@ -358,9 +358,9 @@ final class JobWorkers {
     }
 
     /** Why a job has no worker left for {@code what} ("step 12", "evaluation"). */
-    String noWorkersLeft(String what, boolean allAtOnce) {
+    private String noWorkersLeft(String what) {
         StringBuilder why = new StringBuilder("no workers left at " + what);
-        if (allAtOnce) {
+        if (lostAllAtOnce) {
             // seen when the coordinator stalled (a long GC pause, a stopped process): the workers
             // split from it together, and rejoin seconds after it resumes
             why.append(": every worker was lost at once (the workers or this coordinator stalled or were cut"
