@@ -1,5 +1,6 @@
 package io.parallax.deploy;
 
+import akka.actor.CoordinatedShutdown;
 import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.Behaviors;
 import io.parallax.coordinator.JobListeners;
@@ -13,6 +14,7 @@ import io.parallax.coordinator.service.JobServiceImpl;
 import io.parallax.coordinator.service.JobStore;
 import io.parallax.coordinator.service.QueueFullException;
 import io.parallax.coordinator.service.TrainingCluster;
+import io.parallax.deploy.client.ExitCodes;
 import io.parallax.proto.v1.Job;
 import io.parallax.proto.v1.JobSpec;
 import io.parallax.proto.v1.JobState;
@@ -35,8 +37,11 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code trainer coordinator}: the cluster's seed node. One gRPC port serves the tensor plane,
@@ -105,6 +110,9 @@ public final class CoordinatorCommand implements Callable<Integer> {
     @Option(names = "--queue-size", description = "jobs that may wait in the queue (default: ${DEFAULT-VALUE})")
     int queueSize = JobQueue.DEFAULT_CAPACITY;
 
+    @Spec
+    CommandSpec command;
+
     @Override
     public Integer call() throws Exception {
         NodeSettings settings = NodeSettings.load(config).with("discovery.method", discovery);
@@ -145,6 +153,7 @@ public final class CoordinatorCommand implements Callable<Integer> {
         JobServiceImpl service = null;
         TensorPlaneServer server = null;
         CompletableFuture<Void> stopped = new CompletableFuture<>();
+        AtomicReference<String> nodeLost = new AtomicReference<>();
         CountDownLatch cleanedUp = new CountDownLatch(1);
         // SIGTERM: the JVM halts once the hooks return, so this one waits for the cleanup below
         Thread hook = new Thread(() -> {
@@ -162,6 +171,7 @@ public final class CoordinatorCommand implements Callable<Integer> {
                 return Behaviors.<Void>empty();
             }), NodeConfig.SYSTEM_NAME, NodeConfig.coordinator(settings, host, port));
             NodeConfig.startDiscovery(system, settings);
+            watchNode(system, nodeLost, stopped);
             TrainingCluster cluster = new TrainingCluster(system, live, exchange, new JobRunner.Settings(
                     stepTimeout, workerWait, host, grpcPort));
             DataRoots roots = DataRoots.of(roots(configuredRoots));
@@ -171,12 +181,23 @@ public final class CoordinatorCommand implements Callable<Integer> {
                     service).start();
             System.out.printf("coordinator up: cluster %s, gRPC %s:%d (tensor plane, job service), state %s, "
                     + "data roots %s%n", NodeConfig.address(host, port), host, server.port(), store.root(), roots);
+            int code;
             if (jobs.isEmpty()) {
                 stopped.join();
-                System.out.println("coordinator stopping");
-                return 0;
+                code = 0;
+            } else {
+                code = runJobFiles(queue, stopped);
             }
-            return runJobFiles(queue, stopped);
+            if (nodeLost.get() != null) {
+                command.commandLine().getErr().println("trainer: coordinator: " + nodeLost.get() + "; it cannot reach workers any more, "
+                        + "so it stops: start it again (the same --state-dir keeps the queued jobs; the running one "
+                        + "fails as interrupted by the restart)");
+                return ExitCodes.NODE_LOST;
+            }
+            if (jobs.isEmpty()) {
+                System.out.println("coordinator stopping");
+            }
+            return code;
         } finally {
             if (queue != null) {
                 queue.shutdown(stepTimeout.plusSeconds(5));
@@ -199,6 +220,29 @@ public final class CoordinatorCommand implements Callable<Integer> {
                 // the hook is running: it returns now that the cleanup is done
             }
         }
+    }
+
+    /**
+     * Ends the coordinator when its cluster node stops under it: the split-brain resolver downed
+     * it (a pause long enough for the workers' side to decide without it, or a worker's old self
+     * that quarantined it), or someone made it leave. A coordinator without its node would keep
+     * taking jobs that wait for workers it can no longer see, and fail them one by one; stopped,
+     * it keeps them queued on disk for its next start (by hand, or by whatever supervises it).
+     * A stop asked of the JVM (SIGTERM) is not a loss: that path ends through {@code stopped}.
+     */
+    private static void watchNode(ActorSystem<?> system, AtomicReference<String> nodeLost,
+                                  CompletableFuture<Void> stopped) {
+        system.getWhenTerminated().thenRun(() -> {
+            CoordinatedShutdown.Reason reason = CoordinatedShutdown.get(system).getShutdownReason().orElse(null);
+            if (reason == CoordinatedShutdown.jvmExitReason() || stopped.isDone()) {
+                return;
+            }
+            nodeLost.set(reason == CoordinatedShutdown.clusterDowningReason()
+                    ? "its cluster node was downed (removed from the cluster by the split-brain resolver or by hand)"
+                    : reason == CoordinatedShutdown.clusterLeavingReason() ? "its cluster node was made to leave the cluster"
+                    : "its cluster node stopped (" + reason + ")");
+            stopped.complete(null);
+        });
     }
 
     /** The given roots, or the defaults plus every job file's folder. */

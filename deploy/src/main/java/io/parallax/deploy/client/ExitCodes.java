@@ -21,6 +21,11 @@ public final class ExitCodes {
     public static final int JOB_CANCELLED = 4;
     /** The coordinator knows no job with that id (gRPC NOT_FOUND). */
     public static final int NOT_FOUND = 5;
+    /**
+     * {@code trainer coordinator}: its cluster node was downed (or stopped) under it, so it can no
+     * longer reach workers; it stops so that whatever supervises it starts it again.
+     */
+    public static final int NODE_LOST = 6;
 
     /** The table shown in {@code trainer --help}, one line per code. */
     public static final String HELP = "Exit codes:%n"
@@ -29,7 +34,8 @@ public final class ExitCodes {
             + "  2  bad command-line usage%n"
             + "  3  the watched job FAILED%n"
             + "  4  the watched job was CANCELLED%n"
-            + "  5  no such job%n";
+            + "  5  no such job%n"
+            + "  6  coordinator: its cluster node was downed; start it again (queued jobs are kept)%n";
 
     private ExitCodes() {}
 

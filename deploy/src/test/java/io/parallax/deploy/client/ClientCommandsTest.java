@@ -346,7 +346,8 @@ class ClientCommandsTest {
         }
         Run top = trainer("--help");
         assertTrue(top.out().contains("Exit codes:") && top.out().contains("3  the watched job FAILED")
-                && top.out().contains("5  no such job"), top.out());
+                && top.out().contains("5  no such job") && top.out().contains("6  coordinator: its cluster node was downed"),
+                top.out());
     }
 
     /** {@code trainer} as its own process, with PARALLAX_SERVER set: exit code and both streams as a user sees them. */
