@@ -139,15 +139,39 @@ public final class WorkerActor extends AbstractBehavior<WorkerActor.Command> {
             if (old != null) {
                 old.close();
             }
-            WorkerReplica replica = WorkerReplica.prepare(m.jobId(), m.jobJson(), workerId,
-                    environment.connect(m.planeHost(), m.planePort()), m.gradientLostTo(), environment);
+            WorkerReplica replica = WorkerReplica.prepare(m.jobId(), m.jobJson(), workerId, m.planeHost(), m.planePort(),
+                    m.gradientLostTo(), environment);
             replicas.put(m.jobId(), replica);
             m.replyTo().tell(new JobPrepared(m.jobId(), workerId, replica.stateLength()));
         } catch (RuntimeException e) {
             getContext().getLog().warn("worker {} cannot prepare job {}: {}", workerId, m.jobId(), e.getMessage());
             m.replyTo().tell(new WorkFailed(m.jobId(), workerId, "prepare", describe(e), false));
+        } catch (OutOfMemoryError e) {
+            m.replyTo().tell(outOfMemory(m.jobId(), "prepare", "loading the job's data and model", e));
         }
         return this;
+    }
+
+    /**
+     * Answers a command that ran out of memory, and drops the job's replica so that the memory
+     * comes back. Caught rather than left to Akka, which on a fatal error ends the whole JVM with
+     * a stack trace in the worker's log, and the job only hears that the worker left: the
+     * allocation that fails is the job's own (its data, its model, a batch's activations), so
+     * what it leaves half made is garbage once it is dropped, and the worker stays for the next
+     * job. The step is redone without this worker, as for any worker's failure.
+     */
+    private WorkFailed outOfMemory(String jobId, String command, String doing, OutOfMemoryError e) {
+        WorkerReplica replica = replicas.remove(jobId);
+        if (replica != null) {
+            replica.close();
+        }
+        boolean direct = String.valueOf(e.getMessage()).contains("Direct buffer");
+        String message = "out of memory " + doing + " (" + e.getMessage() + "; this worker's JVM may use "
+                + (Runtime.getRuntime().maxMemory() >> 20) + " MB of heap" + (direct ? ", and as much direct memory"
+                        + " unless -XX:MaxDirectMemorySize says otherwise" : "") + "): start the worker with more "
+                + "(JAVA_OPTS=-Xmx… before 'trainer worker'), or train on less data or a smaller model or batch";
+        getContext().getLog().warn("worker {}, job {}: {}", workerId, jobId, message);
+        return new WorkFailed(jobId, workerId, command, message, false);
     }
 
     private Behavior<Command> onCompute(ComputeGradient m) {
@@ -163,6 +187,8 @@ public final class WorkerActor extends AbstractBehavior<WorkerActor.Command> {
             getContext().getLog().warn("worker {} failed step {} of job {}: {}", workerId, m.step(), m.jobId(),
                     e.getMessage());
             m.replyTo().tell(new WorkFailed(m.jobId(), workerId, "compute", describe(e), isJobFault(e)));
+        } catch (OutOfMemoryError e) {
+            m.replyTo().tell(outOfMemory(m.jobId(), "compute", "computing step " + m.step(), e));
         }
         return this;
     }
@@ -178,6 +204,8 @@ public final class WorkerActor extends AbstractBehavior<WorkerActor.Command> {
             m.replyTo().tell(replica.evaluate(m.version(), m.from(), m.count()));
         } catch (RuntimeException | TensorPlaneException e) {
             m.replyTo().tell(new WorkFailed(m.jobId(), workerId, "evaluate", describe(e), isJobFault(e)));
+        } catch (OutOfMemoryError e) {
+            m.replyTo().tell(outOfMemory(m.jobId(), "evaluate", "evaluating", e));
         }
         return this;
     }

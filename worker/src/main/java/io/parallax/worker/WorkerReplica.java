@@ -10,6 +10,7 @@ import io.parallax.engine.model.Sequential;
 import io.parallax.engine.tensor.Tensor;
 import io.parallax.engine.train.BatchTargets;
 import io.parallax.worker.job.JobPlan;
+import io.parallax.worker.job.MemoryBudget;
 import io.parallax.worker.plane.TensorPlane;
 import io.parallax.worker.plane.TensorPlaneException;
 import java.util.concurrent.CompletionException;
@@ -54,6 +55,11 @@ final class WorkerReplica implements AutoCloseable {
         this.plane = plane;
         this.gradientLostTo = gradientLostTo;
         this.plan = plan;
+        if (plane.serializes()) {
+            // a worker of its own process: what it holds besides the data (read by now) fails here,
+            // in words, before the model is built (in single-node mode the launcher counted it)
+            MemoryBudget.require(plan, 1, false, Math.max(1, plan.workers()));
+        }
         this.model = plan.buildModel(env.backend());
         this.loss = plan.loss(Loss.Reduction.SUM);
         this.targets = new BatchTargets(loss);
@@ -63,9 +69,15 @@ final class WorkerReplica implements AutoCloseable {
     }
 
     /** Gets the job's plan (its data loaded) from the environment and builds the replica. */
-    static WorkerReplica prepare(String jobId, String jobJson, String workerId, TensorPlane plane,
+    static WorkerReplica prepare(String jobId, String jobJson, String workerId, String planeHost, int planePort,
                                  ActorRef<WorkerActor.GradientLost> gradientLostTo, WorkerEnvironment env) {
-        return new WorkerReplica(jobId, workerId, plane, gradientLostTo, env.plan(jobJson), env);
+        TensorPlane plane = env.connect(planeHost, planePort);
+        try {
+            return new WorkerReplica(jobId, workerId, plane, gradientLostTo, env.plan(jobJson), env);
+        } catch (RuntimeException | Error e) {
+            plane.close(); // a job that cannot be prepared here keeps no channel open
+            throw e;
+        }
     }
 
     int stateLength() {
