@@ -189,9 +189,9 @@ public final class CoordinatorCommand implements Callable<Integer> {
                 code = runJobFiles(queue, stopped);
             }
             if (nodeLost.get() != null) {
-                command.commandLine().getErr().println("trainer: coordinator: " + nodeLost.get() + "; it cannot reach workers any more, "
-                        + "so it stops: start it again (the same --state-dir keeps the queued jobs; the running one "
-                        + "fails as interrupted by the restart)");
+                command.commandLine().getErr().println("trainer: coordinator: " + nodeLost.get()
+                        + "; it cannot reach workers any more, so it stops: start it again (the same --state-dir "
+                        + "keeps the queued jobs; the running one fails as interrupted by the restart)");
                 return ExitCodes.NODE_LOST;
             }
             if (jobs.isEmpty()) {

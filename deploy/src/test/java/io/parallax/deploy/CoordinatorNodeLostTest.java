@@ -57,7 +57,8 @@ class CoordinatorNodeLostTest {
         });
         Path job = dir.resolve("digits.json");
         Files.writeString(job, """
-                {"model": {"layers": [{"linear": {"out_features": 10}}]}, "loss": "cross_entropy", "optimizer": {"name": "sgd", "lr": 0.1},
+                {"model": {"layers": [{"linear": {"out_features": 10}}]}, "loss": "cross_entropy",
+                 "optimizer": {"name": "sgd", "lr": 0.1},
                  "data": {"train": {"csv": {"path": "%s", "label_column": "digit"}}},
                  "batch_size": 32, "epochs": 1}
                 """.formatted(DIGITS.toString().replace("\\", "\\\\")));
