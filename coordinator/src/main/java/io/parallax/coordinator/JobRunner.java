@@ -376,6 +376,11 @@ public final class JobRunner {
                 workers.stepDone();
                 return new StepOutcome(replies, ps, attempt + 1, loss, waited);
             }
+            String planeFault = exchange.fault(jobId);
+            if (planeFault != null) {
+                // the coordinator's own side refused the vectors: no worker is at fault, and a redo would fail alike
+                throw new JobFailedException("step " + step + " (epoch " + (epoch + 1) + "): " + planeFault);
+            }
             workers.drop(failed, ps.size());
             redone++;
             listener.onEvent("step " + step + ": redoing without " + failed.stream().map(Participant::id).toList()
@@ -490,6 +495,10 @@ public final class JobRunner {
                     correct += e.correct();
                 }
                 return new double[] {loss / meanDivisor(total), (double) correct / total};
+            }
+            String planeFault = exchange.fault(jobId);
+            if (planeFault != null) {
+                throw new JobFailedException("the evaluation after step " + steps + ": " + planeFault);
             }
             workers.drop(failed, ps.size());
             listener.onEvent("evaluation: redoing without " + failed.stream().map(Participant::id).toList());

@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.IntFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,6 +40,7 @@ public final class TensorPlaneService extends TensorPlaneGrpc.TensorPlaneImplBas
     private final TensorExchange exchange;
     private final int chunkFloats;
     private final Map<String, EncodedState> encodedStates = new ConcurrentHashMap<>();
+    private final IntFunction<float[]> vectors;
 
     /** A service over {@code exchange} that sends chunks of {@link FloatChunks#DEFAULT_CHUNK_BYTES}. */
     public TensorPlaneService(TensorExchange exchange) {
@@ -47,7 +49,13 @@ public final class TensorPlaneService extends TensorPlaneGrpc.TensorPlaneImplBas
 
     /** A service over {@code exchange} sending chunks of {@code chunkBytes} (a multiple of 4, at most 1 MiB). */
     public TensorPlaneService(TensorExchange exchange, int chunkBytes) {
+        this(exchange, chunkBytes, float[]::new);
+    }
+
+    /** As above, with the arrays gradients are assembled into made by {@code vectors} (for tests). */
+    TensorPlaneService(TensorExchange exchange, int chunkBytes, IntFunction<float[]> vectors) {
         this.exchange = exchange;
+        this.vectors = vectors;
         this.chunkFloats = FloatChunks.floatsPerChunk(chunkBytes);
         // an idle coordinator would otherwise hold an encoded copy of the last job's weights
         // (68 MB for a 17 M-parameter model) until the next job publishes
@@ -94,7 +102,23 @@ public final class TensorPlaneService extends TensorPlaneGrpc.TensorPlaneImplBas
         } catch (RuntimeException e) {
             LOG.error("encoding state version {} of job '{}' failed", version, jobId, e);
             sender.fail(PlaneStatus.internal());
+        } catch (OutOfMemoryError e) {
+            sender.fail(outOfMemory(jobId, "encoding the state for the workers", e));
         }
+    }
+
+    /**
+     * A vector the coordinator has no memory for: the job is told (it fails with this reason,
+     * instead of dropping the workers whose calls fail), and so is the caller. The memory the
+     * failed allocation asked for was never taken, so the coordinator itself goes on.
+     */
+    private Status outOfMemory(String jobId, String doing, OutOfMemoryError e) {
+        String reason = "the coordinator ran out of memory " + doing + " (" + e.getMessage() + "; its JVM may use "
+                + (Runtime.getRuntime().maxMemory() >> 20) + " MB of heap): give it more (JAVA_OPTS=-Xmx… before "
+                + "'trainer coordinator'), or train a smaller model";
+        LOG.error("job '{}': {}", jobId, reason);
+        exchange.reportFault(jobId, reason);
+        return Status.RESOURCE_EXHAUSTED.withDescription(reason);
     }
 
     /**
@@ -254,6 +278,10 @@ public final class TensorPlaneService extends TensorPlaneGrpc.TensorPlaneImplBas
             } catch (RuntimeException e) {
                 LOG.error("receiving a gradient chunk failed", e);
                 fail(PlaneStatus.internal());
+            } catch (OutOfMemoryError e) {
+                // the vector's array, allocated at the first chunk: a model too large for this heap
+                fail(header == null ? PlaneStatus.internal() : outOfMemory(header.getJobId(), "receiving the gradient of "
+                        + "step " + header.getStep() + " from " + header.getWorker(), e));
             }
         }
 
@@ -284,7 +312,7 @@ public final class TensorPlaneService extends TensorPlaneGrpc.TensorPlaneImplBas
                 return PlaneStatus.invalid("gradient of " + h.getTotalLength() + " floats for job '"
                         + h.getJobId() + "', whose vectors hold " + expected);
             }
-            vector = new float[expected];
+            vector = vectors.apply(expected);
             return null;
         }
 

@@ -31,12 +31,16 @@ final class PlaneFixture implements AutoCloseable {
     final ManagedChannel channel;
 
     PlaneFixture(Transport transport, TensorExchange exchange) {
+        this(transport, exchange, new TensorPlaneService(exchange));
+    }
+
+    PlaneFixture(Transport transport, TensorExchange exchange, TensorPlaneService service) {
         this.exchange = exchange;
         String name = InProcessServerBuilder.generateName();
         ServerBuilder<?> builder = transport == Transport.NETTY
                 ? TensorPlaneServer.netty(new InetSocketAddress("127.0.0.1", 0))
                 : InProcessServerBuilder.forName(name).directExecutor();
-        this.service = new TensorPlaneService(exchange);
+        this.service = service;
         this.server = new TensorPlaneServer(builder, service);
         try {
             server.start();

@@ -20,6 +20,7 @@ import io.parallax.proto.v1.TensorChunk;
 import io.parallax.proto.v1.TensorPlaneGrpc;
 import io.parallax.worker.plane.FloatChunks;
 import io.parallax.worker.plane.GrpcTensorPlane;
+import io.parallax.worker.plane.TensorExchange;
 import io.parallax.worker.plane.TensorPlaneException;
 import java.util.Iterator;
 import java.util.List;
@@ -65,6 +66,30 @@ class TensorPlaneServiceTest {
             b.setHeader(header);
         }
         return b.build();
+    }
+
+    @Test
+    void aGradientTheCoordinatorHasNoMemoryForFailsTheJobNotTheWorker() throws Exception {
+        TensorExchange exchange = new TensorExchange();
+        exchange.publishState("job", 3, new float[N]);
+        // what new float[n] throws for a model too large for the coordinator's heap
+        TensorPlaneService full = new TensorPlaneService(exchange, FloatChunks.DEFAULT_CHUNK_BYTES, n -> {
+            throw new OutOfMemoryError("Java heap space");
+        });
+        try (PlaneFixture p = new PlaneFixture(Transport.IN_PROCESS, exchange, full)) {
+            stub = TensorPlaneGrpc.newStub(p.channel).withDeadlineAfter(10, TimeUnit.SECONDS);
+            CompletableFuture<float[]> awaited = exchange.awaitGradient("job", 3, 0, "w");
+            Status status = push(List.of(chunk(header(N), 0, N)));
+            assertEquals(Status.Code.RESOURCE_EXHAUSTED, status.getCode(), status.toString());
+            String fault = exchange.fault("job");
+            assertNotNull(fault, "the job is told");
+            assertTrue(fault.startsWith("the coordinator ran out of memory receiving the gradient of step 3 from w "
+                    + "(Java heap space; its JVM may use "), fault);
+            assertTrue(fault.contains("JAVA_OPTS=-Xmx"), fault);
+            assertEquals(fault, status.getDescription());
+            assertTrue(awaited.isCompletedExceptionally(), "whoever waits for the vector learns it will not come");
+        }
+        assertNull(plane.exchange.fault("job"), "a job whose vectors fit has no fault");
     }
 
     /** Sends {@code chunks} as one stream and returns the status the call ended with. */

@@ -13,7 +13,8 @@ import java.util.Locale;
  *
  * <p>Counted, in float32: the coordinator's master weights and gradients (direct memory), its
  * weights, gradient sum, two published versions, the optimizer's state buffers and one gradient
- * per worker as received (heap); per worker in the process, its replica's weights and gradients
+ * per worker as received (heap), and in a cluster the state encoded for the tensor plane, twice
+ * while the next version is encoded (heap); per worker in the process, its replica's weights and gradients
  * and the activations of its share of a batch (direct), and, in a worker's own process, its copy
  * of the gradient and of the fetched weights (heap). The data set is counted on the heap.
  * Java's direct memory is limited to the heap's size unless {@code -XX:MaxDirectMemorySize} says
@@ -48,6 +49,11 @@ public final class MemoryBudget {
             // weights, gradient sum, two published versions, the optimizer's state, one
             // gradient per worker as received
             heap += state * (4L + optimizerBuffers(plan.spec().getOptimizer()) + workers);
+            if (workersHere == 0) {
+                // a cluster's coordinator serves each version encoded for gRPC, and holds the
+                // previous encoding while it makes the next
+                heap += 2 * state;
+            }
         }
         long rows = (plan.batchSize() + (long) workers - 1) / workers;
         direct += workersHere * (2 * state + 4L * ACTIVATION_COPIES * rows * s.activationsPerRow);

@@ -36,6 +36,8 @@ public final class TensorExchange {
         final Map<StepKey, CompletableFuture<float[]>> gradients = new ConcurrentHashMap<>();
         /** Who waits for a version not published yet; guarded by the slot's monitor. */
         final List<Waiter> waiters = new ArrayList<>();
+        /** Why the coordinator's side cannot serve the job (out of memory), or null. */
+        volatile String fault;
     }
 
     private final Map<String, JobSlot> jobs = new ConcurrentHashMap<>();
@@ -184,6 +186,25 @@ public final class TensorExchange {
         JobSlot slot = jobs.get(jobId);
         CompletableFuture<float[]> f = slot == null ? null : slot.gradients.get(new StepKey(step, attempt, worker));
         return f == null || !f.isDone() || f.isCompletedExceptionally() ? null : f.getNow(null);
+    }
+
+    /**
+     * Records that the coordinator's own side of the plane failed the job (it could not hold a
+     * gradient or an encoded state: out of memory). Such a failure is no worker's: the job reads
+     * it with {@link #fault} and fails with it, rather than dropping the workers whose vectors
+     * were refused. The first reason is kept.
+     */
+    public void reportFault(String jobId, String reason) {
+        JobSlot slot = jobs.get(jobId);
+        if (slot != null && slot.fault == null) {
+            slot.fault = reason;
+        }
+    }
+
+    /** The reason given to {@link #reportFault} for {@code jobId}, or null. */
+    public String fault(String jobId) {
+        JobSlot slot = jobs.get(jobId);
+        return slot == null ? null : slot.fault;
     }
 
     /** Drops every gradient of steps before {@code step} (they have been summed). */
