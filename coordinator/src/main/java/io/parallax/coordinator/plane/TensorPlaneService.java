@@ -13,10 +13,12 @@ import io.parallax.proto.v1.TensorPlaneGrpc;
 import io.parallax.worker.plane.FloatChunks;
 import io.parallax.worker.plane.TensorExchange;
 import io.parallax.worker.plane.TensorPlaneException;
+import java.util.Deque;
 import java.util.Map;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.function.IntFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,11 +38,15 @@ import org.slf4j.LoggerFactory;
 public final class TensorPlaneService extends TensorPlaneGrpc.TensorPlaneImplBase {
 
     private static final Logger LOG = LoggerFactory.getLogger(TensorPlaneService.class);
+    /** Spare gradient arrays kept per job: a step's worth for a few workers. */
+    private static final int MAX_SPARE_VECTORS = 16;
 
     private final TensorExchange exchange;
     private final int chunkFloats;
     private final Map<String, EncodedState> encodedStates = new ConcurrentHashMap<>();
     private final IntFunction<float[]> vectors;
+    /** Summed gradient arrays per job, for the next streams to fill (every float is overwritten). */
+    private final Map<String, Deque<float[]>> spareVectors = new ConcurrentHashMap<>();
 
     /** A service over {@code exchange} that sends chunks of {@link FloatChunks#DEFAULT_CHUNK_BYTES}. */
     public TensorPlaneService(TensorExchange exchange) {
@@ -56,10 +62,35 @@ public final class TensorPlaneService extends TensorPlaneGrpc.TensorPlaneImplBas
     TensorPlaneService(TensorExchange exchange, int chunkBytes, IntFunction<float[]> vectors) {
         this.exchange = exchange;
         this.vectors = vectors;
+        // a step's gradient arrays, once summed, take the next step's vectors: a model of a few
+        // hundred MB would otherwise allocate that much per worker per step (humongous objects
+        // for G1, and fresh pages for the kernel to clear)
+        exchange.recycleWith(this::spare);
         this.chunkFloats = FloatChunks.floatsPerChunk(chunkBytes);
         // an idle coordinator would otherwise hold an encoded copy of the last job's weights
         // (68 MB for a 17 M-parameter model) until the next job publishes
-        exchange.onJobEnd(encodedStates::remove);
+        exchange.onJobEnd(jobId -> {
+            encodedStates.remove(jobId);
+            spareVectors.remove(jobId);
+        });
+    }
+
+    /** Keeps a summed gradient array of {@code jobId} for a later stream of the same job. */
+    private void spare(String jobId, float[] vector) {
+        if (exchange.stateLength(jobId) != vector.length) {
+            return; // the job has ended, or the array is not one of its vectors
+        }
+        Deque<float[]> spares = spareVectors.computeIfAbsent(jobId, j -> new ConcurrentLinkedDeque<>());
+        if (spares.size() < MAX_SPARE_VECTORS) {
+            spares.push(vector);
+        }
+    }
+
+    /** A spare array of {@code length} floats for {@code jobId}'s next gradient, or a new one. */
+    private float[] vector(String jobId, int length) {
+        Deque<float[]> spares = spareVectors.get(jobId);
+        float[] v = spares == null ? null : spares.poll();
+        return v != null && v.length == length ? v : vectors.apply(length);
     }
 
     /** Jobs whose state is held encoded (for tests). */
@@ -312,7 +343,7 @@ public final class TensorPlaneService extends TensorPlaneGrpc.TensorPlaneImplBas
                 return PlaneStatus.invalid("gradient of " + h.getTotalLength() + " floats for job '"
                         + h.getJobId() + "', whose vectors hold " + expected);
             }
-            vector = vectors.apply(expected);
+            vector = vector(h.getJobId(), expected);
             return null;
         }
 

@@ -92,6 +92,35 @@ class TensorPlaneServiceTest {
         assertNull(plane.exchange.fault("job"), "a job whose vectors fit has no fault");
     }
 
+    @Test
+    void aSummedGradientsArrayIsFilledByALaterStreamOfTheJob() throws Exception {
+        GradientHeader step3 = header(N);
+        GradientHeader step4 = step3.toBuilder().setStep(4).build();
+        GradientChunk ones = GradientChunk.newBuilder().setHeader(step4).setOffset(0)
+                .setData(FloatChunks.encode(filled(N, 1f), 0, N)).build();
+        assertEquals(Status.Code.OK, push(List.of(chunk(step3, 0, N))).getCode());
+        float[] first = plane.exchange.gradient("job", 3, 0, "w");
+        assertNotNull(first);
+        // the coordinator has summed step 3: its arrays go back to the service
+        plane.exchange.forgetStepsBefore("job", 4);
+        assertEquals(Status.Code.OK, push(List.of(ones)).getCode());
+        float[] second = plane.exchange.gradient("job", 4, 0, "w");
+        assertTrue(first == second, "the array of step 3 holds the gradient of step 4");
+        assertEquals(java.util.Arrays.toString(filled(N, 1f)), java.util.Arrays.toString(second));
+        // a job that ends takes its spare arrays with it
+        plane.exchange.forgetStepsBefore("job", 5);
+        plane.exchange.endJob("job");
+        plane.exchange.publishState("job", 3, new float[N]);
+        assertEquals(Status.Code.OK, push(List.of(chunk(step3, 0, N))).getCode());
+        assertTrue(plane.exchange.gradient("job", 3, 0, "w") != second, "no array outlives its job");
+    }
+
+    private static float[] filled(int n, float v) {
+        float[] a = new float[n];
+        java.util.Arrays.fill(a, v);
+        return a;
+    }
+
     /** Sends {@code chunks} as one stream and returns the status the call ended with. */
     private Status push(List<GradientChunk> chunks) throws Exception {
         CompletableFuture<Status> done = new CompletableFuture<>();

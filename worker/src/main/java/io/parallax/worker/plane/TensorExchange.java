@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
 /**
@@ -42,6 +43,7 @@ public final class TensorExchange {
 
     private final Map<String, JobSlot> jobs = new ConcurrentHashMap<>();
     private final List<Consumer<String>> jobEndListeners = new CopyOnWriteArrayList<>();
+    private volatile BiConsumer<String, float[]> recycler;
 
     /**
      * Calls {@code listener} with a job's id when the job ends here ({@link #endJob}), so that
@@ -207,11 +209,36 @@ public final class TensorExchange {
         return slot == null ? null : slot.fault;
     }
 
-    /** Drops every gradient of steps before {@code step} (they have been summed). */
+    /**
+     * Gives each gradient array {@link #forgetStepsBefore} drops to {@code recycler}, with its
+     * job's id, so that a transport that allocates the arrays it assembles can reuse them (a
+     * cluster's coordinator receives a whole vector per worker per step).
+     */
+    public void recycleWith(BiConsumer<String, float[]> recycler) {
+        this.recycler = recycler;
+    }
+
+    /**
+     * Drops every gradient of steps before {@code step}: they have been summed, and nothing
+     * here or in the coordinator refers to them any more.
+     */
     public void forgetStepsBefore(String jobId, long step) {
         JobSlot slot = jobs.get(jobId);
-        if (slot != null) {
-            slot.gradients.keySet().removeIf(k -> k.step() < step);
+        if (slot == null) {
+            return;
+        }
+        BiConsumer<String, float[]> r = recycler;
+        for (Iterator<Map.Entry<StepKey, CompletableFuture<float[]>>> it = slot.gradients.entrySet().iterator();
+                it.hasNext(); ) {
+            Map.Entry<StepKey, CompletableFuture<float[]>> e = it.next();
+            if (e.getKey().step() < step) {
+                it.remove();
+                CompletableFuture<float[]> f = e.getValue();
+                float[] g = r == null || !f.isDone() || f.isCompletedExceptionally() ? null : f.getNow(null);
+                if (g != null) {
+                    r.accept(jobId, g);
+                }
+            }
         }
     }
 
