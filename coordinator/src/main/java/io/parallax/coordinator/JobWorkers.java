@@ -149,20 +149,32 @@ final class JobWorkers {
      * cancellation's message).
      */
     void prepare(long steps) throws JobFailedException, InterruptedException {
+        prepare(steps, false);
+    }
+
+    /**
+     * As {@link #prepare(long)}; {@code resuming}: the job has lost every worker mid-way, and
+     * goes on as soon as some have come back and the membership has settled — the others are
+     * taken on between steps as they join ({@link #takeOnJoined}), rather than the job standing
+     * still for the whole worker wait when fewer come back than it asked for.
+     */
+    private void prepare(long steps, boolean resuming) throws JobFailedException, InterruptedException {
         // wait in slices so that a cancellation does not sit out the whole worker wait
         long deadline = System.nanoTime() + settings.workerWait().toNanos();
+        int enough = resuming ? 1 : Math.max(1, wanted);
         List<ActorRef<WorkerActor.Command>> refs;
-        boolean told = false;
+        int toldLive = -1;
         while (true) {
             cancellation.check(steps);
             long left = Math.max(0, (deadline - System.nanoTime()) / 1_000_000);
-            refs = live.await(Math.max(1, wanted), Math.min(left, 200));
-            if (refs.size() >= Math.max(1, wanted) || left <= 200) {
+            refs = live.await(enough, Math.min(left, 200));
+            if (refs.size() >= enough || left <= 200) {
                 break;
             }
-            if (!told) {
-                // a job that waits says so: without this a watcher saw RUNNING, epoch 0, for minutes
-                told = true;
+            if (refs.size() != toldLive) {
+                // a job that waits says so, and again when the count changes: without this a
+                // watcher saw RUNNING, epoch 0, for minutes, or a count that was long out of date
+                toldLive = refs.size();
                 listener.onEvent("waiting up to " + settings.workerWait().toSeconds() + " s for " + Math.max(1, wanted)
                         + " worker(s); " + refs.size() + " live");
             }
@@ -170,7 +182,13 @@ final class JobWorkers {
         if (refs.isEmpty()) {
             throw new JobFailedException("no worker joined within " + settings.workerWait().toSeconds() + " s");
         }
-        if (wanted == 0) {
+        if (resuming) {
+            long left = Math.max(0, (deadline - System.nanoTime()) / 1_000_000);
+            refs = live.awaitSettled(SETTLE_MILLIS, Math.min(left, 3 * SETTLE_MILLIS));
+            if (refs.isEmpty()) {
+                throw new JobFailedException("the workers that had come back left again");
+            }
+        } else if (wanted == 0) {
             // "every live worker": if workers are still joining (a coordinator just restarted,
             // its workers rejoining one by one) let them settle first, or the job would start
             // with the first and take on the others only later
@@ -186,7 +204,8 @@ final class JobWorkers {
             throw new JobFailedException("the only live workers are those that failed this job");
         }
         if (wanted > 0 && refs.size() < wanted) {
-            listener.onEvent("only " + refs.size() + " of " + wanted + " workers joined; training with " + refs.size());
+            listener.onEvent("only " + refs.size() + " of " + wanted + " workers " + (resuming ? "are back" : "joined")
+                    + "; training with " + refs.size() + (resuming ? " (the others are taken on as they join)" : ""));
         }
         if (wanted > 0 && refs.size() > wanted) {
             refs = refs.subList(0, wanted);
@@ -342,7 +361,7 @@ final class JobWorkers {
             live.awaitSettled(SETTLE_MILLIS, Math.min(settings.workerWait().toMillis(), 3 * SETTLE_MILLIS));
             askedSome = false;
             try {
-                prepare(steps);
+                prepare(steps, true);
                 break;
             } catch (JobCancelledException e) {
                 throw e;

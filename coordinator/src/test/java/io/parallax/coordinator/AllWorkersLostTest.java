@@ -76,6 +76,57 @@ class AllWorkersLostTest {
         assertEquals(undisturbed.epochs().get(1).valAccuracy(), disturbed.epochs().get(1).valAccuracy());
     }
 
+    /**
+     * Fewer workers come back than the job asked for: it goes on with those as soon as the
+     * membership has settled, and takes on the others when they join, instead of standing still
+     * for the whole worker wait (60 s here) waiting for its full count.
+     */
+    @Test
+    void theJobGoesOnWithTheWorkersThatCameBackAndTakesOnTheOthersLater() throws Exception {
+        List<String> events = new CopyOnWriteArrayList<>();
+        long start = System.nanoTime();
+        JobRunner.Result result = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+            try (LocalCluster cluster = LocalCluster.start(2, Backends.cpu(),
+                    List.of(SingleNodeDeterminismTest.EXAMPLES))) {
+                List<List<ActorRef<WorkerActor.Command>>> workers = new CopyOnWriteArrayList<>();
+                return cluster.run(JOB, new JobListener() {
+                    @Override
+                    public void onStep(StepReport report) {
+                        if (report.step() == 5) {
+                            List<ActorRef<WorkerActor.Command>> both = cluster.live().get();
+                            workers.add(both);
+                            cluster.live().set(List.of());
+                            Thread back = new Thread(() -> {
+                                try {
+                                    Thread.sleep(500);
+                                } catch (InterruptedException e) {
+                                    Thread.currentThread().interrupt();
+                                }
+                                cluster.live().set(both.subList(0, 1));
+                            });
+                            back.setDaemon(true);
+                            back.start();
+                        }
+                    }
+
+                    @Override
+                    public void onEvent(String message) {
+                        events.add(message);
+                        if (message.equals("step 5: going on with [worker-00]")) {
+                            cluster.live().set(workers.get(0)); // the second one is back now
+                        }
+                    }
+                });
+            }
+        });
+        double seconds = (System.nanoTime() - start) / 1e9;
+        assertTrue(events.contains("only 1 of 2 workers are back; training with 1 (the others are taken on as they "
+                + "join)"), events.toString());
+        assertTrue(events.stream().anyMatch(e -> e.endsWith("taking on [worker-01]; 2 worker(s)")), events.toString());
+        assertEquals(2, result.epochs().get(1).workers());
+        assertTrue(seconds < 30, "went on in " + seconds + " s, not after the 60 s worker wait");
+    }
+
     @Test
     void aJobCancelledWhileItWaitsForWorkersEndsCancelledNotFailed() throws Exception {
         try (LocalCluster cluster = LocalCluster.start(2, Backends.cpu(), List.of(SingleNodeDeterminismTest.EXAMPLES))) {
