@@ -46,16 +46,7 @@ class AllWorkersLostTest {
                         if (report.step() == 5) {
                             List<ActorRef<WorkerActor.Command>> workers = cluster.live().get();
                             cluster.live().set(List.of());
-                            Thread back = new Thread(() -> {
-                                try {
-                                    Thread.sleep(500);
-                                } catch (InterruptedException e) {
-                                    Thread.currentThread().interrupt();
-                                }
-                                cluster.live().set(workers);
-                            });
-                            back.setDaemon(true);
-                            back.start();
+                            inHalfASecond(() -> cluster.live().set(workers));
                         }
                     }
 
@@ -96,16 +87,7 @@ class AllWorkersLostTest {
                             List<ActorRef<WorkerActor.Command>> both = cluster.live().get();
                             workers.add(both);
                             cluster.live().set(List.of());
-                            Thread back = new Thread(() -> {
-                                try {
-                                    Thread.sleep(500);
-                                } catch (InterruptedException e) {
-                                    Thread.currentThread().interrupt();
-                                }
-                                cluster.live().set(both.subList(0, 1));
-                            });
-                            back.setDaemon(true);
-                            back.start();
+                            inHalfASecond(() -> cluster.live().set(both.subList(0, 1)));
                         }
                     }
 
@@ -152,5 +134,20 @@ class AllWorkersLostTest {
                     () -> assertThrows(JobCancelledException.class, runner[0]::run));
             assertEquals("cancelled after 5 step(s)", e.getMessage());
         }
+    }
+
+    /** Runs {@code action} on a thread of its own half a second from now: workers rejoining. */
+    private static void inHalfASecond(Runnable action) {
+        Thread later = new Thread(() -> {
+            try {
+                Thread.sleep(500);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            action.run();
+        });
+        later.setDaemon(true);
+        later.start();
     }
 }
