@@ -11,10 +11,7 @@ import io.parallax.deploy.client.SubmitCommand;
 import io.parallax.deploy.client.WatchCommand;
 import io.parallax.worker.job.InvalidJobException;
 import java.io.IOException;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
-import java.nio.file.NoSuchFileException;
 import java.util.regex.Pattern;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -106,20 +103,8 @@ public final class TrainerCli implements Runnable {
 
     /** What to tell the user about a job that could not run, or null for a fault of the launcher itself. */
     private static String jobErrorMessage(Exception e) {
-        if (e instanceof NoSuchFileException nsf) {
-            return "no such file: " + nsf.getFile();
-        }
-        if (e instanceof AccessDeniedException ade) {
-            return "permission denied: " + ade.getFile();
-        }
-        if (e instanceof FileAlreadyExistsException fae) {
-            // from creating a folder (--metrics-dir) where a file is
-            return fae.getFile() + " exists and is not a folder";
-        }
-        if (e instanceof FileSystemException fse && fse.getReason() == null) {
-            // the JDK's file exceptions say only the path; their kind says the rest
-            return fse.getFile() + ": " + fse.getClass().getSimpleName().replace("Exception", "")
-                    .replaceAll("([a-z])([A-Z])", "$1 $2").toLowerCase(java.util.Locale.ROOT);
+        if (e instanceof FileSystemException fse) {
+            return FileErrors.describe(fse);
         }
         if (e instanceof JobCancelledException) {
             return "the job was cancelled: " + e.getMessage();

@@ -65,13 +65,10 @@ abstract class ClientCommand implements Callable<Integer> {
         return spec.commandLine().getOut();
     }
 
-    /** An I/O error as a sentence: the JDK's messages for missing files are just the path. */
+    /** An I/O error as a sentence: the JDK's messages for file errors are often just the path. */
     static String describe(IOException e) {
-        if (e instanceof java.nio.file.NoSuchFileException n) {
-            return n.getFile() + ": no such file" + (n.getReason() != null ? " (" + n.getReason() + ")" : "");
-        }
-        if (e instanceof java.nio.file.AccessDeniedException a) {
-            return a.getFile() + ": permission denied";
+        if (e instanceof java.nio.file.FileSystemException f) {
+            return io.parallax.deploy.FileErrors.describe(f);
         }
         return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
     }

@@ -148,7 +148,7 @@ class ClientCommandsTest {
 
         Run missing = trainer("submit", "--job", dir.resolve("nope.json").toString(), "--server", service.address());
         assertEquals(ExitCodes.ERROR, missing.code());
-        assertEquals("trainer: " + dir.resolve("nope.json") + ": no such file", missing.err().strip());
+        assertEquals("trainer: no such file: " + dir.resolve("nope.json"), missing.err().strip());
     }
 
     @Test
@@ -259,6 +259,14 @@ class ClientCommandsTest {
         Run none = trainer("model", "job-2", "--out", out.toString(), "--server", service.address());
         assertEquals(ExitCodes.ERROR, none.code());
         assertEquals("trainer: job job-2 has no model", none.err().strip());
+
+        // a path through a file: the reason, not just the path
+        Files.writeString(out, "a file, not a folder");
+        service.announcedModelSize = -1;
+        Run through = trainer("model", "job-1", "--out", out.resolve("x.safetensors").toString(), "--server",
+                service.address());
+        assertEquals(ExitCodes.ERROR, through.code());
+        assertEquals("trainer: " + out + " exists and is not a folder", through.err().strip());
     }
 
     @Test
