@@ -59,6 +59,8 @@ coordinator_only=0
 
 need() { [[ $# -ge 2 && -n "$2" ]] || die "$1 needs a value"; }
 while [[ $# -gt 0 ]]; do
+    # --option=value, as trainer's own help writes options, is --option value
+    if [[ "$1" == --*=* ]]; then set -- "${1%%=*}" "${1#*=}" "${@:2}"; fi
     case "$1" in
         -w|--workers) need "$@"; workers=$2; shift 2 ;;
         --hosts) need "$@"; hosts_file=$2; shift 2 ;;
@@ -239,7 +241,11 @@ args+=("${hargs[@]}")
 [[ -n "$grpc_port" ]] && args+=(--grpc-port "$grpc_port")
 args+=("${coordinator_args[@]}")
 if (( coordinator_only )) && [[ "${node_hosts[0]}" == - && -f "$run_dir/coordinator.log" ]]; then
-    # keep the log of the coordinator that stopped: it says why
+    # keep the logs of the coordinators that stopped, newest first: they say why (a restart
+    # loop would otherwise lose the first crash's log at the second restart)
+    for i in 4 3 2 1; do
+        [[ ! -f "$run_dir/coordinator.log.$i" ]] || mv -f "$run_dir/coordinator.log.$i" "$run_dir/coordinator.log.$((i + 1))"
+    done
     mv -f "$run_dir/coordinator.log" "$run_dir/coordinator.log.1"
 fi
 start_node coordinator "${node_hosts[0]}" "${args[@]}"

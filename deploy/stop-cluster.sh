@@ -13,6 +13,8 @@ source "$HERE/cluster-lib.sh"
 run_dir="${PARALLAX_RUN_DIR:-runs/cluster}"
 grace=30
 while [[ $# -gt 0 ]]; do
+    # --option=value, as trainer's own help writes options, is --option value
+    if [[ "$1" == --*=* ]]; then set -- "${1%%=*}" "${1#*=}" "${@:2}"; fi
     case "$1" in
         --run-dir) [[ $# -ge 2 ]] || die "--run-dir needs a value"; run_dir=$2; shift 2 ;;
         --grace) [[ $# -ge 2 && "$2" =~ ^[0-9]+$ ]] || die "--grace needs whole seconds"; grace=$2; shift 2 ;;

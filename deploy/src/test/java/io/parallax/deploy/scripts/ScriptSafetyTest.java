@@ -59,6 +59,11 @@ class ScriptSafetyTest {
                 dir.resolve("never-started").toString());
         assertEquals(0, stop.exitCode(), stop.toString());
         assertTrue(stop.output().contains("nothing to stop"), stop.toString());
+        // --option=value, the form trainer's own help shows, is the same
+        stop = Scripts.run(Map.of(), Duration.ofMinutes(1), "stop-cluster.sh", "--run-dir="
+                + dir.resolve("never-started"), "--grace=5");
+        assertEquals(0, stop.exitCode(), stop.toString());
+        assertTrue(stop.output().contains("nothing to stop in " + dir.resolve("never-started")), stop.toString());
     }
 
     @Test
@@ -67,6 +72,8 @@ class ScriptSafetyTest {
                 dir.toString(), "--workers", "two");
         assertEquals(2, start.exitCode(), start.toString());
         assertTrue(start.output().contains("--workers must be a number"), start.toString());
+        start = Scripts.run(Map.of(), Duration.ofMinutes(1), "start-cluster.sh", "--run-dir=" + dir, "--workers=two");
+        assertTrue(start.output().contains("--workers must be a number, got 'two'"), start.toString());
         start = Scripts.run(Map.of(), Duration.ofMinutes(1), "start-cluster.sh", "--run-dir", dir.toString(),
                 "--hosts", dir.resolve("no-such-file").toString());
         assertEquals(2, start.exitCode(), start.toString());
@@ -80,6 +87,26 @@ class ScriptSafetyTest {
         Files.writeString(trainer, "#!/bin/bash\n" + body + "\n");
         Files.setPosixFilePermissions(trainer, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
         return trainer;
+    }
+
+    @Test
+    void aRestartKeepsTheLogsOfTheLastFiveCoordinators() throws Exception {
+        Path run = dir.resolve("run");
+        Files.createDirectories(run);
+        Files.writeString(run.resolve("coordinator.log"), "the last one");
+        for (int i = 1; i <= 5; i++) {
+            Files.writeString(run.resolve("coordinator.log." + i), "older " + i);
+        }
+        Path trainer = fakeTrainer("echo 'trainer: address already in use' >&2; exit 1");
+        Scripts.Result start = Scripts.run(Map.of("PARALLAX_TRAINER", trainer.toString()), Duration.ofMinutes(1),
+                "start-cluster.sh", "--run-dir", run.toString(), "--timeout", "20", "--coordinator-only");
+        assertEquals(1, start.exitCode(), start.toString());
+        assertEquals("the last one", Files.readString(run.resolve("coordinator.log.1")));
+        for (int i = 2; i <= 5; i++) {
+            assertEquals("older " + (i - 1), Files.readString(run.resolve("coordinator.log." + i)));
+        }
+        assertTrue(Files.readString(run.resolve("coordinator.log")).contains("address already in use"));
+        assertTrue(!Files.exists(run.resolve("coordinator.log.6")));
     }
 
     @Test
