@@ -59,6 +59,16 @@ import picocli.CommandLine.Spec;
                 + "that join.")
 public final class CoordinatorCommand implements Callable<Integer> {
 
+    /**
+     * gRPC's server logs every connection that fails before HTTP/2 starts at INFO, with a stack
+     * trace: a worker given the gRPC port as its --join address retries every few seconds and
+     * filled the coordinator's log with them (the worker's own log says what to check). Failures
+     * that matter to a call reach the job as that call's status. Held here: JUL keeps loggers
+     * only weakly.
+     */
+    private static final java.util.logging.Logger GRPC_TRANSPORT_LOG =
+            java.util.logging.Logger.getLogger("io.grpc.netty.shaded.io.grpc.netty.NettyServerTransport");
+
     @Option(names = "--config", paramLabel = "FILE", description = "settings file (HOCON, see deploy/parallax.conf); "
             + "flags override it, PARALLAX_* environment variables override the file")
     Path config;
@@ -115,6 +125,7 @@ public final class CoordinatorCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        GRPC_TRANSPORT_LOG.setLevel(java.util.logging.Level.WARNING);
         NodeSettings settings = NodeSettings.load(config).with("discovery.method", discovery);
         String host = NodeSettings.or(this.host, settings.host());
         int port = NodeSettings.or(this.port, settings.coordinatorPort());

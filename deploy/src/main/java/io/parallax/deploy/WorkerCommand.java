@@ -119,7 +119,8 @@ public final class WorkerCommand implements Callable<Integer> {
                         if (akka.cluster.Cluster.get(system.classicSystem()).selfMember().status()
                                 != akka.cluster.MemberStatus.up()) {
                             System.out.println("worker: not in the cluster yet, no answer from " + waitingFor
-                                    + "; still trying (is the coordinator running, and reachable at that address?)");
+                                    + "; still trying (is the coordinator running, reachable at that address, and is "
+                                    + "that its cluster port (--port, 2551 by default) rather than its gRPC port?)");
                         }
                     }, system.executionContext());
             akka.cluster.Cluster.get(system.classicSystem()).registerOnMemberUp(notJoined::cancel);
