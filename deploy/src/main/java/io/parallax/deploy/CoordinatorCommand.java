@@ -202,7 +202,7 @@ public final class CoordinatorCommand implements Callable<Integer> {
             if (nodeLost.get() != null) {
                 command.commandLine().getErr().println("trainer: coordinator: " + nodeLost.get()
                         + "; it cannot reach workers any more, so it stops: start it again (the same --state-dir "
-                        + "keeps the queued jobs; the running one fails as interrupted by the restart)");
+                        + "keeps the queued jobs; the running one ends FAILED, stopped with the coordinator)");
                 return ExitCodes.NODE_LOST;
             }
             if (jobs.isEmpty()) {

@@ -83,11 +83,11 @@ class CoordinatorNodeLostTest {
             member.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
         }
         try (JobStore store = JobStore.open(state)) {
-            // read on a fresh start: the job that was running is failed as interrupted, the queued one waits
+            // read on a fresh start: the job that was running was stopped with the coordinator, the queued one waits
             List<Job> jobs = store.loaded().stream().sorted(Comparator.comparing(Job::getId)).toList();
             assertEquals(2, jobs.size(), jobs.toString());
             assertEquals(JobState.FAILED, jobs.get(0).getState());
-            assertEquals(JobStore.RESTARTED, jobs.get(0).getReason());
+            assertEquals(JobStore.STOPPED, jobs.get(0).getReason());
             assertEquals(JobState.QUEUED, jobs.get(1).getState());
         }
     }

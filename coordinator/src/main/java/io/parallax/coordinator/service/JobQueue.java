@@ -337,9 +337,8 @@ public final class JobQueue implements AutoCloseable {
 
     /**
      * Stops the queue: no more submissions, the running job stops after its current step
-     * (waiting up to {@code wait} for it), watchers are told. Unfinished jobs keep their QUEUED
-     * or RUNNING records on disk: the next start queues the first again and fails the second
-     * ({@link JobStore#RESTARTED}).
+     * (waiting up to {@code wait} for it) and ends FAILED ({@link JobStore#STOPPED}), watchers
+     * are told. Queued jobs keep their QUEUED records on disk: the next start queues them again.
      */
     public void shutdown(Duration wait) {
         synchronized (lock) {
@@ -480,7 +479,8 @@ public final class JobQueue implements AutoCloseable {
         } catch (JobFailedException e) {
             end(id, JobState.FAILED, e.getMessage(), false);
         } catch (InterruptedException e) {
-            // only shutdown interrupts this thread; the record stays RUNNING for the next start
+            // only shutdown interrupts this thread (the job did not stop at a step boundary in time)
+            end(id, JobState.FAILED, JobStore.STOPPED, false);
             Thread.currentThread().interrupt();
         }
         // ended only now, its metrics closed (the chart written): an ended job may be deleted,
@@ -528,13 +528,23 @@ public final class JobQueue implements AutoCloseable {
         }
     }
 
-    /** Ends the running job {@code id}, unless the queue is shutting down and it was stopped for that. */
+    /**
+     * Ends the running job {@code id}. One stopped by the queue's shutdown (not by a user's
+     * cancel) ends FAILED with {@link JobStore#STOPPED}: its record then holds every epoch done
+     * and the time it stopped, where a crash leaves it RUNNING, as last written, for the next
+     * start to fail ({@link JobStore#RESTARTED}).
+     */
     private void end(String id, JobState state, String reason, boolean model) {
         synchronized (lock) {
             if (closed && state == JobState.CANCELLED && !cancelRequested) {
-                return; // stopped by shutdown: left RUNNING on disk, failed as JobStore.RESTARTED on start
+                state = JobState.FAILED;
+                reason = JobStore.STOPPED;
             }
-            finish(jobs.get(id).toBuilder().setState(state).setReason(reason).setModelAvailable(model)
+            Job job = jobs.get(id);
+            if (job.getState() != JobState.RUNNING) {
+                return; // ended already (a shutdown that gave up waiting, then the job's own end)
+            }
+            finish(job.toBuilder().setState(state).setReason(reason).setModelAvailable(model)
                     .setFinishedAtMs(System.currentTimeMillis()).build());
         }
     }

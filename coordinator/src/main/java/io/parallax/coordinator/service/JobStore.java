@@ -36,8 +36,8 @@ import org.slf4j.LoggerFactory;
  * </pre>
  *
  * <p>On {@link #open}, records of jobs that were RUNNING when the previous coordinator stopped
- * (crashed or shut down) become FAILED with the reason {@value #RESTARTED}: their training state
- * is gone and nothing resumes them. Jobs that were QUEUED had not started, and stay QUEUED: the
+ * (crashed: a clean stop ends its job itself, {@value #STOPPED}) become FAILED with the reason
+ * {@value #RESTARTED}: their training state is gone and nothing resumes them. Jobs that were QUEUED had not started, and stay QUEUED: the
  * {@link JobQueue} runs them, in their order. Ids continue after the highest one found (folders
  * without a readable record count too, and {@code last-id}, which remembers deleted ones), so
  * an id is never given twice.
@@ -46,8 +46,11 @@ import org.slf4j.LoggerFactory;
  */
 public final class JobStore implements AutoCloseable {
 
-    /** The reason given to jobs that were running when the coordinator stopped. */
+    /** The reason given, on the next start, to jobs that were running when the coordinator crashed. */
     public static final String RESTARTED = "coordinator restarted while the job ran; resubmit it";
+
+    /** The reason given to the job that was running when the coordinator was stopped (SIGTERM, Ctrl-C). */
+    public static final String STOPPED = "the coordinator was stopped while the job ran; resubmit it";
 
     /** The record's file name in a job's folder. */
     public static final String RECORD = "job.json";

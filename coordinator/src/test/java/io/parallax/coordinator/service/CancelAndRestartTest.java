@@ -111,11 +111,16 @@ class CancelAndRestartTest {
             // past the first epoch (455 steps), whose record is written at once; the next write
             // would come 5 s later. Its last write, as a crash an hour ago would have left it:
             awaitSteps(stub, running, 460);
+            Path record = fx.store.jobDir(running).resolve(JobStore.RECORD);
+            String crashed = Files.readString(record);
+            assertTrue(crashed.contains("\"state\": \"RUNNING\""), crashed);
             long lastWrite = System.currentTimeMillis() - 3_600_000;
-            Files.setLastModifiedTime(fx.store.jobDir(running).resolve(JobStore.RECORD),
-                    java.nio.file.attribute.FileTime.fromMillis(lastWrite));
 
-            fx.restart();
+            // a clean stop ends the job itself; a crash would have left the record as it was
+            fx.restart(() -> {
+                Files.writeString(record, crashed);
+                Files.setLastModifiedTime(record, java.nio.file.attribute.FileTime.fromMillis(lastWrite));
+            });
             stub = fx.stub();
 
             assertEquals(before, get(stub, finished));
@@ -140,6 +145,31 @@ class CancelAndRestartTest {
             assertTrue(fresh.compareTo(queued) > 0, fresh + " after " + queued);
             List<JobEvent> freshEvents = watchAll(stub, fresh);
             assertEquals(JobState.SUCCEEDED, freshEvents.get(freshEvents.size() - 1).getFinished().getState());
+        }
+    }
+
+    @Test
+    void aCleanStopEndsTheRunningJobWithEveryEpochItDidAndKeepsTheQueuedOnes() throws Exception {
+        try (ServiceFixture fx = new ServiceFixture(state)) {
+            JobServiceGrpc.JobServiceBlockingStub stub = fx.stub();
+            String running = submit(stub, ServiceFixture.longJob("stopped"));
+            String queued = submit(stub, ServiceFixture.smallJob("never ran", 1, 64));
+            // past the first epoch's end (455 steps): its record was written then, the next write
+            // would come 5 s later
+            awaitSteps(stub, running, 460);
+            long stoppedAt = System.currentTimeMillis();
+
+            fx.restart(); // SIGTERM's path: the queue shuts down, the job stops at a step's end
+            stub = fx.stub();
+
+            Job stopped = get(stub, running);
+            assertEquals(JobState.FAILED, stopped.getState());
+            assertEquals(JobStore.STOPPED, stopped.getReason());
+            assertTrue(stopped.getFinishedAtMs() >= stoppedAt, "ended when it was stopped, not at its last write");
+            assertTrue(stopped.getEpochsDone() >= 1);
+            assertEquals(stopped.getEpochsDone(), stopped.getEpochsCount(), "every epoch done is in the record");
+            List<JobEvent> queuedEvents = watchAll(stub, queued);
+            assertEquals(JobState.SUCCEEDED, queuedEvents.get(queuedEvents.size() - 1).getFinished().getState());
         }
     }
 

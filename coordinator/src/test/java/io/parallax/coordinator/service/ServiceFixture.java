@@ -84,8 +84,18 @@ final class ServiceFixture implements AutoCloseable {
 
     /** Stops the server, the queue (a running job stops after its step) and the store; starts them again. */
     void restart() throws IOException {
+        restart(() -> { });
+    }
+
+    /** Stops the service cleanly, runs {@code whileStopped} (to leave on disk what a crash would), starts it again. */
+    void restart(IoAction whileStopped) throws IOException {
         stopService();
+        whileStopped.run();
         startService();
+    }
+
+    interface IoAction {
+        void run() throws IOException;
     }
 
     private void stopService() throws IOException {
