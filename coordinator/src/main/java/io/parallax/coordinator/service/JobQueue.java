@@ -221,29 +221,36 @@ public final class JobQueue implements AutoCloseable {
     }
 
     /**
+     * What {@link #cancel} did, and the job's record as it was then (null for an unknown job): a
+     * running job may end, CANCELLED, a moment later, and the answer to the request must not
+     * depend on that race.
+     */
+    public record Cancellation(CancelOutcome outcome, Job job) {}
+
+    /**
      * Cancels job {@code id}: a queued one leaves the queue at once, a running one stops after its
      * current step (its watchers then see CANCELLED).
      */
-    public CancelOutcome cancel(String id) throws IOException {
+    public Cancellation cancel(String id) throws IOException {
         synchronized (lock) {
             Job job = jobs.get(id);
             if (job == null) {
-                return CancelOutcome.UNKNOWN;
+                return new Cancellation(CancelOutcome.UNKNOWN, null);
             }
             if (ended(job.getState())) {
-                return CancelOutcome.ALREADY_ENDED;
+                return new Cancellation(CancelOutcome.ALREADY_ENDED, job);
             }
             if (job.getState() == JobState.QUEUED) {
                 pending.remove(id);
                 finish(job.toBuilder().setState(JobState.CANCELLED).setReason("cancelled while queued")
                         .setQueuePosition(-1).setFinishedAtMs(System.currentTimeMillis()).build());
-                return CancelOutcome.CANCELLED;
+                return new Cancellation(CancelOutcome.CANCELLED, jobs.get(id));
             }
             cancelRequested = true;
             if (runner != null) {
                 runner.cancel();
             }
-            return CancelOutcome.STOPPING;
+            return new Cancellation(CancelOutcome.STOPPING, job);
         }
     }
 

@@ -161,18 +161,18 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase impl
     @Override
     public void cancelJob(JobId id, StreamObserver<Job> out) {
         run(senders, out, () -> {
-            JobQueue.CancelOutcome outcome = queue.cancel(id.getId());
-            switch (outcome) {
+            JobQueue.Cancellation c = queue.cancel(id.getId());
+            switch (c.outcome()) {
                 case UNKNOWN -> out.onError(notFound(id));
                 case ALREADY_ENDED -> out.onError(Status.FAILED_PRECONDITION.withDescription("job " + id.getId()
-                        + " has already ended (" + queue.get(id.getId()).map(Job::getState).orElseThrow() + ")")
-                        .asRuntimeException());
+                        + " has already ended (" + c.job().getState() + ")").asRuntimeException());
                 case CANCELLED, STOPPING -> {
                     log.info("job {}: cancel requested", id.getId());
-                    out.onNext(queue.get(id.getId()).orElseThrow());
+                    // the record as the request found it: RUNNING while the job finishes its step
+                    out.onNext(c.job());
                     out.onCompleted();
                 }
-                default -> throw new IllegalStateException("unhandled " + outcome);
+                default -> throw new IllegalStateException("unhandled " + c.outcome());
             }
         });
     }
