@@ -37,8 +37,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>On {@link #open}, records of jobs that were RUNNING when the previous coordinator stopped
  * (crashed: a clean stop ends its job itself, {@value #STOPPED}) become FAILED with the reason
- * {@value #RESTARTED}: their training state is gone and nothing resumes them. Jobs that were QUEUED had not started, and stay QUEUED: the
- * {@link JobQueue} runs them, in their order. Ids continue after the highest one found (folders
+ * {@value #RESTARTED}: their training state is gone and nothing resumes them. Jobs that were
+ * QUEUED had not started, and stay QUEUED: the {@link JobQueue} runs them, in their order. Ids continue after the highest one found (folders
  * without a readable record count too, and {@code last-id}, which remembers deleted ones), so
  * an id is never given twice.
  *

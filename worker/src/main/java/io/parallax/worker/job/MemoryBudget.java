@@ -14,9 +14,10 @@ import java.util.Locale;
  * <p>Counted, in float32: the coordinator's master weights and gradients (direct memory), its
  * weights, gradient sum, two published versions, the optimizer's state buffers and one gradient
  * per worker as received (heap), and in a cluster the state encoded for the tensor plane, twice
- * while the next version is encoded (heap); per worker in the process, its replica's weights and gradients
- * and the activations of its share of a batch (direct), and, in a worker's own process, its copy
- * of the gradient and of the fetched weights (heap). The data set is counted on the heap.
+ * while the next version is encoded (heap); per worker in the process, its replica's weights and
+ * gradients and the activations of its share of a batch (direct), and, in a worker's own
+ * process, its copy of the gradient and of the fetched weights (heap). The data set is counted
+ * on the heap.
  * Java's direct memory is limited to the heap's size unless {@code -XX:MaxDirectMemorySize} says
  * otherwise. The account leaves out what is small or short-lived, so it refuses only what cannot
  * fit: a job it lets through may still need a little more.
