@@ -12,6 +12,7 @@ import io.parallax.deploy.client.WatchCommand;
 import io.parallax.worker.job.InvalidJobException;
 import java.io.IOException;
 import java.nio.file.FileSystemException;
+import java.util.List;
 import java.util.regex.Pattern;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -36,6 +37,10 @@ public final class TrainerCli implements Runnable {
     /** How a command's own check of an option's value begins: "--option must …", "--option widths must …". */
     private static final Pattern USAGE_MESSAGE = Pattern.compile("--[a-z-]+( [a-z]+)? must ");
 
+    /** Loggers whose INFO lines {@code demo} and {@code local} leave out. */
+    private static final List<String> SINGLE_PROCESS_QUIET_LOGGERS =
+            List.of("akka", "io.parallax.coordinator.WorkerRegistry");
+
     @CommandLine.Spec
     private CommandLine.Model.CommandSpec spec;
 
@@ -45,6 +50,7 @@ public final class TrainerCli implements Runnable {
     }
 
     public static void main(String[] args) {
+        quietInfoLinesInOneProcess(args);
         // initialise logging before any thread logs: SLF4J 2 otherwise warns on stderr that calls
         // made by several threads during its start-up were replayed
         org.slf4j.LoggerFactory.getILoggerFactory();
@@ -58,6 +64,24 @@ public final class TrainerCli implements Runnable {
             code = JOB_FAILED;
         }
         System.exit(code);
+    }
+
+    /**
+     * {@code demo} and {@code local} run the coordinator and its workers in this process and print
+     * the job's progress themselves, so Akka's start-up and shutdown lines and the worker count are
+     * noise there (they matter on a cluster node, whose log they are). Warnings and errors still
+     * show; a {@code -Dorg.slf4j.simpleLogger.log.…} the user set wins.
+     */
+    static void quietInfoLinesInOneProcess(String[] args) {
+        if (args.length == 0 || !(args[0].equals("demo") || args[0].equals("local"))) {
+            return;
+        }
+        for (String logger : SINGLE_PROCESS_QUIET_LOGGERS) {
+            String property = "org.slf4j.simpleLogger.log." + logger;
+            if (System.getProperty(property) == null) {
+                System.setProperty(property, "warn");
+            }
+        }
     }
 
     /**

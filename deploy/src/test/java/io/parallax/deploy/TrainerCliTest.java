@@ -2,6 +2,7 @@ package io.parallax.deploy;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -331,6 +332,21 @@ class TrainerCliTest {
         assertEquals(0, trainerProcess(model, "train", "--csv", DIGITS.toAbsolutePath().toString(), "--label", "digit",
                 "--epochs", "1", "--hidden", "16", "--export", "/dev/stdout"));
         assertEquals(64 * 16 + 16 + 16 * 10 + 10, ModelFile.load(model).parameterCount());
+    }
+
+    /**
+     * {@code local} in a JVM of its own, whose logging starts with the command: it prints the job's
+     * lines and no INFO lines from Akka or the worker registry.
+     */
+    @Test
+    void localPrintsTheJobWithoutTheClusterMachinerysInfoLines() throws Exception {
+        Path out = dir.resolve("local-stdout.txt");
+        int code = trainerProcess(out, "local", "--job", Path.of("..", "examples", "digits.json").toAbsolutePath().toString(),
+                "--metrics-out", dir.resolve("local-metrics.jsonl").toString());
+        String printed = Files.readString(out) + Files.readString(dir.resolve("err.txt"));
+        assertEquals(0, code, printed);
+        assertTrue(printed.contains("epoch  15"), printed);
+        assertFalse(printed.contains(" INFO "), printed);
     }
 
     /** Runs the trainer in its own JVM, stdout appended to {@code out}, stderr to err.txt; its exit code. */
