@@ -15,6 +15,7 @@ import io.parallax.engine.model.Sequential;
 import io.parallax.engine.optim.Optimizer;
 import io.parallax.engine.schedule.LearningRateSchedule;
 import io.parallax.engine.train.EpochOrder;
+import io.parallax.engine.train.TrainingPosition;
 import io.parallax.worker.WorkerActor;
 import io.parallax.worker.job.JobPlan;
 import io.parallax.worker.job.MemoryBudget;
@@ -94,6 +95,8 @@ public final class JobRunner {
     /** Told by workers of gradients lost after their acknowledgement; set by run(). */
     private ActorRef<Object> gradientLossListener;
     private long redone;
+    /** Where the run resumes from and leaves its epoch checkpoints; none unless set. */
+    private JobCheckpoints checkpoints = JobCheckpoints.NONE;
     // written by any thread, read by the run's thread at step boundaries
     private volatile boolean cancelled;
 
@@ -119,6 +122,14 @@ public final class JobRunner {
         cancelled = true;
     }
 
+    /**
+     * Makes the run resume from {@code checkpoints}' checkpoint, if it has one, and save one after
+     * the epochs it says are due. Call before {@link #run()}.
+     */
+    public void checkpoints(JobCheckpoints checkpoints) {
+        this.checkpoints = java.util.Objects.requireNonNull(checkpoints, "checkpoints");
+    }
+
     /** Whether {@link #cancel()} has been called. */
     public boolean isCancelled() {
         return cancelled;
@@ -141,6 +152,7 @@ public final class JobRunner {
         outputWidth = master.outputFeatures();
         minStepRows = master.layers().stream().anyMatch(l -> l instanceof BatchNorm1d) ? 2 : 1;
         Optimizer optimizer = plan.optimizer(master);
+        JobCheckpoints.Resumed resumed = checkpoints.restore(master, optimizer).orElse(null);
         LearningRateSchedule schedule = plan.schedule();
         int p = Math.toIntExact(master.parameters().size());
         int q = Math.toIntExact(master.buffers().size());
@@ -156,7 +168,7 @@ public final class JobRunner {
                     "gradient-loss-" + LISTENERS.incrementAndGet(), Props.empty());
             workers = new JobWorkers(jobId, jobJson, plan.workers(), system, live, settings, listener,
                     gradientLossListener.narrow(), this::checkCancelled);
-            return train(master, optimizer, schedule, params, buffers, states);
+            return train(master, optimizer, schedule, params, buffers, states, resumed);
         } finally {
             ranges.close();
             if (gradientLossListener != null) {
@@ -166,13 +178,16 @@ public final class JobRunner {
     }
 
     private Result train(Sequential master, Optimizer optimizer, LearningRateSchedule schedule, float[] params,
-            float[] buffers, float[][] states) throws JobFailedException, InterruptedException {
+            float[] buffers, float[][] states, JobCheckpoints.Resumed resumed)
+            throws JobFailedException, InterruptedException {
         int p = params.length;
         int q = buffers.length;
         long version = 0;
         publish(version, states[0], params, buffers);
+        int firstEpoch = resumed == null ? 0 : resumed.position().epoch();
+        long steps = resumed == null ? 0 : resumed.position().globalStep();
+        double elapsedBefore = resumed == null ? 0 : resumed.elapsedSeconds();
         long start = System.nanoTime();
-        long steps = 0;
         List<EpochReport> reports = new ArrayList<>();
         try {
             plan.initFromNotes().forEach(listener::onEvent);
@@ -180,7 +195,7 @@ public final class JobRunner {
             int rowsTotal = plan.train().rows();
             int batch = plan.batchSize();
             float[] gradient = new float[p];
-            for (int epoch = 0; epoch < plan.epochs(); epoch++) {
+            for (int epoch = firstEpoch; epoch < plan.epochs(); epoch++) {
                 int[] order = EpochOrder.of(rowsTotal, plan.seed(), epoch, true);
                 double lossSum = 0;
                 long epochStart = System.nanoTime();
@@ -237,10 +252,15 @@ public final class JobRunner {
                 checkCancelled(steps);
                 double[] eval = plan.validation().isPresent() ? evaluate(version, steps) : new double[] {Double.NaN, Double.NaN};
                 EpochReport report = new EpochReport(epoch + 1, lossSum / meanDivisor(rowsTotal), eval[0], eval[1],
-                        rowsTotal / trainSeconds, (System.nanoTime() - start) / 1e9, optimizer.learningRate(),
-                        workers.current().size(), redone);
+                        rowsTotal / trainSeconds, elapsedBefore + (System.nanoTime() - start) / 1e9,
+                        optimizer.learningRate(), workers.current().size(), redone);
                 reports.add(report);
                 listener.onEpoch(report);
+                if (epoch + 1 < plan.epochs() && checkpoints.due(epoch + 1)) {
+                    intoModel(master, params, buffers, steps);
+                    checkpoints.save(master, optimizer,
+                            new TrainingPosition(epoch + 1, 0, steps, plan.seed(), plan.batchSize()));
+                }
             }
         } finally {
             // every worker asked to prepare the job, those dropped on the way too: a dropped
@@ -250,6 +270,12 @@ public final class JobRunner {
             }
             exchange.endJob(jobId);
         }
+        intoModel(master, params, buffers, steps);
+        return new Result(master, reports, steps, redone);
+    }
+
+    /** Puts the run's weights and running statistics, and the step count batch norm tracks, into {@code master}. */
+    private static void intoModel(Sequential master, float[] params, float[] buffers, long steps) {
         master.parameters().copyFrom(params);
         master.buffers().copyFrom(buffers);
         for (Layer layer : master.layers()) {
@@ -257,7 +283,6 @@ public final class JobRunner {
                 bn.setNumBatchesTracked(steps);
             }
         }
-        return new Result(master, reports, steps, redone);
     }
 
     private void publish(long version, float[] state, float[] params, float[] buffers) {

@@ -120,6 +120,11 @@ public final class CoordinatorCommand implements Callable<Integer> {
     @Option(names = "--queue-size", description = "jobs that may wait in the queue (default: ${DEFAULT-VALUE})")
     int queueSize = JobQueue.DEFAULT_CAPACITY;
 
+    @Option(names = "--checkpoint-every", paramLabel = "SECONDS", description = "least time between two "
+            + "checkpoints of the running job, taken after an epoch, from which it resumes when the coordinator "
+            + "is started again after a crash or stop; 0: after every epoch (default: ${DEFAULT-VALUE})")
+    long checkpointEverySeconds = JobQueue.DEFAULT_CHECKPOINT_INTERVAL.toSeconds();
+
     @Spec
     CommandSpec command;
 
@@ -144,6 +149,9 @@ public final class CoordinatorCommand implements Callable<Integer> {
         }
         if (queueSize < 1) {
             throw new IllegalArgumentException("--queue-size must be ≥ 1, got " + queueSize);
+        }
+        if (checkpointEverySeconds < 0) {
+            throw new IllegalArgumentException("--checkpoint-every must be ≥ 0, got " + checkpointEverySeconds);
         }
         if (!jobs.isEmpty()) {
             OutputFiles.requireWritable(export, "--export");
@@ -186,7 +194,8 @@ public final class CoordinatorCommand implements Callable<Integer> {
             TrainingCluster cluster = new TrainingCluster(system, live, exchange, new JobRunner.Settings(
                     stepTimeout, workerWait, host, grpcPort));
             DataRoots roots = DataRoots.of(roots(configuredRoots));
-            queue = JobQueue.start(store, cluster, roots, queueSize, listeners());
+            queue = JobQueue.start(store, cluster, roots, queueSize, listeners(),
+                    java.time.Duration.ofSeconds(checkpointEverySeconds));
             service = new JobServiceImpl(queue);
             server = new TensorPlaneServer(TensorPlaneServer.netty(new InetSocketAddress(host, grpcPort)), exchange,
                     service).start();
@@ -202,7 +211,7 @@ public final class CoordinatorCommand implements Callable<Integer> {
             if (nodeLost.get() != null) {
                 command.commandLine().getErr().println("trainer: coordinator: " + nodeLost.get()
                         + "; it cannot reach workers any more, so it stops: start it again (the same --state-dir "
-                        + "keeps the queued jobs; the running one ends FAILED, stopped with the coordinator)");
+                        + "keeps the queued jobs, and the running one resumes from its last checkpoint, if it has one)");
                 return ExitCodes.NODE_LOST;
             }
             if (jobs.isEmpty()) {
@@ -274,7 +283,7 @@ public final class CoordinatorCommand implements Callable<Integer> {
      */
     private static JobListenerFactory listeners() {
         return (job, dir) -> JobListeners.of(MetricsSinks.forJob(dir, job.getName().isEmpty() ? job.getId()
-                : job.getId() + " (" + job.getName() + ")"), new EpochPrinter(null));
+                : job.getId() + " (" + job.getName() + ")", JobListenerFactory.earlierEpochs(job)), new EpochPrinter(null));
     }
 
     /** Submits the --job files in order, waits for each, copies the last one's metrics and model. */

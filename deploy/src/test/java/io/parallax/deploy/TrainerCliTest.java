@@ -292,6 +292,7 @@ class TrainerCliTest {
             {"coordinator", "--grpc-port", "0", "--state-dir", state, "--grpc-port must be a port 1-65535, got 0"},
             {"coordinator", "--step-timeout", "0", "--state-dir", state, "--step-timeout must be at least 1 second"},
             {"coordinator", "--worker-wait", "-5", "--state-dir", state, "--worker-wait must be at least 1 second"},
+            {"coordinator", "--checkpoint-every", "-1", "--state-dir", state, "--checkpoint-every must be ≥ 0, got -1"},
             {"worker", "--port", "70000", "--port must be a port 0-65535 (0: any free one), got 70000"},
             {"worker", "--plane-deadline", "0", "--plane-deadline must be at least 1 second"},
             {"worker", "--join", "127.0.0.1:99999", "--join must be HOST:PORT with a port 1-65535"},

@@ -64,8 +64,14 @@ public final class ChartWriter implements MetricsSink {
 
     /** A chart whose top panel is titled {@code title} (e.g. the job's name). */
     public ChartWriter(Path png, String title) {
+        this(png, title, List.of());
+    }
+
+    /** A chart titled {@code title} that starts with {@code earlier} (a resumed job's epochs before its checkpoint). */
+    public ChartWriter(Path png, String title, List<EpochReport> earlier) {
         this.png = png;
         this.title = title;
+        this.epochs.addAll(earlier);
         GraphicsWarmUp.ONCE.run();
     }
 

@@ -1,11 +1,15 @@
 package io.parallax.coordinator.metrics;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -40,12 +44,45 @@ public final class JsonLinesMetrics implements MetricsSink {
 
     /** Creates (or truncates) {@code file}, and its folder if missing. */
     public JsonLinesMetrics(Path file) throws IOException {
+        this(file, 0);
+    }
+
+    /**
+     * Creates {@code file} (and its folder if missing), keeping the lines of its first
+     * {@code keepEpochs} epochs if it exists: a job resumed from a checkpoint after that many
+     * epochs goes on after them, and the lines of the epochs it does again are dropped.
+     */
+    public JsonLinesMetrics(Path file, int keepEpochs) throws IOException {
         Path parent = file.toAbsolutePath().getParent();
         if (parent != null) {
             Files.createDirectories(parent);
         }
         this.file = file;
+        List<String> kept = keepEpochs > 0 && Files.isRegularFile(file) ? linesUpTo(file, keepEpochs) : List.of();
         this.out = io.parallax.engine.io.ReplacingFile.streamWriter(file);
+        for (String line : kept) {
+            out.write(line);
+            out.newLine();
+        }
+        out.flush();
+    }
+
+    /** The lines of {@code file} of epochs 1 to {@code epochs}; a line that does not parse ends them (a torn last write). */
+    private static List<String> linesUpTo(Path file, int epochs) throws IOException {
+        List<String> kept = new ArrayList<>();
+        for (String line : Files.readAllLines(file)) {
+            JsonNode epoch;
+            try {
+                epoch = JSON.readTree(line).get("epoch");
+            } catch (JsonProcessingException e) {
+                break;
+            }
+            if (epoch == null || !epoch.canConvertToInt() || epoch.asInt() > epochs) {
+                break;
+            }
+            kept.add(line);
+        }
+        return kept;
     }
 
     @Override

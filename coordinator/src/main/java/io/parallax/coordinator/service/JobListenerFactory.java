@@ -6,6 +6,7 @@ import io.parallax.coordinator.metrics.MetricsSinks;
 import io.parallax.proto.v1.Job;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * Makes the listeners that write a job's metrics files (JSON lines, TensorBoard events, charts)
@@ -20,13 +21,21 @@ import java.nio.file.Path;
 public interface JobListenerFactory {
 
     /**
-     * @param job    the record as the job starts running
+     * @param job    the record as the job starts running; a job resuming from a checkpoint holds
+     *               the epochs before it ({@link #earlierEpochs}), which the files should keep
      * @param jobDir the job's folder in the coordinator's state directory (exists)
      */
     JobListener create(Job job, Path jobDir) throws IOException;
 
     /** The default: {@code metrics.jsonl} in the job's folder ({@link JsonLinesMetrics}). */
     static JobListenerFactory jsonLines() {
-        return (job, dir) -> new JsonLinesMetrics(dir.resolve(MetricsSinks.METRICS_FILE));
+        return (job, dir) -> new JsonLinesMetrics(dir.resolve(MetricsSinks.METRICS_FILE), job.getEpochsCount());
+    }
+
+    /** The epochs {@code job}'s record holds (before a checkpoint it resumes from), as reports. */
+    static List<JobListener.EpochReport> earlierEpochs(Job job) {
+        return job.getEpochsList().stream().map(e -> new JobListener.EpochReport(e.getEpoch(), e.getTrainLoss(),
+                e.getValLoss(), e.getValAccuracy(), e.getSamplesPerSecond(), e.getElapsedSeconds(), e.getLearningRate(),
+                e.getWorkers(), 0)).toList();
     }
 }

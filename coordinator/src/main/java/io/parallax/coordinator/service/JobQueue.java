@@ -5,7 +5,9 @@ import io.parallax.coordinator.JobFailedException;
 import io.parallax.coordinator.JobListener;
 import io.parallax.coordinator.JobListeners;
 import io.parallax.coordinator.JobRunner;
+import io.parallax.engine.io.Checkpoint;
 import io.parallax.engine.io.ModelFile;
+import io.parallax.engine.train.TrainingPosition;
 import io.parallax.proto.v1.EpochMetrics;
 import io.parallax.proto.v1.Job;
 import io.parallax.proto.v1.JobEvent;
@@ -17,6 +19,8 @@ import io.parallax.worker.job.DataRoots;
 import io.parallax.worker.job.InvalidJobException;
 import io.parallax.worker.job.JobPlan;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -62,6 +66,13 @@ public final class JobQueue implements AutoCloseable {
     /** Default number of jobs that may wait. */
     public static final int DEFAULT_CAPACITY = 100;
 
+    /**
+     * Default least time between two checkpoints of a running job: a crash loses at most this
+     * much training (plus the epoch in progress), and a large model's checkpoint, a few times its
+     * size on disk, is not rewritten every few seconds.
+     */
+    public static final Duration DEFAULT_CHECKPOINT_INTERVAL = Duration.ofSeconds(60);
+
     private static final Logger log = LoggerFactory.getLogger(JobQueue.class);
 
     private final JobStore store;
@@ -69,6 +80,7 @@ public final class JobQueue implements AutoCloseable {
     private final DataRoots roots;
     private final int capacity;
     private final JobListenerFactory listeners;
+    private final Duration checkpointInterval;
     private final Object lock = new Object();
     private final Map<String, Job> jobs = new LinkedHashMap<>();
     private final ArrayDeque<String> pending = new ArrayDeque<>();
@@ -90,15 +102,19 @@ public final class JobQueue implements AutoCloseable {
     private final Map<String, Long> lastEpochRecord = new HashMap<>();
 
     private JobQueue(JobStore store, TrainingCluster cluster, DataRoots roots, int capacity,
-                     JobListenerFactory listeners) {
+                     JobListenerFactory listeners, Duration checkpointInterval) {
         if (capacity < 1) {
             throw new IllegalArgumentException("the queue must hold at least 1 job, got " + capacity);
+        }
+        if (checkpointInterval.isNegative()) {
+            throw new IllegalArgumentException("the checkpoint interval must be >= 0, got " + checkpointInterval);
         }
         this.store = store;
         this.cluster = cluster;
         this.roots = roots;
         this.capacity = capacity;
         this.listeners = listeners;
+        this.checkpointInterval = checkpointInterval;
         for (Job j : store.loaded()) {
             jobs.put(j.getId(), j);
             // queued before the restart and never started: they run now, in their order (the
@@ -117,11 +133,22 @@ public final class JobQueue implements AutoCloseable {
     /**
      * Starts a queue over {@code store}'s records, running jobs on {@code cluster}; paths in jobs
      * must lie under {@code roots}; at most {@code capacity} jobs wait; {@code listeners} makes
-     * each job's metrics writers.
+     * each job's metrics writers. Running jobs are checkpointed every
+     * {@link #DEFAULT_CHECKPOINT_INTERVAL} at most.
      */
     public static JobQueue start(JobStore store, TrainingCluster cluster, DataRoots roots, int capacity,
                                  JobListenerFactory listeners) {
-        JobQueue q = new JobQueue(store, cluster, roots, capacity, listeners);
+        return start(store, cluster, roots, capacity, listeners, DEFAULT_CHECKPOINT_INTERVAL);
+    }
+
+    /**
+     * As {@link #start(JobStore, TrainingCluster, DataRoots, int, JobListenerFactory)}, a running
+     * job checkpointed after an epoch once {@code checkpointInterval} has passed since its run
+     * started or it last was (after every epoch when zero).
+     */
+    public static JobQueue start(JobStore store, TrainingCluster cluster, DataRoots roots, int capacity,
+                                 JobListenerFactory listeners, Duration checkpointInterval) {
+        JobQueue q = new JobQueue(store, cluster, roots, capacity, listeners, checkpointInterval);
         q.thread.start();
         return q;
     }
@@ -465,6 +492,12 @@ public final class JobQueue implements AutoCloseable {
         try (GuardedListener metrics = new GuardedListener(id, metricsListener(job, note), note)) {
             JobListener both = JobListeners.of(progress, metrics);
             JobRunner r = cluster.runner(id, job.getSpec(), plan, both);
+            r.checkpoints(new JobCheckpointFile(store.checkpointFile(id), checkpointInterval, job, () -> {
+                synchronized (lock) {
+                    persist(jobs.get(id));
+                    lastEpochRecord.put(id, System.nanoTime());
+                }
+            }, note));
             synchronized (lock) {
                 runner = r;
                 if (cancelRequested || closed) {
@@ -543,23 +576,61 @@ public final class JobQueue implements AutoCloseable {
      */
     private void end(String id, JobState state, String reason, boolean model) {
         synchronized (lock) {
-            if (closed && state == JobState.CANCELLED && !cancelRequested) {
-                state = JobState.FAILED;
-                reason = JobStore.STOPPED;
-            }
             Job job = jobs.get(id);
             if (job.getState() != JobState.RUNNING) {
                 return; // ended already (a shutdown that gave up waiting, then the job's own end)
+            }
+            // stopped by the queue's shutdown (not by a user's cancel): at the step boundary, or
+            // interrupted when it did not reach one in time
+            boolean stopped = closed && !cancelRequested
+                    && (state == JobState.CANCELLED || JobStore.STOPPED.equals(reason));
+            if (stopped && requeueToResume(job)) {
+                return;
+            }
+            if (stopped) {
+                state = JobState.FAILED;
+                reason = JobStore.STOPPED;
             }
             finish(job.toBuilder().setState(state).setReason(reason).setModelAvailable(model)
                     .setFinishedAtMs(System.currentTimeMillis()).build());
         }
     }
 
+    /**
+     * Leaves {@code job}, stopped with the coordinator, QUEUED to resume from its checkpoint when
+     * the coordinator starts again; false (nothing changed) when it has no usable checkpoint.
+     */
+    private boolean requeueToResume(Job job) {
+        Path checkpoint = store.checkpointFile(job.getId());
+        if (!Files.exists(checkpoint)) {
+            return false;
+        }
+        TrainingPosition at;
+        try {
+            at = Checkpoint.readPosition(checkpoint);
+        } catch (IOException | RuntimeException e) {
+            log.warn("job {}: its checkpoint cannot be read: {}", job.getId(), e.toString());
+            return false;
+        }
+        Job queued = JobStore.resuming(job, at, "the coordinator was stopped while the job ran, after epoch "
+                + job.getEpochsDone());
+        lastEpochRecord.remove(job.getId());
+        log.info("job {} QUEUED again: {}", job.getId(), queued.getLastNote());
+        update(queued, stateEvent(JobState.QUEUED, queued.getLastNote()));
+        return true;
+    }
+
     // ---- under the lock -------------------------------------------------------------------------
 
+    /** Ends {@code job} (its record says how): writes it, tells its watchers, and deletes its checkpoint. */
     private void finish(Job job) {
         lastEpochRecord.remove(job.getId());
+        try {
+            // an ended job never resumes (a job queued to resume and then cancelled has one too)
+            Files.deleteIfExists(store.checkpointFile(job.getId()));
+        } catch (IOException e) {
+            log.warn("job {}: its checkpoint could not be deleted: {}", job.getId(), e.toString());
+        }
         log.info("job {} {}{}", job.getId(), job.getState(), job.getReason().isEmpty() ? "" : ": " + job.getReason());
         update(job, stateEvent(job.getState(), job.getReason()));
         publish(job.getId(), JobEvent.newBuilder().setFinished(job));

@@ -2,6 +2,8 @@ package io.parallax.coordinator.service;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
+import io.parallax.engine.io.Checkpoint;
+import io.parallax.engine.train.TrainingPosition;
 import io.parallax.proto.v1.Job;
 import io.parallax.proto.v1.JobState;
 import java.io.IOException;
@@ -35,18 +37,24 @@ import org.slf4j.LoggerFactory;
  * jobs/job-000042/metrics.jsonl, model.safetensors, ...   the job's files
  * </pre>
  *
- * <p>On {@link #open}, records of jobs that were RUNNING when the previous coordinator stopped
- * (crashed: a clean stop ends its job itself, {@value #STOPPED}) become FAILED with the reason
- * {@value #RESTARTED}: their training state is gone and nothing resumes them. Jobs that were
- * QUEUED had not started, and stay QUEUED: the {@link JobQueue} runs them, in their order. Ids continue after the highest one found (folders
- * without a readable record count too, and {@code last-id}, which remembers deleted ones), so
- * an id is never given twice.
+ * <p>On {@link #open}, a job that was RUNNING when the previous coordinator crashed goes back to
+ * QUEUED if it left a checkpoint ({@value #CHECKPOINT}, written after whole epochs): its record
+ * keeps the epochs up to the checkpoint's, and the {@link JobQueue} resumes it from there, first
+ * (it is older than every job queued after it). Without a usable checkpoint it becomes FAILED
+ * with the reason {@value #RESTARTED}. A clean stop (SIGTERM) leaves its running job QUEUED the
+ * same way, or ends it FAILED, {@value #STOPPED}, when it has no checkpoint yet. Jobs that were
+ * QUEUED stay QUEUED: the queue runs them in their order. Ids continue after the highest one
+ * found (folders without a readable record count too, and {@code last-id}, which remembers
+ * deleted ones), so an id is never given twice.
  *
  * <p>Not thread-safe: the {@link JobQueue} calls it under its lock.
  */
 public final class JobStore implements AutoCloseable {
 
-    /** The reason given, on the next start, to jobs that were running when the coordinator crashed. */
+    /**
+     * The reason given, on the next start, to jobs that were running when the coordinator crashed
+     * and left no checkpoint to resume from.
+     */
     public static final String RESTARTED = "coordinator restarted while the job ran; resubmit it";
 
     /** The reason given to the job that was running when the coordinator was stopped (SIGTERM, Ctrl-C). */
@@ -57,6 +65,13 @@ public final class JobStore implements AutoCloseable {
 
     /** The model's file name in a job's folder. */
     public static final String MODEL = "model.safetensors";
+
+    /**
+     * A running job's checkpoint in its folder ({@link io.parallax.engine.io.Checkpoint}: weights,
+     * optimizer state, the epoch it resumes at), replaced after epochs while it runs and deleted
+     * when it ends.
+     */
+    public static final String CHECKPOINT = "checkpoint.safetensors";
 
     private static final Logger log = LoggerFactory.getLogger(JobStore.class);
     private static final Pattern ID = Pattern.compile("job-(\\d{6,18})");
@@ -69,6 +84,7 @@ public final class JobStore implements AutoCloseable {
     private final FileChannel lockChannel;
     private final FileLock lock;
     private final List<Job> loaded;
+    private final AtomicLong saves = new AtomicLong();
     private long lastId;
 
     private JobStore(Path root, FileChannel lockChannel, FileLock lock) {
@@ -85,8 +101,6 @@ public final class JobStore implements AutoCloseable {
      *
      * @throws IOException if it cannot be created or read, or another coordinator holds it
      */
-    private final AtomicLong saves = new AtomicLong();
-
     public static JobStore open(Path root) throws IOException {
         Path dir = root.toAbsolutePath().normalize();
         Files.createDirectories(dir.resolve("jobs"));
@@ -154,11 +168,27 @@ public final class JobStore implements AutoCloseable {
             }
             Job fixed = job;
             if (job.getState() == JobState.RUNNING || job.getState() == JobState.JOB_STATE_UNSPECIFIED) {
-                // it ended when its coordinator did: the record's last write is the closest
-                // moment known (within the 5 s between a running job's writes), not this start
-                long ended = Math.min(now, Files.getLastModifiedTime(file).toMillis());
-                fixed = job.toBuilder().setState(JobState.FAILED).setReason(RESTARTED).setFinishedAtMs(ended)
-                        .setQueuePosition(-1).setModelAvailable(false).build();
+                Path checkpoint = d.resolve(CHECKPOINT);
+                String unusable = null;
+                if (Files.exists(checkpoint)) {
+                    try {
+                        fixed = resuming(job, Checkpoint.readPosition(checkpoint),
+                                "the coordinator restarted while the job ran");
+                    } catch (IOException | RuntimeException e) {
+                        unusable = e.getMessage();
+                        log.warn("job {}: its checkpoint cannot be read: {}", job.getId(), e.toString());
+                    }
+                }
+                if (fixed == job) {
+                    // it ended when its coordinator did: the record's last write is the closest
+                    // moment known (within the 5 s between a running job's writes), not this start
+                    long ended = Math.min(now, Files.getLastModifiedTime(file).toMillis());
+                    fixed = job.toBuilder().setState(JobState.FAILED)
+                            .setReason(unusable == null ? RESTARTED : RESTARTED + " (its checkpoint cannot be read: "
+                                    + unusable + ")")
+                            .setFinishedAtMs(ended).setQueuePosition(-1).setModelAvailable(false).build();
+                    Files.deleteIfExists(checkpoint);
+                }
             } else if (job.getModelAvailable() && !Files.isRegularFile(d.resolve(MODEL))) {
                 log.warn("job {}: its model file is missing", job.getId());
                 fixed = job.toBuilder().setModelAvailable(false).build();
@@ -170,7 +200,25 @@ public final class JobStore implements AutoCloseable {
         }
     }
 
-    /** The records found on {@link #open}, oldest first, running ones already failed, queued ones still queued. */
+    /**
+     * {@code job}, which stopped running ({@code why}), queued again to resume from its checkpoint
+     * at {@code at}: its record keeps the epochs before the checkpoint's and says so in its note.
+     */
+    static Job resuming(Job job, TrainingPosition at, String why) {
+        int epochs = Math.min(at.epoch(), job.getEpochsCount());
+        Job.Builder b = job.toBuilder().setState(JobState.QUEUED).setReason("").setQueuePosition(0)
+                .setEpochsDone(at.epoch()).setStepsDone(at.globalStep()).clearEpochs()
+                .setLastNote(why + "; it resumes from its checkpoint after epoch " + at.epoch());
+        b.addAllEpochs(job.getEpochsList().subList(0, epochs));
+        return b.build();
+    }
+
+    /** Where job {@code id}'s checkpoint is written while it runs. */
+    public Path checkpointFile(String id) {
+        return jobDir(id).resolve(CHECKPOINT);
+    }
+
+    /** The records found on {@link #open}, oldest first, running ones failed or queued to resume, queued ones still queued. */
     public List<Job> loaded() {
         return List.copyOf(loaded);
     }
@@ -221,12 +269,12 @@ public final class JobStore implements AutoCloseable {
         return jobDir(id).resolve(MODEL);
     }
 
-    /** Writes {@code job}'s record: to a temporary file, then moved over the old one atomically. */
     /** Records written so far (for tests). */
     long saves() {
         return saves.get();
     }
 
+    /** Writes {@code job}'s record: to a temporary file, then moved over the old one atomically. */
     public void save(Job job) throws IOException {
         saves.incrementAndGet();
         Path dir = jobDir(job.getId());

@@ -44,6 +44,7 @@ final class ServiceFixture implements AutoCloseable {
     final List<Path> roots;
     final int capacity;
     final boolean netty;
+    final Duration checkpointEvery;
     JobStore store;
     JobQueue queue;
     JobServiceImpl service;
@@ -56,11 +57,18 @@ final class ServiceFixture implements AutoCloseable {
      *              threads), instead of the in-process transport
      */
     ServiceFixture(Path stateDir, List<Path> roots, int capacity, boolean netty) throws IOException {
+        this(stateDir, roots, capacity, netty, JobQueue.DEFAULT_CHECKPOINT_INTERVAL);
+    }
+
+    /** @param checkpointEvery the queue's least time between two checkpoints of a running job */
+    ServiceFixture(Path stateDir, List<Path> roots, int capacity, boolean netty, Duration checkpointEvery)
+            throws IOException {
         this.cluster = LocalCluster.start(2, Backends.cpu(), roots);
         this.stateDir = stateDir;
         this.roots = roots;
         this.capacity = capacity;
         this.netty = netty;
+        this.checkpointEvery = checkpointEvery;
         startService();
     }
 
@@ -75,7 +83,7 @@ final class ServiceFixture implements AutoCloseable {
     private void startService() throws IOException {
         store = JobStore.open(stateDir);
         queue = JobQueue.start(store, TrainingCluster.of(cluster), DataRoots.of(roots), capacity,
-                JobListenerFactory.jsonLines());
+                JobListenerFactory.jsonLines(), checkpointEvery);
         service = new JobServiceImpl(queue);
         serverName = "job-service-" + SERVERS.incrementAndGet();
         server = new TensorPlaneServer(netty ? TensorPlaneServer.netty(new InetSocketAddress("127.0.0.1", 0))
