@@ -191,7 +191,7 @@ public final class JobRunner {
         List<EpochReport> reports = new ArrayList<>();
         try {
             plan.initFromNotes().forEach(listener::onEvent);
-            workers.prepare(0);
+            workers.prepare(steps);
             int rowsTotal = plan.train().rows();
             int batch = plan.batchSize();
             float[] gradient = new float[p];
