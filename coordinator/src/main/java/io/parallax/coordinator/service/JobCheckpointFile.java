@@ -60,6 +60,9 @@ final class JobCheckpointFile implements JobCheckpoints {
             at = Checkpoint.load(file, master, optimizer);
         } catch (IOException | RuntimeException e) {
             throw new JobFailedException("its checkpoint cannot be resumed from (" + e.getMessage() + "); resubmit it", e);
+        } catch (OutOfMemoryError e) {
+            throw new JobFailedException("the coordinator ran out of memory loading its checkpoint (" + e.getMessage()
+                    + "): give it more (JAVA_OPTS=-Xmx…) and start it again, or resubmit the job", e);
         }
         double elapsed = at.epoch() > 0 && earlierEpochs.size() >= at.epoch()
                 ? earlierEpochs.get(at.epoch() - 1).getElapsedSeconds() : 0;
@@ -76,11 +79,18 @@ final class JobCheckpointFile implements JobCheckpoints {
     @Override
     public void save(Sequential master, Optimizer optimizer, TrainingPosition position) {
         writeRecord.run();
+        String failure = null;
         try {
             Checkpoint.save(file, master, optimizer, position);
         } catch (IOException | RuntimeException e) {
-            log.warn("{}: no checkpoint after epoch {}: {}", file.getParent().getFileName(), position.epoch(), e.toString());
-            note.accept("no checkpoint after epoch " + position.epoch() + " (" + e.getMessage()
+            failure = e.getMessage();
+        } catch (OutOfMemoryError e) {
+            // saving copies the optimizer's state: a model that only just fits trains on without
+            failure = "out of memory copying the optimizer's state: " + e.getMessage();
+        }
+        if (failure != null) {
+            log.warn("{}: no checkpoint after epoch {}: {}", file.getParent().getFileName(), position.epoch(), failure);
+            note.accept("no checkpoint after epoch " + position.epoch() + " (" + failure
                     + "); training goes on, and a restart resumes from the one before, if any");
         }
         lastSave = System.nanoTime();

@@ -1,0 +1,97 @@
+package io.parallax.coordinator.service;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.parallax.coordinator.JobCheckpoints;
+import io.parallax.coordinator.JobFailedException;
+import io.parallax.engine.backend.Backends;
+import io.parallax.engine.layer.Linear;
+import io.parallax.engine.layer.ReLU;
+import io.parallax.engine.model.Sequential;
+import io.parallax.engine.optim.Optimizer;
+import io.parallax.engine.optim.Optimizers;
+import io.parallax.engine.optim.ParameterGroups;
+import io.parallax.engine.train.TrainingPosition;
+import io.parallax.proto.v1.EpochMetrics;
+import io.parallax.proto.v1.Job;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The queue's checkpoint file: when it saves, what a failed save or an unusable file does. */
+class JobCheckpointFileTest {
+
+    @TempDir
+    Path dir;
+
+    private final List<String> notes = new ArrayList<>();
+    private final AtomicInteger recordWrites = new AtomicInteger();
+
+    private static Sequential model(long seed) {
+        return new Sequential(4, List.of(new Linear(4, 3), new ReLU(), new Linear(3, 2)), Backends.cpu(), seed);
+    }
+
+    private static Optimizer adam(Sequential m) {
+        return Optimizers.create("adam", Map.of("lr", 0.01), ParameterGroups.of(m));
+    }
+
+    private JobCheckpointFile file(Path path, Duration every, Job job) {
+        return new JobCheckpointFile(path, every, job, recordWrites::incrementAndGet, notes::add);
+    }
+
+    @Test
+    void savesWhenTheIntervalHasPassedAndResumesWithTheElapsedTimeOfTheEpochsBefore() throws Exception {
+        Path path = dir.resolve("checkpoint.safetensors");
+        assertFalse(file(path, Duration.ofHours(1), Job.getDefaultInstance()).due(1), "an hour has not passed");
+        JobCheckpointFile every = file(path, Duration.ZERO, Job.getDefaultInstance());
+        assertTrue(every.due(1));
+        assertTrue(every.restore(model(1), adam(model(1))).isEmpty(), "no file: a fresh start");
+
+        Sequential saved = model(1);
+        every.save(saved, adam(saved), new TrainingPosition(2, 0, 40, 7, 16));
+        assertEquals(1, recordWrites.get(), "the record is written before the checkpoint");
+        assertTrue(Files.exists(path));
+
+        Job withEpochs = Job.newBuilder().addEpochs(EpochMetrics.newBuilder().setEpoch(1).setElapsedSeconds(3.5))
+                .addEpochs(EpochMetrics.newBuilder().setEpoch(2).setElapsedSeconds(7.25)).build();
+        Sequential fresh = model(2);
+        JobCheckpoints.Resumed at = file(path, Duration.ZERO, withEpochs).restore(fresh, adam(fresh)).orElseThrow();
+        assertEquals(new TrainingPosition(2, 0, 40, 7, 16), at.position());
+        assertEquals(7.25, at.elapsedSeconds());
+        assertArrayEquals(saved.parameters().toArray(), fresh.parameters().toArray());
+        assertTrue(notes.contains("resuming from the checkpoint after epoch 2"), notes.toString());
+    }
+
+    @Test
+    void aCheckpointThatCannotBeWrittenIsANoteAndTrainingGoesOn() {
+        Path folder = dir.resolve("in-the-way");
+        folder.toFile().mkdirs();
+        Sequential m = model(1);
+        file(folder, Duration.ZERO, Job.getDefaultInstance()).save(m, adam(m), new TrainingPosition(3, 0, 60, 7, 16));
+        assertEquals(1, notes.size(), notes.toString());
+        assertTrue(notes.get(0).startsWith("no checkpoint after epoch 3 ("), notes.get(0));
+        assertTrue(notes.get(0).endsWith("training goes on, and a restart resumes from the one before, if any"));
+    }
+
+    @Test
+    void aCheckpointOfAnotherModelFailsTheJobNamingTheDifference() throws Exception {
+        Path path = dir.resolve("checkpoint.safetensors");
+        Sequential other = new Sequential(4, List.of(new Linear(4, 5), new ReLU(), new Linear(5, 2)), Backends.cpu(), 1);
+        file(path, Duration.ZERO, Job.getDefaultInstance()).save(other, adam(other), new TrainingPosition(1, 0, 20, 7, 16));
+        Sequential m = model(1);
+        JobFailedException e = assertThrows(JobFailedException.class,
+                () -> file(path, Duration.ZERO, Job.getDefaultInstance()).restore(m, adam(m)));
+        assertTrue(e.getMessage().startsWith("its checkpoint cannot be resumed from ("), e.getMessage());
+        assertTrue(e.getMessage().contains("checkpoint of another model"), e.getMessage());
+    }
+}
