@@ -135,7 +135,7 @@ public final class ClusterBench {
         String trainer = root.resolve("deploy/trainer").toString();
         Process coordinator = start(List.of(trainer, "coordinator", "--port", String.valueOf(akka), "--grpc-port",
                 String.valueOf(grpc), "--job", job(batch).toString(), "--workers", "2", "--metrics-out",
-                metrics.toString()), work.resolve("coordinator.log"));
+                metrics.toString(), "--state-dir", work.resolve("state-" + akka).toString()), work.resolve("coordinator.log"));
         List<Process> workers = new ArrayList<>();
         try {
             for (int i = 0; i < 2; i++) {

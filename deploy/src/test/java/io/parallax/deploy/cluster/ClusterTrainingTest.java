@@ -46,7 +46,10 @@ class ClusterTrainingTest {
     private Process coordinator(TrainerProcesses ps, int akkaPort, int workers, String... jobAndOptions) throws Exception {
         List<String> args = new java.util.ArrayList<>(List.of("coordinator", "--port", String.valueOf(akkaPort),
                 "--grpc-port", String.valueOf(TrainerProcesses.freePort()), "--workers", String.valueOf(workers),
-                "--worker-wait", "90", "--step-timeout", "30"));
+                "--worker-wait", "90", "--step-timeout", "30",
+                // a state directory of its own: no job left by another run (one stopped with a
+                // checkpoint would resume first) and none left behind in the working tree
+                "--state-dir", dir.resolve("coordinator-" + akkaPort).toString()));
         args.addAll(List.of(jobAndOptions));
         return ps.start("coordinator", args.toArray(String[]::new));
     }
