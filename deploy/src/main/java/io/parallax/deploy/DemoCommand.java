@@ -32,6 +32,7 @@ public final class DemoCommand implements Callable<Integer> {
                 : Path.of(System.getProperty("parallax.home", ".")).resolve("examples").resolve("digits.json");
         local.workers = workers;
         local.metricsDir = out;
+        local.metricsDirOption = "--out";
         local.export = out.resolve("model.safetensors");
         int code = local.call();
         if (code == 0) {

@@ -45,6 +45,9 @@ public final class LocalCommand implements Callable<Integer> {
             + "files (tensorboard/) and a loss/accuracy chart (curves.png) here")
     Path metricsDir;
 
+    /** How the command line named {@link #metricsDir} ({@code demo} calls it --out). */
+    String metricsDirOption = "--metrics-dir";
+
     @Option(names = "--data-root", paramLabel = "DIR", description = "folders job data may come from "
             + "(default: the job file's folder, the repository and /usr/share/datasets)")
     List<Path> dataRoots = new ArrayList<>();
@@ -67,6 +70,8 @@ public final class LocalCommand implements Callable<Integer> {
         OutputFiles.requireDifferent(export, "--export", metricsOut, "--metrics-out");
         OutputFiles.requireWritable(metricsOut, "--metrics-out");
         OutputFiles.keepStandardOutputFor(export, metricsOut);
+        // before anything is written there: another run's files would interleave with this one's
+        OutputFolderLock held = metricsDir == null ? null : OutputFolderLock.acquire(metricsDir, metricsDirOption);
         try (LocalCluster cluster = LocalCluster.start(n, Backends.cpu(), roots);
              EpochPrinter printer = new EpochPrinter(metricsOut);
              MetricsSinks sinks = metricsDir == null ? MetricsSinks.of() : MetricsSinks.forJob(metricsDir)) {
@@ -83,6 +88,10 @@ public final class LocalCommand implements Callable<Integer> {
                 System.out.println("model written to " + export);
             }
             return 0;
+        } finally {
+            if (held != null) {
+                held.close();
+            }
         }
     }
 }

@@ -109,6 +109,24 @@ class TrainerCliTest {
     }
 
     @Test
+    void aSecondRunIntoAFolderInUseIsRefusedBeforeItWritesAnything() throws Exception {
+        Path busy = dir.resolve("busy");
+        try (OutputFolderLock held = OutputFolderLock.acquire(busy, "--out")) {
+            Run r = run("demo", "--job", Path.of("..", "examples", "digits.json").toString(), "--out", busy.toString());
+            assertEquals(1, r.code(), r.err());
+            assertTrue(r.err().contains("--out " + busy + " is in use by another run of trainer"), r.err());
+            assertFalse(Files.exists(busy.resolve("metrics.jsonl")));
+        }
+        Run free = run("local", "--job", Path.of("..", "examples", "digits.json").toString(), "--metrics-dir",
+                busy.toString());
+        assertEquals(0, free.code(), free.err());
+        assertTrue(Files.exists(busy.resolve("curves.png")));
+        try (var files = Files.list(busy)) {
+            assertTrue(files.noneMatch(f -> f.getFileName().toString().endsWith(".partial")));
+        }
+    }
+
+    @Test
     void aMissingDatasetIsOneLineAndExitCode1() {
         Run r = run("train", "--csv", dir.resolve("nope.csv").toString(), "--label", "y");
         assertEquals(TrainerCli.JOB_FAILED, r.code());

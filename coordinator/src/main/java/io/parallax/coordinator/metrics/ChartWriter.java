@@ -10,9 +10,11 @@ import java.math.MathContext;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.ToDoubleFunction;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
@@ -51,6 +53,9 @@ public final class ChartWriter implements MetricsSink {
     private static final Color ACCURACY = new Color(0x2ca02c);
     /** Beyond this many epochs the markers would crowd the lines. */
     private static final int MAX_EPOCHS_WITH_MARKERS = 40;
+
+    /** Numbers this process's partial files. */
+    private static final AtomicLong PARTIALS = new AtomicLong();
 
     private final Path png;
     private final String title;
@@ -115,9 +120,12 @@ public final class ChartWriter implements MetricsSink {
         closed = true;
         Path parent = png.toAbsolutePath().getParent();
         Files.createDirectories(parent);
-        Path partial = png.resolveSibling(png.getFileName() + ".partial");
+        // a name of its own: another writer of the same chart must not move or delete this one's
+        Path partial = png.resolveSibling(png.getFileName() + "." + ProcessHandle.current().pid() + "."
+                + PARTIALS.incrementAndGet() + ".partial");
         try {
-            try (OutputStream out = Files.newOutputStream(partial)) {
+            try (OutputStream out = Files.newOutputStream(partial, StandardOpenOption.CREATE_NEW,
+                    StandardOpenOption.WRITE)) {
                 BitmapEncoder.saveBitmap(charts(title, epochs), 2, 1, out, BitmapEncoder.BitmapFormat.PNG);
             }
             Files.move(partial, png, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);

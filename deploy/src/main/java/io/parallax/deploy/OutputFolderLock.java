@@ -1,0 +1,69 @@
+package io.parallax.deploy;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * Holds an output folder ({@code demo --out}, {@code local --metrics-dir}) for one run: two runs
+ * writing metrics.jsonl, TensorBoard events, the chart and the model into the same folder at once
+ * interleave their lines and replace each other's files, so the second is refused before it
+ * trains. The lock is the operating system's on {@value #LOCK_FILE} in the folder: a run that dies
+ * leaves nothing held.
+ */
+final class OutputFolderLock implements AutoCloseable {
+
+    /** The lock file's name in the folder. */
+    static final String LOCK_FILE = ".trainer.lock";
+
+    private final FileChannel channel;
+    private final FileLock lock;
+
+    private OutputFolderLock(FileChannel channel, FileLock lock) {
+        this.channel = channel;
+        this.lock = lock;
+    }
+
+    /**
+     * Creates {@code dir} if missing and locks it.
+     *
+     * @param option the option that named it, for the message
+     * @throws IllegalArgumentException when another run holds it
+     * @throws IOException when the folder or its lock file cannot be made
+     */
+    static OutputFolderLock acquire(Path dir, String option) throws IOException {
+        Files.createDirectories(dir);
+        FileChannel channel = FileChannel.open(dir.resolve(LOCK_FILE), StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE);
+        FileLock lock;
+        try {
+            lock = channel.tryLock();
+        } catch (OverlappingFileLockException e) {
+            lock = null; // held by this very JVM
+        } catch (IOException | RuntimeException e) {
+            channel.close();
+            throw e;
+        }
+        if (lock == null) {
+            channel.close();
+            throw new IllegalArgumentException(option + " " + dir + " is in use by another run of trainer: wait for "
+                    + "it to end, or give this run another folder");
+        }
+        return new OutputFolderLock(channel, lock);
+    }
+
+    @Override
+    public void close() throws IOException {
+        try {
+            if (lock.isValid()) {
+                lock.release();
+            }
+        } finally {
+            channel.close();
+        }
+    }
+}
