@@ -213,7 +213,16 @@ public final class ModelFile {
             throw new SafeTensorsException(file, "no model description (metadata '" + MODEL_KEY + "'); a file "
                     + "written by PyTorch holds weights only: build the model and use ModelFile.loadInto");
         }
-        String version = reader.metadata().get(VERSION_KEY);
+        checkVersion(file, reader.metadata().get(VERSION_KEY));
+        try {
+            return ModelDescription.fromJson(json);
+        } catch (IllegalArgumentException e) {
+            throw new SafeTensorsException(file, "metadata '" + MODEL_KEY + "': " + e.getMessage(), e);
+        }
+    }
+
+    /** Refuses a format version this code cannot read ({@code null}: none, a file PyTorch wrote, is refused too). */
+    private static void checkVersion(Path file, String version) throws SafeTensorsException {
         int v;
         try {
             v = Integer.parseInt(String.valueOf(version));
@@ -224,15 +233,16 @@ public final class ModelFile {
             throw new SafeTensorsException(file, "format version " + v + " is not readable here (this code reads 1.."
                     + FORMAT_VERSION + "; a newer Parallax wrote it?)");
         }
-        try {
-            return ModelDescription.fromJson(json);
-        } catch (IllegalArgumentException e) {
-            throw new SafeTensorsException(file, "metadata '" + MODEL_KEY + "': " + e.getMessage(), e);
-        }
     }
 
     static LoadResult loadInto(Sequential model, SafeTensorsReader reader, LoadOptions options)
             throws IOException {
+        // a file PyTorch wrote has no version; one a newer Parallax wrote is refused here too,
+        // not only by load(): its layout may mean something else
+        String version = reader.metadata().get(VERSION_KEY);
+        if (version != null) {
+            checkVersion(reader.file(), version);
+        }
         int layerCount = model.layers().size();
         if (options.layers() > layerCount) {
             throw new IllegalArgumentException("cannot load the first " + options.layers() + " layers of a model with "
@@ -250,9 +260,15 @@ public final class ModelFile {
         List<String> unused = new ArrayList<>();
         List<String> mismatches = new ArrayList<>();
         List<Slot> toLoad = new ArrayList<>();
+        List<BatchNorm1d> untracked = new ArrayList<>();
         for (Slot s : wanted.values()) {
             if (!reader.contains(s.name)) {
-                missing.add(s.name);
+                if (s.batchNorm != null) {
+                    // as PyTorch's BatchNorm loads a state_dict without it (older files, converters): 0
+                    untracked.add(s.batchNorm);
+                } else {
+                    missing.add(s.name);
+                }
                 continue;
             }
             TensorInfo t = reader.info(s.name);
@@ -279,11 +295,13 @@ public final class ModelFile {
             throw new IllegalArgumentException(file + " does not fit the model: " + String.join("; ", mismatches));
         }
         if (options.strict() && (!missing.isEmpty() || !unexpected.isEmpty())) {
-            throw new IllegalArgumentException(file + " does not fit the model " + model
+            throw new IllegalArgumentException(file + " does not fit the model"
                     + (missing.isEmpty() ? "" : "; missing in the file: " + missing)
                     + (unexpected.isEmpty() ? "" : "; unexpected in the file: " + unexpected)
-                    + (options.layers() < 0 ? " (LoadOptions.firstLayers(k) loads a model's first k layers only)" : ""));
+                    + (options.layers() < 0 ? " (to load a model's first k layers only: init_from_layers in a job, "
+                            + "LoadOptions.firstLayers(k) in Java)" : ""));
         }
+        untracked.forEach(bn -> bn.setNumBatchesTracked(0));
         List<String> loaded = new ArrayList<>();
         for (Slot s : toLoad) {
             if (s.batchNorm != null) {

@@ -202,12 +202,13 @@ class ModelFileTest {
                 + "1.running_mean, 1.running_var, 1.weight]"), unexpected.getMessage());
         IllegalArgumentException missing = assertThrows(IllegalArgumentException.class,
                 () -> ModelFile.loadInto(withNorm, plainFile));
+        // num_batches_tracked is not missing: PyTorch's BatchNorm takes 0 for it, and so do we
         assertTrue(missing.getMessage().contains("missing in the file: [1.weight, 1.bias, 1.running_mean, "
-                + "1.running_var, 1.num_batches_tracked]"), missing.getMessage());
+                + "1.running_var]"), missing.getMessage());
 
         LoadResult lenient = ModelFile.loadInto(withNorm, plainFile, LoadOptions.STRICT.lenient());
         assertEquals(List.of("0.weight", "0.bias", "2.weight", "2.bias"), lenient.loaded());
-        assertEquals(5, lenient.missing().size());
+        assertEquals(4, lenient.missing().size());
         // the body before the differing layer loads strictly
         assertEquals(List.of("0.weight", "0.bias"),
                 ModelFile.loadInto(withNorm, plainFile, LoadOptions.firstLayers(1)).loaded());
@@ -215,6 +216,26 @@ class ModelFileTest {
                 LoadOptions.firstLayers(2)));
         assertThrows(IllegalArgumentException.class, () -> ModelFile.loadInto(withNorm, plainFile,
                 LoadOptions.firstLayers(9)));
+    }
+
+    @Test
+    void aBatchNormStateWithoutNumBatchesTrackedLoadsWithZeroAsInPyTorch() throws IOException {
+        Sequential saved = Sequential.of(3, new Linear(3, 2), new BatchNorm1d(2));
+        Path file = dir.resolve("no-nbt.safetensors");
+        SafeTensorsWriter w = new SafeTensorsWriter();
+        for (var t : saved.namedParameters()) {
+            w.putFloats(t.name(), t.tensor());
+        }
+        for (var t : saved.namedBuffers()) {
+            w.putFloats(t.name(), t.tensor());
+        }
+        w.write(file);
+        Sequential loaded = Sequential.of(3, new Linear(3, 2), new BatchNorm1d(2));
+        ((BatchNorm1d) loaded.layers().get(1)).setNumBatchesTracked(9);
+        LoadResult r = ModelFile.loadInto(loaded, file);
+        assertTrue(r.missing().isEmpty(), r.toString());
+        assertEquals(0, ((BatchNorm1d) loaded.layers().get(1)).numBatchesTracked());
+        assertArrayEquals(saved.parameters().toArray(), loaded.parameters().toArray());
     }
 
     @Test
@@ -240,6 +261,13 @@ class ModelFileTest {
         new SafeTensorsWriter().putMetadata(ModelFile.MODEL_KEY, "{}").putMetadata(ModelFile.VERSION_KEY, "2")
                 .write(newer);
         assertTrue(assertThrows(SafeTensorsException.class, () -> ModelFile.load(newer)).getMessage()
+                .contains("format version 2"));
+        // as init_from (loadInto) too: a newer layout may mean something else
+        Path newerWeights = dir.resolve("newer-weights.safetensors");
+        new SafeTensorsWriter().putFloats("0.weight", new float[] {1, 2}, 1, 2).putFloats("0.bias", new float[] {1}, 1)
+                .putMetadata(ModelFile.VERSION_KEY, "2").write(newerWeights);
+        assertTrue(assertThrows(SafeTensorsException.class,
+                () -> ModelFile.loadInto(Sequential.of(2, new Linear(2, 1)), newerWeights)).getMessage()
                 .contains("format version 2"));
 
         Path unknownLayer = dir.resolve("unknown.safetensors");
