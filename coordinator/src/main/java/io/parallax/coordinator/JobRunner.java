@@ -153,6 +153,11 @@ public final class JobRunner {
         minStepRows = master.layers().stream().anyMatch(l -> l instanceof BatchNorm1d) ? 2 : 1;
         Optimizer optimizer = plan.optimizer(master);
         JobCheckpoints.Resumed resumed = checkpoints.restore(master, optimizer).orElse(null);
+        // batch norm counts its steps on from what the model came with (an init_from file's count;
+        // a checkpoint's holds the steps before it as well), as PyTorch's does
+        long stepsBefore = resumed == null ? 0 : resumed.position().globalStep();
+        long[] trackedBefore = master.layers().stream().filter(l -> l instanceof BatchNorm1d)
+                .mapToLong(l -> ((BatchNorm1d) l).numBatchesTracked() - stepsBefore).toArray();
         LearningRateSchedule schedule = plan.schedule();
         int p = Math.toIntExact(master.parameters().size());
         int q = Math.toIntExact(master.buffers().size());
@@ -168,7 +173,7 @@ public final class JobRunner {
                     "gradient-loss-" + LISTENERS.incrementAndGet(), Props.empty());
             workers = new JobWorkers(jobId, jobJson, plan.workers(), system, live, settings, listener,
                     gradientLossListener.narrow(), this::checkCancelled);
-            return train(master, optimizer, schedule, params, buffers, states, resumed);
+            return train(master, optimizer, schedule, params, buffers, states, resumed, trackedBefore);
         } finally {
             ranges.close();
             if (gradientLossListener != null) {
@@ -178,7 +183,7 @@ public final class JobRunner {
     }
 
     private Result train(Sequential master, Optimizer optimizer, LearningRateSchedule schedule, float[] params,
-            float[] buffers, float[][] states, JobCheckpoints.Resumed resumed)
+            float[] buffers, float[][] states, JobCheckpoints.Resumed resumed, long[] trackedBefore)
             throws JobFailedException, InterruptedException {
         int p = params.length;
         int q = buffers.length;
@@ -257,7 +262,7 @@ public final class JobRunner {
                 reports.add(report);
                 listener.onEpoch(report);
                 if (epoch + 1 < plan.epochs() && checkpoints.due(epoch + 1)) {
-                    intoModel(master, params, buffers, steps);
+                    intoModel(master, params, buffers, trackedBefore, steps);
                     checkpoints.save(master, optimizer,
                             new TrainingPosition(epoch + 1, 0, steps, plan.seed(), plan.batchSize()));
                 }
@@ -270,17 +275,22 @@ public final class JobRunner {
             }
             exchange.endJob(jobId);
         }
-        intoModel(master, params, buffers, steps);
+        intoModel(master, params, buffers, trackedBefore, steps);
         return new Result(master, reports, steps, redone);
     }
 
-    /** Puts the run's weights and running statistics, and the step count batch norm tracks, into {@code master}. */
-    private static void intoModel(Sequential master, float[] params, float[] buffers, long steps) {
+    /**
+     * Puts the run's weights and running statistics into {@code master}, and into each batch-norm
+     * layer (in order) the count it tracks: its count before the run's first step plus {@code steps}.
+     */
+    private static void intoModel(Sequential master, float[] params, float[] buffers, long[] trackedBefore,
+            long steps) {
         master.parameters().copyFrom(params);
         master.buffers().copyFrom(buffers);
+        int k = 0;
         for (Layer layer : master.layers()) {
             if (layer instanceof BatchNorm1d bn) {
-                bn.setNumBatchesTracked(steps);
+                bn.setNumBatchesTracked(trackedBefore[k++] + steps);
             }
         }
     }

@@ -5,7 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.parallax.engine.backend.Backends;
 import io.parallax.engine.io.ModelFile;
+import io.parallax.engine.layer.BatchNorm1d;
+import io.parallax.engine.model.Sequential;
+import io.parallax.proto.v1.BatchNormLayer;
 import io.parallax.proto.v1.JobSpec;
+import io.parallax.proto.v1.LayerSpec;
+import io.parallax.proto.v1.LinearLayer;
 import io.parallax.worker.job.DataRoots;
 import io.parallax.worker.job.JobPlan;
 import java.nio.file.Files;
@@ -32,6 +37,32 @@ class LocalClusterTest {
             JobRunner.Result result = cluster.run(plan, null);
             assertEquals(2, result.epochs().get(0).workers());
             assertTrue(result.epochs().get(0).valAccuracy() > 0.8, result.epochs().toString());
+        }
+    }
+
+    @Test
+    void batchNormCountsItsStepsOnFromTheModelItStartedFrom(@TempDir Path tmp) throws Exception {
+        JobSpec.Builder b = SingleNodeDeterminismTest.job().toBuilder().setEpochs(1);
+        b.getModelBuilder().clearLayers()
+                .addLayers(LayerSpec.newBuilder().setLinear(
+                        LinearLayer.newBuilder().setOutFeatures(8)))
+                .addLayers(LayerSpec.newBuilder().setBatchNorm(
+                        BatchNormLayer.getDefaultInstance()))
+                .addLayers(LayerSpec.newBuilder().setLinear(
+                        LinearLayer.newBuilder().setOutFeatures(2)));
+        DataRoots roots = DataRoots.of(List.of(SingleNodeDeterminismTest.EXAMPLES, tmp));
+        JobPlan plan = JobPlan.load(b.build(), roots);
+        Sequential pretrained = plan.buildModel(Backends.cpu());
+        ((BatchNorm1d) pretrained.layers().get(1)).setNumBatchesTracked(30);
+        Path saved = tmp.resolve("tracked-30.safetensors");
+        ModelFile.save(pretrained, saved);
+        b.getModelBuilder().setInitFrom(saved.toString());
+        try (LocalCluster cluster = LocalCluster.start(2, Backends.cpu(), List.of(SingleNodeDeterminismTest.EXAMPLES,
+                tmp))) {
+            JobRunner.Result r = cluster.run(b.build(), null);
+            // as PyTorch's: the loaded count plus this job's steps (455 rows in batches of 50)
+            assertEquals(10, r.steps());
+            assertEquals(40, ((BatchNorm1d) r.model().layers().get(1)).numBatchesTracked());
         }
     }
 
