@@ -27,6 +27,9 @@ public final class JobFiles {
     static final int MAX_BYTES = 16 << 20;
     private static final Pattern JAVA_CLASS_PREFIX =
             Pattern.compile("(?:[a-z][a-z0-9_]*\\.)+[A-Z]\\w*(?:Exception|Error): ");
+    /** protobuf's words for two fields of one oneof, with its message type names. */
+    private static final Pattern ONEOF_CLASH = Pattern.compile("Cannot set field [\\w.]*\\.(\\w+)\\.(\\w+) because "
+            + "another field [\\w.]*\\.\\w+\\.(\\w+) belonging to the same oneof has already been set");
 
     private JobFiles() {}
 
@@ -90,8 +93,10 @@ public final class JobFiles {
             throw invalidFile(file, "longer than " + (MAX_BYTES >> 20) + " MiB; a job file is a few KB of JSON");
         }
         try {
-            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+            String text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
+            // the byte-order mark some Windows editors put first is no part of the JSON
+            return text.startsWith("\uFEFF") ? text.substring(1) : text;
         } catch (CharacterCodingException e) {
             throw invalidFile(file, "not UTF-8 text; a job file is a JSON JobSpec (see examples/)");
         }
@@ -151,6 +156,9 @@ public final class JobFiles {
             return e.getClass().getSimpleName();
         }
         // "java.io.EOFException: End of input at line 1 column 24": the class name says nothing to a user
-        return JAVA_CLASS_PREFIX.matcher(m).replaceAll("");
+        m = JAVA_CLASS_PREFIX.matcher(m).replaceAll("");
+        // "Cannot set field parallax.v1.ClippingSpec.clip_value because another field …max_norm
+        // belonging to the same oneof …": in the job's words
+        return ONEOF_CLASH.matcher(m).replaceAll("'$3' and '$2' are alternatives ($1): give one of them").strip();
     }
 }

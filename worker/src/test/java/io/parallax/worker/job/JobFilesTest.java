@@ -52,6 +52,21 @@ class JobFilesTest {
     }
 
     @Test
+    void aFileStartingWithAByteOrderMarkReads(@org.junit.jupiter.api.io.TempDir Path dir) throws IOException {
+        Path file = dir.resolve("bom.json");
+        java.nio.file.Files.writeString(file, "\uFEFF" + java.nio.file.Files.readString(EXAMPLES.resolve("digits.json")));
+        assertEquals("digits", JobFiles.read(file).getName());
+    }
+
+    @Test
+    void twoAlternativesOfOneChoiceAreNamedInTheJobsWords() {
+        InvalidJobException e = assertThrows(InvalidJobException.class,
+                () -> JobFiles.parse("{\"clipping\": {\"max_norm\": 1, \"clip_value\": 1}}"));
+        assertEquals("not a valid job file: 'max_norm' and 'clip_value' are alternatives (ClippingSpec): give one "
+                + "of them", e.errors().get(0).message());
+    }
+
+    @Test
     void anUnknownFieldIsNamed() {
         InvalidJobException e = assertThrows(InvalidJobException.class,
                 () -> JobFiles.parse("{\"optimizer\": {\"name\": \"adam\", \"lrr\": 0.1}}"));
