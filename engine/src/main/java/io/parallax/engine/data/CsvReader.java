@@ -28,8 +28,8 @@ import java.util.zip.ZipException;
  * feature; the label column holds class names or numbers. Classes are numbered in sorted order
  * of their names (numerically when all are numbers, and then {@code 1} and {@code 1.0} are one
  * class), like scikit-learn's LabelEncoder. An empty label, one pandas reads as missing
- * ({@code NaN}, {@code NA}, {@code null}, {@code None}, …), a fractional numeric label and a label
- * column named twice in the header are refused. UTF-8 only (a leading byte-order mark is
+ * ({@code NaN}, {@code NA}, {@code null}, {@code None}, …), a fractional numeric label, a column
+ * named twice in the header and a value beyond float32's range are refused. UTF-8 only (a leading byte-order mark is
  * skipped); cells may be double-quoted to hold commas and line breaks, and a quote left open
  * is refused.
  */
@@ -138,6 +138,16 @@ public final class CsvReader {
             }
             List<String> featureNames = new ArrayList<>(names);
             featureNames.remove(labelIndex);
+            // the model file names its inputs by column, and a validation file's columns are
+            // matched by name: a name given twice would make both ambiguous
+            java.util.Map<String, Integer> seen = new java.util.HashMap<>();
+            for (int c = 0; c < names.size(); c++) {
+                Integer first = seen.putIfAbsent(names.get(c), c);
+                if (first != null) {
+                    throw new IOException(path + ": the header names '" + names.get(c) + "' twice (columns "
+                            + (first + 1) + " and " + (c + 1) + "); give every column a name of its own");
+                }
+            }
             int width = featureNames.size();
             if (width == 0) {
                 throw new IOException(path + " has no feature columns besides the label '" + labelColumn + "'");
@@ -176,8 +186,14 @@ public final class CsvReader {
                         throw new IOException(path + ":" + lineNo + ": column '" + names.get(c) + "' holds '" + cell
                                 + "', not a number", e);
                     }
-                    if (!Float.isFinite((float) exact[k])) { // beyond float32 too: unusable unnormalised
-                        throw new IOException(path + ":" + lineNo + ": column '" + names.get(c) + "' holds " + cell);
+                    if (!Double.isFinite(exact[k])) {
+                        throw new IOException(path + ":" + lineNo + ": column '" + names.get(c) + "' holds '" + cell
+                                + "', not a finite number");
+                    }
+                    if (!Float.isFinite((float) exact[k])) {
+                        throw new IOException(path + ":" + lineNo + ": column '" + names.get(c) + "' holds " + cell
+                                + ", beyond float32's range (±3.4e38) that the model computes in: scale the column "
+                                + "down before training");
                     }
                     k++;
                 }

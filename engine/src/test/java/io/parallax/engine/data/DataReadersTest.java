@@ -221,6 +221,21 @@ class DataReadersTest {
         Files.writeString(csv, "a,label,label\n1,0.3,0\n2,0.7,1\n");
         e = assertThrows(IOException.class, () -> CsvReader.read(csv, "label"));
         assertTrue(e.getMessage().contains("names 'label' twice (columns 2 and 3)"), e.getMessage());
+        // a feature column too: the model file names its inputs by column
+        Files.writeString(csv, "a,b,a,label\n1,2,3,0\n");
+        e = assertThrows(IOException.class, () -> CsvReader.read(csv, "label"));
+        assertTrue(e.getMessage().endsWith("names 'a' twice (columns 1 and 3); give every column a name of its own"),
+                e.getMessage());
+    }
+
+    @Test
+    void aValueBeyondFloat32OrNotFiniteIsRefusedSayingWhy() throws IOException {
+        Path csv = Files.writeString(dir.resolve("big.csv"), "a,label\n1,0\n1e39,1\n");
+        IOException e = assertThrows(IOException.class, () -> CsvReader.read(csv, "label"));
+        assertTrue(e.getMessage().startsWith(csv + ":3: column 'a' holds 1e39, beyond float32's range"), e.getMessage());
+        Files.writeString(csv, "a,label\n1,0\n1e400,1\n");
+        e = assertThrows(IOException.class, () -> CsvReader.read(csv, "label"));
+        assertTrue(e.getMessage().equals(csv + ":3: column 'a' holds '1e400', not a finite number"), e.getMessage());
     }
 
     @Test
