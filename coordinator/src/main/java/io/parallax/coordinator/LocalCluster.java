@@ -38,6 +38,8 @@ public final class LocalCluster implements AutoCloseable {
     /** Plans of the jobs running, by the job JSON their workers are sent. */
     private final Map<String, JobPlan> plans = new ConcurrentHashMap<>();
     private int jobs;
+    /** The job running now, if any (for {@link #cancelRunning}). */
+    private volatile JobRunner running;
 
     private LocalCluster(int workers, Backend backend, List<Path> dataRoots, PlaneWrapper planes) {
         if (workers < 1) {
@@ -45,7 +47,10 @@ public final class LocalCluster implements AutoCloseable {
         }
         this.workers = workers;
         this.dataRoots = List.copyOf(dataRoots);
+        // closed by its owner (a command's try, or its Ctrl-C handling), not by a JVM shutdown hook
+        // of Akka's, which would stop the workers under a job still finishing its step
         Config config = ConfigFactory.parseString("akka.actor.provider = local\n"
+                        + "akka.coordinated-shutdown.run-by-jvm-shutdown-hook = off\n"
                         + "parallax.compute-dispatcher.thread-pool-executor.fixed-pool-size = " + workers + "\n")
                 .withFallback(ConfigFactory.load());
         system = ActorSystem.create(Behaviors.setup(ctx -> {
@@ -114,10 +119,24 @@ public final class LocalCluster implements AutoCloseable {
         String jobJson = JobFiles.toJson(plan.spec());
         String jobId = "local-" + (++jobs);
         plans.put(jobJson, plan);
+        JobRunner runner = new JobRunner(jobId, jobJson, plan, system, live, exchange, runnerSettings(), listener);
+        running = runner;
         try {
-            return new JobRunner(jobId, jobJson, plan, system, live, exchange, runnerSettings(), listener).run();
+            return runner.run();
         } finally {
+            running = null;
             plans.remove(jobJson);
+        }
+    }
+
+    /**
+     * Asks the job running now, if any, to stop after its current step: its {@link #run} then
+     * throws {@link JobCancelledException}. Any thread.
+     */
+    public void cancelRunning() {
+        JobRunner r = running;
+        if (r != null) {
+            r.cancel();
         }
     }
 

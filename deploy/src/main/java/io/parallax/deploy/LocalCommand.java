@@ -4,6 +4,7 @@ import io.parallax.coordinator.JobListeners;
 import io.parallax.coordinator.JobRunner;
 import io.parallax.coordinator.LocalCluster;
 import io.parallax.coordinator.metrics.MetricsSinks;
+import io.parallax.deploy.client.ExitCodes;
 import io.parallax.engine.backend.Backends;
 import io.parallax.engine.io.ModelFile;
 import io.parallax.proto.v1.JobSpec;
@@ -16,6 +17,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -72,9 +74,17 @@ public final class LocalCommand implements Callable<Integer> {
         OutputFiles.keepStandardOutputFor(export, metricsOut);
         // before anything is written there: another run's files would interleave with this one's
         OutputFolderLock held = metricsDir == null ? null : OutputFolderLock.acquire(metricsDir, metricsDirOption);
+        AtomicReference<LocalCluster> running = new AtomicReference<>();
+        RunInterruption interruption = new RunInterruption(outputs(), () -> {
+            LocalCluster c = running.get();
+            if (c != null) {
+                c.cancelRunning();
+            }
+        });
         try (LocalCluster cluster = LocalCluster.start(n, Backends.cpu(), roots);
              EpochPrinter printer = new EpochPrinter(metricsOut);
              MetricsSinks sinks = metricsDir == null ? MetricsSinks.of() : MetricsSinks.forJob(metricsDir)) {
+            running.set(cluster);
             System.out.printf("job %s: %d worker(s) in this process%n", job, n);
             int cores = Runtime.getRuntime().availableProcessors();
             if (n > cores) {
@@ -82,16 +92,39 @@ public final class LocalCommand implements Callable<Integer> {
                 System.out.printf("note: %d workers on %d core(s) share them; --workers %d is usually faster%n",
                         n, cores, cores);
             }
-            JobRunner.Result result = cluster.run(plan, JobListeners.of(printer, sinks));
+            JobRunner.Result result;
+            try {
+                result = cluster.run(plan, JobListeners.of(printer, sinks, interruption));
+            } catch (Exception e) {
+                if (interruption.interrupted()) {
+                    // stopped by Ctrl-C or SIGTERM (or failed as the JVM shut its actors down):
+                    // the signal's handler says so once the files are closed
+                    return ExitCodes.INTERRUPTED;
+                }
+                throw e;
+            }
             if (export != null) {
                 ModelFile.save(result.model(), export, plan.preprocessing());
                 System.out.println("model written to " + export);
             }
             return 0;
         } finally {
+            interruption.close(); // after the files: the chart is drawn as they close
             if (held != null) {
                 held.close();
             }
         }
+    }
+
+    /** Where an interrupted run's epochs are, for its message. */
+    private String outputs() {
+        List<String> where = new ArrayList<>();
+        if (metricsOut != null) {
+            where.add(metricsOut.toString());
+        }
+        if (metricsDir != null) {
+            where.add(metricsDir.toString());
+        }
+        return String.join(" and ", where);
     }
 }

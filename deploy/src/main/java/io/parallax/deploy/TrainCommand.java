@@ -200,8 +200,13 @@ public class TrainCommand implements Callable<Integer> {
         System.out.println("optimizer: " + opt);
         Trainer trainer = new Trainer(model, lossFn, opt, config);
         long start = System.nanoTime();
-        try (PrintWriter metrics = metricsOut == null ? null : new PrintWriter(ReplacingFile.streamWriter(metricsOut))) {
-            trainer.fit(data.train(), data.validation(), r -> report(r, start, metrics));
+        // the single-process trainer cannot be asked to stop: Ctrl-C only says how far it got
+        try (RunInterruption interruption = new RunInterruption(metricsOut == null ? "" : metricsOut.toString(), null);
+             PrintWriter metrics = metricsOut == null ? null : new PrintWriter(ReplacingFile.streamWriter(metricsOut))) {
+            trainer.fit(data.train(), data.validation(), r -> {
+                report(r, start, metrics);
+                interruption.epochDone(r.epoch() + 1);
+            });
         }
         if (export != null) {
             ModelFile.save(model, export, data.preprocessing());

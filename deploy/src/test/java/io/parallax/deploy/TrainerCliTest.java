@@ -111,11 +111,14 @@ class TrainerCliTest {
     @Test
     void aSecondRunIntoAFolderInUseIsRefusedBeforeItWritesAnything() throws Exception {
         Path busy = dir.resolve("busy");
-        try (OutputFolderLock held = OutputFolderLock.acquire(busy, "--out")) {
+        OutputFolderLock held = OutputFolderLock.acquire(busy, "--out");
+        try {
             Run r = run("demo", "--job", Path.of("..", "examples", "digits.json").toString(), "--out", busy.toString());
             assertEquals(1, r.code(), r.err());
             assertTrue(r.err().contains("--out " + busy + " is in use by another run of trainer"), r.err());
             assertFalse(Files.exists(busy.resolve("metrics.jsonl")));
+        } finally {
+            held.close();
         }
         Run free = run("local", "--job", Path.of("..", "examples", "digits.json").toString(), "--metrics-dir",
                 busy.toString());
@@ -366,6 +369,41 @@ class TrainerCliTest {
         assertEquals(0, code, printed);
         assertTrue(printed.contains("epoch  15"), printed);
         assertFalse(printed.contains(" INFO "), printed);
+    }
+
+    /**
+     * SIGTERM (as Ctrl-C) in the middle of {@code local}: the run stops after its step, closes its
+     * files (the chart is drawn), says how far it got, and writes no model.
+     */
+    @Test
+    void anInterruptedLocalRunSaysHowFarItGotAndClosesItsFiles() throws Exception {
+        Path job = dir.resolve("endless.json");
+        Files.writeString(job, Files.readString(Path.of("..", "examples", "digits.json"))
+                .replace("\"epochs\": 15", "\"epochs\": 100000")
+                .replace("\"data/digits.csv.gz\"", "\"" + DIGITS.toAbsolutePath().toString().replace("\\", "/") + "\""));
+        Path out = dir.resolve("interrupted-stdout.txt");
+        Path metrics = dir.resolve("interrupted");
+        List<String> command = new java.util.ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), TrainerCli.class.getName(), "local", "--job",
+                job.toString(), "--data-root", DIGITS.toAbsolutePath().getParent().toString(), "--metrics-dir",
+                metrics.toString(), "--export", dir.resolve("never.safetensors").toString()));
+        Process p = new ProcessBuilder(command).redirectOutput(out.toFile())
+                .redirectError(dir.resolve("err.txt").toFile()).start();
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(90);
+        while (!Files.readString(out).contains("epoch   3") && p.isAlive() && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertTrue(p.isAlive(), Files.readString(out) + Files.readString(dir.resolve("err.txt")));
+        p.destroy(); // SIGTERM
+        assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "trainer did not exit");
+        String err = Files.readString(dir.resolve("err.txt"));
+        assertEquals(143, p.exitValue(), err);
+        assertTrue(err.matches("(?s).*trainer: interrupted after \\d+ epoch\\(s\\); no model was written \\(the epochs "
+                + "done are in " + java.util.regex.Pattern.quote(metrics.toString()) + "\\).*"), err);
+        assertFalse(err.contains("Exception"), err);
+        assertTrue(Files.size(metrics.resolve("curves.png")) > 1000, "the chart is drawn as the files close");
+        assertFalse(Files.exists(dir.resolve("never.safetensors")));
     }
 
     /** Runs the trainer in its own JVM, stdout appended to {@code out}, stderr to err.txt; its exit code. */

@@ -27,6 +27,12 @@ public final class ExitCodes {
      */
     public static final int NODE_LOST = 6;
 
+    /**
+     * A one-process run ({@code demo}, {@code local}, {@code train}) stopped by Ctrl-C (130) or
+     * SIGTERM (143, the JVM's 128 + signal): it says how far it got; no model is written.
+     */
+    public static final int INTERRUPTED = 130;
+
     /** The table shown in {@code trainer --help}, one line per code. */
     public static final String HELP = "Exit codes:%n"
             + "  0  done (watch: the job SUCCEEDED)%n"
@@ -35,7 +41,9 @@ public final class ExitCodes {
             + "  3  the watched job FAILED%n"
             + "  4  the watched job was CANCELLED%n"
             + "  5  no such job%n"
-            + "  6  coordinator: its cluster node was downed; start it again (queued jobs are kept)%n";
+            + "  6  coordinator: its cluster node was downed; start it again (queued jobs are kept, the running "
+            + "one resumes from its checkpoint)%n"
+            + "  130, 143  demo, local, train: interrupted (Ctrl-C, SIGTERM); no model written%n";
 
     private ExitCodes() {}
 
