@@ -195,7 +195,7 @@ public final class JobRunner {
         long start = System.nanoTime();
         List<EpochReport> reports = new ArrayList<>();
         try {
-            plan.initFromNotes().forEach(listener::onEvent);
+            plan.startNotes().forEach(listener::onEvent);
             workers.prepare(steps);
             int rowsTotal = plan.train().rows();
             int batch = plan.batchSize();

@@ -268,7 +268,7 @@ public final class JobPlan {
             }
             throw InvalidJobException.of(field, "the model has " + outputs + " output" + (outputs == 1 ? "" : "s")
                     + " but " + data.source() + " has " + classes + " classes; " + loss + " needs "
-                    + (loss.equals("cross_entropy") ? "one output per class" : "one output for two classes, "
+                    + (loss.equals("cross_entropy") ? "at least one output per class" : "one output for two classes, "
                     + "or one per class"));
         }
     }
@@ -379,6 +379,51 @@ public final class JobPlan {
         }
         boolean whole = !m.hasInitFromLayers() || m.getInitFromLayers() > lastWithWeights;
         return InitFromNotes.of(initFrom, preprocessing(), whole);
+    }
+
+    /**
+     * What a job's watchers should hear as it starts: {@link #initFromNotes()}, and settings that
+     * are valid but likely not what was meant — a cross-entropy model with more outputs than the
+     * data has classes (allowed, as in PyTorch: the extra outputs never are a label, and the model
+     * file names only the classes), a warm-up as long as the run or longer (the schedule after it
+     * never starts), and a model whose layers with weights are all frozen (nothing trains).
+     */
+    public List<String> startNotes() {
+        List<String> notes = new java.util.ArrayList<>(initFromNotes());
+        int classes = data.train().classes();
+        int outputs = inputFeatures;
+        for (LayerSpec l : spec.getModel().getLayersList()) {
+            if (l.hasLinear()) {
+                outputs = l.getLinear().getOutFeatures(); // every other layer keeps the width
+            }
+        }
+        if (spec.getLoss().equals("cross_entropy") && outputs > Math.max(2, classes)) {
+            notes.add("the model has " + outputs + " outputs for " + classes + " classes: outputs " + classes + " to "
+                    + (outputs - 1) + " stand for no class in the data (the model file names " + classes + ")");
+        }
+        ScheduleSpec sched = spec.getSchedule();
+        long counts = granularity() == LearningRateSchedule.Granularity.EPOCH ? spec.getEpochs()
+                : stepsPerEpoch() * (long) spec.getEpochs();
+        if (sched.getWarmup() > 0 && sched.getWarmup() >= counts) {
+            String unit = granularity() == LearningRateSchedule.Granularity.EPOCH ? "epochs" : "steps";
+            notes.add("schedule.warmup is " + sched.getWarmup() + " " + unit + " and the run has " + counts
+                    + ": the learning rate only warms up, and the schedule after it never starts");
+        }
+        ModelSpec m = spec.getModel();
+        java.util.Set<Integer> frozen = new java.util.HashSet<>(m.getFrozenLayersList());
+        boolean anyWeights = false;
+        boolean anyTrainable = false;
+        for (int i = 0; i < m.getLayersCount(); i++) {
+            LayerSpec l = m.getLayers(i);
+            if (l.hasLinear() || (l.hasBatchNorm() && (!l.getBatchNorm().hasAffine() || l.getBatchNorm().getAffine()))) {
+                anyWeights = true;
+                anyTrainable |= !frozen.contains(i);
+            }
+        }
+        if (anyWeights && !anyTrainable) {
+            notes.add("every layer with weights is frozen (model.frozen_layers): training changes no weight");
+        }
+        return notes;
     }
 
     /** The class names, index = label (numbers as text for IDX files). */

@@ -384,6 +384,31 @@ class JobPlanTest {
     }
 
     @Test
+    void settingsThatAreValidButLikelyNotMeantAreNotedAtTheStart() throws IOException {
+        assertEquals(List.of(), JobPlan.load(job().build(), roots()).startNotes());
+
+        JobSpec.Builder wide = job();
+        int last = wide.getModel().getLayersCount() - 1;
+        wide.getModelBuilder().getLayersBuilder(last).getLinearBuilder().setOutFeatures(5);
+        assertEquals(List.of("the model has 5 outputs for 3 classes: outputs 3 to 4 stand for no class in the data "
+                + "(the model file names 3)"), JobPlan.load(wide.build(), roots()).startNotes());
+
+        JobSpec.Builder warm = job().setEpochs(3);
+        warm.getScheduleBuilder().setType("cosine").setWarmup(5);
+        assertEquals(List.of("schedule.warmup is 5 epochs and the run has 3: the learning rate only warms up, and the "
+                + "schedule after it never starts"), JobPlan.load(warm.build(), roots()).startNotes());
+
+        JobSpec.Builder frozen = job();
+        for (int i = 0; i <= last; i++) {
+            if (frozen.getModel().getLayers(i).hasLinear()) {
+                frozen.getModelBuilder().addFrozenLayers(i);
+            }
+        }
+        assertEquals(List.of("every layer with weights is frozen (model.frozen_layers): training changes no weight"),
+                JobPlan.load(frozen.build(), roots()).startNotes());
+    }
+
+    @Test
     void initFromTellsWhereTheSavedModelsInputsOrClassesDifferFromTheJobs() throws IOException {
         JobPlan base = JobPlan.load(job().setSeed(5).build(), roots());
         Sequential pretrained = base.buildModel(Backends.cpu());
