@@ -12,7 +12,7 @@ import io.parallax.deploy.client.WatchCommand;
 import io.parallax.worker.job.InvalidJobException;
 import java.io.IOException;
 import java.nio.file.FileSystemException;
-import java.util.List;
+import java.util.Map;
 import java.util.regex.Pattern;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -37,9 +37,12 @@ public final class TrainerCli implements Runnable {
     /** How a command's own check of an option's value begins: "--option must …", "--option widths must …". */
     private static final Pattern USAGE_MESSAGE = Pattern.compile("--[a-z-]+( [a-z]+)? must ");
 
-    /** Loggers whose INFO lines {@code demo} and {@code local} leave out. */
-    private static final List<String> SINGLE_PROCESS_QUIET_LOGGERS =
-            List.of("akka", "io.parallax.coordinator.WorkerRegistry");
+    /** Loggers whose INFO lines {@code demo} and {@code local} leave out, and the level they keep. */
+    private static final Map<String, String> SINGLE_PROCESS_QUIET_LOGGERS = Map.of(
+            "akka", "warn",
+            "io.parallax.coordinator.WorkerRegistry", "warn",
+            // a worker's failed step is the job's failure, which the command prints itself
+            "io.parallax.worker.WorkerActor", "error");
 
     @CommandLine.Spec
     private CommandLine.Model.CommandSpec spec;
@@ -76,12 +79,12 @@ public final class TrainerCli implements Runnable {
         if (args.length == 0 || !(args[0].equals("demo") || args[0].equals("local"))) {
             return;
         }
-        for (String logger : SINGLE_PROCESS_QUIET_LOGGERS) {
+        SINGLE_PROCESS_QUIET_LOGGERS.forEach((logger, level) -> {
             String property = "org.slf4j.simpleLogger.log." + logger;
             if (System.getProperty(property) == null) {
-                System.setProperty(property, "warn");
+                System.setProperty(property, level);
             }
-        }
+        });
     }
 
     /**
