@@ -62,6 +62,13 @@ public final class LocalCluster implements AutoCloseable {
             }
             return Behaviors.<Void>empty();
         }), "parallax", config);
+        // its workers register in a moment; a job started before that would say it is waiting
+        // for workers "0 live", which means nothing in one process
+        try {
+            live.await(workers, 30_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** What a test puts between a worker and the in-process plane (a plane that fails, say). */
