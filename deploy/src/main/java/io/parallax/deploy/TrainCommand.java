@@ -60,8 +60,13 @@ public class TrainCommand implements Callable<Integer> {
             description = "folder with train-/t10k-{images-idx3,labels-idx1}-ubyte[.gz] (MNIST layout)")
     Path idxDir;
 
-    @Option(names = "--validation-split", description = "fraction of a CSV held out for validation (default: ${DEFAULT-VALUE})")
-    double validationSplit = 0.2;
+    @Option(names = "--validation-split", description = "fraction of the training rows held out for validation "
+            + "(default: 0.2 of a CSV; with --idx-dir the t10k files are the validation set, unless this is given "
+            + "or they are missing, when 0.2 of the training files is held out)")
+    Double validationSplit;
+
+    /** The validation fraction when none is given. */
+    private static final double DEFAULT_VALIDATION_SPLIT = 0.2;
 
     @Option(names = "--hidden", split = ",", description = "hidden layer widths (default: 256,128)")
     List<Integer> hidden = new ArrayList<>(List.of(256, 128));
@@ -239,28 +244,34 @@ public class TrainCommand implements Callable<Integer> {
         String source;
         List<String> classNames = new ArrayList<>();
         InputFormat input;
+        double fraction = validationSplit == null ? DEFAULT_VALIDATION_SPLIT : validationSplit;
+        if (!(fraction > 0 && fraction < 1)) {
+            throw new IllegalArgumentException("--validation-split must be in (0, 1), got " + fraction);
+        }
         if (csv != null) {
             CsvReader.LabelledCsv read = CsvReader.read(csv, label);
-            if (!(validationSplit > 0 && validationSplit < 1)) {
-                throw new IllegalArgumentException("--validation-split must be in (0, 1), got " + validationSplit);
-            }
             classNames.addAll(read.classNames());
             input = InputFormat.csv(read.featureNames());
-            int rows = read.dataset().rows();
-            int nVal = (int) Math.round(rows * validationSplit);
-            if (nVal < 1 || nVal >= rows) {
-                throw new IllegalArgumentException("--validation-split " + validationSplit + " of " + rows
-                        + " rows leaves " + nVal + " for validation and " + (rows - nVal)
-                        + " for training; both need at least 1");
-            }
-            Dataset.Split split = read.dataset().split(seed, nVal);
+            Dataset.Split split = holdOut(read.dataset(), fraction);
             train = split.rest();
             validation = split.heldOut();
             source = csv.toString();
         } else {
-            train = IdxReader.readDataset(idx("train-images-idx3-ubyte"), idx("train-labels-idx1-ubyte"));
-            validation = IdxReader.readDataset(idx("t10k-images-idx3-ubyte"), idx("t10k-labels-idx1-ubyte"),
-                    train.classes());
+            Dataset all = IdxReader.readDataset(idx("train-images-idx3-ubyte"), idx("train-labels-idx1-ubyte"));
+            Path testImages = idxIfPresent("t10k-images-idx3-ubyte");
+            Path testLabels = idxIfPresent("t10k-labels-idx1-ubyte");
+            if (validationSplit == null && testImages != null && testLabels != null) {
+                train = all;
+                validation = IdxReader.readDataset(testImages, testLabels, train.classes());
+            } else {
+                if (validationSplit == null) {
+                    System.out.printf(Locale.ROOT, "note: no t10k-images/t10k-labels files in %s: %.0f%% of the "
+                            + "training rows are held out for validation%n", idxDir, fraction * 100);
+                }
+                Dataset.Split split = holdOut(all, fraction);
+                train = split.rest();
+                validation = split.heldOut();
+            }
             source = idxDir.toString();
             // readDataset keeps only the flattened width: a row of that many pixels
             input = InputFormat.idx(List.of(train.width()));
@@ -274,6 +285,29 @@ public class TrainCommand implements Callable<Integer> {
         train.releaseExact();
         validation.releaseExact();
         return new Data(train, validation, source, new Preprocessing(input, fitted, classNames));
+    }
+
+    /** {@code fraction} of {@code data}'s rows, drawn with the seed, held out for validation. */
+    private Dataset.Split holdOut(Dataset data, double fraction) {
+        int rows = data.rows();
+        int nVal = (int) Math.round(rows * fraction);
+        if (nVal < 1 || nVal >= rows) {
+            throw new IllegalArgumentException("--validation-split " + fraction + " of " + rows
+                    + " rows leaves " + nVal + " for validation and " + (rows - nVal)
+                    + " for training; both need at least 1");
+        }
+        return data.split(seed, nVal);
+    }
+
+    /** The IDX file {@code stem} (gzipped or not) in --idx-dir, or null. */
+    private Path idxIfPresent(String stem) {
+        for (String name : new String[] {stem + ".gz", stem}) {
+            Path p = idxDir.resolve(name);
+            if (Files.isRegularFile(p)) {
+                return p;
+            }
+        }
+        return null;
     }
 
     private Path idx(String stem) throws IOException {

@@ -129,6 +129,54 @@ class TrainerCliTest {
         }
     }
 
+    /** A tiny IDX pair: {@code n} 2×2 images whose label is their first pixel's parity. */
+    private static void idx(Path dir, String prefix, int n) throws java.io.IOException {
+        java.io.ByteArrayOutputStream images = new java.io.ByteArrayOutputStream();
+        java.io.DataOutputStream im = new java.io.DataOutputStream(images);
+        im.writeInt(0x803);
+        im.writeInt(n);
+        im.writeInt(2);
+        im.writeInt(2);
+        java.io.ByteArrayOutputStream labels = new java.io.ByteArrayOutputStream();
+        java.io.DataOutputStream lb = new java.io.DataOutputStream(labels);
+        lb.writeInt(0x801);
+        lb.writeInt(n);
+        for (int i = 0; i < n; i++) {
+            im.write(new byte[] {(byte) (i * 37), (byte) i, (byte) (255 - i), 7});
+            lb.writeByte((i * 37) % 2);
+        }
+        Files.write(dir.resolve(prefix + "-images-idx3-ubyte"), images.toByteArray());
+        Files.write(dir.resolve(prefix + "-labels-idx1-ubyte"), labels.toByteArray());
+    }
+
+    @Test
+    void trainOnAnIdxFolderHoldsOutPartOfItWhenItHasNoTestFilesOrWhenAsked() throws Exception {
+        Path idxDir = Files.createDirectories(dir.resolve("idx"));
+        idx(idxDir, "train", 50);
+        java.io.PrintStream stdout = System.out;
+        java.io.ByteArrayOutputStream printed = new java.io.ByteArrayOutputStream();
+        System.setOut(new java.io.PrintStream(printed, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            Run r = run("train", "--idx-dir", idxDir.toString(), "--epochs", "1", "--hidden", "4");
+            assertEquals(0, r.code(), r.err());
+            assertTrue(printed.toString().contains("note: no t10k-images/t10k-labels files in " + idxDir
+                    + ": 20% of the training rows are held out for validation"), printed.toString());
+            assertTrue(printed.toString().contains("40 training rows, 10 validation rows"), printed.toString());
+            idx(idxDir, "t10k", 10);
+            printed.reset();
+            r = run("train", "--idx-dir", idxDir.toString(), "--epochs", "1", "--hidden", "4");
+            assertEquals(0, r.code(), r.err());
+            assertTrue(printed.toString().contains("50 training rows, 10 validation rows"), printed.toString());
+            printed.reset();
+            r = run("train", "--idx-dir", idxDir.toString(), "--epochs", "1", "--hidden", "4", "--validation-split",
+                    "0.5");
+            assertEquals(0, r.code(), r.err());
+            assertTrue(printed.toString().contains("25 training rows, 25 validation rows"), printed.toString());
+        } finally {
+            System.setOut(stdout);
+        }
+    }
+
     @Test
     void aMissingDatasetIsOneLineAndExitCode1() {
         Run r = run("train", "--csv", dir.resolve("nope.csv").toString(), "--label", "y");
