@@ -252,7 +252,7 @@ class TrainerCliTest {
                 "--export", notAFolder.resolve("model.safetensors").toString());
         assertEquals(TrainerCli.JOB_FAILED, r.code());
         assertTrue(r.err().startsWith("trainer: --export " + notAFolder.resolve("model.safetensors")
-                + ": cannot create its folder"), r.err());
+                + ": cannot create its folder " + notAFolder + ": " + notAFolder + " exists and is not a folder"), r.err());
         assertTrue(!Files.exists(metrics), "training started before the output was checked");
 
         r = run("local", "--job", job.toString(), "--data-root", roots, "--export", dir.toString());

@@ -252,6 +252,10 @@ public final class ReplacingFile {
         Path dir = target.path().getParent();
         try {
             Files.createDirectories(dir);
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+            // a file where a folder on the way must be
+            throw new FileSystemException(path.toString(), null, "cannot create its folder " + dir + ": "
+                    + e.getFile() + " exists and is not a folder");
         } catch (IOException e) {
             throw new FileSystemException(path.toString(), null, "cannot create its folder " + dir + " ("
                     + reason(e) + ")");
