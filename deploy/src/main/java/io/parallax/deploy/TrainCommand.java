@@ -189,6 +189,11 @@ public class TrainCommand implements Callable<Integer> {
         OutputFiles.requireDifferent(export, "--export", csv, "--csv");
         OutputFiles.keepStandardOutputFor(export, metricsOut);
         Backends.cpu().setThreads(threads);
+        int cores = Runtime.getRuntime().availableProcessors();
+        if (threads > cores) {
+            System.out.printf("note: %d BLAS threads on %d core(s) share them; --threads %d is usually faster%n",
+                    threads, cores, cores);
+        }
         Data data = loadData();
         checkAgainstData(data);
         Sequential model = buildModel(data.train());
