@@ -50,12 +50,12 @@ import org.w3c.dom.Node;
  * would convert them to sRGB). CMYK JPEGs are converted by javax.imageio and differ from PIL's
  * simple conversion.
  *
- * <p>Resizing (when a size is given) is bilinear with half-pixel centres, i.e.
- * {@code torch.nn.functional.interpolate(mode="bilinear", align_corners=False, antialias=False)}
- * on the 0–255 values in float. torchvision's {@code Resize} on a PIL image differs in two ways:
- * PIL widens the filter when shrinking (an area-averaging, antialiased result, close to ours
- * only for shrink factors below 2), and it rounds the result to 8 bits. Images already at the
- * requested size are not resampled, so they match exactly.
+ * <p>Resizing (when a size is given) is Pillow's {@code Image.resize(size, BILINEAR)} bit for
+ * bit ({@link PilBilinear}), which is what torchvision's {@code transforms.Resize} does to the PIL
+ * images its {@code ImageFolder} loads: antialiased when shrinking, rounded to 8 bits. It runs
+ * after the conversion to RGB or grey (as {@code convert()} then {@code resize()} in PIL); a
+ * 16-bit grey image, scaled to 0–255, is rounded to whole values first. Images already at the
+ * requested size are not resampled.
  */
 public final class ImageFolderReader {
 
@@ -165,7 +165,7 @@ public final class ImageFolderReader {
             }
             float[] planes = planes(image, grayscale);
             if (image.getWidth() != w || image.getHeight() != h) {
-                planes = resize(planes, channels, image.getHeight(), image.getWidth(), h, w);
+                planes = PilBilinear.resize(planes, channels, image.getHeight(), image.getWidth(), h, w);
             }
             int rowOffset = i * channels * w * h;
             for (int k = 0; k < planes.length; k++) {
@@ -337,32 +337,6 @@ public final class ImageFolderReader {
     /** PIL's convert("L") exactly: 16-bit fixed-point ITU-R 601 luma, rounded to 8 bits. */
     private static int luma(int r, int g, int b) {
         return (r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16;
-    }
-
-    /** Bilinear resize of each channel plane, half-pixel centres, edges clamped. */
-    static float[] resize(float[] src, int channels, int srcH, int srcW, int dstH, int dstW) {
-        float[] dst = new float[channels * dstH * dstW];
-        double sy = (double) srcH / dstH;
-        double sx = (double) srcW / dstW;
-        for (int y = 0; y < dstH; y++) {
-            double fy = Math.max(0, (y + 0.5) * sy - 0.5);
-            int y0 = Math.min((int) fy, srcH - 1);
-            int y1 = Math.min(y0 + 1, srcH - 1);
-            double wy = fy - y0;
-            for (int x = 0; x < dstW; x++) {
-                double fx = Math.max(0, (x + 0.5) * sx - 0.5);
-                int x0 = Math.min((int) fx, srcW - 1);
-                int x1 = Math.min(x0 + 1, srcW - 1);
-                double wx = fx - x0;
-                for (int c = 0; c < channels; c++) {
-                    int base = c * srcH * srcW;
-                    double top = src[base + y0 * srcW + x0] * (1 - wx) + src[base + y0 * srcW + x1] * wx;
-                    double bottom = src[base + y1 * srcW + x0] * (1 - wx) + src[base + y1 * srcW + x1] * wx;
-                    dst[c * dstH * dstW + y * dstW + x] = (float) (top * (1 - wy) + bottom * wy);
-                }
-            }
-        }
-        return dst;
     }
 
     /**
