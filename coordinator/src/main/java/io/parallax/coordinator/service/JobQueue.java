@@ -1,5 +1,6 @@
 package io.parallax.coordinator.service;
 
+import io.parallax.coordinator.CheckpointFile;
 import io.parallax.coordinator.JobCancelledException;
 import io.parallax.coordinator.JobFailedException;
 import io.parallax.coordinator.JobListener;
@@ -492,12 +493,14 @@ public final class JobQueue implements AutoCloseable {
         try (GuardedListener metrics = new GuardedListener(id, metricsListener(job, note), note)) {
             JobListener both = JobListeners.of(progress, metrics);
             JobRunner r = cluster.runner(id, job.getSpec(), plan, both);
-            r.checkpoints(new JobCheckpointFile(store.checkpointFile(id), checkpointInterval, job, () -> {
-                synchronized (lock) {
-                    persist(jobs.get(id));
-                    lastEpochRecord.put(id, System.nanoTime());
-                }
-            }, note));
+            List<EpochMetrics> earlier = job.getEpochsList();
+            r.checkpoints(new CheckpointFile(store.checkpointFile(id), checkpointInterval,
+                    epoch -> epoch <= earlier.size() ? earlier.get(epoch - 1).getElapsedSeconds() : 0, () -> {
+                        synchronized (lock) {
+                            persist(jobs.get(id));
+                            lastEpochRecord.put(id, System.nanoTime());
+                        }
+                    }, note));
             synchronized (lock) {
                 runner = r;
                 if (cancelRequested || closed) {

@@ -1,4 +1,4 @@
-package io.parallax.coordinator.service;
+package io.parallax.coordinator;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.parallax.coordinator.JobCheckpoints;
-import io.parallax.coordinator.JobFailedException;
 import io.parallax.engine.backend.Backends;
 import io.parallax.engine.layer.Linear;
 import io.parallax.engine.layer.ReLU;
@@ -29,7 +27,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The queue's checkpoint file: when it saves, what a failed save or an unusable file does. */
-class JobCheckpointFileTest {
+class CheckpointFileTest {
 
     @TempDir
     Path dir;
@@ -45,15 +43,16 @@ class JobCheckpointFileTest {
         return Optimizers.create("adam", Map.of("lr", 0.01), ParameterGroups.of(m));
     }
 
-    private JobCheckpointFile file(Path path, Duration every, Job job) {
-        return new JobCheckpointFile(path, every, job, recordWrites::incrementAndGet, notes::add);
+    private CheckpointFile file(Path path, Duration every, Job job) {
+        return new CheckpointFile(path, every, epoch -> job.getEpochs(epoch - 1).getElapsedSeconds(),
+                recordWrites::incrementAndGet, notes::add);
     }
 
     @Test
     void savesWhenTheIntervalHasPassedAndResumesWithTheElapsedTimeOfTheEpochsBefore() throws Exception {
         Path path = dir.resolve("checkpoint.safetensors");
         assertFalse(file(path, Duration.ofHours(1), Job.getDefaultInstance()).due(1), "an hour has not passed");
-        JobCheckpointFile every = file(path, Duration.ZERO, Job.getDefaultInstance());
+        CheckpointFile every = file(path, Duration.ZERO, Job.getDefaultInstance());
         assertTrue(every.due(1));
         assertTrue(every.restore(model(1), adam(model(1))).isEmpty(), "no file: a fresh start");
 
