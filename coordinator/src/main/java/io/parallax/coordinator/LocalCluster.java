@@ -122,11 +122,18 @@ public final class LocalCluster implements AutoCloseable {
      * which share its data; the plan's own worker count is overridden. Blocks.
      */
     public JobRunner.Result run(JobPlan loaded, JobListener listener) throws JobFailedException, InterruptedException {
+        return run(loaded, listener, JobCheckpoints.NONE);
+    }
+
+    /** As {@link #run(JobPlan, JobListener)}, resuming from and saving to {@code checkpoints}. */
+    public JobRunner.Result run(JobPlan loaded, JobListener listener, JobCheckpoints checkpoints)
+            throws JobFailedException, InterruptedException {
         JobPlan plan = loaded.withWorkers(workers);
         String jobJson = JobFiles.toJson(plan.spec());
         String jobId = "local-" + (++jobs);
         plans.put(jobJson, plan);
         JobRunner runner = new JobRunner(jobId, jobJson, plan, system, live, exchange, runnerSettings(), listener);
+        runner.checkpoints(checkpoints);
         running = runner;
         try {
             return runner.run();

@@ -90,7 +90,7 @@ class CheckpointFileTest {
         Sequential m = model(1);
         JobFailedException e = assertThrows(JobFailedException.class,
                 () -> file(path, Duration.ZERO, Job.getDefaultInstance()).restore(m, adam(m)));
-        assertTrue(e.getMessage().startsWith("its checkpoint cannot be resumed from ("), e.getMessage());
+        assertTrue(e.getMessage().startsWith("its checkpoint " + path + " cannot be resumed from ("), e.getMessage());
         assertTrue(e.getMessage().contains("checkpoint of another model"), e.getMessage());
     }
 }

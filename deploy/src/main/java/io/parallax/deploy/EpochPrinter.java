@@ -18,7 +18,12 @@ final class EpochPrinter implements JobListener, AutoCloseable {
     private final JsonLinesMetrics metrics;
 
     EpochPrinter(Path metricsOut) throws IOException {
-        this.metrics = metricsOut == null ? null : new JsonLinesMetrics(metricsOut);
+        this(metricsOut, 0);
+    }
+
+    /** Keeping the lines of the first {@code keepEpochs} epochs already in {@code metricsOut} (a resumed run). */
+    EpochPrinter(Path metricsOut, int keepEpochs) throws IOException {
+        this.metrics = metricsOut == null ? null : new JsonLinesMetrics(metricsOut, keepEpochs);
     }
 
     @Override

@@ -1,11 +1,16 @@
 package io.parallax.deploy;
 
+import io.parallax.coordinator.CheckpointFile;
+import io.parallax.coordinator.JobCheckpoints;
+import io.parallax.coordinator.JobListener;
 import io.parallax.coordinator.JobListeners;
 import io.parallax.coordinator.JobRunner;
 import io.parallax.coordinator.LocalCluster;
+import io.parallax.coordinator.metrics.JsonLinesMetrics;
 import io.parallax.coordinator.metrics.MetricsSinks;
 import io.parallax.deploy.client.ExitCodes;
 import io.parallax.engine.backend.Backends;
+import io.parallax.engine.io.Checkpoint;
 import io.parallax.engine.io.ModelFile;
 import io.parallax.proto.v1.JobSpec;
 import io.parallax.worker.job.DataRoots;
@@ -13,6 +18,7 @@ import io.parallax.worker.job.JobFiles;
 import io.parallax.worker.job.JobPlan;
 import io.parallax.worker.job.JobValidator;
 import io.parallax.worker.job.MemoryBudget;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -50,6 +56,16 @@ public final class LocalCommand implements Callable<Integer> {
     /** How the command line named {@link #metricsDir} ({@code demo} calls it --out). */
     String metricsDirOption = "--metrics-dir";
 
+    @Option(names = "--checkpoint", paramLabel = "FILE", description = "keep a checkpoint of the run here, "
+            + "written after an epoch at most every --checkpoint-every seconds: started again with the same "
+            + "options after Ctrl-C or a crash, the run resumes from it and ends with the weights it would have "
+            + "had; deleted when the run ends")
+    Path checkpoint;
+
+    @Option(names = "--checkpoint-every", paramLabel = "SECONDS", description = "least time between two "
+            + "checkpoints; 0: after every epoch (default: ${DEFAULT-VALUE})")
+    long checkpointEverySeconds = 60;
+
     @Option(names = "--data-root", paramLabel = "DIR", description = "folders job data may come from "
             + "(default: the job file's folder, the repository and /usr/share/datasets)")
     List<Path> dataRoots = new ArrayList<>();
@@ -71,19 +87,36 @@ public final class LocalCommand implements Callable<Integer> {
         OutputFiles.requireDifferent(metricsOut, "--metrics-out", job, "the job file");
         OutputFiles.requireDifferent(export, "--export", metricsOut, "--metrics-out");
         OutputFiles.requireWritable(metricsOut, "--metrics-out");
+        if (checkpoint != null) {
+            OutputFiles.requireWritable(checkpoint, "--checkpoint");
+            OutputFiles.requireDifferent(checkpoint, "--checkpoint", job, "the job file");
+            OutputFiles.requireDifferent(checkpoint, "--checkpoint", export, "--export");
+            OutputFiles.requireDifferent(checkpoint, "--checkpoint", metricsOut, "--metrics-out");
+        }
+        if (checkpointEverySeconds < 0) {
+            throw new IllegalArgumentException("--checkpoint-every must be ≥ 0, got " + checkpointEverySeconds);
+        }
         OutputFiles.keepStandardOutputFor(export, metricsOut);
+        // a run started again over its checkpoint goes on after the epochs it holds: the metrics
+        // files keep those epochs' lines (and the chart draws them)
+        int resumeAfter = checkpoint != null && Files.exists(checkpoint)
+                ? Checkpoint.readPosition(checkpoint).epoch() : 0;
+        List<JobListener.EpochReport> earlier = JsonLinesMetrics.read(metricsDir != null
+                ? metricsDir.resolve(MetricsSinks.METRICS_FILE) : metricsOut != null ? metricsOut : Path.of(""),
+                resumeAfter);
         // before anything is written there: another run's files would interleave with this one's
         OutputFolderLock held = metricsDir == null ? null : OutputFolderLock.acquire(metricsDir, metricsDirOption);
         AtomicReference<LocalCluster> running = new AtomicReference<>();
-        RunInterruption interruption = new RunInterruption(outputs(), () -> {
+        RunInterruption interruption = new RunInterruption(outputs(), checkpoint == null ? ""
+                : "the same command resumes it from " + checkpoint, () -> {
             LocalCluster c = running.get();
             if (c != null) {
                 c.cancelRunning();
             }
         });
         try (LocalCluster cluster = LocalCluster.start(n, Backends.cpu(), roots);
-             EpochPrinter printer = new EpochPrinter(metricsOut);
-             MetricsSinks sinks = metricsDir == null ? MetricsSinks.of() : MetricsSinks.forJob(metricsDir)) {
+             EpochPrinter printer = new EpochPrinter(metricsOut, resumeAfter);
+             MetricsSinks sinks = metricsDir == null ? MetricsSinks.of() : MetricsSinks.forJob(metricsDir, earlier)) {
             running.set(cluster);
             System.out.printf("job %s: %d worker(s) in this process%n", job, n);
             int cores = Runtime.getRuntime().availableProcessors();
@@ -94,7 +127,11 @@ public final class LocalCommand implements Callable<Integer> {
             }
             JobRunner.Result result;
             try {
-                result = cluster.run(plan, JobListeners.of(printer, sinks, interruption));
+                JobCheckpoints checkpoints = checkpoint == null ? JobCheckpoints.NONE
+                        : new CheckpointFile(checkpoint, java.time.Duration.ofSeconds(checkpointEverySeconds),
+                                epoch -> epoch <= earlier.size() ? earlier.get(epoch - 1).elapsedSeconds() : 0,
+                                () -> { }, printer::onEvent);
+                result = cluster.run(plan, JobListeners.of(printer, sinks, interruption), checkpoints);
             } catch (Exception e) {
                 if (interruption.interrupted()) {
                     // stopped by Ctrl-C or SIGTERM (or failed as the JVM shut its actors down):
@@ -106,6 +143,9 @@ public final class LocalCommand implements Callable<Integer> {
             if (export != null) {
                 ModelFile.save(result.model(), export, plan.preprocessing());
                 System.out.println("model written to " + export);
+            }
+            if (checkpoint != null) {
+                Files.deleteIfExists(checkpoint); // the run is done: nothing to resume
             }
             return 0;
         } finally {

@@ -17,6 +17,7 @@ final class RunInterruption implements JobListener, AutoCloseable {
     private static final long CLOSE_WAIT_SECONDS = 15;
 
     private final String outputs;
+    private final String resume;
     private final Runnable stop;
     private final CountDownLatch closed = new CountDownLatch(1);
     private final Thread hook = new Thread(this::onSignal, "trainer-interrupted");
@@ -29,7 +30,13 @@ final class RunInterruption implements JobListener, AutoCloseable {
      *                (the message then comes at once)
      */
     RunInterruption(String outputs, Runnable stop) {
+        this(outputs, "", stop);
+    }
+
+    /** @param resume how to go on from here, appended to the message ("" if there is no way) */
+    RunInterruption(String outputs, String resume, Runnable stop) {
         this.outputs = outputs;
+        this.resume = resume;
         this.stop = stop;
         Runtime.getRuntime().addShutdownHook(hook);
     }
@@ -64,7 +71,8 @@ final class RunInterruption implements JobListener, AutoCloseable {
         }
         System.out.flush();
         System.err.println("trainer: interrupted after " + epochsDone + " epoch(s); no model was written"
-                + (outputs.isEmpty() ? "" : " (the epochs done are in " + outputs + ")"));
+                + (outputs.isEmpty() ? "" : " (the epochs done are in " + outputs + ")")
+                + (resume.isEmpty() ? "" : "; " + resume));
     }
 
     @Override

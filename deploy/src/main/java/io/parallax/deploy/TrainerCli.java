@@ -41,6 +41,8 @@ public final class TrainerCli implements Runnable {
     private static final Map<String, String> SINGLE_PROCESS_QUIET_LOGGERS = Map.of(
             "akka", "warn",
             "io.parallax.coordinator.WorkerRegistry", "warn",
+            // local --checkpoint prints its resumption as a note
+            "io.parallax.coordinator.CheckpointFile", "warn",
             // a worker's failed step is the job's failure, which the command prints itself
             "io.parallax.worker.WorkerActor", "error");
 

@@ -454,6 +454,59 @@ class TrainerCliTest {
         assertFalse(Files.exists(dir.resolve("never.safetensors")));
     }
 
+    /**
+     * {@code local --checkpoint}: a run stopped by SIGTERM and started again with the same command
+     * resumes from its checkpoint and ends with the very model of a run never stopped; the metrics
+     * file holds every epoch once, and the checkpoint is gone.
+     */
+    @Test
+    void aLocalRunStoppedAndStartedAgainResumesToTheModelOfAStraightRun() throws Exception {
+        Path job = dir.resolve("long.json");
+        Files.writeString(job, Files.readString(Path.of("..", "examples", "digits.json"))
+                .replace("\"epochs\": 15", "\"epochs\": 150").replace("\"batch_size\": 32", "\"batch_size\": 8")
+                .replace("\"data/digits.csv.gz\"", "\"" + DIGITS.toAbsolutePath().toString().replace("\\", "/") + "\""));
+        String roots = DIGITS.toAbsolutePath().getParent().toString();
+        Path straight = dir.resolve("straight.safetensors");
+        assertEquals(0, run("local", "--job", job.toString(), "--data-root", roots, "--workers", "2", "--export",
+                straight.toString()).code());
+
+        Path checkpoint = dir.resolve("run.ckpt");
+        Path metrics = dir.resolve("resumed");
+        Path resumed = dir.resolve("resumed.safetensors");
+        List<String> args = List.of("local", "--job", job.toString(), "--data-root", roots, "--workers", "2",
+                "--checkpoint", checkpoint.toString(), "--checkpoint-every", "0", "--metrics-dir", metrics.toString(),
+                "--export", resumed.toString());
+        List<String> command = new java.util.ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), TrainerCli.class.getName()));
+        command.addAll(args);
+        Path out = dir.resolve("first-stdout.txt");
+        Process p = new ProcessBuilder(command).redirectOutput(out.toFile())
+                .redirectError(dir.resolve("err.txt").toFile()).start();
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(90);
+        while (!Files.readString(out).contains("epoch   3") && p.isAlive() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        p.destroy(); // SIGTERM
+        assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "trainer did not exit");
+        String err = Files.readString(dir.resolve("err.txt"));
+        assertEquals(143, p.exitValue(), "stopped before the end: " + Files.readString(out) + err);
+        assertTrue(err.contains("; the same command resumes it from " + checkpoint), err);
+        assertTrue(Files.exists(checkpoint));
+        assertFalse(Files.exists(resumed));
+
+        Run again = run(args.toArray(String[]::new));
+        assertEquals(0, again.code(), again.err());
+        assertArrayEquals(Files.readAllBytes(straight), Files.readAllBytes(resumed),
+                "the resumed run's model is the straight run's");
+        List<String> lines = Files.readAllLines(metrics.resolve("metrics.jsonl"));
+        assertEquals(150, lines.size());
+        for (int i = 0; i < lines.size(); i++) {
+            assertEquals(i + 1, new ObjectMapper().readTree(lines.get(i)).get("epoch").asInt());
+        }
+        assertFalse(Files.exists(checkpoint), "the checkpoint goes when the run ends");
+    }
+
     /** Runs the trainer in its own JVM, stdout appended to {@code out}, stderr to err.txt; its exit code. */
     private int trainerProcess(Path out, String... args) throws Exception {
         List<String> command = new java.util.ArrayList<>(List.of(

@@ -67,6 +67,29 @@ public final class JsonLinesMetrics implements MetricsSink {
         out.flush();
     }
 
+    /**
+     * The epochs 1 to {@code epochs} a metrics file holds, as reports (fields it lacks are NaN or
+     * 0); empty when the file does not exist. What a run resumed after those epochs starts from.
+     */
+    public static List<EpochReport> read(Path file, int epochs) throws IOException {
+        if (epochs <= 0 || !Files.isRegularFile(file)) {
+            return List.of();
+        }
+        List<EpochReport> reports = new ArrayList<>();
+        for (String line : linesUpTo(file, epochs)) {
+            JsonNode n = JSON.readTree(line);
+            reports.add(new EpochReport(n.get("epoch").asInt(), number(n, "train_loss"), number(n, "val_loss"),
+                    number(n, "val_accuracy"), number(n, "samples_per_second"), number(n, "elapsed_seconds"),
+                    number(n, "learning_rate"), n.path("workers").asInt(0), n.path("redone_steps").asLong(0)));
+        }
+        return reports;
+    }
+
+    private static double number(JsonNode line, String field) {
+        JsonNode v = line.get(field);
+        return v == null || !v.isNumber() ? Double.NaN : v.asDouble();
+    }
+
     /** The lines of {@code file} of epochs 1 to {@code epochs}; a line that does not parse ends them (a torn last write). */
     private static List<String> linesUpTo(Path file, int epochs) throws IOException {
         List<String> kept = new ArrayList<>();

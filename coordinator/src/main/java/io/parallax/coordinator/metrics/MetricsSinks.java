@@ -39,8 +39,13 @@ public final class MetricsSinks implements MetricsSink {
 
     /** All three sinks writing into {@code jobDir} (created if missing), the chart titled with its name. */
     public static MetricsSinks forJob(Path jobDir) throws IOException {
+        return forJob(jobDir, List.of());
+    }
+
+    /** As {@link #forJob(Path)} for a run that resumes after the epochs {@code earlier}. */
+    public static MetricsSinks forJob(Path jobDir, List<EpochReport> earlier) throws IOException {
         Path name = jobDir.toAbsolutePath().normalize().getFileName();
-        return forJob(jobDir, name == null ? "Training curves" : name.toString());
+        return forJob(jobDir, name == null ? "Training curves" : name.toString(), earlier);
     }
 
     /** All three sinks writing into {@code jobDir} (created if missing), the chart titled {@code title}. */
