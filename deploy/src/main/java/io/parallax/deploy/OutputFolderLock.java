@@ -1,12 +1,9 @@
 package io.parallax.deploy;
 
+import io.parallax.coordinator.service.HeldFileLock;
 import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 
 /**
  * Holds an output folder ({@code demo --out}, {@code local --metrics-dir}) for one run: two runs
@@ -20,11 +17,9 @@ final class OutputFolderLock implements AutoCloseable {
     /** The lock file's name in the folder. */
     static final String LOCK_FILE = ".trainer.lock";
 
-    private final FileChannel channel;
-    private final FileLock lock;
+    private final HeldFileLock lock;
 
-    private OutputFolderLock(FileChannel channel, FileLock lock) {
-        this.channel = channel;
+    private OutputFolderLock(HeldFileLock lock) {
         this.lock = lock;
     }
 
@@ -37,33 +32,16 @@ final class OutputFolderLock implements AutoCloseable {
      */
     static OutputFolderLock acquire(Path dir, String option) throws IOException {
         Files.createDirectories(dir);
-        FileChannel channel = FileChannel.open(dir.resolve(LOCK_FILE), StandardOpenOption.CREATE,
-                StandardOpenOption.WRITE);
-        FileLock lock;
-        try {
-            lock = channel.tryLock();
-        } catch (OverlappingFileLockException e) {
-            lock = null; // held by this very JVM
-        } catch (IOException | RuntimeException e) {
-            channel.close();
-            throw e;
-        }
+        HeldFileLock lock = HeldFileLock.tryLock(dir.resolve(LOCK_FILE));
         if (lock == null) {
-            channel.close();
             throw new IllegalArgumentException(option + " " + dir + " is in use by another run of trainer: wait for "
                     + "it to end, or give this run another folder");
         }
-        return new OutputFolderLock(channel, lock);
+        return new OutputFolderLock(lock);
     }
 
     @Override
     public void close() throws IOException {
-        try {
-            if (lock.isValid()) {
-                lock.release();
-            }
-        } finally {
-            channel.close();
-        }
+        lock.close();
     }
 }

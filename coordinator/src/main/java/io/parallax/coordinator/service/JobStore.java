@@ -7,15 +7,12 @@ import io.parallax.engine.train.TrainingPosition;
 import io.parallax.proto.v1.Job;
 import io.parallax.proto.v1.JobState;
 import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -81,16 +78,14 @@ public final class JobStore implements AutoCloseable {
 
     private final Path root;
     private final Path jobs;
-    private final FileChannel lockChannel;
-    private final FileLock lock;
+    private final HeldFileLock lock;
     private final List<Job> loaded;
     private final AtomicLong saves = new AtomicLong();
     private long lastId;
 
-    private JobStore(Path root, FileChannel lockChannel, FileLock lock) {
+    private JobStore(Path root, HeldFileLock lock) {
         this.root = root;
         this.jobs = root.resolve("jobs");
-        this.lockChannel = lockChannel;
         this.lock = lock;
         this.loaded = new ArrayList<>();
     }
@@ -104,21 +99,11 @@ public final class JobStore implements AutoCloseable {
     public static JobStore open(Path root) throws IOException {
         Path dir = root.toAbsolutePath().normalize();
         Files.createDirectories(dir.resolve("jobs"));
-        FileChannel channel = FileChannel.open(dir.resolve("lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-        FileLock lock;
-        try {
-            lock = channel.tryLock();
-        } catch (java.nio.channels.OverlappingFileLockException e) {
-            lock = null; // held by this very JVM: another store is open on the directory
-        } catch (IOException | RuntimeException e) {
-            channel.close();
-            throw e;
-        }
+        HeldFileLock lock = HeldFileLock.tryLock(dir.resolve("lock"));
         if (lock == null) {
-            channel.close();
             throw new IOException("the state directory " + dir + " is in use by another coordinator");
         }
-        JobStore store = new JobStore(dir, channel, lock);
+        JobStore store = new JobStore(dir, lock);
         try {
             store.reload();
         } catch (IOException | RuntimeException e) {
@@ -297,12 +282,6 @@ public final class JobStore implements AutoCloseable {
     /** Releases the directory's lock. */
     @Override
     public void close() throws IOException {
-        try {
-            if (lock.isValid()) {
-                lock.release();
-            }
-        } finally {
-            lockChannel.close();
-        }
+        lock.close();
     }
 }
