@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.parallax.coordinator.LocalCluster;
+import io.parallax.deploy.TrainerCli;
+import io.parallax.deploy.client.ExitCodes;
 import io.parallax.engine.backend.Backends;
 import io.parallax.engine.io.ModelFile;
 import io.parallax.engine.model.Sequential;
@@ -15,7 +17,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -91,28 +92,60 @@ class ClusterTrainingTest {
         assertTrue(epochs.get(14).get("val_accuracy").asDouble() > 0.9, epochs.get(14).toString());
     }
 
+    /**
+     * A coordinator stopped (SIGSTOP) for 8 s, past the failure detector and the split-brain
+     * resolver's 3 s each, loses no training. Usually its workers down their side, rejoin as new
+     * incarnations and the job goes on with them. Sometimes (3 runs in 21 on 2026-11-22) Akka
+     * downs the coordinator's own node instead — a worker's old self quarantines it — and the
+     * coordinator exits 6, its job left queued at its last epoch checkpoint: a new coordinator
+     * over the same state directory resumes it. Either way every epoch is trained, once.
+     */
     @Test
-    @Disabled("passes in most runs (18 of 21 on 2026-11-22), but Akka can still down the coordinator itself"
-            + " after such a pause: a worker's old self quarantines it (SBR: DownSelfQuarantinedByRemote), and"
-            + " the coordinator's process does not restart its cluster node; AllWorkersLostTest covers the"
-            + " job's side in process. Run it by hand: -Dit.test=ClusterTrainingTest#"
-            + "aCoordinatorStoppedForSecondsGoesOnWithItsWorkersWhenTheyRejoin (after removing this line)")
-    void aCoordinatorStoppedForSecondsGoesOnWithItsWorkersWhenTheyRejoin() throws Exception {
-        // stopped past the failure detector and the split-brain resolver's 3 s each: the workers
-        // down their side and rejoin as new incarnations; the job waits for them and goes on
+    void aCoordinatorStoppedForSecondsLosesNoTraining() throws Exception {
         Path metrics = dir.resolve("metrics.jsonl");
+        Path state = dir.resolve("state");
+        int port = TrainerProcesses.freePort();
+        int grpc = TrainerProcesses.freePort();
+        Path trained;
         try (TrainerProcesses ps = new TrainerProcesses(dir)) {
-            Process c = digitsOnTwoWorkersAtEpoch2(ps, metrics)[0];
+            Process c = ps.start("coordinator", "coordinator", "--port", String.valueOf(port), "--grpc-port",
+                    String.valueOf(grpc), "--workers", "2", "--worker-wait", "90", "--step-timeout", "30",
+                    "--state-dir", state.toString(), "--checkpoint-every", "0", "--job",
+                    EXAMPLES.resolve("digits.json").toString(), "--metrics-out", metrics.toString());
+            ps.start("worker-1", "worker", "--join", "127.0.0.1:" + port);
+            ps.start("worker-2", "worker", "--join", "127.0.0.1:" + port);
+            ps.awaitLog("coordinator", "epoch   2 ", Duration.ofMinutes(3));
             signal("STOP", c);
             Thread.sleep(8_000);
             signal("CONT", c);
-            assertEquals(0, ps.await(c, "coordinator", Duration.ofMinutes(5)), ps.log("coordinator"));
+            int code = ps.await(c, "coordinator", Duration.ofMinutes(5));
             String log = ps.log("coordinator");
-            assertTrue(log.contains("no workers left; waiting up to 90 s for workers to join"), log);
-            assertTrue(log.contains(": going on with ["), log);
+            if (code == ExitCodes.NODE_LOST) {
+                assertTrue(log.contains("its cluster node was downed"), log);
+                Process again = ps.start("coordinator-2", "coordinator", "--port", String.valueOf(port), "--grpc-port",
+                        String.valueOf(grpc), "--worker-wait", "90", "--step-timeout", "30", "--state-dir",
+                        state.toString(), "--checkpoint-every", "0");
+                ps.awaitLog("coordinator-2", "coordinator up", Duration.ofMinutes(2));
+                // the workers rejoin the new coordinator; the job resumes and ends
+                int watched = TrainerCli.commandLine().execute("watch", "job-000001", "--server",
+                        "127.0.0.1:" + grpc);
+                assertEquals(0, watched, ps.log("coordinator-2"));
+                assertTrue(ps.log("coordinator-2").contains("resuming from the checkpoint after epoch"),
+                        ps.log("coordinator-2"));
+                again.destroy();
+                trained = state.resolve("jobs/job-000001/metrics.jsonl");
+            } else {
+                assertEquals(0, code, log);
+                assertTrue(log.contains("no workers left; waiting up to 90 s for workers to join"), log);
+                assertTrue(log.contains(": going on with ["), log);
+                trained = metrics;
+            }
         }
-        List<JsonNode> epochs = metrics(metrics);
-        assertEquals(15, epochs.size(), "every epoch of the job ran");
+        List<JsonNode> epochs = metrics(trained);
+        assertEquals(15, epochs.size(), "every epoch of the job ran, once");
+        for (int i = 0; i < 15; i++) {
+            assertEquals(i + 1, epochs.get(i).get("epoch").asInt());
+        }
         assertEquals(2, epochs.get(14).get("workers").asInt());
         assertTrue(epochs.get(14).get("val_accuracy").asDouble() > 0.9, epochs.get(14).toString());
     }
