@@ -17,6 +17,7 @@ final class OutputFolderLock implements AutoCloseable {
     /** The lock file's name in the folder. */
     static final String LOCK_FILE = ".trainer.lock";
 
+    /** Null when the folder's file system has no locks. */
     private final HeldFileLock lock;
 
     private OutputFolderLock(HeldFileLock lock) {
@@ -32,7 +33,14 @@ final class OutputFolderLock implements AutoCloseable {
      */
     static OutputFolderLock acquire(Path dir, String option) throws IOException {
         Files.createDirectories(dir);
-        HeldFileLock lock = HeldFileLock.tryLock(dir.resolve(LOCK_FILE));
+        HeldFileLock lock;
+        try {
+            lock = HeldFileLock.tryLock(dir.resolve(LOCK_FILE));
+        } catch (IOException e) {
+            // a file system without locks (some NFS mounts): the run goes on unguarded rather
+            // than not at all; the folder's own writes report what else is wrong with it
+            return new OutputFolderLock(null);
+        }
         if (lock == null) {
             throw new IllegalArgumentException(option + " " + dir + " is in use by another run of trainer: wait for "
                     + "it to end, or give this run another folder");
@@ -42,6 +50,8 @@ final class OutputFolderLock implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
-        lock.close();
+        if (lock != null) {
+            lock.close();
+        }
     }
 }
