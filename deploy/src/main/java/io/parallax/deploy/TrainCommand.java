@@ -316,13 +316,12 @@ public class TrainCommand implements Callable<Integer> {
     }
 
     private Path idx(String stem) throws IOException {
-        for (String name : new String[] {stem + ".gz", stem}) {
-            Path p = idxDir.resolve(name);
-            if (Files.isRegularFile(p)) {
-                return p;
-            }
+        Path p = idxIfPresent(stem);
+        if (p == null) {
+            throw new NoSuchFileException(idxDir.resolve(stem + ".gz").toString(), null,
+                    "IDX file not found (nor without .gz)");
         }
-        throw new NoSuchFileException(idxDir.resolve(stem + ".gz").toString(), null, "IDX file not found (nor without .gz)");
+        return p;
     }
 
     Sequential buildModel(Dataset train) {
