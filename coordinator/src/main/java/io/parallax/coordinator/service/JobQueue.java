@@ -6,9 +6,7 @@ import io.parallax.coordinator.JobFailedException;
 import io.parallax.coordinator.JobListener;
 import io.parallax.coordinator.JobListeners;
 import io.parallax.coordinator.JobRunner;
-import io.parallax.engine.io.Checkpoint;
 import io.parallax.engine.io.ModelFile;
-import io.parallax.engine.train.TrainingPosition;
 import io.parallax.proto.v1.EpochMetrics;
 import io.parallax.proto.v1.Job;
 import io.parallax.proto.v1.JobEvent;
@@ -21,7 +19,6 @@ import io.parallax.worker.job.InvalidJobException;
 import io.parallax.worker.job.JobPlan;
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -604,19 +601,17 @@ public final class JobQueue implements AutoCloseable {
      * the coordinator starts again; false (nothing changed) when it has no usable checkpoint.
      */
     private boolean requeueToResume(Job job) {
-        Path checkpoint = store.checkpointFile(job.getId());
-        if (!Files.exists(checkpoint)) {
-            return false;
-        }
-        TrainingPosition at;
+        Job queued;
         try {
-            at = Checkpoint.readPosition(checkpoint);
+            queued = store.resuming(job, "the coordinator was stopped while the job ran, after epoch "
+                    + job.getEpochsDone()).orElse(null);
         } catch (IOException | RuntimeException e) {
             log.warn("job {}: its checkpoint cannot be read: {}", job.getId(), e.toString());
             return false;
         }
-        Job queued = JobStore.resuming(job, at, "the coordinator was stopped while the job ran, after epoch "
-                + job.getEpochsDone());
+        if (queued == null) {
+            return false;
+        }
         lastEpochRecord.remove(job.getId());
         log.info("job {} QUEUED again: {}", job.getId(), queued.getLastNote());
         update(queued, stateEvent(JobState.QUEUED, queued.getLastNote()));

@@ -16,6 +16,7 @@ import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -153,16 +154,12 @@ public final class JobStore implements AutoCloseable {
             }
             Job fixed = job;
             if (job.getState() == JobState.RUNNING || job.getState() == JobState.JOB_STATE_UNSPECIFIED) {
-                Path checkpoint = d.resolve(CHECKPOINT);
                 String unusable = null;
-                if (Files.exists(checkpoint)) {
-                    try {
-                        fixed = resuming(job, Checkpoint.readPosition(checkpoint),
-                                "the coordinator restarted while the job ran");
-                    } catch (IOException | RuntimeException e) {
-                        unusable = e.getMessage();
-                        log.warn("job {}: its checkpoint cannot be read: {}", job.getId(), e.toString());
-                    }
+                try {
+                    fixed = resuming(job, "the coordinator restarted while the job ran").orElse(job);
+                } catch (IOException | RuntimeException e) {
+                    unusable = e.getMessage();
+                    log.warn("job {}: its checkpoint cannot be read: {}", job.getId(), e.toString());
                 }
                 if (fixed == job) {
                     // it ended when its coordinator did: the record's last write is the closest
@@ -172,7 +169,7 @@ public final class JobStore implements AutoCloseable {
                             .setReason(unusable == null ? RESTARTED : RESTARTED + " (its checkpoint cannot be read: "
                                     + unusable + ")")
                             .setFinishedAtMs(ended).setQueuePosition(-1).setModelAvailable(false).build();
-                    Files.deleteIfExists(checkpoint);
+                    Files.deleteIfExists(checkpointFile(job.getId()));
                 }
             } else if (job.getModelAvailable() && !Files.isRegularFile(d.resolve(MODEL))) {
                 log.warn("job {}: its model file is missing", job.getId());
@@ -186,16 +183,24 @@ public final class JobStore implements AutoCloseable {
     }
 
     /**
-     * {@code job}, which stopped running ({@code why}), queued again to resume from its checkpoint
-     * at {@code at}: its record keeps the epochs before the checkpoint's and says so in its note.
+     * {@code job}, which stopped running ({@code why}), queued again to resume from its checkpoint:
+     * its record keeps the epochs before the checkpoint's and says so in its note. Empty when the
+     * job left no checkpoint.
+     *
+     * @throws IOException when it left one that cannot be read
      */
-    static Job resuming(Job job, TrainingPosition at, String why) {
+    Optional<Job> resuming(Job job, String why) throws IOException {
+        Path checkpoint = checkpointFile(job.getId());
+        if (!Files.exists(checkpoint)) {
+            return Optional.empty();
+        }
+        TrainingPosition at = Checkpoint.readPosition(checkpoint);
         int epochs = Math.min(at.epoch(), job.getEpochsCount());
         Job.Builder b = job.toBuilder().setState(JobState.QUEUED).setReason("").setQueuePosition(0)
                 .setEpochsDone(at.epoch()).setStepsDone(at.globalStep()).clearEpochs()
                 .setLastNote(why + "; it resumes from its checkpoint after epoch " + at.epoch());
         b.addAllEpochs(job.getEpochsList().subList(0, epochs));
-        return b.build();
+        return Optional.of(b.build());
     }
 
     /** Where job {@code id}'s checkpoint is written while it runs. */
