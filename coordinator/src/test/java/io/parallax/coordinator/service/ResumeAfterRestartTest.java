@@ -120,25 +120,29 @@ class ResumeAfterRestartTest {
         assertFalse(Files.exists(jobDir.resolve(JobStore.CHECKPOINT)), "the checkpoint goes when the job ends");
     }
 
-    @Test
-    void aJobStoppedWithTheCoordinatorIsQueuedAgainAndResumesToTheWeightsOfAStraightRun() throws Exception {
+    /** What a test does to a job's files while its coordinator is stopped. */
+    private interface WhileStopped {
+        void run(ServiceFixture fx, String id) throws java.io.IOException;
+    }
+
+    /**
+     * Runs the job once straight, then again stopped with the coordinator after its third epoch
+     * ({@code whileStopped} runs on what that left): the second run resumes, ends SUCCEEDED with
+     * every epoch once, and with the straight run's model.
+     */
+    private void stopResumeAndCompare(String name, WhileStopped whileStopped) throws Exception {
         try (ServiceFixture fx = fixture()) {
             JobServiceGrpc.JobServiceBlockingStub stub = fx.stub();
             byte[] straight = straightRun(stub);
 
-            String id = submit(stub, job("stopped"));
+            String id = submit(stub, job(name));
             awaitEpochs(stub, id, 3);
-            fx.restart(() -> {
-                Job left = readRecord(fx.store.jobDir(id).resolve(JobStore.RECORD));
-                assertEquals(JobState.QUEUED, left.getState(), left.toString());
-                assertTrue(left.getEpochsDone() >= 3 && left.getEpochsDone() < EPOCHS, left.toString());
-                assertEquals(left.getEpochsDone(), left.getEpochsCount());
-                assertTrue(left.getLastNote().contains("resumes from its checkpoint after epoch "
-                        + left.getEpochsDone()), left.getLastNote());
-                assertTrue(Files.exists(fx.store.checkpointFile(id)));
-            });
+            fx.restart(() -> whileStopped.run(fx, id));
             stub = fx.stub();
 
+            Job resumed = get(stub, id);
+            assertTrue(resumed.getState() == JobState.QUEUED || resumed.getState() == JobState.RUNNING
+                    || resumed.getState() == JobState.SUCCEEDED, resumed.toString());
             Job done = finished(stub, id);
             assertEquals(JobState.SUCCEEDED, done.getState(), done.getReason());
             assertEveryEpochOnce(done, fx.store.jobDir(id));
@@ -147,35 +151,32 @@ class ResumeAfterRestartTest {
     }
 
     @Test
+    void aJobStoppedWithTheCoordinatorIsQueuedAgainAndResumesToTheWeightsOfAStraightRun() throws Exception {
+        stopResumeAndCompare("stopped", (fx, id) -> {
+            Job left = readRecord(fx.store.jobDir(id).resolve(JobStore.RECORD));
+            assertEquals(JobState.QUEUED, left.getState(), left.toString());
+            assertTrue(left.getEpochsDone() >= 3 && left.getEpochsDone() < EPOCHS, left.toString());
+            assertEquals(left.getEpochsDone(), left.getEpochsCount());
+            assertTrue(left.getLastNote().contains("resumes from its checkpoint after epoch "
+                    + left.getEpochsDone()), left.getLastNote());
+            assertTrue(Files.exists(fx.store.checkpointFile(id)));
+        });
+    }
+
+    @Test
     void aJobRunningWhenTheCoordinatorCrashedResumesFromItsCheckpoint() throws Exception {
-        try (ServiceFixture fx = fixture()) {
-            JobServiceGrpc.JobServiceBlockingStub stub = fx.stub();
-            byte[] straight = straightRun(stub);
-
-            String id = submit(stub, job("crashed"));
-            awaitEpochs(stub, id, 3);
+        stopResumeAndCompare("crashed", (fx, id) -> {
+            // what a crash leaves: the record RUNNING (written just before the checkpoint),
+            // and metrics.jsonl with an epoch past the checkpoint that will be done again
             Path dir = fx.store.jobDir(id);
-            fx.restart(() -> {
-                // what a crash leaves: the record RUNNING (written just before the checkpoint),
-                // and metrics.jsonl with an epoch past the checkpoint that will be done again
-                Path record = dir.resolve(JobStore.RECORD);
-                Job left = readRecord(record);
-                Files.writeString(record, recordJson(left.toBuilder().setState(JobState.RUNNING)
-                        .setLastNote("").build()));
-                Files.writeString(dir.resolve(MetricsSinks.METRICS_FILE),
-                        "{\"epoch\": " + (left.getEpochsDone() + 1) + ", \"train_loss\": 9}\n",
-                        java.nio.file.StandardOpenOption.APPEND);
-            });
-            stub = fx.stub();
-
-            Job resumed = get(stub, id);
-            assertTrue(resumed.getState() == JobState.QUEUED || resumed.getState() == JobState.RUNNING
-                    || resumed.getState() == JobState.SUCCEEDED, resumed.toString());
-            Job done = finished(stub, id);
-            assertEquals(JobState.SUCCEEDED, done.getState(), done.getReason());
-            assertEveryEpochOnce(done, dir);
-            assertArrayEquals(straight, model(stub, id), "the resumed run's weights are the straight run's");
-        }
+            Path record = dir.resolve(JobStore.RECORD);
+            Job left = readRecord(record);
+            Files.writeString(record, recordJson(left.toBuilder().setState(JobState.RUNNING)
+                    .setLastNote("").build()));
+            Files.writeString(dir.resolve(MetricsSinks.METRICS_FILE),
+                    "{\"epoch\": " + (left.getEpochsDone() + 1) + ", \"train_loss\": 9}\n",
+                    java.nio.file.StandardOpenOption.APPEND);
+        });
     }
 
     @Test
