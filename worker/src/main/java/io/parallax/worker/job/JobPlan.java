@@ -414,8 +414,7 @@ public final class JobPlan {
         boolean anyWeights = false;
         boolean anyTrainable = false;
         for (int i = 0; i < m.getLayersCount(); i++) {
-            LayerSpec l = m.getLayers(i);
-            if (l.hasLinear() || (l.hasBatchNorm() && (!l.getBatchNorm().hasAffine() || l.getBatchNorm().getAffine()))) {
+            if (JobValidator.hasParameters(m.getLayers(i))) {
                 anyWeights = true;
                 anyTrainable |= !frozen.contains(i);
             }

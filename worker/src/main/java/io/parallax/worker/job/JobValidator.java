@@ -220,15 +220,18 @@ public final class JobValidator {
         }
     }
 
+    /** Whether the layer has parameters: a linear layer, or an affine batch norm (the default). */
+    static boolean hasParameters(LayerSpec l) {
+        return l.hasLinear() || (l.hasBatchNorm() && (!l.getBatchNorm().hasAffine() || l.getBatchNorm().getAffine()));
+    }
+
     private static void layerWithParameters(ModelSpec m, int i, String path, String what, Errors errors) {
         if (i < 0 || i >= m.getLayersCount()) {
             errors.add(path, "layer index " + i + " is outside [0, " + m.getLayersCount() + ")");
             return;
         }
         LayerSpec l = m.getLayers(i);
-        boolean hasParameters = l.hasLinear()
-                || (l.hasBatchNorm() && (!l.getBatchNorm().hasAffine() || l.getBatchNorm().getAffine()));
-        if (!hasParameters) {
+        if (!hasParameters(l)) {
             errors.add(path, "cannot " + what + " layer " + i + ": it has no parameters (" + l.getKindCase()
                     .name().toLowerCase(java.util.Locale.ROOT) + ")");
         }
