@@ -60,10 +60,26 @@ node_log_tail() {
     tail -n "$2" "$1" 2>/dev/null || true
 }
 
+# PID -> the pids of PID's child processes, one per line (the coordinator under
+# supervise-coordinator.sh is one)
+node_children() {
+    local parent=$1 stat fields
+    for stat in /proc/[0-9]*/stat; do
+        fields=$(cat "$stat" 2>/dev/null) || continue
+        fields=${fields##*) }
+        # shellcheck disable=SC2086  # split the fields on purpose: state, ppid, ...
+        set -- $fields
+        if [[ "${2:-}" == "$parent" ]]; then
+            stat=${stat#/proc/}
+            printf '%s\n' "${stat%/stat}"
+        fi
+    done
+}
+
 # GRACE PID START [PID START ...] -> TERM each process that is still ours, waits up to GRACE
 # seconds for all to exit, KILLs the rest; prints "stopped|killed|gone PID START" for each
 node_stop() {
-    local grace=$1 i alive
+    local grace=$1 i alive child
     shift
     local -a pids=() starts=()
     while (( $# >= 2 )); do
@@ -86,6 +102,8 @@ node_stop() {
     done
     for i in "${!pids[@]}"; do
         if node_is_ours "${pids[$i]}" "${starts[$i]}"; then
+            # a supervisor's child first, or it would outlive the supervisor
+            for child in $(node_children "${pids[$i]}"); do kill -KILL "$child" 2>/dev/null || true; done
             kill -KILL "${pids[$i]}" 2>/dev/null || true
             echo "killed ${pids[$i]} ${starts[$i]}"
         else
@@ -100,7 +118,7 @@ node_stop() {
 on_node() {
     local host=$1 lib call
     shift
-    lib=$(declare -f node_start_time node_is_ours node_launch node_log_match node_log_tail node_stop)
+    lib=$(declare -f node_start_time node_is_ours node_launch node_log_match node_log_tail node_children node_stop)
     call=$(printf '%q ' "$@")
     if [[ "$host" == - ]]; then
         bash -c "$lib"$'\n'"$call"

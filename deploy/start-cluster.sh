@@ -180,7 +180,11 @@ trap cleanup EXIT
 start_node() {
     local name=$1 host=$2 out pid start
     shift 2
-    out=$(on_node "$host" node_launch "$node_dir" "$node_run_dir/$name.log" "${forward_env[@]}" "$trainer" "$@") \
+    local supervisor=()
+    # a coordinator whose cluster node was downed exits 6 to be started again: this does it
+    [[ "$name" != coordinator ]] || supervisor=(deploy/supervise-coordinator.sh)
+    out=$(on_node "$host" node_launch "$node_dir" "$node_run_dir/$name.log" "${forward_env[@]}" "${supervisor[@]}" \
+        "$trainer" "$@") \
         || die "could not start $name on ${host/#-/this machine}"
     read -r pid start <<< "$out"
     printf '%s %s %s\n' "$host" "$pid" "$start" > "$run_dir/$name.pid"

@@ -3,12 +3,6 @@ package io.parallax.deploy;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import akka.actor.Address;
-import akka.actor.typed.ActorSystem;
-import akka.actor.typed.javadsl.Behaviors;
-import akka.cluster.MemberStatus;
-import akka.cluster.typed.Cluster;
-import akka.cluster.typed.Down;
 import io.parallax.coordinator.service.JobStore;
 import io.parallax.deploy.client.ExitCodes;
 import io.parallax.proto.v1.Job;
@@ -66,22 +60,11 @@ class CoordinatorNodeLostTest {
         submitWhenUp(server, job, coordinator);
         assertEquals(0, TrainerCli.commandLine().execute("submit", "--server", server, "--job", job.toString()));
 
-        ActorSystem<Void> member = ActorSystem.create(Behaviors.empty(), NodeConfig.SYSTEM_NAME,
-                NodeConfig.worker("127.0.0.1", 0, "127.0.0.1", port, 1));
-        try {
-            Cluster cluster = Cluster.get(member);
-            await(() -> cluster.selfMember().status() == MemberStatus.up(), Duration.ofSeconds(30), "joining");
-            Address coordinatorNode = new Address("akka", NodeConfig.SYSTEM_NAME, "127.0.0.1", port);
-            cluster.manager().tell(new Down(coordinatorNode));
-
-            int code = coordinator.get(60, TimeUnit.SECONDS);
-            assertEquals(ExitCodes.NODE_LOST, code, err.toString());
-            assertTrue(err.toString().contains("trainer: coordinator: its cluster node was downed"), err.toString());
-            assertTrue(!err.toString().contains("\tat "), err.toString());
-        } finally {
-            member.terminate();
-            member.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
-        }
+        ClusterMemberForTests.downCoordinator("127.0.0.1", port, coordinator::isDone);
+        int code = coordinator.get(60, TimeUnit.SECONDS);
+        assertEquals(ExitCodes.NODE_LOST, code, err.toString());
+        assertTrue(err.toString().contains("trainer: coordinator: its cluster node was downed"), err.toString());
+        assertTrue(!err.toString().contains("\tat "), err.toString());
         try (JobStore store = JobStore.open(state)) {
             // read on a fresh start: the job that was running was stopped with the coordinator, the queued one waits
             List<Job> jobs = store.loaded().stream().sorted(Comparator.comparing(Job::getId)).toList();
@@ -107,15 +90,6 @@ class CoordinatorNodeLostTest {
             assertTrue(System.nanoTime() < until, () -> "the coordinator's job service did not answer within 60 s: "
                     + err);
             Thread.sleep(200);
-        }
-    }
-
-    private static void await(java.util.function.BooleanSupplier condition, Duration timeout, String what)
-            throws InterruptedException {
-        long until = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            assertTrue(System.nanoTime() < until, what + " took longer than " + timeout);
-            Thread.sleep(50);
         }
     }
 

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.parallax.deploy.ClusterMemberForTests;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -11,6 +13,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
@@ -143,8 +147,12 @@ class ClusterScriptsTest {
         assertEquals(0, start.exitCode(), start.toString());
         long worker = Scripts.pid(runDir.resolve("worker-1.pid"));
         long crashed = Scripts.pid(runDir.resolve("coordinator.pid"));
-        ProcessHandle.of(crashed).orElseThrow().destroyForcibly();
-        ProcessHandle.of(crashed).orElseThrow().onExit().get();
+        // the coordinator runs under supervise-coordinator.sh, which does not restart a killed one
+        ProcessHandle coordinatorJvm = coordinatorUnder(crashed);
+        coordinatorJvm.destroyForcibly();
+        ProcessHandle.of(crashed).orElseThrow().onExit().get(30, TimeUnit.SECONDS);
+        assertTrue(Files.readString(runDir.resolve("coordinator.log")).contains(
+                "the coordinator exited 137; not starting it again"));
 
         List<String> again = new ArrayList<>(List.of(args));
         again.add("--coordinator-only");
@@ -164,5 +172,59 @@ class ClusterScriptsTest {
         assertEquals(0, stop.exitCode(), stop.toString());
         assertFalse(Scripts.alive(coordinator) || Scripts.alive(worker), stop.toString());
         assertEquals(List.of(), pidFiles());
+    }
+
+    @Test
+    void aCoordinatorWhoseNodeIsDownedIsStartedAgainAndItsWorkerRejoins() throws Exception {
+        runDir = dir.resolve("run");
+        env = Map.of("PARALLAX_TRAINER", Scripts.trainerOnTestClassPath(dir).toString());
+        int akka = Scripts.freePort();
+        Scripts.Result start = Scripts.run(env, Duration.ofMinutes(5), "start-cluster.sh", "--run-dir",
+                runDir.toString(), "--port", String.valueOf(akka), "--grpc-port", String.valueOf(Scripts.freePort()),
+                "--timeout", "240", "--workers", "1");
+        assertEquals(0, start.exitCode(), start.toString());
+        long supervisor = Scripts.pid(runDir.resolve("coordinator.pid"));
+        long worker = Scripts.pid(runDir.resolve("worker-1.pid"));
+        ProcessHandle downed = coordinatorUnder(supervisor);
+        Path log = runDir.resolve("coordinator.log");
+
+        ClusterMemberForTests.downCoordinator("127.0.0.1", akka, () -> !downed.isAlive());
+        String restarted = "the coordinator exited 6 (its cluster node was lost); starting it again (restart 1)";
+        awaitLog(log, Duration.ofSeconds(120), text -> text.contains(restarted)
+                && text.substring(text.indexOf(restarted)).contains("1 worker(s) live"));
+        String text = Files.readString(log);
+        assertTrue(text.contains("trainer: coordinator: its cluster node was downed"), text);
+        assertEquals(2, text.split("coordinator up: ", -1).length - 1, text);
+        ProcessHandle again = coordinatorUnder(supervisor);
+        assertTrue(again.pid() != downed.pid() && Scripts.alive(supervisor) && Scripts.alive(worker), text);
+
+        Scripts.Result stop = Scripts.run(env, Duration.ofMinutes(2), "stop-cluster.sh", "--run-dir", runDir.toString());
+        assertEquals(0, stop.exitCode(), stop.toString());
+        again.onExit().get(30, TimeUnit.SECONDS);
+        assertFalse(Scripts.alive(supervisor) || Scripts.alive(worker) || Scripts.alive(again.pid()), stop.toString());
+        assertEquals(List.of(), pidFiles());
+    }
+
+    /** The coordinator's JVM: the one child of its supervise-coordinator.sh. */
+    private static ProcessHandle coordinatorUnder(long supervisor) {
+        List<ProcessHandle> children = ProcessHandle.of(supervisor).orElseThrow().children().toList();
+        assertEquals(1, children.size(), "children of supervise-coordinator.sh (pid " + supervisor + "): " + children);
+        return children.get(0);
+    }
+
+    private static void awaitLog(Path log, Duration timeout, Predicate<String> condition) throws Exception {
+        long until = System.nanoTime() + timeout.toNanos();
+        while (!condition.test(Files.readString(log))) {
+            assertTrue(System.nanoTime() < until, () -> "waited " + timeout + " for " + log + ":\n" + readQuietly(log));
+            Thread.sleep(200);
+        }
+    }
+
+    private static String readQuietly(Path log) {
+        try {
+            return Files.readString(log);
+        } catch (IOException e) {
+            return e.toString();
+        }
     }
 }
