@@ -4,7 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.parallax.deploy.ClusterMemberForTests;
+import io.parallax.deploy.TrainerCli;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -174,27 +176,57 @@ class ClusterScriptsTest {
         assertEquals(List.of(), pidFiles());
     }
 
+    /**
+     * A coordinator whose cluster node is downed while it trains (as the split-brain resolver may
+     * after a long pause) exits 6; start-cluster.sh's supervisor starts it again, its worker
+     * rejoins, and the job resumes from its checkpoint: every epoch is trained once.
+     */
     @Test
-    void aCoordinatorWhoseNodeIsDownedIsStartedAgainAndItsWorkerRejoins() throws Exception {
+    void aCoordinatorDownedWhileTrainingIsStartedAgainAndItsJobResumes() throws Exception {
         runDir = dir.resolve("run");
         env = Map.of("PARALLAX_TRAINER", Scripts.trainerOnTestClassPath(dir).toString());
         int akka = Scripts.freePort();
+        int grpc = Scripts.freePort();
+        Path state = dir.resolve("state");
         Scripts.Result start = Scripts.run(env, Duration.ofMinutes(5), "start-cluster.sh", "--run-dir",
-                runDir.toString(), "--port", String.valueOf(akka), "--grpc-port", String.valueOf(Scripts.freePort()),
-                "--timeout", "240", "--workers", "1");
+                runDir.toString(), "--port", String.valueOf(akka), "--grpc-port", String.valueOf(grpc), "--timeout",
+                "240", "--workers", "1", "--coordinator-arg=--state-dir=" + state, "--coordinator-arg",
+                "--checkpoint-every=0",
+                // the step in flight when the node goes waits this long for its lost worker
+                "--coordinator-arg=--step-timeout=10");
         assertEquals(0, start.exitCode(), start.toString());
         long supervisor = Scripts.pid(runDir.resolve("coordinator.pid"));
         long worker = Scripts.pid(runDir.resolve("worker-1.pid"));
         ProcessHandle downed = coordinatorUnder(supervisor);
         Path log = runDir.resolve("coordinator.log");
+        String server = "127.0.0.1:" + grpc;
+        Path job = dir.resolve("digits.json");
+        Files.writeString(job, Files.readString(Scripts.ROOT.resolve("examples/digits.json"))
+                .replace("data/digits.csv.gz", Scripts.ROOT.resolve("examples/data/digits.csv.gz").toString())
+                .replaceFirst("\"epochs\":\\s*\\d+", "\"epochs\": " + EPOCHS));
+        assertEquals(0, TrainerCli.commandLine().execute("submit", "--server", server, "--job", job.toString()));
+        awaitLog(log, Duration.ofMinutes(3), text -> text.contains("epoch   2 "));
 
-        ClusterMemberForTests.downCoordinator("127.0.0.1", akka, () -> !downed.isAlive());
+        try {
+            ClusterMemberForTests.downCoordinator("127.0.0.1", akka, () -> !downed.isAlive());
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "; its log:\n" + readQuietly(log) + "\nworker:\n"
+                    + readQuietly(runDir.resolve("worker-1.log")), e);
+        }
         String restarted = "the coordinator exited 6 (its cluster node was lost); starting it again (restart 1)";
         awaitLog(log, Duration.ofSeconds(120), text -> text.contains(restarted)
-                && text.substring(text.indexOf(restarted)).contains("1 worker(s) live"));
+                && text.substring(text.indexOf(restarted)).contains("coordinator up: "));
+        assertEquals(0, TrainerCli.commandLine().execute("watch", "job-000001", "--server", server),
+                readQuietly(log));
         String text = Files.readString(log);
         assertTrue(text.contains("trainer: coordinator: its cluster node was downed"), text);
-        assertEquals(2, text.split("coordinator up: ", -1).length - 1, text);
+        assertTrue(text.substring(text.indexOf(restarted)).contains("resuming from the checkpoint after epoch"), text);
+        List<String> epochs = Files.readAllLines(state.resolve("jobs/job-000001/metrics.jsonl"));
+        assertEquals(EPOCHS, epochs.size(), "every epoch trained, once: " + epochs);
+        ObjectMapper json = new ObjectMapper();
+        for (int e = 1; e <= EPOCHS; e++) {
+            assertEquals(e, json.readTree(epochs.get(e - 1)).get("epoch").asInt(), epochs.get(e - 1));
+        }
         ProcessHandle again = coordinatorUnder(supervisor);
         assertTrue(again.pid() != downed.pid() && Scripts.alive(supervisor) && Scripts.alive(worker), text);
 
@@ -204,6 +236,9 @@ class ClusterScriptsTest {
         assertFalse(Scripts.alive(supervisor) || Scripts.alive(worker) || Scripts.alive(again.pid()), stop.toString());
         assertEquals(List.of(), pidFiles());
     }
+
+    /** Epochs of the job the downed coordinator trains: enough to be still running when it is downed. */
+    private static final int EPOCHS = 60;
 
     /** The coordinator's JVM: the one child of its supervise-coordinator.sh. */
     private static ProcessHandle coordinatorUnder(long supervisor) {
