@@ -2,6 +2,7 @@ package io.parallax.coordinator;
 
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
+import akka.actor.typed.PostStop;
 import akka.actor.typed.javadsl.AbstractBehavior;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
@@ -100,7 +101,17 @@ public final class WorkerRegistry extends AbstractBehavior<WorkerRegistry.Comman
 
     @Override
     public Receive<Command> createReceive() {
-        return newReceiveBuilder().onMessage(ListingChanged.class, this::onListing).build();
+        return newReceiveBuilder().onMessage(ListingChanged.class, this::onListing)
+                .onSignal(PostStop.class, stop -> noneLive()).build();
+    }
+
+    /**
+     * This node stopped (downed, or shut down): no worker is reachable through it any more. A
+     * running job sees its workers gone at once, rather than when its step times out.
+     */
+    private Behavior<Command> noneLive() {
+        live.set(List.of());
+        return this;
     }
 
     private Behavior<Command> onListing(ListingChanged m) {

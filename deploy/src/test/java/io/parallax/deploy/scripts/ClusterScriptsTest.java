@@ -191,9 +191,7 @@ class ClusterScriptsTest {
         Scripts.Result start = Scripts.run(env, Duration.ofMinutes(5), "start-cluster.sh", "--run-dir",
                 runDir.toString(), "--port", String.valueOf(akka), "--grpc-port", String.valueOf(grpc), "--timeout",
                 "240", "--workers", "1", "--coordinator-arg=--state-dir=" + state, "--coordinator-arg",
-                "--checkpoint-every=0",
-                // the step in flight when the node goes waits this long for its lost worker
-                "--coordinator-arg=--step-timeout=10");
+                "--checkpoint-every=0");
         assertEquals(0, start.exitCode(), start.toString());
         long supervisor = Scripts.pid(runDir.resolve("coordinator.pid"));
         long worker = Scripts.pid(runDir.resolve("worker-1.pid"));
@@ -207,8 +205,12 @@ class ClusterScriptsTest {
         assertEquals(0, TrainerCli.commandLine().execute("submit", "--server", server, "--job", job.toString()));
         awaitLog(log, Duration.ofMinutes(3), text -> text.contains("epoch   2 "));
 
+        long downing = System.nanoTime();
         try {
             ClusterMemberForTests.downCoordinator("127.0.0.1", akka, () -> !downed.isAlive());
+            // its step in flight gives up on the lost worker at once, not after the 60 s step timeout
+            assertTrue(System.nanoTime() - downing < TimeUnit.SECONDS.toNanos(30),
+                    "the downed coordinator took " + (System.nanoTime() - downing) / 1_000_000 + " ms to exit");
         } catch (AssertionError e) {
             throw new AssertionError(e.getMessage() + "; its log:\n" + readQuietly(log) + "\nworker:\n"
                     + readQuietly(runDir.resolve("worker-1.log")), e);
