@@ -585,10 +585,10 @@ public final class JobQueue implements AutoCloseable {
             // interrupted when it did not reach one in time
             boolean stopping = closed && !cancelRequested;
             boolean stopped = stopping && (state == JobState.CANCELLED || JobStore.STOPPED.equals(reason));
-            // a job that fails while the coordinator stops most likely failed of the stop: a
-            // coordinator whose cluster node was downed loses every worker with it, and its step
-            // fails once the step timeout has passed. From a checkpoint it resumes; one that fails
-            // of its own fault fails again after the restart, with its reason
+            // a job that fails while the coordinator stops most likely failed of the stop (a
+            // coordinator whose cluster node was downed loses every worker with it): from a
+            // checkpoint it resumes; one that failed of its own fault fails again after the
+            // restart, with its reason
             if (stopping && state != JobState.SUCCEEDED && requeueToResume(job)) {
                 return;
             }
