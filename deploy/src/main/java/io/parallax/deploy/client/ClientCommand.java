@@ -65,6 +65,10 @@ abstract class ClientCommand implements Callable<Integer> {
         return spec.commandLine().getOut();
     }
 
+    PrintWriter err() {
+        return spec.commandLine().getErr();
+    }
+
     /** An I/O error as a sentence: the JDK's messages for file errors are often just the path. */
     static String describe(IOException e) {
         if (e instanceof java.nio.file.FileSystemException f) {

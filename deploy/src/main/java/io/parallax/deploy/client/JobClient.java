@@ -157,10 +157,11 @@ final class JobClient implements AutoCloseable {
         }
         return switch (s.getCode()) {
             case UNAVAILABLE -> new ClientFailure(ExitCodes.ERROR, "cannot reach the coordinator at " + address
-                    + why(s), e);
+                    + why(s), e, true);
             case DEADLINE_EXCEEDED -> new ClientFailure(ExitCodes.ERROR, "the coordinator at " + address
                     + " did not answer in time (deadline " + (streamDeadline == null
-                    ? seconds(deadline) + "; see --timeout)" : seconds(streamDeadline) + " for the whole transfer)"), e);
+                    ? seconds(deadline) + "; see --timeout)" : seconds(streamDeadline) + " for the whole transfer)"), e,
+                    true);
             case NOT_FOUND -> new ClientFailure(ExitCodes.NOT_FOUND,
                     jobId != null ? "no job " + jobId : d != null ? d : "not found", e);
             case INVALID_ARGUMENT -> new ClientFailure(ExitCodes.ERROR, rejected(d), e);

@@ -5,6 +5,7 @@ import io.parallax.worker.job.InvalidJobException;
 import io.parallax.worker.job.JobFiles;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -30,8 +31,12 @@ public final class SubmitCommand extends ClientCommand {
     @Mixin
     ProgressOption progress;
 
+    @Mixin
+    ReconnectOption reconnect;
+
     @Override
     int run(JobClient client) throws IOException {
+        Duration reconnectWindow = reconnect.window(); // checked before the job is submitted
         JobSpec spec;
         try {
             spec = JobFiles.read(jobFile);
@@ -41,6 +46,6 @@ public final class SubmitCommand extends ClientCommand {
         String id = client.submit(spec);
         out().println(id);
         out().flush();
-        return watch ? WatchCommand.follow(client, id, out(), progress.style()) : ExitCodes.OK;
+        return watch ? WatchCommand.follow(client, id, out(), err(), progress.style(), reconnectWindow) : ExitCodes.OK;
     }
 }

@@ -39,6 +39,7 @@ public final class WatchPrinter {
     private long lastDraw;
     private JobState state = JobState.JOB_STATE_UNSPECIFIED;
     private boolean finished;
+    private int lastEpochShown;
 
     /**
      * @param nanoClock {@link System#nanoTime} or a test's clock; paces the bar's redraws
@@ -73,6 +74,11 @@ public final class WatchPrinter {
     /** The job's last state seen: from the final record, else from the last state change. */
     public JobState state() {
         return state;
+    }
+
+    /** The number of the last epoch shown, 0 before the first. */
+    public int lastEpochShown() {
+        return lastEpochShown;
     }
 
     /** Whether the final record has arrived (the stream's last event). */
@@ -130,6 +136,12 @@ public final class WatchPrinter {
     }
 
     private void epoch(EpochMetrics e) {
+        // a watch that reconnected gets the job's epochs again (its snapshot holds them), and a
+        // job resumed from a checkpoint does the epochs after it again: each is shown once
+        if (e.getEpoch() <= lastEpochShown) {
+            return;
+        }
+        lastEpochShown = e.getEpoch();
         if (!Double.isNaN(e.getValAccuracy())) {
             accuracy = e.getValAccuracy();
         }

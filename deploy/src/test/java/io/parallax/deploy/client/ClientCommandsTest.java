@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.grpc.Status;
 import io.parallax.deploy.TrainerCli;
 import io.parallax.proto.v1.Job;
+import io.parallax.proto.v1.JobEvent;
 import io.parallax.proto.v1.JobState;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -120,9 +121,46 @@ class ClientCommandsTest {
     @Test
     void aWatchThatEndsBeforeTheJobIsAnError() {
         service.watches.put("job-7", FakeJobService.story("job-7", 1, 5, JobState.SUCCEEDED, "").subList(0, 4));
-        Run r = trainer("watch", "job-7", "--server", service.address());
+        Run r = trainer("watch", "job-7", "--server", service.address(), "--reconnect", "0");
         assertEquals(ExitCodes.ERROR, r.code());
         assertTrue(r.err().contains("ended the watch before job-7 ended (last state RUNNING)"), r.err());
+
+        // trying again does not help a coordinator that keeps ending the watch with no new epoch
+        Run again = trainer("watch", "job-7", "--server", service.address(), "--reconnect", "2");
+        assertEquals(ExitCodes.ERROR, again.code());
+        assertTrue(again.err().contains("ended the watch before job-7 ended (last state RUNNING); no progress within "
+                + "2 s of trying again (--reconnect)"), again.err());
+        assertEquals(1, again.err().lines().filter(l -> l.contains("trying again for up to 2 s")).count(), again.err());
+    }
+
+    /**
+     * A coordinator restarted while a job runs (the job resumes from its checkpoint) breaks its
+     * watches off; the watch reaches it again and follows the job to its end, each epoch once.
+     */
+    @Test
+    void aWatchFollowsTheJobAcrossACoordinatorRestart() {
+        List<JobEvent> story = FakeJobService.story("job-8", 3, 5, JobState.SUCCEEDED, "");
+        service.watches.put("job-8", story);
+        // the first watch breaks off after epoch 2's line
+        int afterEpoch2 = 0;
+        for (int i = 0, seen = 0; i < story.size() && seen < 2; i++) {
+            if (story.get(i).hasEpoch()) {
+                seen++;
+                afterEpoch2 = i + 1;
+            }
+        }
+        service.breakFirstWatchAfter.put("job-8", afterEpoch2);
+        Run r = trainer("watch", "job-8", "--server", service.address(), "--progress", "plain");
+        assertEquals(ExitCodes.OK, r.code(), r.toString());
+        assertTrue(r.err().startsWith("trainer: cannot reach the coordinator at " + service.address()), r.err());
+        assertTrue(r.err().contains("trying again for up to 120 s (--reconnect)"), r.err());
+        for (int e = 1; e <= 3; e++) {
+            String prefix = "epoch " + e + "/3 ";
+            assertEquals(1, r.out().lines().filter(l -> l.startsWith(prefix) && l.contains("train_loss")).count(),
+                    r.out());
+        }
+        assertTrue(r.out().contains("job-8 SUCCEEDED after 3 epoch(s)"), r.out());
+        assertNoStackTrace(r);
     }
 
     @Test

@@ -47,6 +47,8 @@ final class FakeJobService extends JobServiceGrpc.JobServiceImplBase implements 
     volatile long announcedModelSize = -1;
     /** When set, GetJob waits on it (a coordinator that does not answer). */
     volatile CountDownLatch getJobGate;
+    /** Job id → events its first watch sends before it breaks off UNAVAILABLE; later watches get them all. */
+    final Map<String, Integer> breakFirstWatchAfter = new java.util.concurrent.ConcurrentHashMap<>();
 
     private final Server server;
 
@@ -108,6 +110,13 @@ final class FakeJobService extends JobServiceGrpc.JobServiceImplBase implements 
         List<JobEvent> events = watches.get(request.getId());
         if (events == null) {
             out.onError(Status.NOT_FOUND.withDescription("no job " + request.getId()).asRuntimeException());
+            return;
+        }
+        Integer breakAfter = breakFirstWatchAfter.remove(request.getId());
+        if (breakAfter != null) {
+            // as a coordinator that stops while the job runs: its watches end UNAVAILABLE
+            events.subList(0, breakAfter).forEach(out::onNext);
+            out.onError(Status.UNAVAILABLE.withDescription("the coordinator is shutting down").asRuntimeException());
             return;
         }
         events.forEach(out::onNext);
