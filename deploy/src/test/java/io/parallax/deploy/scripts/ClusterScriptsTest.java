@@ -202,7 +202,8 @@ class ClusterScriptsTest {
         Path job = dir.resolve("digits.json");
         Files.writeString(job, Files.readString(Scripts.ROOT.resolve("examples/digits.json"))
                 .replace("data/digits.csv.gz", Scripts.ROOT.resolve("examples/data/digits.csv.gz").toString())
-                .replaceFirst("\"epochs\":\\s*\\d+", "\"epochs\": " + EPOCHS));
+                .replaceFirst("\"epochs\":\\s*\\d+", "\"epochs\": " + EPOCHS)
+                .replaceFirst("\"batch_size\":\\s*\\d+", "\"batch_size\": 16"));
         assertEquals(0, TrainerCli.commandLine().execute("submit", "--server", server, "--job", job.toString()));
         awaitLog(log, Duration.ofMinutes(3), text -> text.contains("epoch   2 "));
         // a watch started before the downing follows the job across the restart (--reconnect)
@@ -241,7 +242,10 @@ class ClusterScriptsTest {
         assertEquals(List.of(), pidFiles());
     }
 
-    /** Epochs of the job the downed coordinator trains: enough to be still running when it is downed. */
+    /**
+     * Epochs of the job the downed coordinator trains, at batch 16: about 25 s on 2 cores, so
+     * that it is still running when it is downed (a few seconds after its second epoch).
+     */
     private static final int EPOCHS = 60;
 
     /** The coordinator's JVM: the one child of its supervise-coordinator.sh. */
