@@ -570,10 +570,9 @@ public final class JobQueue implements AutoCloseable {
 
     /**
      * Ends the running job {@code id}. One stopped by the queue's shutdown (not by a user's
-     * cancel), or failing while the queue stops, goes back to QUEUED to resume from its
-     * checkpoint; without one, a stopped job ends FAILED with {@link JobStore#STOPPED}: its record
-     * then holds every epoch done and the time it stopped, where a crash leaves it RUNNING, as
-     * last written, for the next start to resume or fail ({@link JobStore#RESTARTED}).
+     * cancel) ends FAILED with {@link JobStore#STOPPED}: its record then holds every epoch done
+     * and the time it stopped, where a crash leaves it RUNNING, as last written, for the next
+     * start to fail ({@link JobStore#RESTARTED}).
      */
     private void end(String id, JobState state, String reason, boolean model) {
         synchronized (lock) {
@@ -583,13 +582,9 @@ public final class JobQueue implements AutoCloseable {
             }
             // stopped by the queue's shutdown (not by a user's cancel): at the step boundary, or
             // interrupted when it did not reach one in time
-            boolean stopping = closed && !cancelRequested;
-            boolean stopped = stopping && (state == JobState.CANCELLED || JobStore.STOPPED.equals(reason));
-            // a job that fails while the coordinator stops most likely failed of the stop (a
-            // coordinator whose cluster node was downed loses every worker with it): from a
-            // checkpoint it resumes; one that failed of its own fault fails again after the
-            // restart, with its reason
-            if (stopping && state != JobState.SUCCEEDED && requeueToResume(job)) {
+            boolean stopped = closed && !cancelRequested
+                    && (state == JobState.CANCELLED || JobStore.STOPPED.equals(reason));
+            if (stopped && requeueToResume(job)) {
                 return;
             }
             if (stopped) {
