@@ -7,9 +7,10 @@ import java.util.Optional;
 public interface JobListener {
 
     /**
-     * For a listener that writes somewhere (a metrics file): its first write failure so far, if
-     * any. From then on it writes nothing more, and the job's user should hear of it while the
-     * job runs, not only when it ends. Empty by default.
+     * For a listener that writes somewhere (a metrics file): why some of what it was given is not
+     * written just now, if it is not (a full disk). The job's user should hear of it while the job
+     * runs, not only when it ends. A listener that catches up later (the disk has room again)
+     * answers empty again. Empty by default.
      */
     default Optional<IOException> failure() {
         return Optional.empty();

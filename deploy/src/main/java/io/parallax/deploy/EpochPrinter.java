@@ -16,6 +16,8 @@ import java.util.Locale;
 final class EpochPrinter implements JobListener, AutoCloseable {
 
     private final JsonLinesMetrics metrics;
+    /** The metrics file's failure last printed; null while it writes. */
+    private String failing;
 
     EpochPrinter(Path metricsOut) throws IOException {
         this(metricsOut, 0);
@@ -41,6 +43,13 @@ final class EpochPrinter implements JobListener, AutoCloseable {
                 orDash(r.valAccuracy()), r.learningRate(), r.samplesPerSecond(), r.workers(), r.elapsedSeconds());
         if (metrics != null) {
             metrics.onEpoch(r);
+            String now = metrics.failure().map(Throwable::getMessage).orElse(null);
+            if (now != null && !now.equals(failing)) {
+                System.out.println("note: metrics could not be written (" + now + "); training goes on");
+            } else if (now == null && failing != null) {
+                System.out.println("note: metrics are written again, the epochs missed included");
+            }
+            failing = now;
         }
     }
 

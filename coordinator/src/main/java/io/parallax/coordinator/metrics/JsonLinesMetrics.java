@@ -4,8 +4,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.BufferedWriter;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -34,9 +34,7 @@ public final class JsonLinesMetrics implements MetricsSink {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final Path file;
-    private BufferedWriter out;
-    private IOException failure;
+    private final RecoveringAppender out;
     private long steps;
     private long planeNanos;
     private long planeBytes;
@@ -50,21 +48,29 @@ public final class JsonLinesMetrics implements MetricsSink {
     /**
      * Creates {@code file} (and its folder if missing), keeping the lines of its first
      * {@code keepEpochs} epochs if it exists: a job resumed from a checkpoint after that many
-     * epochs goes on after them, and the lines of the epochs it does again are dropped.
+     * epochs goes on after them, and the lines of the epochs it does again are dropped. The kept
+     * lines are not rewritten (the file is cut after them), so a full disk cannot lose them.
      */
     public JsonLinesMetrics(Path file, int keepEpochs) throws IOException {
         Path parent = file.toAbsolutePath().getParent();
         if (parent != null) {
             Files.createDirectories(parent);
         }
-        this.file = file;
-        List<String> kept = keepEpochs > 0 && Files.isRegularFile(file) ? linesUpTo(file, keepEpochs) : List.of();
-        this.out = io.parallax.engine.io.ReplacingFile.streamWriter(file);
-        for (String line : kept) {
-            out.write(line);
-            out.newLine();
+        String name = "metrics file " + file;
+        if (keepEpochs > 0 && Files.isRegularFile(file)) {
+            long kept = 0;
+            for (KeptLine line : linesUpTo(file, keepEpochs)) {
+                kept = line.end();
+            }
+            this.out = RecoveringAppender.keeping(file, kept, name);
+        } else {
+            this.out = RecoveringAppender.create(file, name);
         }
-        out.flush();
+    }
+
+    /** For tests: lines go to {@code out}. */
+    JsonLinesMetrics(RecoveringAppender out) {
+        this.out = out;
     }
 
     /**
@@ -76,8 +82,8 @@ public final class JsonLinesMetrics implements MetricsSink {
             return List.of();
         }
         List<EpochReport> reports = new ArrayList<>();
-        for (String line : linesUpTo(file, epochs)) {
-            JsonNode n = JSON.readTree(line);
+        for (KeptLine line : linesUpTo(file, epochs)) {
+            JsonNode n = line.json();
             reports.add(new EpochReport(n.get("epoch").asInt(), number(n, "train_loss"), number(n, "val_loss"),
                     number(n, "val_accuracy"), number(n, "samples_per_second"), number(n, "elapsed_seconds"),
                     number(n, "learning_rate"), n.path("workers").asInt(0), n.path("redone_steps").asLong(0)));
@@ -90,22 +96,41 @@ public final class JsonLinesMetrics implements MetricsSink {
         return v == null || !v.isNumber() ? Double.NaN : v.asDouble();
     }
 
-    /** The lines of {@code file} of epochs 1 to {@code epochs}; a line that does not parse ends them (a torn last write). */
-    private static List<String> linesUpTo(Path file, int epochs) throws IOException {
-        List<String> kept = new ArrayList<>();
-        for (String line : Files.readAllLines(file)) {
-            JsonNode epoch;
+    /** A line of a metrics file, parsed, and the offset just past its newline. */
+    private record KeptLine(JsonNode json, long end) {}
+
+    /**
+     * The lines of {@code file} of epochs 1 to {@code epochs}, in order. A line that does not parse,
+     * or lacks its newline, ends them: a torn last write.
+     */
+    private static List<KeptLine> linesUpTo(Path file, int epochs) throws IOException {
+        byte[] bytes = Files.readAllBytes(file);
+        List<KeptLine> kept = new ArrayList<>();
+        int start = 0;
+        for (int nl = indexOf(bytes, start); nl >= 0; start = nl + 1, nl = indexOf(bytes, start)) {
+            int end = nl > start && bytes[nl - 1] == '\r' ? nl - 1 : nl;
+            JsonNode line;
             try {
-                epoch = JSON.readTree(line).get("epoch");
+                line = JSON.readTree(new String(bytes, start, end - start, StandardCharsets.UTF_8));
             } catch (JsonProcessingException e) {
                 break;
             }
+            JsonNode epoch = line == null ? null : line.get("epoch");
             if (epoch == null || !epoch.canConvertToInt() || epoch.asInt() > epochs) {
                 break;
             }
-            kept.add(line);
+            kept.add(new KeptLine(line, nl + 1L));
         }
         return kept;
+    }
+
+    private static int indexOf(byte[] bytes, int from) {
+        for (int i = from; i < bytes.length; i++) {
+            if (bytes[i] == '\n') {
+                return i;
+            }
+        }
+        return -1;
     }
 
     @Override
@@ -146,16 +171,13 @@ public final class JsonLinesMetrics implements MetricsSink {
         planeNanos = 0;
         planeBytes = 0;
         java.util.Arrays.fill(phases, 0);
-        if (out == null || failure != null) {
-            return;
-        }
         try {
-            out.write(JSON.writeValueAsString(line));
-            out.newLine();
-            out.flush();
-        } catch (IOException e) {
-            failure = new IOException("metrics file " + file + ": " + e.getMessage(), e);
+            out.append((JSON.writeValueAsString(line) + "\n").getBytes(StandardCharsets.UTF_8));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a metrics line did not encode", e); // numbers and nulls only
         }
+        // forced to the disk: a job resumed after a power cut finds every epoch its checkpoint has
+        out.flush(true);
     }
 
     private static void number(ObjectNode line, String field, double value) {
@@ -166,25 +188,17 @@ public final class JsonLinesMetrics implements MetricsSink {
         }
     }
 
+    /**
+     * Why lines are missing from the file just now (a full disk), if they are: they are kept and
+     * written after the others at a later epoch, once there is room.
+     */
     @Override
     public synchronized Optional<IOException> failure() {
-        return Optional.ofNullable(failure);
+        return out.failure();
     }
 
     @Override
     public synchronized void close() throws IOException {
-        if (out != null) {
-            try {
-                out.close();
-            } catch (IOException e) {
-                if (failure == null) {
-                    failure = new IOException("metrics file " + file + ": " + e.getMessage(), e);
-                }
-            }
-            out = null;
-        }
-        if (failure != null) {
-            throw failure;
-        }
+        out.close();
     }
 }

@@ -1,12 +1,9 @@
 package io.parallax.coordinator.metrics;
 
-import java.io.BufferedOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -26,15 +23,19 @@ import java.util.Optional;
  *       validation set, or a task without accuracy) and is left out rather than plotted.
  * </ul>
  * The file is flushed after each epoch, so a running TensorBoard shows progress epoch by epoch;
- * the per-step events in between reach the disk whenever the buffer fills.
+ * the per-step events in between reach the disk whenever 64 KiB of them are waiting. Events that
+ * a full disk keeps out wait in memory and are written once there is room
+ * ({@link RecoveringAppender}).
  */
 public final class TensorBoardWriter implements MetricsSink {
 
+    /** Per-step events waiting in memory are written once they reach this much. */
+    private static final int FLUSH_BYTES = 1 << 16;
+
     private final Path file;
     private final int everySteps;
-    private OutputStream stream;
-    private TfRecordWriter records;
-    private IOException failure;
+    private final RecoveringAppender out;
+    private final TfRecordWriter records = new TfRecordWriter();
 
     private long pendingSteps;
     private long lastStep;
@@ -60,23 +61,28 @@ public final class TensorBoardWriter implements MetricsSink {
         double now = wallTime();
         String base = "events.out.tfevents." + (long) now + "." + hostname();
         Path candidate = logDir.resolve(base);
-        OutputStream out = null;
+        RecoveringAppender opened = null;
         // two writers started in the same second in one folder (a restarted job) must not clobber
         // each other; TensorBoard reads any file whose name contains "tfevents"
-        for (int n = 1; out == null; n++) {
+        for (int n = 1; opened == null; n++) {
             try {
-                out = Files.newOutputStream(candidate, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                opened = RecoveringAppender.createNew(candidate, "TensorBoard event file " + candidate);
             } catch (FileAlreadyExistsException e) {
                 candidate = logDir.resolve(base + "." + n);
             }
         }
         this.file = candidate;
-        this.stream = new BufferedOutputStream(out, 1 << 16);
-        this.records = new TfRecordWriter(stream);
-        write(TensorBoardEvents.fileVersion(now));
-        flush();
-        if (failure != null) {
-            throw failure;
+        this.out = opened;
+        out.append(records.frame(TensorBoardEvents.fileVersion(now)));
+        out.flush(false);
+        if (out.failure().isPresent()) {
+            IOException e = out.failure().get();
+            try {
+                out.close();
+            } catch (IOException again) {
+                // the same failure
+            }
+            throw e;
         }
     }
 
@@ -107,31 +113,24 @@ public final class TensorBoardWriter implements MetricsSink {
         put(scalars, "epoch/learning_rate", epoch.learningRate());
         put(scalars, "epoch/samples_per_second", epoch.samplesPerSecond());
         if (!scalars.isEmpty()) {
-            write(TensorBoardEvents.scalars(wallTime(), epoch.epoch(), scalars));
+            out.append(records.frame(TensorBoardEvents.scalars(wallTime(), epoch.epoch(), scalars)));
         }
-        flush();
+        out.flush(false);
     }
 
+    /**
+     * Why events are missing from the file just now (a full disk), if they are: they are kept and
+     * written at a later flush, once there is room.
+     */
     @Override
     public synchronized Optional<IOException> failure() {
-        return Optional.ofNullable(failure);
+        return out.failure();
     }
 
     @Override
     public synchronized void close() throws IOException {
-        if (stream != null) {
-            writePendingSteps();
-            try {
-                stream.close();
-            } catch (IOException e) {
-                fail(e);
-            }
-            stream = null;
-            records = null;
-        }
-        if (failure != null) {
-            throw failure;
-        }
+        writePendingSteps();
+        out.close();
     }
 
     private void writePendingSteps() {
@@ -142,7 +141,10 @@ public final class TensorBoardWriter implements MetricsSink {
         put(scalars, "train/loss", pendingRows == 0 ? Double.NaN : pendingLossRows / pendingRows);
         put(scalars, "train/samples_per_second", pendingNanos == 0 ? Double.NaN : pendingRows * 1e9 / pendingNanos);
         if (!scalars.isEmpty()) {
-            write(TensorBoardEvents.scalars(wallTime(), lastStep, scalars));
+            out.append(records.frame(TensorBoardEvents.scalars(wallTime(), lastStep, scalars)));
+            if (out.pendingBytes() >= FLUSH_BYTES) {
+                out.flush(false);
+            }
         }
         pendingSteps = 0;
         pendingLossRows = 0;
@@ -153,34 +155,6 @@ public final class TensorBoardWriter implements MetricsSink {
     private static void put(Map<String, Float> scalars, String tag, double value) {
         if (!Double.isNaN(value)) {
             scalars.put(tag, (float) value);
-        }
-    }
-
-    private void write(byte[] event) {
-        if (records == null || failure != null) {
-            return;
-        }
-        try {
-            records.write(event);
-        } catch (IOException e) {
-            fail(e);
-        }
-    }
-
-    private void flush() {
-        if (stream == null || failure != null) {
-            return;
-        }
-        try {
-            stream.flush();
-        } catch (IOException e) {
-            fail(e);
-        }
-    }
-
-    private void fail(IOException e) {
-        if (failure == null) {
-            failure = new IOException("TensorBoard event file " + file + ": " + e.getMessage(), e);
         }
     }
 

@@ -1,13 +1,11 @@
 package io.parallax.coordinator.metrics;
 
-import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.zip.CRC32C;
 
 /**
- * Writes TFRecord framing, the container of TensorFlow/TensorBoard event files. Each record is
+ * Frames records as TFRecord does, the container of TensorFlow/TensorBoard event files. Each record is
  *
  * <pre>
  *   uint64 length            (little-endian)
@@ -24,25 +22,16 @@ final class TfRecordWriter {
 
     private static final int MASK_DELTA = 0xa282ead8;
 
-    private final OutputStream out;
-    private final ByteBuffer header = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN);
-    private final ByteBuffer footer = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN);
     private final CRC32C crc = new CRC32C();
 
-    TfRecordWriter(OutputStream out) {
-        this.out = out;
-    }
-
-    /** Appends one record holding {@code data}. */
-    void write(byte[] data) throws IOException {
-        header.clear();
-        header.putLong(data.length);
-        header.putInt(maskedCrc32c(header.array(), 0, 8));
-        out.write(header.array(), 0, 12);
-        out.write(data);
-        footer.clear();
-        footer.putInt(maskedCrc32c(data, 0, data.length));
-        out.write(footer.array(), 0, 4);
+    /** One record holding {@code data}, framed, to be appended to the file whole. */
+    byte[] frame(byte[] data) {
+        ByteBuffer record = ByteBuffer.allocate(12 + data.length + 4).order(ByteOrder.LITTLE_ENDIAN);
+        record.putLong(data.length);
+        record.putInt(maskedCrc32c(record.array(), 0, 8));
+        record.put(data);
+        record.putInt(maskedCrc32c(data, 0, data.length));
+        return record.array();
     }
 
     /** The masked CRC32C of {@code bytes[off, off + len)}, as TFRecord stores it. */

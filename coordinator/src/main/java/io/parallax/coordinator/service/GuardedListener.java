@@ -7,9 +7,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Forwards to a metrics listener until it throws, then logs once and stops forwarding: a broken
- * metrics file must not fail the training it describes. Either way — the listener threw, or
- * it says it could not write ({@link JobListener#failure()}: a full disk) — the job's watchers
- * get one note at once: its metrics stop there while training goes on.
+ * metrics file must not fail the training it describes. The job's watchers get a note at once
+ * when the listener threw (its metrics stop there while training goes on), when it says it
+ * cannot write ({@link JobListener#failure()}: a full disk; the message says whether it will try
+ * again), and when it has caught up.
  */
 final class GuardedListener implements JobListener, AutoCloseable {
 
@@ -19,7 +20,8 @@ final class GuardedListener implements JobListener, AutoCloseable {
     private final JobListener delegate;
     private final Consumer<String> note;
     private boolean broken;
-    private boolean told;
+    /** The listener's failure the watchers were told of last; null when it writes. */
+    private String failing;
 
     GuardedListener(String jobId, JobListener delegate, Consumer<String> note) {
         this.jobId = jobId;
@@ -40,7 +42,18 @@ final class GuardedListener implements JobListener, AutoCloseable {
     @Override
     public void onEpoch(EpochReport epoch) {
         guard(() -> delegate.onEpoch(epoch));
-        delegate.failure().ifPresent(e -> tell(e.getMessage()));
+        if (broken) {
+            return;
+        }
+        String now = delegate.failure().map(Throwable::getMessage).orElse(null);
+        if (now != null && !now.equals(failing)) {
+            log.warn("job {}: metrics not written: {}", jobId, now);
+            note.accept("metrics could not be written (" + now + "); training goes on");
+        } else if (now == null && failing != null) {
+            log.info("job {}: metrics are written again", jobId);
+            note.accept("metrics are written again, the epochs missed included");
+        }
+        failing = now;
     }
 
     @Override
@@ -58,15 +71,7 @@ final class GuardedListener implements JobListener, AutoCloseable {
             broken = true;
             log.warn("job {}: metrics listener {} failed and is dropped: {}", jobId,
                     delegate.getClass().getSimpleName(), e.toString());
-            tell(e.getMessage());
-        }
-    }
-
-    private void tell(String why) {
-        if (!told) {
-            told = true;
-            log.warn("job {}: metrics stop here: {}", jobId, why);
-            note.accept("metrics are no longer written (" + why + "); training goes on");
+            note.accept("metrics are no longer written (" + e.getMessage() + "); training goes on");
         }
     }
 

@@ -110,4 +110,50 @@ class JsonLinesMetricsTest {
         assertTrue(line.get("plane_ms_per_step").isNull(), "no steps, no mean: " + text);
         assertEquals(10.0, line.get("samples_per_second").asDouble());
     }
+
+    @Test
+    void linesAFullDiskKeptOutAreWrittenAfterTheOthersOnceThereIsRoom() throws IOException {
+        Path file = dir.resolve("metrics.jsonl");
+        FillingChannel disk = new FillingChannel(file);
+        try (JsonLinesMetrics metrics = new JsonLinesMetrics(new RecoveringAppender("metrics file " + file, disk))) {
+            metrics.onEpoch(new EpochReport(1, 0.9, 0.8, 0.5, 10, 1, 0.1, 1, 0));
+            disk.room = Files.size(file) + 20; // the next line tears
+            metrics.onEpoch(new EpochReport(2, 0.7, 0.6, 0.6, 10, 2, 0.1, 1, 0));
+            assertEquals(1, disk.writesFailed);
+            assertEquals(1, lines(file).size(), "whole lines only");
+            assertTrue(metrics.failure().orElseThrow().getMessage().contains("No space left on device"));
+            metrics.onEpoch(new EpochReport(3, 0.5, 0.4, 0.7, 10, 3, 0.1, 1, 0));
+            disk.room = Long.MAX_VALUE;
+            metrics.onEpoch(new EpochReport(4, 0.3, 0.2, 0.8, 10, 4, 0.1, 1, 0));
+            assertTrue(metrics.failure().isEmpty());
+        }
+        List<JsonNode> all = lines(file);
+        assertEquals(4, all.size());
+        for (int e = 1; e <= 4; e++) {
+            assertEquals(e, all.get(e - 1).get("epoch").asInt());
+        }
+    }
+
+    @Test
+    void aResumedRunKeepsTheEarlierLinesByteForByteAndDropsATornOne() throws IOException {
+        Path file = dir.resolve("metrics.jsonl");
+        String one = "{\"epoch\":1,\"train_loss\":0.9}\n";
+        String two = "{\"epoch\":2,\"train_loss\":0.8}\r\n";
+        Files.writeString(file, one + two + "{\"epoch\":3,\"train_lo");
+        assertEquals(2, JsonLinesMetrics.read(file, 5).size(), "a torn line is no epoch");
+        try (JsonLinesMetrics metrics = new JsonLinesMetrics(file, 5)) {
+            assertEquals(one + two, Files.readString(file));
+            metrics.onEpoch(new EpochReport(3, 0.7, 0.6, 0.6, 10, 3, 0.1, 1, 0));
+        }
+        assertTrue(Files.readString(file).startsWith(one + two + "{\"epoch\":3,"), Files.readString(file));
+        assertEquals(3, lines(file).size());
+
+        // a line whose newline never made it to the disk is torn too, even though it parses
+        Files.writeString(file, one + "{\"epoch\":2}");
+        assertEquals(1, JsonLinesMetrics.read(file, 5).size());
+        // and a run resumed after epoch 1 drops the later lines
+        Files.writeString(file, one + two);
+        new JsonLinesMetrics(file, 1).close();
+        assertEquals(one, Files.readString(file));
+    }
 }

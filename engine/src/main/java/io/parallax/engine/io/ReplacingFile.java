@@ -221,13 +221,21 @@ public final class ReplacingFile {
         if (!isStandardOutput(path)) {
             return Files.newBufferedWriter(path, java.nio.charset.StandardCharsets.UTF_8);
         }
-        java.io.OutputStream out = new java.io.BufferedOutputStream(new FileOutputStream(FileDescriptor.out)) {
+        return new java.io.BufferedWriter(new java.io.OutputStreamWriter(standardOutput(),
+                java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    /**
+     * This process's own standard output as a buffered stream whose {@code close} only flushes:
+     * what {@link #streamWriter} writes to for {@code /dev/stdout}.
+     */
+    public static java.io.OutputStream standardOutput() {
+        return new java.io.BufferedOutputStream(new FileOutputStream(FileDescriptor.out)) {
             @Override
             public void close() throws IOException {
                 flush();
             }
         };
-        return new java.io.BufferedWriter(new java.io.OutputStreamWriter(out, java.nio.charset.StandardCharsets.UTF_8));
     }
 
     /**
