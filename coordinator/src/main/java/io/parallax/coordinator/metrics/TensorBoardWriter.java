@@ -53,36 +53,41 @@ public final class TensorBoardWriter implements MetricsSink {
      * event file in {@code logDir}, created with its parents if missing.
      */
     public TensorBoardWriter(Path logDir, int everySteps) throws IOException {
+        this(newEventFile(logDir, everySteps), everySteps);
+    }
+
+    /** For tests: events go to {@code file} through {@code out}. */
+    TensorBoardWriter(EventFile file, int everySteps) {
         if (everySteps < 1) {
             throw new IllegalArgumentException("everySteps must be >= 1, got " + everySteps);
         }
         this.everySteps = everySteps;
+        this.file = file.path();
+        this.out = file.out();
+        // on a full disk this waits like any other event: the job does not fail for its metrics
+        out.append(records.frame(TensorBoardEvents.fileVersion(wallTime())));
+        out.flush(false);
+    }
+
+    /** An event file just created, and its appender. */
+    record EventFile(Path path, RecoveringAppender out) {}
+
+    private static EventFile newEventFile(Path logDir, int everySteps) throws IOException {
+        if (everySteps < 1) { // before any file is made
+            throw new IllegalArgumentException("everySteps must be >= 1, got " + everySteps);
+        }
         Files.createDirectories(logDir);
-        double now = wallTime();
-        String base = "events.out.tfevents." + (long) now + "." + hostname();
+        String base = "events.out.tfevents." + (long) wallTime() + "." + hostname();
         Path candidate = logDir.resolve(base);
-        RecoveringAppender opened = null;
         // two writers started in the same second in one folder (a restarted job) must not clobber
         // each other; TensorBoard reads any file whose name contains "tfevents"
-        for (int n = 1; opened == null; n++) {
+        for (int n = 1; ; n++) {
             try {
-                opened = RecoveringAppender.createNew(candidate, "TensorBoard event file " + candidate);
+                return new EventFile(candidate, RecoveringAppender.createNew(candidate,
+                        "TensorBoard event file " + candidate));
             } catch (FileAlreadyExistsException e) {
                 candidate = logDir.resolve(base + "." + n);
             }
-        }
-        this.file = candidate;
-        this.out = opened;
-        out.append(records.frame(TensorBoardEvents.fileVersion(now)));
-        out.flush(false);
-        if (out.failure().isPresent()) {
-            IOException e = out.failure().get();
-            try {
-                out.close();
-            } catch (IOException again) {
-                // the same failure
-            }
-            throw e;
         }
     }
 
@@ -142,7 +147,8 @@ public final class TensorBoardWriter implements MetricsSink {
         put(scalars, "train/samples_per_second", pendingNanos == 0 ? Double.NaN : pendingRows * 1e9 / pendingNanos);
         if (!scalars.isEmpty()) {
             out.append(records.frame(TensorBoardEvents.scalars(wallTime(), lastStep, scalars)));
-            if (out.pendingBytes() >= FLUSH_BYTES) {
+            // while the disk is full, trying again is left to the epoch's flush, not every step
+            if (out.pendingBytes() >= FLUSH_BYTES && out.failure().isEmpty()) {
                 out.flush(false);
             }
         }

@@ -170,4 +170,31 @@ class TensorBoardWriterTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new TensorBoardWriter(dir, 0));
         assertTrue(e.getMessage().contains("got 0"), e.getMessage());
     }
+
+    @Test
+    void eventsAFullDiskKeptOutAreWrittenInOrderOnceThereIsRoomAndAreNotRetriedEveryStep() throws IOException {
+        Path file = dir.resolve("events.out.tfevents.1.test");
+        FillingChannel disk = new FillingChannel(file);
+        disk.room = 0; // full from the start: even the file-version record waits
+        try (TensorBoardWriter tb = new TensorBoardWriter(
+                new TensorBoardWriter.EventFile(file, new RecoveringAppender("TensorBoard event file", disk)), 1)) {
+            for (int s = 1; s <= 3000; s++) { // ~200 KB of step events, past the 64 KiB flush point
+                tb.onStep(step(0, s, 1.0 / s, 64, 1_000_000));
+            }
+            tb.onEpoch(epoch(1, 0.5, 0.4, 0.9, 0.01));
+            assertTrue(tb.failure().isPresent());
+            assertEquals(0, Files.size(file));
+            assertTrue(disk.writesFailed <= 3, "tried again " + disk.writesFailed + " times in one epoch");
+            disk.room = Long.MAX_VALUE;
+            tb.onStep(step(1, 3001, 0.1, 64, 1_000_000));
+            tb.onEpoch(epoch(2, 0.25, 0.2, 0.95, 0.01));
+            assertTrue(tb.failure().isEmpty());
+        }
+        List<Event> events = EventFileReader.read(file);
+        assertEquals("brain.Event:2", events.get(0).fileVersion());
+        assertEquals(1 + 3000 + 1 + 1 + 1, events.size());
+        assertEquals(3000, events.get(3000).step());
+        assertEquals(1, events.get(3001).step(), "epoch 1's scalars after its steps");
+        assertEquals(2, events.get(events.size() - 1).step());
+    }
 }
