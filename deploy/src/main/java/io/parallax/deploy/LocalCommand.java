@@ -101,9 +101,9 @@ public final class LocalCommand implements Callable<Integer> {
         // files keep those epochs' lines (and the chart draws them)
         int resumeAfter = checkpoint != null && Files.exists(checkpoint)
                 ? Checkpoint.readPosition(checkpoint).epoch() : 0;
-        List<JobListener.EpochReport> earlier = JsonLinesMetrics.read(metricsDir != null
-                ? metricsDir.resolve(MetricsSinks.METRICS_FILE) : metricsOut != null ? metricsOut : Path.of(""),
-                resumeAfter);
+        Path metricsFile = metricsDir != null ? metricsDir.resolve(MetricsSinks.METRICS_FILE) : metricsOut;
+        List<JobListener.EpochReport> earlier = metricsFile == null ? List.of()
+                : JsonLinesMetrics.read(metricsFile, resumeAfter);
         // before anything is written there: another run's files would interleave with this one's
         OutputFolderLock held = metricsDir == null ? null : OutputFolderLock.acquire(metricsDir, metricsDirOption);
         AtomicReference<LocalCluster> running = new AtomicReference<>();
