@@ -126,36 +126,75 @@ public class TrainCommand implements Callable<Integer> {
     @Option(names = "--metrics-out", paramLabel = "FILE", description = "write one JSON object per epoch here")
     Path metricsOut;
 
-    /** The bounds a job file's validator holds, for the same settings given as options. */
+    /**
+     * The bounds a job file's validator holds, for the same settings given as options: all of
+     * them before any data is read, each refusal a usage error.
+     */
     private void checkOptions() {
         if (batch < 1 || batch > JobValidator.MAX_BATCH_SIZE) {
-            throw new IllegalArgumentException("--batch must be between 1 and " + JobValidator.MAX_BATCH_SIZE + ", got "
-                    + batch);
+            throw new UsageException("--batch must be between 1 and " + JobValidator.MAX_BATCH_SIZE + ", got " + batch);
         }
         if (epochs < 1) {
-            throw new IllegalArgumentException("--epochs must be ≥ 1, got " + epochs);
+            throw new UsageException("--epochs must be ≥ 1, got " + epochs);
         }
         if (!(dropout >= 0 && dropout < 1)) {
-            throw new IllegalArgumentException("--dropout must be in [0, 1), got " + dropout);
+            throw new UsageException("--dropout must be in [0, 1), got " + dropout);
         }
         if (warmup < 0) {
-            throw new IllegalArgumentException("--warmup must be ≥ 0 epochs, got " + warmup);
+            throw new UsageException("--warmup must be ≥ 0 epochs, got " + warmup);
+        }
+        if (threads < 1) {
+            throw new UsageException("--threads must be ≥ 1, got " + threads);
         }
         if (!JobValidator.ACTIVATIONS.contains(activation)) {
-            throw new IllegalArgumentException("unknown --activation '" + activation + "'; one of "
+            throw new UsageException("unknown --activation '" + activation + "'; one of "
                     + String.join(", ", JobValidator.ACTIVATIONS));
         }
         for (int h : hidden) {
             if (h < 1 || h > JobValidator.MAX_WIDTH) {
-                throw new IllegalArgumentException("--hidden widths must be between 1 and " + JobValidator.MAX_WIDTH
+                throw new UsageException("--hidden widths must be between 1 and " + JobValidator.MAX_WIDTH
                         + ", got " + h);
             }
         }
+        if (!LOSSES.contains(loss)) {
+            throw new UsageException("unknown --loss '" + loss + "'; known: " + String.join(", ", LOSSES));
+        }
+        if (!SCHEDULES.contains(schedule)) {
+            throw new UsageException("unknown --schedule '" + schedule + "'; known: " + String.join(", ", SCHEDULES));
+        }
+        try {
+            Normalization.Kind.parse(normalize);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--normalize: " + e.getMessage());
+        }
+        if (!Optimizers.NAMES.contains(optimizer)) {
+            throw new UsageException("unknown --optimizer '" + optimizer + "'; known: "
+                    + String.join(", ", Optimizers.NAMES));
+        }
+        try {
+            // the optimizer's own checks, on a stand-in for the model's parameters
+            Optimizers.create(optimizer, hyperparameters(), ParameterGroups.single(1));
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--optimizer " + optimizer + ": " + e.getMessage());
+        }
+        if (clipNorm != null && !(clipNorm > 0 && Double.isFinite(clipNorm))) {
+            throw new UsageException("--clip-norm must be > 0, got " + clipNorm);
+        }
+        if (validationSplit != null && !(validationSplit > 0 && validationSplit < 1)) {
+            throw new UsageException("--validation-split must be in (0, 1), got " + validationSplit);
+        }
     }
+
+    private static final List<String> LOSSES = List.of("cross_entropy", "bce_with_logits", "mse");
+    private static final List<String> SCHEDULES = List.of("constant", "cosine");
 
     /** What only the data can tell: one class, a model too large, a one-row batch for batch norm. */
     private void checkAgainstData(Data data) {
         Dataset train = data.train();
+        if (loss.equals("bce_with_logits") && train.classes() != 2) {
+            throw new IllegalArgumentException(data.source() + ": --loss bce_with_logits trains one output for two "
+                    + "classes; the data have " + train.classes() + " (--loss cross_entropy trains any number)");
+        }
         if (train.singleClass()) {
             throw new IllegalArgumentException(data.source() + ": the training data hold one class only ('"
                     + data.preprocessing().classNames().get(train.labels()[0]) + "'); a classifier needs at least two");

@@ -125,7 +125,7 @@ public final class TrainerCli implements Runnable {
      * are not usage errors).
      */
     private static boolean isUsageError(Exception e) {
-        return e instanceof IllegalArgumentException && e.getMessage() != null
+        return e instanceof UsageException || e instanceof IllegalArgumentException && e.getMessage() != null
                 && USAGE_MESSAGE.matcher(e.getMessage()).lookingAt();
     }
 
