@@ -114,6 +114,21 @@ fi
 worker_count=$((${#node_hosts[@]} - 1))
 (( worker_count >= 1 || coordinator_only )) || die "no workers to start"
 
+# a fixed worker port (--worker-arg --port=P) can serve one worker per host only
+fixed_worker_port=""
+for ((i = 0; i < ${#worker_args[@]}; i++)); do
+    case "${worker_args[$i]}" in
+        --port=*) fixed_worker_port=${worker_args[$i]#--port=} ;;
+        --port) fixed_worker_port=${worker_args[$((i + 1))]:-} ;;
+    esac
+done
+if [[ -n "$fixed_worker_port" && "$fixed_worker_port" != 0 ]]; then
+    shared=$(printf '%s\n' "${node_hosts[@]:1}" | sort | uniq -d | head -n 1)
+    [[ -z "$shared" ]] || die "--worker-arg --port $fixed_worker_port gives every worker that port, and" \
+        "$( [[ "$shared" == - ]] && echo "this machine" || echo "host $shared" ) runs more than one worker;" \
+        "leave it out (each worker then takes a free port) or run one worker per host"
+fi
+
 # the local run folder (pid files) and the nodes' one (logs), the same folder on this machine
 [[ "$run_dir" == /* ]] && node_run_dir=$run_dir || node_run_dir="$node_dir/$run_dir"
 [[ "$run_dir" == /* ]] || run_dir="$ROOT/$run_dir"

@@ -185,10 +185,10 @@ public final class CoordinatorCommand implements Callable<Integer> {
         }, "coordinator-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
-            system = ActorSystem.create(Behaviors.setup(ctx -> {
+            system = NodeConfig.createSystem(Behaviors.setup(ctx -> {
                 ctx.spawn(WorkerRegistry.create(live), "workers");
                 return Behaviors.<Void>empty();
-            }), NodeConfig.SYSTEM_NAME, NodeConfig.coordinator(settings, host, port));
+            }), NodeConfig.coordinator(settings, host, port), host, port);
             NodeConfig.startDiscovery(system, settings);
             watchNode(system, nodeLost, stopped);
             TrainingCluster cluster = new TrainingCluster(system, live, exchange, new JobRunner.Settings(

@@ -1,6 +1,7 @@
 package io.parallax.deploy;
 
 import akka.actor.typed.ActorSystem;
+import akka.actor.typed.Behavior;
 import akka.management.cluster.bootstrap.ClusterBootstrap;
 import akka.management.javadsl.AkkaManagement;
 import com.typesafe.config.Config;
@@ -130,6 +131,33 @@ final class NodeConfig {
             throw new IllegalStateException("cannot listen on " + host + ":" + port + ", the " + what + ": "
                     + e.getMessage() + " (" + hint + ")", e);
         }
+    }
+
+    /**
+     * Starts a node's actor system. A port taken between {@link #requireFreePort}'s check and
+     * Akka's bind (another node started at the same moment) fails with the same one-line message,
+     * not Akka's exception from deep inside its remoting.
+     */
+    static <T> ActorSystem<T> createSystem(Behavior<T> guardian, Config config, String host,
+                                           int port) {
+        try {
+            return ActorSystem.create(guardian, SYSTEM_NAME, config);
+        } catch (RuntimeException e) {
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t instanceof java.net.BindException bind) {
+                    throw new IllegalStateException("cannot listen on " + host + ":" + port + ", the cluster port "
+                            + "(--port): " + bindReason(bind) + " (another node or process took it as this one "
+                            + "started: stop it or choose another port)", e);
+                }
+            }
+            throw e;
+        }
+    }
+
+    /** "Address already in use", without the "[/127.0.0.1:2551] " Akka puts before it. */
+    static String bindReason(java.net.BindException e) {
+        String m = String.valueOf(e.getMessage());
+        return m.startsWith("[") && m.indexOf("] ") > 0 ? m.substring(m.indexOf("] ") + 2) : m;
     }
 
     /** The cluster role of the coordinator's node: workers watch for it leaving. */

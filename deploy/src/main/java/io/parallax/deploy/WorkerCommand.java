@@ -101,7 +101,7 @@ public final class WorkerCommand implements Callable<Integer> {
         AtomicBoolean stopping = new AtomicBoolean();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> stopping.set(true), "worker-stopping"));
         while (true) {
-            ActorSystem<Void> system = ActorSystem.create(Behaviors.<Void>setup(ctx -> {
+            ActorSystem<Void> system = NodeConfig.createSystem(Behaviors.<Void>setup(ctx -> {
                 // the id names this node (host:port), so the gradient sum order is the same in every run
                 akka.actor.Address self = ctx.getSystem().address();
                 String id = self.getHost().orElse(host) + ":" + self.getPort().orElse(port) + "/w0";
@@ -110,7 +110,7 @@ public final class WorkerCommand implements Callable<Integer> {
                 ctx.spawn(CoordinatorWatch.create(), "coordinator-watch");
                 System.out.println("worker " + id + " joining " + target);
                 return Behaviors.empty();
-            }), NodeConfig.SYSTEM_NAME, nodeConfig);
+            }), nodeConfig, host, port);
             NodeConfig.startDiscovery(system, settings);
             // Akka retries the join for ever, saying so only in its own warnings: say it plainly
             String waitingFor = target;

@@ -3,6 +3,7 @@ package io.parallax.deploy;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -370,6 +371,20 @@ class TrainerCliTest {
             assertTrue(r.err().startsWith("trainer: cannot listen on 127.0.0.1:" + port + ", the cluster port (--port)"),
                     r.err());
             assertTrue(!r.err().contains("\tat "), r.err());
+        }
+    }
+
+    @Test
+    void aPortTakenAfterTheCheckButBeforeAkkasBindIsTheSameOneLine() throws Exception {
+        // another node started at the same moment wins the port between the check and the bind
+        try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"))) {
+            int port = taken.getLocalPort();
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> NodeConfig.createSystem(
+                    akka.actor.typed.javadsl.Behaviors.empty(), NodeConfig.worker("127.0.0.1", port, "127.0.0.1", 1, 1),
+                    "127.0.0.1", port));
+            assertEquals("cannot listen on 127.0.0.1:" + port + ", the cluster port (--port): Address already in use "
+                    + "(another node or process took it as this one started: stop it or choose another port)",
+                    e.getMessage());
         }
     }
 

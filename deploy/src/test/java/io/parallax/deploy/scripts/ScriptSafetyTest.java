@@ -77,6 +77,18 @@ class ScriptSafetyTest {
         start = Scripts.run(Map.of(), Duration.ofMinutes(1), "start-cluster.sh", "--run-dir", dir.toString(),
                 "--hosts", dir.resolve("no-such-file").toString());
         assertEquals(2, start.exitCode(), start.toString());
+        // one fixed port for two workers on one machine: the second could never bind it
+        start = Scripts.run(Map.of(), Duration.ofMinutes(1), "start-cluster.sh", "--run-dir", dir.toString(),
+                "--workers", "2", "--worker-arg", "--port=27203");
+        assertEquals(2, start.exitCode(), start.toString());
+        assertTrue(start.output().contains("--worker-arg --port 27203 gives every worker that port, and this machine "
+                + "runs more than one worker"), start.toString());
+        Path hosts = Files.writeString(dir.resolve("hosts"), "a\nb\nb\n");
+        start = Scripts.run(Map.of(), Duration.ofMinutes(1), "start-cluster.sh", "--run-dir", dir.toString(),
+                "--hosts", hosts.toString(), "--worker-arg", "--port", "--worker-arg", "2552");
+        assertEquals(2, start.exitCode(), start.toString());
+        assertTrue(start.output().contains("and host b runs more than one worker"), start.toString());
+        Files.delete(hosts);
         try (var files = Files.list(dir)) {
             assertEquals(0, files.count(), "nothing was started");
         }
