@@ -431,8 +431,12 @@ public final class JobQueue implements AutoCloseable {
                 runningId = id;
                 runner = null;
                 cancelRequested = false;
-                job = jobs.get(id).toBuilder().setState(JobState.RUNNING).setQueuePosition(-1)
-                        .setStartedAtMs(System.currentTimeMillis()).build();
+                Job queued = jobs.get(id);
+                long now = System.currentTimeMillis();
+                // a job that ran before a restart goes on from its checkpoint: it started back then
+                job = (queued.getStartedAtMs() > 0 ? queued.toBuilder().setResumedAtMs(now)
+                        : queued.toBuilder().setStartedAtMs(now)).setState(JobState.RUNNING).setQueuePosition(-1)
+                        .build();
                 update(job, stateEvent(JobState.RUNNING, ""));
                 log.info("job {} ({}) running", id, job.getName());
             }

@@ -137,6 +137,9 @@ class ResumeAfterRestartTest {
 
             String id = submit(stub, job(name));
             awaitEpochs(stub, id, 3);
+            long firstStart = get(stub, id).getStartedAtMs();
+            assertTrue(firstStart > 0);
+            assertEquals(0, get(stub, id).getResumedAtMs(), "not resumed yet");
             fx.restart(() -> whileStopped.run(fx, id));
             stub = fx.stub();
 
@@ -145,6 +148,9 @@ class ResumeAfterRestartTest {
                     || resumed.getState() == JobState.SUCCEEDED, resumed.toString());
             Job done = finished(stub, id);
             assertEquals(JobState.SUCCEEDED, done.getState(), done.getReason());
+            assertEquals(firstStart, done.getStartedAtMs(), "started is the job's first start");
+            assertTrue(done.getResumedAtMs() > firstStart && done.getResumedAtMs() <= done.getFinishedAtMs(),
+                    done.toString());
             assertEveryEpochOnce(done, fx.store.jobDir(id));
             assertArrayEquals(straight, model(stub, id), "the resumed run's weights are the straight run's");
         }

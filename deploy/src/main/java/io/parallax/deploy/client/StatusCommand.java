@@ -77,6 +77,10 @@ public final class StatusCommand extends ClientCommand {
         if (j.getStartedAtMs() > 0) {
             rows.add(new String[] {"started", time(j.getStartedAtMs())});
         }
+        if (j.getResumedAtMs() > 0) {
+            rows.add(new String[] {"resumed", time(j.getResumedAtMs()) + " (from its checkpoint, after a coordinator "
+                    + "restart)"});
+        }
         if (j.getFinishedAtMs() > 0) {
             rows.add(new String[] {"finished", time(j.getFinishedAtMs())});
         }

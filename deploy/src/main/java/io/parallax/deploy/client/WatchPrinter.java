@@ -159,6 +159,9 @@ public final class WatchPrinter {
             sb.append(" after ").append(job.getEpochsDone()).append(" epoch(s)");
             if (job.getStartedAtMs() > 0 && job.getFinishedAtMs() >= job.getStartedAtMs()) {
                 sb.append(String.format(Locale.ROOT, " in %.1f s", (job.getFinishedAtMs() - job.getStartedAtMs()) / 1000.0));
+                if (job.getResumedAtMs() > 0) {
+                    sb.append(" (a coordinator restart included)");
+                }
             }
             if (job.getEpochsCount() > 0) {
                 EpochMetrics last = job.getEpochs(job.getEpochsCount() - 1);

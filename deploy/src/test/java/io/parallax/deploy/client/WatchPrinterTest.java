@@ -43,6 +43,16 @@ class WatchPrinterTest {
     }
 
     @Test
+    void aJobResumedAfterACoordinatorRestartIsTimedFromItsFirstStartAndSaysSo() {
+        WatchPrinter p = printer(WatchPrinter.Style.PLAIN);
+        FakeJobService.story("job-1", 2, 4, JobState.SUCCEEDED, "").stream().map(e -> e.hasFinished()
+                ? e.toBuilder().setFinished(e.getFinished().toBuilder().setResumedAtMs(1_700_000_009_000L)).build()
+                : e).forEach(p::accept);
+        assertTrue(text.toString().contains("job-1 SUCCEEDED after 2 epoch(s) in 12.5 s (a coordinator restart "
+                + "included): train_loss"), text.toString());
+    }
+
+    @Test
     void aLongEpochGetsNineProgressLines() {
         WatchPrinter p = printer(WatchPrinter.Style.PLAIN);
         FakeJobService.story("job-1", 1, 469, JobState.SUCCEEDED, "").forEach(p::accept);
