@@ -55,10 +55,41 @@ final class InitFromNotes {
                     + "normalised with " + name(isKind) + ", so its loaded layers see inputs on another scale");
         }
         if (wholeModel && !was.classNames().isEmpty() && !was.classNames().equals(job.classNames())) {
-            notes.add("model.init_from's outputs stand for the classes " + was.classNames() + "; this job's are "
-                    + job.classNames() + ": its output layer starts from another meaning for each output");
+            notes.add(classDifference(was.classNames(), job.classNames()));
         }
         return notes;
+    }
+
+    /** Which outputs stand for another class here than in the saved model, in words. */
+    static String classDifference(List<String> was, List<String> is) {
+        int common = Math.min(was.size(), is.size());
+        List<String> differ = new ArrayList<>();
+        for (int i = 0; i < common; i++) {
+            if (!was.get(i).equals(is.get(i))) {
+                differ.add("output " + i + " is '" + was.get(i) + "' there and '" + is.get(i) + "' here");
+            }
+        }
+        if (differ.isEmpty()) {
+            // one list starts the other: the outputs both have keep their classes
+            return was.size() > is.size()
+                    ? "model.init_from's " + outputs(is.size(), was.size()) + " stood for the classes "
+                            + was.subList(is.size(), was.size()) + ", which this job's data do not have; "
+                            + outputs(0, is.size()) + " stand for the same classes as there"
+                    : "this job's classes " + is.subList(was.size(), is.size()) + " are new to model.init_from: "
+                            + "its " + outputs(was.size(), is.size()) + " stood for no class there; "
+                            + outputs(0, was.size()) + " stand for the same classes as there";
+        }
+        int shown = Math.min(3, differ.size());
+        return "model.init_from's outputs stand for other classes than this job's: "
+                + String.join(", ", differ.subList(0, shown))
+                + (differ.size() > shown ? " (" + differ.size() + " of " + common + " outputs differ)" : "")
+                + ": its output layer starts from another meaning for " + (differ.size() == 1 ? "that output"
+                : "those outputs");
+    }
+
+    /** "output 3" or "outputs 3 to 9": the outputs from {@code from} to {@code to} - 1. */
+    private static String outputs(int from, int to) {
+        return to - from == 1 ? "output " + from : "outputs " + from + " to " + (to - 1);
     }
 
     /** How the saved input differs from this job's, in words; null if it does not (or is unknown). */

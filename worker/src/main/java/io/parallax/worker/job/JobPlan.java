@@ -399,7 +399,8 @@ public final class JobPlan {
         }
         if (spec.getLoss().equals("cross_entropy") && outputs > Math.max(2, classes)) {
             notes.add("the model has " + outputs + " outputs for " + classes + " classes: outputs " + classes + " to "
-                    + (outputs - 1) + " stand for no class in the data (the model file names " + classes + ")");
+                    + (outputs - 1) + " stand for no class in the data (the model file it writes names only these "
+                    + classes + " classes)");
         }
         ScheduleSpec sched = spec.getSchedule();
         long counts = granularity() == LearningRateSchedule.Granularity.EPOCH ? spec.getEpochs()

@@ -391,7 +391,7 @@ class JobPlanTest {
         int last = wide.getModel().getLayersCount() - 1;
         wide.getModelBuilder().getLayersBuilder(last).getLinearBuilder().setOutFeatures(5);
         assertEquals(List.of("the model has 5 outputs for 3 classes: outputs 3 to 4 stand for no class in the data "
-                + "(the model file names 3)"), JobPlan.load(wide.build(), roots()).startNotes());
+                + "(the model file it writes names only these 3 classes)"), JobPlan.load(wide.build(), roots()).startNotes());
 
         JobSpec.Builder warm = job().setEpochs(3);
         warm.getScheduleBuilder().setType("cosine").setWarmup(5);
@@ -406,6 +406,24 @@ class JobPlanTest {
         }
         assertEquals(List.of("every layer with weights is frozen (model.frozen_layers): training changes no weight"),
                 JobPlan.load(frozen.build(), roots()).startNotes());
+    }
+
+    @Test
+    void theClassNoteNamesOnlyTheOutputsWhoseClassDiffers() {
+        List<String> digits = List.of("0", "1", "2", "3", "4", "5", "6", "7", "8", "9");
+        assertEquals("model.init_from's outputs 5 to 9 stood for the classes [5, 6, 7, 8, 9], which this job's data do "
+                + "not have; outputs 0 to 4 stand for the same classes as there",
+                InitFromNotes.classDifference(digits, digits.subList(0, 5)));
+        assertEquals("this job's classes [9] are new to model.init_from: its output 9 stood for no class there; "
+                + "outputs 0 to 8 stand for the same classes as there",
+                InitFromNotes.classDifference(digits.subList(0, 9), digits));
+        assertEquals("model.init_from's outputs stand for other classes than this job's: output 1 is 'dog' there and "
+                + "'cow' here: its output layer starts from another meaning for that output",
+                InitFromNotes.classDifference(List.of("cat", "dog", "eel"), List.of("cat", "cow", "eel")));
+        assertEquals("model.init_from's outputs stand for other classes than this job's: output 0 is '0' there and "
+                + "'1' here, output 1 is '1' there and '2' here, output 2 is '2' there and '3' here (9 of 9 outputs "
+                + "differ): its output layer starts from another meaning for those outputs",
+                InitFromNotes.classDifference(digits.subList(0, 9), digits.subList(1, 10)));
     }
 
     @Test
@@ -442,8 +460,9 @@ class JobPlanTest {
         reordered.getDataBuilder().setTrain(JobValidatorTest.csv("other.csv", "y"));
         reordered.getModelBuilder().setInitFrom("pretrained.safetensors");
         assertEquals(List.of("model.init_from was trained on CSV columns that differ from this job's from column 1 on "
-                + "('f0' there, 'f1' here)", "model.init_from's outputs stand for the classes [a, b, c]; this job's "
-                + "are [x, y, z]: its output layer starts from another meaning for each output"),
+                + "('f0' there, 'f1' here)", "model.init_from's outputs stand for other classes than this job's: "
+                + "output 0 is 'a' there and 'x' here, output 1 is 'b' there and 'y' here, output 2 is 'c' there and "
+                + "'z' here: its output layer starts from another meaning for those outputs"),
                 JobPlan.load(reordered.build(), roots()).initFromNotes());
         reordered.getModelBuilder().setInitFromLayers(1);
         assertEquals(1, JobPlan.load(reordered.build(), roots()).initFromNotes().size());
