@@ -36,14 +36,19 @@ public final class JobFiles {
     /**
      * Parses a job from JSON.
      *
-     * @throws InvalidJobException (field {@code job}) if the text is not JSON, has an unknown field
-     *     or a value of the wrong type, with the parser's message naming it
+     * @throws InvalidJobException if the text is not JSON (field {@code job}, the parser's message
+     *     naming the place), or has unknown fields or values of the wrong type (each by its path)
      */
     public static JobSpec parse(String json) {
         JobSpec.Builder b = JobSpec.newBuilder();
         try {
             JsonFormat.parser().merge(json, b);
         } catch (InvalidProtocolBufferException | RuntimeException e) {
+            // the parser names one problem, without its path: name them all, where each is
+            java.util.List<FieldError> problems = JsonFieldCheck.problems(json, JobSpec.getDescriptor());
+            if (!problems.isEmpty()) {
+                throw new InvalidJobException(problems, e);
+            }
             // JsonFormat reports malformed JSON as an unchecked Gson exception
             throw new InvalidJobException(java.util.List.of(new FieldError("job",
                     "not a valid job file: " + describe(e))), e);
@@ -72,8 +77,12 @@ public final class JobFiles {
         try {
             spec = parse(json);
         } catch (InvalidJobException e) {
-            throw new InvalidJobException(java.util.List.of(new FieldError("job",
-                    file + ": " + e.errors().get(0).message())), e.getCause());
+            java.util.List<FieldError> named = new java.util.ArrayList<>();
+            for (FieldError f : e.errors()) {
+                named.add(f.field().equals("job") ? new FieldError("job", file + ": " + f.message())
+                        : new FieldError(file + ": " + f.field(), f.message()));
+            }
+            throw new InvalidJobException(named, e.getCause());
         }
         Path base = file.toAbsolutePath().getParent();
         return resolvePaths(spec, p -> p.isEmpty() ? p : base.resolve(p).normalize().toString());

@@ -22,7 +22,7 @@ import java.util.Set;
 final class JsonShape {
 
     /** As lenient as Gson, which protobuf's parser reads with, so that only these two problems show. */
-    private static final JsonFactory JSON = JsonFactory.builder()
+    static final JsonFactory JSON = JsonFactory.builder()
             .enable(JsonReadFeature.ALLOW_JAVA_COMMENTS)
             .enable(JsonReadFeature.ALLOW_YAML_COMMENTS)
             .enable(JsonReadFeature.ALLOW_SINGLE_QUOTES)

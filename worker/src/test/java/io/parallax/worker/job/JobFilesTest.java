@@ -67,11 +67,42 @@ class JobFilesTest {
     }
 
     @Test
-    void anUnknownFieldIsNamed() {
+    void anUnknownFieldIsNamedByItsPath() {
         InvalidJobException e = assertThrows(InvalidJobException.class,
                 () -> JobFiles.parse("{\"optimizer\": {\"name\": \"adam\", \"lrr\": 0.1}}"));
-        assertEquals("job", e.errors().get(0).field());
-        assertTrue(e.getMessage().contains("lrr"), e.getMessage());
+        assertEquals("optimizer.lrr", e.errors().get(0).field());
+        assertTrue(e.errors().get(0).message().startsWith("no such field in OptimizerSpec; its fields: name, lr,"),
+                e.getMessage());
+    }
+
+    @Test
+    void everyUnknownFieldAndWrongValueIsNamedAtOnce() {
+        InvalidJobException e = assertThrows(InvalidJobException.class, () -> JobFiles.parse("""
+                {"learning_rate": 0.1, "epochs": 2.5, "batchSize": "many",
+                 "model": {"layers": [{"linear": {"out_features": 8}}, {"linear": {"units": 4}}],
+                           "frozen_layers": 1},
+                 "shuffle": true}
+                """));
+        assertEquals(List.of(
+                new FieldError("learning_rate", "no such field in JobSpec; its fields: " + fieldsOf("JobSpec")),
+                new FieldError("epochs", "must be a whole number, got 2.5"),
+                new FieldError("batchSize", "must be a whole number, got \"many\""),
+                new FieldError("model.layers[1].linear.units", "no such field in LinearLayer; its fields: "
+                        + fieldsOf("LinearLayer")),
+                new FieldError("model.frozen_layers", "must be a list ([…]), got 1"),
+                new FieldError("shuffle", "no such field in JobSpec; its fields: " + fieldsOf("JobSpec"))),
+                e.errors());
+        // a number too large for its field, and a value where an object belongs
+        e = assertThrows(InvalidJobException.class, () -> JobFiles.parse(
+                "{\"epochs\": 3000000000, \"optimizer\": \"adam\"}"));
+        assertEquals(List.of(new FieldError("epochs", "must be a whole number from -2147483648 to 2147483647, got "
+                + "3000000000"), new FieldError("optimizer", "must be an object ({…}) of OptimizerSpec's fields, got "
+                + "\"adam\"")), e.errors());
+    }
+
+    private static String fieldsOf(String message) {
+        return String.join(", ", io.parallax.proto.v1.JobSpec.getDescriptor().getFile().findMessageTypeByName(message)
+                .getFields().stream().map(com.google.protobuf.Descriptors.FieldDescriptor::getName).toList());
     }
 
     @Test
@@ -89,7 +120,10 @@ class JobFilesTest {
     void aFileErrorNamesTheFile(@TempDir Path tmp) throws IOException {
         Path file = Files.writeString(tmp.resolve("bad.json"), "{\"epocs\": 3}");
         InvalidJobException e = assertThrows(InvalidJobException.class, () -> JobFiles.read(file));
-        assertTrue(e.getMessage().contains(file.toString()) && e.getMessage().contains("epocs"), e.getMessage());
+        assertEquals(file + ": epocs", e.errors().get(0).field(), e.getMessage());
+        Path bad = Files.writeString(tmp.resolve("broken.json"), "{\"epochs\": 3,");
+        e = assertThrows(InvalidJobException.class, () -> JobFiles.read(bad));
+        assertTrue(e.getMessage().startsWith("invalid job: " + bad + ": not a valid job file"), e.getMessage());
     }
 
     @Test
