@@ -26,7 +26,7 @@ public final class ModelCommand extends ClientCommand {
     String job;
 
     @Option(names = "--out", paramLabel = "FILE", required = true,
-            description = "where to write the model (replaced if it exists)")
+            description = "where to write the model (replaced if it exists; missing folders on the way are made)")
     Path outFile;
 
     @Override
