@@ -39,7 +39,7 @@ final class EpochPrinter implements JobListener, AutoCloseable {
     public void onEpoch(EpochReport r) {
         // without a validation set the figures are NaN, which reads as divergence: print "-"
         System.out.printf(Locale.ROOT, "epoch %3d  train_loss %.4f  val_loss %s  val_accuracy %s  lr %.3g  "
-                        + "%,.0f samples/s  %d worker(s)  %.1f s%n", r.epoch(), r.trainLoss(), orDash(r.valLoss()),
+                        + "%,.0f samples/s  %d worker(s)  %.1f s elapsed%n", r.epoch(), r.trainLoss(), orDash(r.valLoss()),
                 orDash(r.valAccuracy()), r.learningRate(), r.samplesPerSecond(), r.workers(), r.elapsedSeconds());
         if (metrics != null) {
             metrics.onEpoch(r);

@@ -266,7 +266,7 @@ public class TrainCommand implements Callable<Integer> {
 
     private void report(EpochResult r, long start, PrintWriter metrics) {
         double elapsed = (System.nanoTime() - start) / 1e9;
-        System.out.printf(Locale.ROOT, "epoch %3d  train_loss %.4f  val_loss %.4f  val_accuracy %.4f  lr %.3g  %,.0f samples/s  %.1f s%n",
+        System.out.printf(Locale.ROOT, "epoch %3d  train_loss %.4f  val_loss %.4f  val_accuracy %.4f  lr %.3g  %,.0f samples/s  %.1f s elapsed%n",
                 r.epoch() + 1, r.trainLoss(), r.validation().loss(), r.validation().accuracy(), r.learningRate(),
                 r.samplesPerSecond(), elapsed);
         if (metrics != null) {

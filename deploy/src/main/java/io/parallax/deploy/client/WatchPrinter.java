@@ -192,10 +192,10 @@ public final class WatchPrinter {
 
     /**
      * One epoch's figures on one line:
-     * {@code epoch 3/10  train_loss 0.4321  val_loss 0.3912  val_accuracy 0.8712  lr 0.001  1,234 samples/s  2 worker(s)  12.3 s}.
+     * {@code epoch 3/10  train_loss 0.4321  val_loss 0.3912  val_accuracy 0.8712  lr 0.001  1,234 samples/s  2 worker(s)  12.3 s elapsed}.
      */
     public static String epochLine(EpochMetrics e, int epochsTotal) {
-        return String.format(Locale.ROOT, "%s  train_loss %s  val_loss %s  val_accuracy %s  lr %.3g  %s samples/s  %d worker(s)  %.1f s",
+        return String.format(Locale.ROOT, "%s  train_loss %s  val_loss %s  val_accuracy %s  lr %.3g  %s samples/s  %d worker(s)  %.1f s elapsed",
                 ProgressBar.epoch(e.getEpoch(), epochsTotal), ProgressBar.number(e.getTrainLoss()),
                 ProgressBar.number(e.getValLoss()), ProgressBar.number(e.getValAccuracy()), e.getLearningRate(),
                 ProgressBar.rate(e.getSamplesPerSecond()), e.getWorkers(), e.getElapsedSeconds());

@@ -31,11 +31,11 @@ class WatchPrinterTest {
                 "epoch 1/2   20%  step 1/4  loss 0.4000  1,000 samples/s  0:02 left",
                 "epoch 1/2   50%  step 2/4  loss 0.3333  1,000 samples/s  0:01 left",
                 "epoch 1/2   70%  step 3/4  loss 0.2857  1,000 samples/s  0:01 left",
-                "epoch 1/2  train_loss 1.0000  val_loss 1.1000  val_accuracy 0.6000  lr 0.00100  12,346 samples/s  2 worker(s)  2.5 s",
+                "epoch 1/2  train_loss 1.0000  val_loss 1.1000  val_accuracy 0.6000  lr 0.00100  12,346 samples/s  2 worker(s)  2.5 s elapsed",
                 "epoch 2/2   20%  step 1/4  loss 0.2222  1,000 samples/s  0:02 left",
                 "epoch 2/2   50%  step 2/4  loss 0.2000  1,000 samples/s  0:01 left",
                 "epoch 2/2   70%  step 3/4  loss 0.1818  1,000 samples/s  0:01 left",
-                "epoch 2/2  train_loss 0.5000  val_loss 0.5500  val_accuracy 0.7000  lr 0.00100  12,346 samples/s  2 worker(s)  5.0 s",
+                "epoch 2/2  train_loss 0.5000  val_loss 0.5500  val_accuracy 0.7000  lr 0.00100  12,346 samples/s  2 worker(s)  5.0 s elapsed",
                 "job-1 SUCCEEDED after 2 epoch(s) in 12.5 s: train_loss 0.5000  val_accuracy 0.7000",
                 ""), text.toString().replace(System.lineSeparator(), "\n"));
         assertEquals(JobState.SUCCEEDED, p.state());
