@@ -33,6 +33,11 @@ abstract class ClientCommand implements Callable<Integer> {
             description = "deadline of each request, connecting included (default: ${DEFAULT-VALUE})")
     double timeout = 10;
 
+    @Option(names = "--wait", paramLabel = "SECONDS",
+            description = "keep trying this long to reach a coordinator that refuses connections (one being "
+                    + "restarted: about 5 s under start-cluster.sh); 0: fail at once (default: ${DEFAULT-VALUE})")
+    double wait = 0;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -45,9 +50,17 @@ abstract class ClientCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "--timeout must be in (0, 86400] seconds, got " + timeout);
         }
+        if (!(wait >= 0 && wait <= 86_400)) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--wait must be in [0, 86400] seconds, got " + wait);
+        }
         PrintWriter err = spec.commandLine().getErr();
         GRPC_LOG.setLevel(Level.SEVERE);
-        try (JobClient client = new JobClient(server, Duration.ofMillis(Math.max(1, Math.round(timeout * 1000))))) {
+        try (JobClient client = new JobClient(server, Duration.ofMillis(Math.max(1, Math.round(timeout * 1000))),
+                Duration.ofMillis(Math.round(wait * 1000)), notice -> {
+                    err.println("trainer: " + notice);
+                    err.flush();
+                })) {
             return run(client);
         } catch (ClientFailure f) {
             err.println("trainer: " + f.getMessage());

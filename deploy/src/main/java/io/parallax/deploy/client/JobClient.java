@@ -32,8 +32,13 @@ final class JobClient implements AutoCloseable {
      */
     static final Duration MODEL_DEADLINE = Duration.ofMinutes(10);
 
+    /** Between two tries to reach a coordinator that refused the connection. */
+    private static final long RETRY_MILLIS = 500;
+
     private final ServerAddress address;
     private final Duration deadline;
+    private final Duration connectWait;
+    private final Consumer<String> notice;
     private final ManagedChannel channel;
     private final JobServiceGrpc.JobServiceBlockingStub stub;
 
@@ -41,8 +46,19 @@ final class JobClient implements AutoCloseable {
      * @param deadline how long each unary call may take, connecting included
      */
     JobClient(ServerAddress address, Duration deadline) {
+        this(address, deadline, Duration.ZERO, notice -> { });
+    }
+
+    /**
+     * @param connectWait how long to keep trying a call whose connection is refused (the
+     *                    coordinator is being restarted); zero to fail at once
+     * @param notice      told, once, that the client is trying again
+     */
+    JobClient(ServerAddress address, Duration deadline, Duration connectWait, Consumer<String> notice) {
         this.address = address;
         this.deadline = deadline;
+        this.connectWait = connectWait;
+        this.notice = notice;
         this.channel = Grpc.newChannelBuilderForAddress(address.host(), address.port(),
                         InsecureChannelCredentials.create())
                 // A watch can sit silent for as long as a job waits in the queue; pings find a
@@ -60,47 +76,27 @@ final class JobClient implements AutoCloseable {
 
     /** Submits a job; returns its id. */
     String submit(JobSpec spec) {
-        try {
-            return unary().submitJob(spec).getId();
-        } catch (StatusRuntimeException e) {
-            throw failure(e, null);
-        }
+        return retrying(() -> unary().submitJob(spec).getId(), null);
     }
 
     /** One job's record. */
     Job get(String id) {
-        try {
-            return unary().getJob(jobId(id));
-        } catch (StatusRuntimeException e) {
-            throw failure(e, id);
-        }
+        return retrying(() -> unary().getJob(jobId(id)), id);
     }
 
     /** Jobs, newest first; {@code state} {@code JOB_STATE_UNSPECIFIED} for all, {@code limit} 0 for the server's default. */
     List<Job> list(JobState state, int limit) {
-        try {
-            return unary().listJobs(ListJobsRequest.newBuilder().setState(state).setLimit(limit).build()).getJobsList();
-        } catch (StatusRuntimeException e) {
-            throw failure(e, null);
-        }
+        return retrying(() -> unary().listJobs(ListJobsRequest.newBuilder().setState(state).setLimit(limit).build()).getJobsList(), null);
     }
 
     /** Asks the coordinator to cancel a job; returns the record it answers with. */
     Job cancel(String id) {
-        try {
-            return unary().cancelJob(jobId(id));
-        } catch (StatusRuntimeException e) {
-            throw failure(e, id);
-        }
+        return retrying(() -> unary().cancelJob(jobId(id)), id);
     }
 
     /** Asks the coordinator to delete an ended job; returns the record as it was. */
     Job delete(String id) {
-        try {
-            return unary().deleteJob(jobId(id));
-        } catch (StatusRuntimeException e) {
-            throw failure(e, id);
-        }
+        return retrying(() -> unary().deleteJob(jobId(id)), id);
     }
 
     /**
@@ -117,8 +113,15 @@ final class JobClient implements AutoCloseable {
 
     /** Streams the trained model's safetensors bytes, chunk by chunk, under {@link #MODEL_DEADLINE}. */
     void model(String id, Consumer<ModelChunk> onChunk) {
-        stream(id, stub.withDeadlineAfter(MODEL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS).getModel(jobId(id)),
-                onChunk, MODEL_DEADLINE);
+        // a refused connection delivers no chunk, so trying again under --wait starts nothing twice
+        retrying(() -> {
+            Iterator<ModelChunk> it = stub.withDeadlineAfter(MODEL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
+                    .getModel(jobId(id));
+            while (it.hasNext()) {
+                onChunk.accept(it.next());
+            }
+            return null;
+        }, id, MODEL_DEADLINE);
     }
 
     private <T> void stream(String id, Iterator<T> it, Consumer<T> onItem, Duration streamDeadline) {
@@ -129,6 +132,57 @@ final class JobClient implements AutoCloseable {
         } catch (StatusRuntimeException e) {
             throw failure(e, id, streamDeadline);
         }
+    }
+
+    /**
+     * Makes a unary call, again every half second while the connection is refused, for up to
+     * {@code connectWait}: a refused connection means the request never left, so even a
+     * submission is safe to send again (an answer lost on the way back is not retried).
+     */
+    private <T> T retrying(java.util.function.Supplier<T> call, String jobId) {
+        return retrying(call, jobId, null);
+    }
+
+    /** As {@link #retrying(java.util.function.Supplier, String)}, for a stream under its own deadline. */
+    private <T> T retrying(java.util.function.Supplier<T> call, String jobId, Duration streamDeadline) {
+        long giveUpAt = System.nanoTime() + connectWait.toNanos();
+        boolean told = false;
+        while (true) {
+            try {
+                return call.get();
+            } catch (StatusRuntimeException e) {
+                if (!connectionRefused(e) || System.nanoTime() + RETRY_MILLIS * 1_000_000 > giveUpAt) {
+                    throw failure(e, jobId, streamDeadline);
+                }
+                if (!told) {
+                    told = true;
+                    notice.accept("cannot reach the coordinator at " + address + why(e.getStatus())
+                            + "; trying again for up to " + seconds(connectWait) + " (--wait)");
+                }
+                try {
+                    Thread.sleep(RETRY_MILLIS);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw failure(e, jobId, streamDeadline);
+                }
+                // the channel would otherwise wait out its growing back-off (1 s, 1.6 s, 2.6 s…)
+                // before it connects again, and fail the calls made meanwhile at once
+                channel.resetConnectBackoff();
+            }
+        }
+    }
+
+    /** The call failed to connect, before any request was sent. */
+    private static boolean connectionRefused(StatusRuntimeException e) {
+        if (e.getStatus().getCode() != Status.Code.UNAVAILABLE) {
+            return false;
+        }
+        for (Throwable t = e.getStatus().getCause(); t != null; t = t.getCause()) {
+            if (t instanceof java.net.ConnectException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private JobServiceGrpc.JobServiceBlockingStub unary() {

@@ -328,6 +328,40 @@ class ClientCommandsTest {
     }
 
     @Test
+    void waitRidesThroughACoordinatorThatIsNotListeningYet() throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort();
+        }
+        Path job = jobFile();
+        java.util.concurrent.CompletableFuture<Run> submit = java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> trainer("submit", "--job", job.toString(), "--server", "127.0.0.1:" + port, "--wait", "20"));
+        Thread.sleep(2500); // the coordinator's restart
+        try (FakeJobService back = new FakeJobService(port)) {
+            back.nextId = "job-000007";
+            long up = System.nanoTime();
+            Run r = submit.get(30, java.util.concurrent.TimeUnit.SECONDS);
+            // tried every half second, not after the channel's growing back-off
+            assertTrue((System.nanoTime() - up) / 1e9 < 2, "reached " + (System.nanoTime() - up) / 1e9 + " s after");
+            assertEquals(0, r.code(), r.err());
+            assertEquals("job-000007" + System.lineSeparator(), r.out());
+            assertEquals(List.of("trainer: cannot reach the coordinator at 127.0.0.1:" + port + " (connection refused); "
+                    + "trying again for up to 20 s (--wait)"), r.err().lines().toList());
+            assertEquals(1, back.submitted.size(), "sent once");
+        }
+        // a window that ends with nobody there: the usual one line after the notice
+        long start = System.nanoTime();
+        Run r = trainer("status", "--server", "127.0.0.1:" + port, "--wait", "1.5");
+        double seconds = (System.nanoTime() - start) / 1e9;
+        assertEquals(ExitCodes.ERROR, r.code());
+        assertEquals(2, r.err().lines().count(), r.err());
+        assertTrue(r.err().lines().toList().get(1).startsWith("trainer: cannot reach the coordinator at 127.0.0.1:"
+                + port), r.err());
+        assertTrue(seconds >= 1 && seconds < 10, "took " + seconds + " s");
+        assertNoStackTrace(r);
+    }
+
+    @Test
     void aListenerThatNeverAnswersFailsAWatchWithinTheDeadline() throws Exception {
         try (ServerSocket silent = new ServerSocket(0, 5, InetAddress.getLoopbackAddress())) {
             // accepts connections (the backlog does) and never says a word

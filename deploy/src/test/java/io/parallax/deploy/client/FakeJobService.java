@@ -53,7 +53,12 @@ final class FakeJobService extends JobServiceGrpc.JobServiceImplBase implements 
     private final Server server;
 
     FakeJobService() throws IOException {
-        server = NettyServerBuilder.forAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
+        this(0);
+    }
+
+    /** Listening on {@code port} of 127.0.0.1 (0: any free one). */
+    FakeJobService(int port) throws IOException {
+        server = NettyServerBuilder.forAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), port))
                 .addService(this).build().start();
     }
 
