@@ -60,8 +60,8 @@ public class TrainCommand implements Callable<Integer> {
             description = "folder with train-/t10k-{images-idx3,labels-idx1}-ubyte[.gz] (MNIST layout)")
     Path idxDir;
 
-    @Option(names = "--validation-split", description = "fraction of the training rows held out for validation "
-            + "(default: 0.2 of a CSV; with --idx-dir the t10k files are the validation set, unless this is given "
+    @Option(names = "--validation-split", description = "fraction of the training rows held out for validation, 0 "
+            + "for none (default: 0.2 of a CSV; with --idx-dir the t10k files are the validation set, unless this is given "
             + "or they are missing, when 0.2 of the training files is held out)")
     Double validationSplit;
 
@@ -180,8 +180,9 @@ public class TrainCommand implements Callable<Integer> {
         if (clipNorm != null && !(clipNorm > 0 && Double.isFinite(clipNorm))) {
             throw new UsageException("--clip-norm must be > 0, got " + clipNorm);
         }
-        if (validationSplit != null && !(validationSplit > 0 && validationSplit < 1)) {
-            throw new UsageException("--validation-split must be in (0, 1), got " + validationSplit);
+        if (validationSplit != null && !(validationSplit >= 0 && validationSplit < 1)) {
+            throw new UsageException("--validation-split must be in [0, 1) (0: no validation), got "
+                    + validationSplit);
         }
     }
 
@@ -242,8 +243,9 @@ public class TrainCommand implements Callable<Integer> {
         TrainingConfig config = new TrainingConfig(epochs, batch, seed, true, sched,
                 LearningRateSchedule.Granularity.EPOCH,
                 clipNorm == null ? GradientClipping.none() : GradientClipping.byGlobalNorm(clipNorm));
-        System.out.printf("data: %s — %d training rows, %d validation rows, %d features, %d classes%n",
-                data.source(), data.train().rows(), data.validation().rows(), data.train().width(),
+        System.out.printf("data: %s — %d training rows, %s, %d features, %d classes%n",
+                data.source(), data.train().rows(), data.validation() == null ? "no validation"
+                        : data.validation().rows() + " validation rows", data.train().width(),
                 data.train().classes());
         System.out.print(model.summary());
         System.out.println("optimizer: " + opt);
@@ -266,14 +268,17 @@ public class TrainCommand implements Callable<Integer> {
 
     private void report(EpochResult r, long start, PrintWriter metrics) {
         double elapsed = (System.nanoTime() - start) / 1e9;
-        System.out.printf(Locale.ROOT, "epoch %3d  train_loss %.4f  val_loss %.4f  val_accuracy %.4f  lr %.3g  %,.0f samples/s  %.1f s elapsed%n",
-                r.epoch() + 1, r.trainLoss(), r.validation().loss(), r.validation().accuracy(), r.learningRate(),
+        boolean validated = r.validation() != null; // --validation-split 0: none
+        System.out.printf(Locale.ROOT, "epoch %3d  train_loss %.4f  val_loss %s  val_accuracy %s  lr %.3g  %,.0f samples/s  %.1f s elapsed%n",
+                r.epoch() + 1, r.trainLoss(), validated ? String.format(Locale.ROOT, "%.4f", r.validation().loss()) : "-",
+                validated ? String.format(Locale.ROOT, "%.4f", r.validation().accuracy()) : "-", r.learningRate(),
                 r.samplesPerSecond(), elapsed);
         if (metrics != null) {
-            metrics.printf(Locale.ROOT, "{\"epoch\":%d,\"train_loss\":%.6f,\"val_loss\":%.6f,\"val_accuracy\":%.6f,"
+            metrics.printf(Locale.ROOT, "{\"epoch\":%d,\"train_loss\":%.6f,\"val_loss\":%s,\"val_accuracy\":%s,"
                             + "\"learning_rate\":%.6g,\"samples_per_second\":%.1f,\"elapsed_seconds\":%.3f}%n",
-                    r.epoch() + 1, r.trainLoss(), r.validation().loss(), r.validation().accuracy(), r.learningRate(),
-                    r.samplesPerSecond(), elapsed);
+                    r.epoch() + 1, r.trainLoss(), validated ? String.format(Locale.ROOT, "%.6f", r.validation().loss())
+                            : "null", validated ? String.format(Locale.ROOT, "%.6f", r.validation().accuracy()) : "null",
+                    r.learningRate(), r.samplesPerSecond(), elapsed);
             metrics.flush();
         }
     }
@@ -289,8 +294,8 @@ public class TrainCommand implements Callable<Integer> {
         List<String> classNames = new ArrayList<>();
         InputFormat input;
         double fraction = validationSplit == null ? DEFAULT_VALIDATION_SPLIT : validationSplit;
-        if (!(fraction > 0 && fraction < 1)) {
-            throw new IllegalArgumentException("--validation-split must be in (0, 1), got " + fraction);
+        if (!(fraction >= 0 && fraction < 1)) {
+            throw new UsageException("--validation-split must be in [0, 1) (0: no validation), got " + fraction);
         }
         if (csv != null) {
             CsvReader.LabelledCsv read = CsvReader.read(csv, label);
@@ -325,14 +330,19 @@ public class TrainCommand implements Callable<Integer> {
         }
         Normalization fitted = Normalization.fit(norm, train);
         fitted.applyInPlace(train);
-        fitted.applyInPlace(validation);
         train.releaseExact();
-        validation.releaseExact();
+        if (validation != null) {
+            fitted.applyInPlace(validation);
+            validation.releaseExact();
+        }
         return new Data(train, validation, source, new Preprocessing(input, fitted, classNames));
     }
 
-    /** {@code fraction} of {@code data}'s rows, drawn with the seed, held out for validation. */
+    /** {@code fraction} of {@code data}'s rows, drawn with the seed, held out for validation; none for 0. */
     private Dataset.Split holdOut(Dataset data, double fraction) {
+        if (fraction == 0) {
+            return new Dataset.Split(data, null);
+        }
         int rows = data.rows();
         int nVal = (int) Math.round(rows * fraction);
         if (nVal < 1 || nVal >= rows) {

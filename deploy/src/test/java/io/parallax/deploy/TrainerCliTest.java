@@ -187,6 +187,19 @@ class TrainerCliTest {
     }
 
     @Test
+    void aValidationSplitOfZeroTrainsOnEveryRowWithoutValidation() throws Exception {
+        Path metrics = dir.resolve("m.jsonl");
+        Run r = run("train", "--csv", DIGITS.toString(), "--label", "digit", "--hidden", "16", "--epochs", "2",
+                "--validation-split", "0", "--metrics-out", metrics.toString());
+        assertEquals(0, r.code(), r.err());
+        List<String> lines = Files.readAllLines(metrics);
+        assertEquals(2, lines.size());
+        JsonNode last = new ObjectMapper().readTree(lines.get(1));
+        assertTrue(last.get("val_loss").isNull() && last.get("val_accuracy").isNull(), last.toString());
+        assertTrue(last.get("train_loss").asDouble() > 0, last.toString());
+    }
+
+    @Test
     void aValidationSplitThatLeavesNoRowsIsRefused() throws Exception {
         Path two = Files.writeString(dir.resolve("two.csv"), "a,y\n1,0\n2,1\n");
         Run r = run("train", "--csv", two.toString(), "--label", "y");
@@ -209,7 +222,7 @@ class TrainerCliTest {
             {"--loss", "hinge", "trainer: unknown --loss 'hinge'; known: cross_entropy, bce_with_logits, mse"},
             {"--normalize", "l2", "trainer: --normalize: unknown normalisation 'l2'"},
             {"--clip-norm", "0", "trainer: --clip-norm must be > 0, got 0.0"},
-            {"--validation-split", "1.5", "trainer: --validation-split must be in (0, 1), got 1.5"},
+            {"--validation-split", "1.5", "trainer: --validation-split must be in [0, 1) (0: no validation), got 1.5"},
         };
         for (String[] c : cases) {
             // a data file that is not there: the option is refused first
