@@ -23,7 +23,8 @@ import java.util.Optional;
  * </pre>
  *
  * {@code epoch} counts from 1; losses are means per sample; {@code elapsed_seconds} runs from the
- * job's start; the {@code plane_*} fields average the epoch's steps, summed over workers; the
+ * job's start (a run resumed from a checkpoint goes on from the checkpoint's figure: the time the
+ * job was stopped is not in it); the {@code plane_*} fields average the epoch's steps, summed over workers; the
  * {@code *_ms} fields say where the epoch's steps went on average ({@link StepPhases}: the
  * coordinator's whole step, its wait for the workers, the workers' fetch, compute and push summed
  * over workers, the coordinator's sum and update). NaN
