@@ -141,8 +141,13 @@ public final class CoordinatorCommand implements Callable<Integer> {
         List<Path> configuredRoots = this.dataRoots.isEmpty() ? settings.dataRoots() : this.dataRoots;
         NodeConfig.requirePort(port, "--port", false);
         NodeConfig.requirePort(grpcPort, "--grpc-port", false);
-        NodeConfig.requirePositive(stepTimeout, "--step-timeout");
-        NodeConfig.requirePositive(workerWait, "--worker-wait");
+        // the settings check their own values, naming the key
+        if (stepTimeoutSeconds != null) {
+            NodeConfig.requirePositive(stepTimeout, "--step-timeout");
+        }
+        if (workerWaitSeconds != null) {
+            NodeConfig.requirePositive(workerWait, "--worker-wait");
+        }
         if (workers != null && (workers < 1 || workers > JobValidator.MAX_WORKERS)) {
             throw new IllegalArgumentException("--workers must be between 1 and " + JobValidator.MAX_WORKERS + ", got "
                     + workers);

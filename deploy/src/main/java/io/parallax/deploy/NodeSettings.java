@@ -319,10 +319,21 @@ public final class NodeSettings {
         return port;
     }
 
+    /**
+     * A duration of at least a second. A number without a unit is refused: HOCON would read it as
+     * milliseconds, and {@code PARALLAX_STEP_TIMEOUT=90} means 90 seconds to anyone who writes it.
+     */
     private Duration positive(String key) {
+        String named = "parallax." + key + " (" + ENVIRONMENT.get(key) + ")";
+        com.typesafe.config.ConfigValue raw = config.getValue("parallax." + key);
+        String text = String.valueOf(raw.unwrapped()).trim();
+        if (raw.valueType() == ConfigValueType.NUMBER || text.matches("[0-9]+(\\.[0-9]*)?")) {
+            throw new IllegalArgumentException(named + " needs a unit, e.g. " + text + "s; got " + text
+                    + " (a number alone would be milliseconds)");
+        }
         Duration d = config.getDuration("parallax." + key);
-        if (d.isNegative() || d.isZero()) {
-            throw new IllegalArgumentException("parallax." + key + " must be > 0, got " + d);
+        if (d.compareTo(Duration.ofSeconds(1)) < 0) {
+            throw new IllegalArgumentException(named + " must be at least 1 second, got " + text);
         }
         return d;
     }

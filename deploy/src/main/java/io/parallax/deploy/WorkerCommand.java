@@ -71,7 +71,9 @@ public final class WorkerCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--threads must be >= 1, got " + threads);
         }
         NodeConfig.requirePort(port, "--port", true);
-        NodeConfig.requirePositive(planeDeadline, "--plane-deadline");
+        if (planeDeadlineSeconds != null) { // the setting checks its own value, naming the key
+            NodeConfig.requirePositive(planeDeadline, "--plane-deadline");
+        }
         NodeConfig.requireFreePort(host, port, "cluster port (--port)");
         List<Path> dataRoots = this.dataRoots.isEmpty() ? settings.dataRoots() : this.dataRoots;
         List<Path> roots = DeployDefaults.dataRoots(dataRoots, null);

@@ -78,6 +78,26 @@ class NodeSettingsTest {
     }
 
     @Test
+    void aDurationNeedsAUnitAndAtLeastASecondAndTheKeyIsNamed() throws Exception {
+        // HOCON reads a bare number as milliseconds: 90 would be a 0.09 s step timeout
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> NodeSettings.load(null, Map.of("PARALLAX_STEP_TIMEOUT", "90")));
+        assertEquals("parallax.coordinator.step-timeout (PARALLAX_STEP_TIMEOUT) needs a unit, e.g. 90s; got 90 (a "
+                + "number alone would be milliseconds)", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> NodeSettings.load(null, Map.of("PARALLAX_PLANE_DEADLINE", "500ms")));
+        assertEquals("parallax.worker.plane-deadline (PARALLAX_PLANE_DEADLINE) must be at least 1 second, got 500ms",
+                e.getMessage());
+        Path file = dir.resolve("wait.conf");
+        Files.writeString(file, "parallax.coordinator.worker-wait = 300\n");
+        e = assertThrows(IllegalArgumentException.class, () -> NodeSettings.load(file, Map.of()));
+        assertTrue(e.getMessage().startsWith("parallax.coordinator.worker-wait (PARALLAX_WORKER_WAIT) needs a unit"),
+                e.getMessage());
+        assertEquals(Duration.ofMinutes(2), NodeSettings.load(null, Map.of("PARALLAX_STEP_TIMEOUT", "2 minutes"))
+                .stepTimeout());
+    }
+
+    @Test
     void badValuesFailWithTheKeyNamed() throws Exception {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> NodeSettings.load(null, Map.of("PARALLAX_GRPC_PORT", "70000")));
