@@ -308,7 +308,8 @@ public final class CoordinatorCommand implements Callable<Integer> {
             } catch (InvalidJobException | QueueFullException | IOException e) {
                 failures++;
                 ids.add(null);
-                System.out.println("job " + file + " failed: " + e.getMessage());
+                System.out.println("job " + file + " failed: " + (e instanceof java.nio.file.FileSystemException fse
+                        ? FileErrors.describe(fse) : e.getMessage()));
             }
         }
         Job last = null;
