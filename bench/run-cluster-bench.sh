@@ -9,6 +9,11 @@
 #                                   [--only local1,local2,cluster,torch1,torch2]
 # Environment: SKIP_BUILD=1 to reuse the last build.
 set -euo pipefail
+# --help: the comment above
+if [[ "${1:-}" == -h || "${1:-}" == --help ]]; then
+  sed -n '2,/^set -euo pipefail/p' "$0" | sed -e '/^set -euo pipefail/d' -e 's/^# \{0,1\}//'
+  exit 0
+fi
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 

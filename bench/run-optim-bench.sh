@@ -8,6 +8,11 @@
 # Environment: PARAMS (default 10000000), REPS (7), WARMUP_MS (1000), REP_MS (250),
 #              SKIP_BUILD=1 to reuse the last build, JAVA_OPTS (default -Xms3g -Xmx3g).
 set -euo pipefail
+# --help: the comment above
+if [[ "${1:-}" == -h || "${1:-}" == --help ]]; then
+  sed -n '2,/^set -euo pipefail/p' "$0" | sed -e '/^set -euo pipefail/d' -e 's/^# \{0,1\}//'
+  exit 0
+fi
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 

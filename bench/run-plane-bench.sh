@@ -6,6 +6,11 @@
 #                                  --reps 9 --rep-ms 300 --warmup-ms 1500 --same-jvm]
 # Environment: SKIP_BUILD=1 to reuse the last build.
 set -euo pipefail
+# --help: the comment above
+if [[ "${1:-}" == -h || "${1:-}" == --help ]]; then
+  sed -n '2,/^set -euo pipefail/p' "$0" | sed -e '/^set -euo pipefail/d' -e 's/^# \{0,1\}//'
+  exit 0
+fi
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 

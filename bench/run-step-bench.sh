@@ -10,6 +10,11 @@
 # Environment: BATCHES (default 32,128,512), REPS (11), WARMUP_MS (2000), REP_MS (200),
 #              SKIP_BUILD=1 to reuse the last build, SKIP_TORCH=1 to leave PyTorch out.
 set -euo pipefail
+# --help: the comment above
+if [[ "${1:-}" == -h || "${1:-}" == --help ]]; then
+  sed -n '2,/^set -euo pipefail/p' "$0" | sed -e '/^set -euo pipefail/d' -e 's/^# \{0,1\}//'
+  exit 0
+fi
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 

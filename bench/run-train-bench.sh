@@ -19,6 +19,15 @@
 #              COMPARE_CP=CLASSPATH (and COMPARE_LABEL) to add our loop from another build as one
 #              more setting in every round (before/after comparisons of engine changes).
 set -euo pipefail
+# --help: the comment above
+if [[ "${1:-}" == -h || "${1:-}" == --help ]]; then
+  sed -n '2,/^set -euo pipefail/p' "$0" | sed -e '/^set -euo pipefail/d' -e 's/^# \{0,1\}//'
+  exit 0
+fi
+if [[ $# -gt 0 && "$1" != --phases ]]; then
+  echo "run-train-bench.sh: unknown argument '$1' (only --phases STEPS; the rest is set by environment variables: see --help)" >&2
+  exit 2
+fi
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 

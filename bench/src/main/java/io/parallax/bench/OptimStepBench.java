@@ -44,6 +44,14 @@ public final class OptimStepBench {
     private record Row(Case c, double[] arraySeconds, double[] tensorSeconds) {}
 
     public static void main(String[] args) {
+        try {
+            run(args);
+        } catch (UnknownOption e) {
+            UnknownOption.exit("OptimStepBench", e);
+        }
+    }
+
+    private static void run(String[] args) {
         int n = 10_000_000;
         long warmupMs = 1000;
         long repMs = 250;
@@ -58,7 +66,7 @@ public final class OptimStepBench {
                 case "--reps" -> reps = Integer.parseInt(args[++i]);
                 case "--only" -> only = args[++i];
                 case "--ftrl-pow" -> ftrlPow = true;
-                default -> throw new IllegalArgumentException("unknown option " + args[i]
+                default -> throw new UnknownOption("unknown option " + args[i]
                         + " (known: --params, --warmup-ms, --rep-ms, --reps, --only, --ftrl-pow)");
             }
         }

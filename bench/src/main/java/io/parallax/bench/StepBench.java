@@ -30,6 +30,14 @@ public final class StepBench {
     private StepBench() {}
 
     public static void main(String[] args) throws Exception {
+        try {
+            run(args);
+        } catch (UnknownOption e) {
+            UnknownOption.exit("StepBench", e);
+        }
+    }
+
+    private static void run(String[] args) throws Exception {
         int[] batches = {32, 128, 512};
         long warmupMs = 2000;
         long repMs = 200;
@@ -44,7 +52,7 @@ public final class StepBench {
                 case "--reps" -> reps = Integer.parseInt(args[++i]);
                 case "--torch" -> torchFile = Path.of(args[++i]);
                 case "--phases" -> phases = true;
-                default -> throw new IllegalArgumentException("unknown option " + args[i]
+                default -> throw new UnknownOption("unknown option " + args[i]
                         + " (known: --batches, --warmup-ms, --rep-ms, --reps, --torch, --phases)");
             }
         }

@@ -49,6 +49,14 @@ public final class TrainBench {
     private TrainBench() {}
 
     public static void main(String[] args) throws Exception {
+        try {
+            run(args);
+        } catch (UnknownOption e) {
+            UnknownOption.exit("TrainBench", e);
+        }
+    }
+
+    private static void run(String[] args) throws Exception {
         Path data = Path.of("/usr/share/datasets/fashion-mnist");
         int[] batches = {128, 512};
         int batch = 0;
@@ -68,7 +76,7 @@ public final class TrainBench {
                 case "--phases" -> phaseSteps = Integer.parseInt(args[++i]);
                 case "--reps" -> phaseReps = Integer.parseInt(args[++i]);
                 case "--summarize" -> summarize = Path.of(args[++i]);
-                default -> throw new IllegalArgumentException("unknown option " + args[i]
+                default -> throw new UnknownOption("unknown option " + args[i]
                         + " (known: --data, --batch, --batches, --epochs, --seed, --phases, --reps, --summarize)");
             }
         }

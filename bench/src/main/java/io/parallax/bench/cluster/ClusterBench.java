@@ -3,6 +3,7 @@ package io.parallax.bench.cluster;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.parallax.bench.UnknownOption;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -62,6 +63,14 @@ public final class ClusterBench {
     private record Run(double samplesPerSecond, double firstEpoch, Map<String, Double> phases) {}
 
     public static void main(String[] args) throws Exception {
+        try {
+            run(args);
+        } catch (UnknownOption e) {
+            UnknownOption.exit("ClusterBench", e);
+        }
+    }
+
+    private static void run(String[] args) throws Exception {
         Path root = Path.of(".");
         List<Integer> batches = List.of(128, 512);
         int reps = 3;
@@ -76,7 +85,7 @@ public final class ClusterBench {
                 case "--epochs" -> epochs = Integer.parseInt(args[++i]);
                 case "--port" -> port = Integer.parseInt(args[++i]);
                 case "--only" -> only = List.of(args[++i].split(","));
-                default -> throw new IllegalArgumentException("unknown option " + args[i]);
+                default -> throw new UnknownOption("unknown option " + args[i]);
             }
         }
         Path work = Files.createTempDirectory("cluster-bench");
