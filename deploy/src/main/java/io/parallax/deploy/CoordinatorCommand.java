@@ -87,6 +87,11 @@ public final class CoordinatorCommand implements Callable<Integer> {
             + "(default: 50051)")
     Integer grpcPort;
 
+    @Option(names = "--grpc-bind", paramLabel = "ADDR", description = "address the gRPC server listens on, when "
+            + "it is not --host (which workers are told): 0.0.0.0 in a Kubernetes pod, for kubectl port-forward "
+            + "(default: --host)")
+    String grpcBind;
+
     @Option(names = "--job", paramLabel = "FILE", description = "a job to run, then exit (repeatable; run in order)")
     List<Path> jobs = new ArrayList<>();
 
@@ -168,7 +173,8 @@ public final class CoordinatorCommand implements Callable<Integer> {
             }
         }
         NodeConfig.requireFreePort(host, port, "cluster port (--port)");
-        NodeConfig.requireFreePort(host, grpcPort, "gRPC port (--grpc-port)");
+        String grpcBind = NodeSettings.or(this.grpcBind, settings.grpcBind().orElse(host));
+        NodeConfig.requireFreePort(grpcBind, grpcPort, "gRPC port (--grpc-port)");
         TensorExchange exchange = new TensorExchange();
         WorkerRegistry.LiveWorkers live = new WorkerRegistry.LiveWorkers();
         JobStore store = JobStore.open(stateDir);
@@ -202,10 +208,11 @@ public final class CoordinatorCommand implements Callable<Integer> {
             queue = JobQueue.start(store, cluster, roots, queueSize, listeners(),
                     java.time.Duration.ofSeconds(checkpointEverySeconds));
             service = new JobServiceImpl(queue);
-            server = new TensorPlaneServer(TensorPlaneServer.netty(new InetSocketAddress(host, grpcPort)), exchange,
-                    service).start();
-            System.out.printf("coordinator up: cluster %s, gRPC %s:%d (tensor plane, job service), state %s, "
-                    + "data roots %s%n", NodeConfig.address(host, port), host, server.port(), store.root(), roots);
+            server = new TensorPlaneServer(TensorPlaneServer.netty(new InetSocketAddress(grpcBind, grpcPort)),
+                    exchange, service).start();
+            System.out.printf("coordinator up: cluster %s, gRPC %s:%d (tensor plane, job service%s), state %s, "
+                    + "data roots %s%n", NodeConfig.address(host, port), host, server.port(),
+                    grpcBind.equals(host) ? "" : "; listening on " + grpcBind, store.root(), roots);
             int code;
             if (jobs.isEmpty()) {
                 stopped.join();

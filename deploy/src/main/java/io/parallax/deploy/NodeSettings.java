@@ -38,6 +38,7 @@ public final class NodeSettings {
             "run-dir", "PARALLAX_RUN_DIR",
             "coordinator.port", "PARALLAX_COORDINATOR_PORT",
             "coordinator.grpc-port", "PARALLAX_GRPC_PORT",
+            "coordinator.grpc-bind", "PARALLAX_GRPC_BIND",
             "coordinator.state-dir", "PARALLAX_STATE_DIR",
             "coordinator.step-timeout", "PARALLAX_STEP_TIMEOUT",
             "coordinator.worker-wait", "PARALLAX_WORKER_WAIT",
@@ -166,6 +167,7 @@ public final class NodeSettings {
         runDir();
         coordinatorPort();
         grpcPort();
+        grpcBind();
         stateDir();
         stepTimeout();
         workerWait();
@@ -230,6 +232,12 @@ public final class NodeSettings {
     /** The coordinator's gRPC port (job service, health, tensor plane). */
     public int grpcPort() {
         return port("coordinator.grpc-port", false);
+    }
+
+    /** The address the coordinator's gRPC server listens on, if it is not {@link #host()}. */
+    public java.util.Optional<String> grpcBind() {
+        String bind = config.getString("parallax.coordinator.grpc-bind").trim();
+        return bind.isEmpty() ? java.util.Optional.empty() : java.util.Optional.of(bind);
     }
 
     /** The coordinator's job folder. */

@@ -402,6 +402,40 @@ class TrainerCliTest {
     }
 
     @Test
+    void grpcBindListensOnAnotherAddressThanTheOneTheCoordinatorAdvertises() throws Exception {
+        // a pod's case: the coordinator advertises its own address (127.0.0.2 here), and a client
+        // through kubectl port-forward comes in on loopback (127.0.0.1)
+        int akka;
+        int grpc;
+        try (ServerSocket a = new ServerSocket(0); ServerSocket g = new ServerSocket(0)) {
+            akka = a.getLocalPort();
+            grpc = g.getLocalPort();
+        }
+        Path out = dir.resolve("coordinator.txt");
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                System.getProperty("java.class.path"), TrainerCli.class.getName(), "coordinator", "--host", "127.0.0.2",
+                "--port", String.valueOf(akka), "--grpc-port", String.valueOf(grpc), "--grpc-bind", "0.0.0.0",
+                "--state-dir", dir.resolve("state").toString())
+                .redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        try {
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+            while (!Files.readString(out).contains("coordinator up") && p.isAlive() && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            String up = Files.readString(out);
+            assertTrue(up.contains("gRPC 127.0.0.2:" + grpc + " (tensor plane, job service; listening on 0.0.0.0)"), up);
+            CommandLine cl = TrainerCli.commandLine();
+            StringWriter status = new StringWriter();
+            cl.setOut(new PrintWriter(status));
+            cl.setErr(new PrintWriter(status));
+            assertEquals(0, cl.execute("status", "--server", "127.0.0.1:" + grpc), status.toString());
+        } finally {
+            p.destroy();
+            assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "coordinator did not stop");
+        }
+    }
+
+    @Test
     void nodeOptionsOutOfRangeAreRefusedBeforeTheNodeStarts() {
         String state = dir.resolve("state").toString();
         String[][] cases = {
