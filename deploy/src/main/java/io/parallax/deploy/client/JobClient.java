@@ -86,7 +86,8 @@ final class JobClient implements AutoCloseable {
 
     /** Jobs, newest first; {@code state} {@code JOB_STATE_UNSPECIFIED} for all, {@code limit} 0 for the server's default. */
     List<Job> list(JobState state, int limit) {
-        return retrying(() -> unary().listJobs(ListJobsRequest.newBuilder().setState(state).setLimit(limit).build()).getJobsList(), null);
+        ListJobsRequest request = ListJobsRequest.newBuilder().setState(state).setLimit(limit).build();
+        return retrying(() -> unary().listJobs(request).getJobsList(), null);
     }
 
     /** Asks the coordinator to cancel a job; returns the record it answers with. */
