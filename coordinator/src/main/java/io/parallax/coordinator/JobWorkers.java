@@ -70,6 +70,12 @@ final class JobWorkers {
     /** Waits for new workers since the last step done (see {@link #awaitNewWorkers}). */
     private int recoveries;
     private String lastWorkerError;
+    /**
+     * The checksum of the data the job's first workers loaded ({@code JobPrepared.dataDigest}):
+     * a worker that prepares the job later from changed data files is not taken on. Null until
+     * the first workers are ready.
+     */
+    private Long dataDigest;
     /** Whether the last {@link #prepare} got as far as asking workers (a wait for new ones tries again then). */
     private boolean askedSome;
 
@@ -223,7 +229,9 @@ final class JobWorkers {
         for (int i = 0; i < refs.size(); i++) {
             WorkerActor.Reply r = replies.get(i).isDone() && !replies.get(i).isCompletedExceptionally()
                     ? replies.get(i).getNow(null) : null;
-            if (r instanceof WorkerActor.JobPrepared ok) {
+            if (r instanceof WorkerActor.JobPrepared ok && !sameData(ok)) {
+                r = null; // told in sameData; ended below like any worker that could not prepare
+            } else if (r instanceof WorkerActor.JobPrepared ok) {
                 ready.add(new Participant(refs.get(i), ok.worker()));
             } else if (r instanceof WorkerActor.WorkFailed f) {
                 lastWorkerError = f.message();
@@ -250,6 +258,25 @@ final class JobWorkers {
         participants = ready;
         prepared.addAll(ready);
         relook = wanted > 0 && ready.size() < wanted;
+    }
+
+    /**
+     * Whether {@code ok}'s worker loaded the same data as the job's first workers (the first one
+     * to answer sets the reference). One that did not would train silently on other rows: a data
+     * file replaced while the job runs, or another file at the same path on its host.
+     */
+    private boolean sameData(WorkerActor.JobPrepared ok) {
+        if (dataDigest == null) {
+            dataDigest = ok.dataDigest();
+            return true;
+        }
+        if (dataDigest == ok.dataDigest()) {
+            return true;
+        }
+        listener.onEvent("worker " + ok.worker() + " loaded other data than this job's other workers (a data file "
+                + "changed since the job started, or its host has another file at the same path): it is not taken "
+                + "on");
+        return false;
     }
 
     /** Those of {@code ws} still members: they failed rather than left, and are not asked again. */
@@ -287,6 +314,9 @@ final class JobWorkers {
             it.remove();
             WorkerActor.Reply r = f.isDone() && !f.isCompletedExceptionally() ? f.getNow(null) : null;
             boolean room = wanted == 0 || participants.size() + added.size() < wanted;
+            if (r instanceof WorkerActor.JobPrepared ok && !sameData(ok)) {
+                r = null; // told in sameData
+            }
             if (r instanceof WorkerActor.JobPrepared ok && alive.contains(ref) && !members.contains(ref) && room) {
                 added.add(new Participant(ref, ok.worker()));
                 continue;

@@ -109,4 +109,69 @@ class WorkerRejoinsTest {
         assertEquals(List.of(1, 1, 1), workersPerStep.subList(3, 6));
         assertEquals(2, (int) workersPerStep.get(workersPerStep.size() - 1));
     }
+
+    @Test
+    void aWorkerThatLoadsChangedDataIsNotTakenOn(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        // the job's data file is replaced (labels reversed) while worker-00 is away: back, it
+        // prepares the job from the new file, and would train the same weights on other labels
+        java.nio.file.Path csv = dir.resolve("breast_cancer.csv");
+        java.nio.file.Files.copy(SingleNodeDeterminismTest.EXAMPLES.resolve("data/breast_cancer.csv"), csv);
+        JobSpec job = JobFiles.parse(JobFiles.toJson(JOB).replace(
+                SingleNodeDeterminismTest.EXAMPLES.resolve("data/breast_cancer.csv").toString().replace("\\", "/"),
+                csv.toString().replace("\\", "/")));
+        List<String> events = new CopyOnWriteArrayList<>();
+        List<Integer> workersPerStep = new CopyOnWriteArrayList<>();
+        try (LocalCluster cluster = LocalCluster.start(2, Backends.cpu(), List.of(dir))) {
+            JobPlan plan = JobPlan.load(job, DataRoots.of(List.of(dir)));
+            JobRunner runner = new JobRunner("changed-data", JobFiles.toJson(plan.spec()), plan, cluster.system(),
+                    cluster.live(), cluster.exchange(), cluster.runnerSettings(), new JobListener() {
+                        private List<ActorRef<WorkerActor.Command>> both;
+
+                        @Override
+                        public void onStep(StepReport report) {
+                            workersPerStep.add(report.workers());
+                            if (report.step() == 1) {
+                                both = cluster.live().get();
+                            } else if (report.step() == 3) {
+                                cluster.live().set(both.subList(1, 2)); // worker-00 leaves
+                                flipLabels(csv);
+                            } else if (report.step() == 6) {
+                                cluster.live().set(both); // and is back
+                            } else if (report.step() == 8) {
+                                sleep(1000); // time for it to prepare (milliseconds in process)
+                            }
+                        }
+
+                        @Override
+                        public void onEvent(String message) {
+                            events.add(message);
+                        }
+                    });
+            JobRunner.Result result = assertTimeoutPreemptively(Duration.ofSeconds(60), runner::run);
+            assertTrue(events.stream().anyMatch(e -> e.equals("worker worker-00 loaded other data than this job's "
+                    + "other workers (a data file changed since the job started, or its host has another file at the "
+                    + "same path): it is not taken on")), events.toString());
+            assertTrue(events.stream().noneMatch(e -> e.contains("taking on [worker-00]")), events.toString());
+            assertEquals(18, result.steps());
+            assertEquals(1, (int) workersPerStep.get(workersPerStep.size() - 1));
+        }
+    }
+
+    /** Rewrites the breast-cancer CSV with every label the other class. */
+    private static void flipLabels(java.nio.file.Path csv) {
+        try {
+            List<String> lines = java.nio.file.Files.readAllLines(csv);
+            int target = List.of(lines.get(0).split(",")).indexOf("target");
+            List<String> out = new java.util.ArrayList<>(List.of(lines.get(0)));
+            for (String line : lines.subList(1, lines.size())) {
+                String[] cells = line.split(",", -1);
+                cells[target] = cells[target].strip().equals("0") ? "1" : "0";
+                out.add(String.join(",", cells));
+            }
+            java.nio.file.Files.write(csv, out);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
 }

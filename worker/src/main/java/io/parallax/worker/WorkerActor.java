@@ -61,8 +61,12 @@ public final class WorkerActor extends AbstractBehavior<WorkerActor.Command> {
     /** Answers to the coordinator. */
     public sealed interface Reply extends ControlMessage permits JobPrepared, GradientComputed, Evaluated, WorkFailed {}
 
-    /** The replica is ready; its state vectors hold {@code stateLength} floats. */
-    public record JobPrepared(String jobId, String worker, int stateLength) implements Reply {}
+    /**
+     * The replica is ready; its state vectors hold {@code stateLength} floats, and the data it
+     * loaded have the checksum {@code dataDigest} ({@code Dataset.digest()} of the training and
+     * validation sets), which the coordinator compares across the job's workers.
+     */
+    public record JobPrepared(String jobId, String worker, int stateLength, long dataDigest) implements Reply {}
 
     /**
      * The gradient for (step, attempt) is on the tensor plane; the summed loss of its rows, the
@@ -142,7 +146,7 @@ public final class WorkerActor extends AbstractBehavior<WorkerActor.Command> {
             WorkerReplica replica = WorkerReplica.prepare(m.jobId(), m.jobJson(), workerId, m.planeHost(), m.planePort(),
                     m.gradientLostTo(), environment);
             replicas.put(m.jobId(), replica);
-            m.replyTo().tell(new JobPrepared(m.jobId(), workerId, replica.stateLength()));
+            m.replyTo().tell(new JobPrepared(m.jobId(), workerId, replica.stateLength(), replica.dataDigest()));
         } catch (RuntimeException e) {
             getContext().getLog().warn("worker {} cannot prepare job {}: {}", workerId, m.jobId(), e.getMessage());
             m.replyTo().tell(new WorkFailed(m.jobId(), workerId, "prepare", describe(e), false));

@@ -84,6 +84,12 @@ final class WorkerReplica implements AutoCloseable {
         return parameters + buffers;
     }
 
+    /** The checksum of the data this replica trains and evaluates on, as loaded and normalised. */
+    long dataDigest() {
+        long train = plan.train().digest();
+        return plan.validation().map(v -> train * 31 + v.digest()).orElse(train);
+    }
+
     WorkerActor.GradientComputed computeGradient(long step, int attempt, long atVersion, int epoch, int[] rows)
             throws TensorPlaneException {
         long fetchStart = System.nanoTime();

@@ -84,6 +84,43 @@ public final class Dataset {
         return classes;
     }
 
+    /** {@link #digest()}, once computed; features and labels do not change after loading and normalising. */
+    private volatile Long digest;
+
+    /**
+     * A checksum of the rows as they are now (CRC-32C over the shape, the labels and the
+     * features' bits): equal on two nodes exactly when they hold the same data, so a node that
+     * read a data file changed since the others loaded it is caught. Computed once (tens of
+     * milliseconds for Fashion-MNIST's 188 MB), after normalisation.
+     */
+    public long digest() {
+        Long d = digest;
+        if (d == null) {
+            java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+            java.nio.ByteBuffer chunk = java.nio.ByteBuffer.allocate(1 << 20).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            chunk.putInt(rows).putInt(width).putInt(classes);
+            for (int label : labels) {
+                if (chunk.remaining() < Integer.BYTES) {
+                    crc.update(chunk.flip());
+                    chunk.clear();
+                }
+                chunk.putInt(label);
+            }
+            crc.update(chunk.flip());
+            chunk.clear();
+            java.nio.FloatBuffer floats = chunk.asFloatBuffer();
+            for (int from = 0; from < features.length; from += floats.capacity()) {
+                int n = Math.min(floats.capacity(), features.length - from);
+                floats.clear();
+                floats.put(features, from, n);
+                crc.update(chunk.clear().limit(n * Float.BYTES));
+            }
+            d = crc.getValue() ^ ((long) rows << 32);
+            digest = d;
+        }
+        return d;
+    }
+
     /** The backing row-major feature array (not a copy). */
     public float[] features() {
         return features;

@@ -54,7 +54,7 @@ class ControlMessageSerializationTest {
                 new WorkerActor.PrepareJob("job-1", "{\"name\": \"x\"}", "10.0.0.5", 50051, lostTo, replyTo),
                 new WorkerActor.Evaluate("job-1", 7, 100, 50, replyTo),
                 new WorkerActor.EndJob("job-1"),
-                new WorkerActor.JobPrepared("job-1", "w0", 235_146),
+                new WorkerActor.JobPrepared("job-1", "w0", 235_146, 0x1234_5678_9abcL),
                 new WorkerActor.GradientComputed("job-1", 3, 1, "w0", 12.5, 60, 64, 10, 20, 30, 940_584),
                 new WorkerActor.Evaluated("job-1", 7, 100, "w0", 3.25, 45, 50),
                 new WorkerActor.WorkFailed("job-1", "w0", "compute", "the model diverged", true),
