@@ -114,6 +114,9 @@ final class JobClient implements AutoCloseable {
 
     /** Streams the trained model's safetensors bytes, chunk by chunk, under {@link #MODEL_DEADLINE}. */
     void model(String id, Consumer<ModelChunk> onChunk) {
+        // under --timeout first, as watch does: a coordinator that accepts the connection and never
+        // answers (stopped, or not a coordinator) fails in seconds, not after the transfer's deadline
+        get(id);
         // a refused connection delivers no chunk, so trying again under --wait starts nothing twice
         retrying(() -> {
             Iterator<ModelChunk> it = stub.withDeadlineAfter(MODEL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)

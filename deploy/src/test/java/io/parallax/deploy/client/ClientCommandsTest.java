@@ -294,6 +294,7 @@ class ClientCommandsTest {
             assertEquals(List.of(), files.toList());
         }
 
+        service.jobs.put("job-2", FakeJobService.job("job-2", "failed", JobState.FAILED, 1, 3));
         Run none = trainer("model", "job-2", "--out", out.toString(), "--server", service.address());
         assertEquals(ExitCodes.ERROR, none.code());
         assertEquals("trainer: job job-2 has no model", none.err().strip());
@@ -371,6 +372,16 @@ class ClientCommandsTest {
             assertEquals(ExitCodes.ERROR, watch.code());
             assertTrue(watch.err().startsWith("trainer: the coordinator at 127.0.0.1:" + silent.getLocalPort()
                     + " did not answer in time"), watch.err());
+            assertTrue(seconds < 10, "took " + seconds + " s");
+
+            // a model download too, whose transfer has a deadline of its own (minutes)
+            start = System.nanoTime();
+            Run model = trainer("model", "job-1", "--out", dir.resolve("m.safetensors").toString(), "--server",
+                    "127.0.0.1:" + silent.getLocalPort(), "--timeout", "1");
+            seconds = (System.nanoTime() - start) / 1e9;
+            assertEquals(ExitCodes.ERROR, model.code());
+            assertTrue(model.err().startsWith("trainer: the coordinator at 127.0.0.1:" + silent.getLocalPort()
+                    + " did not answer in time"), model.err());
             assertTrue(seconds < 10, "took " + seconds + " s");
         }
     }
