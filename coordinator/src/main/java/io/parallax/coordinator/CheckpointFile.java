@@ -59,7 +59,7 @@ public final class CheckpointFile implements JobCheckpoints {
             at = Checkpoint.load(file, master, optimizer);
         } catch (IOException | RuntimeException e) {
             throw new JobFailedException("its checkpoint " + file + " cannot be resumed from (" + e.getMessage()
-                    + "); delete it to start from the first epoch", e);
+                    + "); resubmit the job to train it again from the first epoch", e);
         } catch (OutOfMemoryError e) {
             throw new JobFailedException("the coordinator ran out of memory loading its checkpoint (" + e.getMessage()
                     + "): give it more (JAVA_OPTS=-Xmx…) and start it again, or resubmit the job", e);

@@ -135,6 +135,15 @@ public final class JobStore implements AutoCloseable {
                 continue;
             }
             lastId = Math.max(lastId, Long.parseLong(m.group(1)));
+            try {
+                // a model or checkpoint whose write a crash cut short; this coordinator holds the folder
+                long freed = io.parallax.engine.io.ReplacingFile.deleteLeftovers(d);
+                if (freed > 0) {
+                    log.info("{}: deleted {} bytes of temporary files a crash left", d, freed);
+                }
+            } catch (IOException e) {
+                log.warn("{}: its temporary files could not be cleaned up: {}", d, e.toString());
+            }
             Path file = d.resolve(RECORD);
             if (!Files.exists(file)) {
                 continue;

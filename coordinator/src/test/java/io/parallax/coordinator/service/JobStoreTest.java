@@ -28,4 +28,23 @@ class JobStoreTest {
             assertEquals("job-000003", store.newId());
         }
     }
+
+    @Test
+    void temporaryFilesACrashLeftInAJobFolderAreDeletedAtTheNextStart() throws IOException {
+        String id;
+        try (JobStore store = JobStore.open(state)) {
+            id = store.newId();
+            Files.createDirectories(store.jobDir(id));
+            Files.writeString(store.jobDir(id).resolve("metrics.jsonl"), "{}\n");
+            // what a kill -9 in the middle of ReplacingFile.write leaves
+            Files.write(store.jobDir(id).resolve(".model.safetensors.3f9a0c1d2e4b5a6c.tmp"), new byte[4096]);
+            Files.write(store.jobDir(id).resolve(".checkpoint.bin.7.tmp"), new byte[10]);
+        }
+        try (JobStore store = JobStore.open(state)) {
+            try (java.util.stream.Stream<java.nio.file.Path> files = Files.list(store.jobDir(id))) {
+                assertEquals(java.util.List.of("metrics.jsonl"),
+                        files.map(f -> f.getFileName().toString()).toList());
+            }
+        }
+    }
 }
