@@ -5,7 +5,8 @@
 # from its last checkpoint, queued jobs keep their place, and the workers rejoin by themselves.
 # Any other exit ends this script with the same code: a bad setting would fail again, and a
 # kill -9 or a crash is left to deploy/start-cluster.sh --coordinator-only. SIGTERM and SIGINT
-# are passed on to the coordinator (as SIGTERM), and this script exits once it has.
+# are passed on to the coordinator (as SIGTERM), and this script exits once it has; if this
+# script is killed outright, the coordinator sees it gone and stops as on SIGTERM.
 # start-cluster.sh runs the coordinator under it; its pid file records this script's pid.
 #
 # Usage: deploy/supervise-coordinator.sh COMMAND [ARGS...]
@@ -34,7 +35,8 @@ trap stop_child TERM INT
 
 restarts=()  # SECONDS of each restart within the window
 while :; do
-    "$@" &
+    # the coordinator stops by itself if this script is killed (-9) and cannot stop it
+    PARALLAX_SUPERVISOR_PID=$$ "$@" &
     child=$!
     # a trapped signal ends `wait` early (status > 128) while the coordinator is still stopping
     while :; do

@@ -436,6 +436,43 @@ class TrainerCliTest {
     }
 
     @Test
+    void aCoordinatorWhoseSupervisorIsKilledStopsByItself() throws Exception {
+        int akka;
+        int grpc;
+        try (ServerSocket a = new ServerSocket(0); ServerSocket g = new ServerSocket(0)) {
+            akka = a.getLocalPort();
+            grpc = g.getLocalPort();
+        }
+        Path out = dir.resolve("supervised.txt");
+        Process supervisor = new ProcessBuilder("bash", Path.of("supervise-coordinator.sh").toAbsolutePath().toString(),
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                System.getProperty("java.class.path"), TrainerCli.class.getName(), "coordinator", "--host", "127.0.0.1",
+                "--port", String.valueOf(akka), "--grpc-port", String.valueOf(grpc),
+                "--state-dir", dir.resolve("state").toString())
+                .redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        ProcessHandle coordinator = null;
+        try {
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+            while (!Files.readString(out).contains("coordinator up") && supervisor.isAlive()
+                    && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertTrue(Files.readString(out).contains("coordinator up"), Files.readString(out));
+            coordinator = supervisor.toHandle().children().findFirst().orElseThrow();
+            supervisor.destroyForcibly(); // kill -9: it cannot pass anything on
+            assertTrue(supervisor.waitFor(10, java.util.concurrent.TimeUnit.SECONDS));
+            assertTrue(coordinator.onExit().get(60, java.util.concurrent.TimeUnit.SECONDS) != null);
+            assertTrue(Files.readString(out).contains("trainer: coordinator: its supervisor (pid "
+                    + supervisor.pid() + ") is gone; stopping"), Files.readString(out));
+        } finally {
+            supervisor.destroyForcibly();
+            if (coordinator != null && coordinator.isAlive()) {
+                coordinator.destroyForcibly();
+            }
+        }
+    }
+
+    @Test
     void nodeOptionsOutOfRangeAreRefusedBeforeTheNodeStarts() {
         String state = dir.resolve("state").toString();
         String[][] cases = {
