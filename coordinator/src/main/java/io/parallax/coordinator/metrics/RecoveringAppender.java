@@ -189,6 +189,11 @@ final class RecoveringAppender implements Closeable {
                 failure = new IOException(name + ": " + reason(e), e);
             }
         }
+        if (gaveUp == null && failure != null) {
+            // it waited for room that did not come in time
+            throw new IOException(name + ": " + pending.size() + " bytes of its last records could not be written ("
+                    + reason(failure.getCause()) + ")", failure);
+        }
         Optional<IOException> left = failure();
         if (left.isPresent()) {
             throw left.get();

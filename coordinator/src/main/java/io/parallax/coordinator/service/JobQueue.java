@@ -91,6 +91,10 @@ public final class JobQueue implements AutoCloseable {
 
     /** How often an idle queue tries again to write records that could not be written. */
     private static final long UNSAVED_RETRY_MILLIS = 10_000;
+    /** How often a trained model that could not be saved (a full disk) is tried again; tests shorten it. */
+    static volatile long modelSaveRetryMillis = 10_000;
+    /** How long a trained model that cannot be saved is tried again before its job fails. */
+    static final long MODEL_SAVE_PATIENCE_MILLIS = 10 * 60_000;
     /** Jobs whose latest record could not be written; guarded by {@code lock}. */
     private final Set<String> unsaved = new LinkedHashSet<>();
 
@@ -275,6 +279,7 @@ public final class JobQueue implements AutoCloseable {
             if (runner != null) {
                 runner.cancel();
             }
+            lock.notifyAll(); // a model waiting for room to be saved is not waited for any longer
             return new Cancellation(CancelOutcome.STOPPING, job);
         }
     }
@@ -509,11 +514,7 @@ public final class JobQueue implements AutoCloseable {
                 }
             }
             JobRunner.Result result = r.run();
-            try {
-                ModelFile.save(result.model(), store.modelFile(id), plan.preprocessing());
-            } catch (IOException e) {
-                saveFailure = "the model could not be saved: " + e.getMessage();
-            }
+            saveFailure = saveModel(id, result, plan, note);
             trained = true;
         } catch (InvalidJobException e) {
             // init_from unreadable when the model is built, say: the user's problem, in their words
@@ -532,6 +533,44 @@ public final class JobQueue implements AutoCloseable {
         if (trained) {
             end(id, saveFailure == null ? JobState.SUCCEEDED : JobState.FAILED,
                     saveFailure == null ? "" : saveFailure, saveFailure == null);
+        }
+    }
+
+    /**
+     * Saves a trained job's model; null when it is saved, else why not. A model that cannot be
+     * written (a full disk) is tried again every {@link #modelSaveRetryMillis} for up to
+     * {@link #MODEL_SAVE_PATIENCE_MILLIS}, the job's watchers told, so that freeing space in time
+     * saves the run instead of failing it (its checkpoint goes with it); a cancel or the queue's
+     * shutdown ends the waiting.
+     */
+    private String saveModel(String id, JobRunner.Result result, JobPlan plan, Consumer<String> note)
+            throws InterruptedException {
+        long giveUpAt = System.nanoTime() + MODEL_SAVE_PATIENCE_MILLIS * 1_000_000;
+        boolean told = false;
+        while (true) {
+            try {
+                ModelFile.save(result.model(), store.modelFile(id), plan.preprocessing());
+                if (told) {
+                    log.info("job {}: its model is saved", id);
+                    note.accept("the model is saved");
+                }
+                return null;
+            } catch (IOException e) {
+                String why = "the model could not be saved: " + e.getMessage();
+                synchronized (lock) {
+                    if (cancelRequested || closed || System.nanoTime() > giveUpAt) {
+                        return why;
+                    }
+                    if (!told) {
+                        told = true;
+                        log.warn("job {}: {}; trying again every {} s", id, why, modelSaveRetryMillis / 1000);
+                        note.accept(why + "; trying again every " + Math.max(1, modelSaveRetryMillis / 1000)
+                                + " s for up to " + MODEL_SAVE_PATIENCE_MILLIS / 60_000
+                                + " minutes (free some space, or cancel the job)");
+                    }
+                    lock.wait(modelSaveRetryMillis);
+                }
+            }
         }
     }
 

@@ -89,7 +89,8 @@ class RecoveringAppenderTest {
         disk.room = 0;
         out.append(record("one"));
         IOException e = assertThrows(IOException.class, out::close);
-        assertTrue(e.getMessage().startsWith("metrics file m.jsonl: No space left on device"), e.getMessage());
+        assertEquals("metrics file m.jsonl: 4 bytes of its last records could not be written (No space left on "
+                + "device)", e.getMessage());
         assertEquals("", text(file));
     }
 

@@ -205,6 +205,37 @@ class JobServiceTest {
     }
 
     @Test
+    void aModelThatCannotBeSavedIsTriedAgainAndTheJobSucceedsOnceThereIsRoom() throws Exception {
+        long before = JobQueue.modelSaveRetryMillis;
+        JobQueue.modelSaveRetryMillis = 200;
+        try {
+            String id = submit(stub, ServiceFixture.smallJob("no-room", 3, 128));
+            // the model's place is taken (a full disk, say): a folder where the file goes
+            Path obstacle = Files.createDirectories(fx.store.modelFile(id));
+            Files.writeString(obstacle.resolve("x"), "x");
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+            Job waiting = withDeadline(stub).getJob(io.parallax.proto.v1.JobId.newBuilder().setId(id).build());
+            while (!waiting.getLastNote().startsWith("the model could not be saved") && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+                waiting = withDeadline(stub).getJob(io.parallax.proto.v1.JobId.newBuilder().setId(id).build());
+            }
+            assertTrue(waiting.getLastNote().contains("; trying again every 1 s for up to 10 minutes (free some "
+                    + "space, or cancel the job)"), waiting.toString());
+            assertEquals(JobState.RUNNING, waiting.getState());
+            // room again
+            Files.delete(obstacle.resolve("x"));
+            Files.delete(obstacle);
+            watchAll(stub, id);
+            Job done = withDeadline(stub).getJob(io.parallax.proto.v1.JobId.newBuilder().setId(id).build());
+            assertEquals(JobState.SUCCEEDED, done.getState(), done.getReason());
+            assertTrue(done.getModelAvailable());
+            assertTrue(Files.isRegularFile(fx.store.modelFile(id)));
+        } finally {
+            JobQueue.modelSaveRetryMillis = before;
+        }
+    }
+
+    @Test
     void aFileSystemFailureIsDescribedInWordsNotByItsPathAlone() {
         assertEquals("/srv/state/jobs/job-000011: permission denied",
                 JobServiceImpl.describe(new java.nio.file.AccessDeniedException("/srv/state/jobs/job-000011")));
