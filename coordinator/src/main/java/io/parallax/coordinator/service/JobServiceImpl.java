@@ -231,6 +231,15 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase impl
                         + " is missing from the coordinator's state directory").asRuntimeException());
                 return;
             }
+            // its header against its length: a file cut short (a disk error, a copy that stopped)
+            // would otherwise be streamed whole and written by the client as if it were the model
+            try (io.parallax.engine.io.SafeTensorsReader check = io.parallax.engine.io.SafeTensorsReader.open(file)) {
+                check.metadata();
+            } catch (io.parallax.engine.io.SafeTensorsException e) {
+                out.onError(Status.DATA_LOSS.withDescription("the model file of job " + id.getId() + " in the "
+                        + "coordinator's state directory is damaged: " + e.getMessage()).asRuntimeException());
+                return;
+            }
             streamer.start(file);
         });
     }

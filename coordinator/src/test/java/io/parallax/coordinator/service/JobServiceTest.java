@@ -236,6 +236,23 @@ class JobServiceTest {
     }
 
     @Test
+    void aStoredModelCutShortIsRefusedAsDamagedNotStreamed() throws Exception {
+        String id = submit(stub, ServiceFixture.smallJob("cut", 1, 128));
+        watchAll(stub, id);
+        Path file = fx.store.modelFile(id);
+        long size = Files.size(file);
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file,
+                java.nio.file.StandardOpenOption.WRITE)) {
+            ch.truncate(size / 2);
+        }
+        io.grpc.StatusRuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(
+                io.grpc.StatusRuntimeException.class, () -> ServiceFixture.model(stub, id));
+        assertEquals(io.grpc.Status.Code.DATA_LOSS, e.getStatus().getCode());
+        assertTrue(e.getStatus().getDescription().startsWith("the model file of job " + id + " in the coordinator's "
+                + "state directory is damaged: "), e.getStatus().getDescription());
+    }
+
+    @Test
     void aFileSystemFailureIsDescribedInWordsNotByItsPathAlone() {
         assertEquals("/srv/state/jobs/job-000011: permission denied",
                 JobServiceImpl.describe(new java.nio.file.AccessDeniedException("/srv/state/jobs/job-000011")));
