@@ -154,7 +154,15 @@ public final class JobStore implements AutoCloseable {
                 PARSER.merge(Files.readString(file, StandardCharsets.UTF_8), b);
                 job = b.build();
             } catch (InvalidProtocolBufferException | RuntimeException e) {
-                log.warn("skipping unreadable job record {}: {}", file, e.getMessage());
+                // listed rather than skipped: its files (a model, metrics) stay reachable, and
+                // 'trainer delete' can remove them; the damaged record itself is left as it is
+                log.warn("job record {} cannot be read; the job is listed as FAILED: {}", file, e.getMessage());
+                loaded.add(Job.newBuilder().setId(d.getFileName().toString()).setName("(record unreadable)")
+                        .setState(JobState.FAILED).setQueuePosition(-1)
+                        .setReason("its record " + file + " cannot be read (" + e.getMessage() + "); its other files "
+                                + "are kept in " + d)
+                        .setFinishedAtMs(Math.min(now, Files.getLastModifiedTime(file).toMillis()))
+                        .setModelAvailable(Files.isRegularFile(d.resolve(MODEL))).build());
                 continue;
             }
             if (!job.getId().equals(d.getFileName().toString())) {

@@ -47,4 +47,23 @@ class JobStoreTest {
             }
         }
     }
+
+    @Test
+    void aJobWhoseRecordCannotBeReadIsListedAsFailedWithItsModel() throws IOException {
+        String id;
+        try (JobStore store = JobStore.open(state)) {
+            id = store.newId();
+            Files.createDirectories(store.jobDir(id));
+            Files.writeString(store.jobDir(id).resolve(JobStore.RECORD), "{\"id\": \"" + id + "\", \"sta");
+            Files.write(store.modelFile(id), new byte[] {1, 2, 3});
+        }
+        try (JobStore store = JobStore.open(state)) {
+            io.parallax.proto.v1.Job job = store.loaded().stream().filter(j -> j.getId().equals(id)).findFirst()
+                    .orElseThrow(() -> new AssertionError("the job vanished"));
+            assertEquals(io.parallax.proto.v1.JobState.FAILED, job.getState());
+            org.junit.jupiter.api.Assertions.assertTrue(job.getReason().startsWith("its record "
+                    + store.jobDir(id).resolve(JobStore.RECORD) + " cannot be read ("), job.getReason());
+            org.junit.jupiter.api.Assertions.assertTrue(job.getModelAvailable());
+        }
+    }
 }
