@@ -162,7 +162,8 @@ public final class JobStore implements AutoCloseable {
                         .setReason("its record " + file + " cannot be read (" + e.getMessage() + "); its other files "
                                 + "are kept in " + d)
                         .setFinishedAtMs(Math.min(now, Files.getLastModifiedTime(file).toMillis()))
-                        .setModelAvailable(Files.isRegularFile(d.resolve(MODEL))).build());
+                        .setModelAvailable(Files.isRegularFile(d.resolve(MODEL)) && damaged(d.resolve(MODEL)) == null)
+                        .build());
                 continue;
             }
             if (!job.getId().equals(d.getFileName().toString())) {
@@ -191,11 +192,25 @@ public final class JobStore implements AutoCloseable {
             } else if (job.getModelAvailable() && !Files.isRegularFile(d.resolve(MODEL))) {
                 log.warn("job {}: its model file is missing", job.getId());
                 fixed = job.toBuilder().setModelAvailable(false).build();
+            } else if (job.getModelAvailable() && damaged(d.resolve(MODEL)) != null) {
+                // cut short (a disk error, a copy that stopped): status must not offer it
+                log.warn("job {}: its model file is damaged: {}", job.getId(), damaged(d.resolve(MODEL)));
+                fixed = job.toBuilder().setModelAvailable(false).build();
             }
             if (fixed != job) {
                 save(fixed);
             }
             loaded.add(fixed);
+        }
+    }
+
+    /** Why a model file's header does not match its contents (cut short, say), or null when it does. */
+    static String damaged(Path model) {
+        try (io.parallax.engine.io.SafeTensorsReader check = io.parallax.engine.io.SafeTensorsReader.open(model)) {
+            check.metadata();
+            return null;
+        } catch (IOException e) {
+            return e.getMessage();
         }
     }
 

@@ -55,7 +55,7 @@ class JobStoreTest {
             id = store.newId();
             Files.createDirectories(store.jobDir(id));
             Files.writeString(store.jobDir(id).resolve(JobStore.RECORD), "{\"id\": \"" + id + "\", \"sta");
-            Files.write(store.modelFile(id), new byte[] {1, 2, 3});
+            io.parallax.engine.io.ModelFile.save(tinyModel(), store.modelFile(id));
         }
         try (JobStore store = JobStore.open(state)) {
             io.parallax.proto.v1.Job job = store.loaded().stream().filter(j -> j.getId().equals(id)).findFirst()
@@ -64,6 +64,33 @@ class JobStoreTest {
             org.junit.jupiter.api.Assertions.assertTrue(job.getReason().startsWith("its record "
                     + store.jobDir(id).resolve(JobStore.RECORD) + " cannot be read ("), job.getReason());
             org.junit.jupiter.api.Assertions.assertTrue(job.getModelAvailable());
+        }
+    }
+
+    private static io.parallax.engine.model.Sequential tinyModel() {
+        return new io.parallax.engine.model.Sequential(2, java.util.List.of(new io.parallax.engine.layer.Linear(2, 2)),
+                io.parallax.engine.backend.Backends.cpu(), 1);
+    }
+
+    @Test
+    void aStoredModelCutShortIsNotOfferedAfterARestart() throws IOException {
+        String id;
+        try (JobStore store = JobStore.open(state)) {
+            id = store.newId();
+            Files.createDirectories(store.jobDir(id));
+            io.parallax.engine.io.ModelFile.save(tinyModel(), store.modelFile(id));
+            store.save(io.parallax.proto.v1.Job.newBuilder().setId(id).setName("done")
+                    .setState(io.parallax.proto.v1.JobState.SUCCEEDED).setModelAvailable(true).build());
+            long size = Files.size(store.modelFile(id));
+            try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(store.modelFile(id),
+                    java.nio.file.StandardOpenOption.WRITE)) {
+                ch.truncate(size - 4);
+            }
+        }
+        try (JobStore store = JobStore.open(state)) {
+            io.parallax.proto.v1.Job job = store.loaded().stream().filter(j -> j.getId().equals(id)).findFirst()
+                    .orElseThrow();
+            org.junit.jupiter.api.Assertions.assertFalse(job.getModelAvailable(), job.toString());
         }
     }
 }
