@@ -233,11 +233,10 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase impl
             }
             // its header against its length: a file cut short (a disk error, a copy that stopped)
             // would otherwise be streamed whole and written by the client as if it were the model
-            try (io.parallax.engine.io.SafeTensorsReader check = io.parallax.engine.io.SafeTensorsReader.open(file)) {
-                check.metadata();
-            } catch (io.parallax.engine.io.SafeTensorsException e) {
+            String damage = JobStore.damaged(file);
+            if (damage != null) {
                 out.onError(Status.DATA_LOSS.withDescription("the model file of job " + id.getId() + " in the "
-                        + "coordinator's state directory is damaged: " + e.getMessage()).asRuntimeException());
+                        + "coordinator's state directory is damaged: " + damage).asRuntimeException());
                 return;
             }
             streamer.start(file);

@@ -162,7 +162,7 @@ public final class JobStore implements AutoCloseable {
                         .setReason("its record " + file + " cannot be read (" + e.getMessage() + "); its other files "
                                 + "are kept in " + d)
                         .setFinishedAtMs(Math.min(now, Files.getLastModifiedTime(file).toMillis()))
-                        .setModelAvailable(Files.isRegularFile(d.resolve(MODEL)) && damaged(d.resolve(MODEL)) == null)
+                        .setModelAvailable(Files.isRegularFile(d.resolve(MODEL)) && unusable(d.resolve(MODEL)) == null)
                         .build());
                 continue;
             }
@@ -189,13 +189,16 @@ public final class JobStore implements AutoCloseable {
                             .setFinishedAtMs(ended).setQueuePosition(-1).setModelAvailable(false).build();
                     Files.deleteIfExists(checkpointFile(job.getId()));
                 }
-            } else if (job.getModelAvailable() && !Files.isRegularFile(d.resolve(MODEL))) {
-                log.warn("job {}: its model file is missing", job.getId());
-                fixed = job.toBuilder().setModelAvailable(false).build();
-            } else if (job.getModelAvailable() && damaged(d.resolve(MODEL)) != null) {
-                // cut short (a disk error, a copy that stopped): status must not offer it
-                log.warn("job {}: its model file is damaged: {}", job.getId(), damaged(d.resolve(MODEL)));
-                fixed = job.toBuilder().setModelAvailable(false).build();
+            } else if (job.getModelAvailable()) {
+                String damage;
+                if (!Files.isRegularFile(d.resolve(MODEL))) {
+                    log.warn("job {}: its model file is missing", job.getId());
+                    fixed = job.toBuilder().setModelAvailable(false).build();
+                } else if ((damage = unusable(d.resolve(MODEL))) != null) {
+                    // cut short (a disk error, a copy that stopped): status must not offer it
+                    log.warn("job {}: its model file is damaged: {}", job.getId(), damage);
+                    fixed = job.toBuilder().setModelAvailable(false).build();
+                }
             }
             if (fixed != job) {
                 save(fixed);
@@ -204,11 +207,24 @@ public final class JobStore implements AutoCloseable {
         }
     }
 
-    /** Why a model file's header does not match its contents (cut short, say), or null when it does. */
-    static String damaged(Path model) {
+    /**
+     * Why a model file's header does not match its contents (cut short, say), or null when it does.
+     *
+     * @throws IOException when the file cannot be read at all
+     */
+    static String damaged(Path model) throws IOException {
         try (io.parallax.engine.io.SafeTensorsReader check = io.parallax.engine.io.SafeTensorsReader.open(model)) {
             check.metadata();
             return null;
+        } catch (io.parallax.engine.io.SafeTensorsException e) {
+            return e.getMessage();
+        }
+    }
+
+    /** {@link #damaged}, an unreadable file counted as damaged: what a restart may offer for download. */
+    private static String unusable(Path model) {
+        try {
+            return damaged(model);
         } catch (IOException e) {
             return e.getMessage();
         }
