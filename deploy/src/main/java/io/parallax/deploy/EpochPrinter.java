@@ -2,6 +2,7 @@ package io.parallax.deploy;
 
 import io.parallax.coordinator.JobListener;
 import io.parallax.coordinator.metrics.JsonLinesMetrics;
+import io.parallax.coordinator.metrics.MetricsFailureNotes;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -16,8 +17,7 @@ import java.util.Locale;
 final class EpochPrinter implements JobListener, AutoCloseable {
 
     private final JsonLinesMetrics metrics;
-    /** The metrics file's failure last printed; null while it writes. */
-    private String failing;
+    private final MetricsFailureNotes failureNotes = new MetricsFailureNotes();
 
     EpochPrinter(Path metricsOut) throws IOException {
         this(metricsOut, 0);
@@ -43,13 +43,10 @@ final class EpochPrinter implements JobListener, AutoCloseable {
                 orDash(r.valAccuracy()), r.learningRate(), r.samplesPerSecond(), r.workers(), r.elapsedSeconds());
         if (metrics != null) {
             metrics.onEpoch(r);
-            String now = metrics.failure().map(Throwable::getMessage).orElse(null);
-            if (now != null && !now.equals(failing)) {
-                System.out.println("note: metrics could not be written (" + now + "); training goes on");
-            } else if (now == null && failing != null) {
-                System.out.println("note: metrics are written again, the epochs missed included");
+            String told = failureNotes.next(metrics.failure());
+            if (told != null) {
+                System.out.println("note: " + told);
             }
-            failing = now;
         }
     }
 

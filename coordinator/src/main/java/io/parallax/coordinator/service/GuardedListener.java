@@ -1,6 +1,7 @@
 package io.parallax.coordinator.service;
 
 import io.parallax.coordinator.JobListener;
+import io.parallax.coordinator.metrics.MetricsFailureNotes;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,8 +21,7 @@ final class GuardedListener implements JobListener, AutoCloseable {
     private final JobListener delegate;
     private final Consumer<String> note;
     private boolean broken;
-    /** The listener's failure the watchers were told of last; null when it writes. */
-    private String failing;
+    private final MetricsFailureNotes failureNotes = new MetricsFailureNotes();
 
     GuardedListener(String jobId, JobListener delegate, Consumer<String> note) {
         this.jobId = jobId;
@@ -45,15 +45,15 @@ final class GuardedListener implements JobListener, AutoCloseable {
         if (broken) {
             return;
         }
-        String now = delegate.failure().map(Throwable::getMessage).orElse(null);
-        if (now != null && !now.equals(failing)) {
-            log.warn("job {}: metrics not written: {}", jobId, now);
-            note.accept("metrics could not be written (" + now + "); training goes on");
-        } else if (now == null && failing != null) {
-            log.info("job {}: metrics are written again", jobId);
-            note.accept("metrics are written again, the epochs missed included");
+        String told = failureNotes.next(delegate.failure());
+        if (told != null) {
+            if (failureNotes.failing() != null) {
+                log.warn("job {}: metrics not written: {}", jobId, failureNotes.failing());
+            } else {
+                log.info("job {}: metrics are written again", jobId);
+            }
+            note.accept(told);
         }
-        failing = now;
     }
 
     @Override
