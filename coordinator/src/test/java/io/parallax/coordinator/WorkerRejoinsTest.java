@@ -60,6 +60,49 @@ class WorkerRejoinsTest {
         }
     }
 
+    /**
+     * Takes worker-00 out of the listing after step 3 (running {@code whileAway} then) and puts it
+     * back after step 6; records each step's worker count and the job's events.
+     */
+    private static final class AwayAndBack implements JobListener {
+
+        private final LocalCluster cluster;
+        private final List<String> events;
+        private final List<Integer> workersPerStep;
+        private final Runnable whileAway;
+        private List<ActorRef<WorkerActor.Command>> both;
+
+        AwayAndBack(LocalCluster cluster, List<String> events, List<Integer> workersPerStep, Runnable whileAway) {
+            this.cluster = cluster;
+            this.events = events;
+            this.workersPerStep = workersPerStep;
+            this.whileAway = whileAway;
+        }
+
+        @Override
+        public void onStep(StepReport report) {
+            workersPerStep.add(report.workers());
+            if (report.step() == 1) {
+                both = cluster.live().get();
+            } else if (report.step() == 3) {
+                cluster.live().set(both.subList(1, 2)); // worker-00 leaves
+                whileAway.run();
+            } else if (report.step() == 6) {
+                cluster.live().set(both); // and is back
+            } else if (report.step() == 8) {
+                // it was asked to prepare before step 7: give that time to finish (in
+                // process it takes milliseconds) so that a slow machine still sees it
+                // taken on before the job's 18 steps are done
+                sleep(1000);
+            }
+        }
+
+        @Override
+        public void onEvent(String message) {
+            events.add(message);
+        }
+    }
+
     private static void sleep(long millis) {
         try {
             Thread.sleep(millis);
@@ -74,31 +117,7 @@ class WorkerRejoinsTest {
         List<Integer> workersPerStep = new CopyOnWriteArrayList<>();
         JobRunner.Result result = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
             try (LocalCluster cluster = LocalCluster.start(2, Backends.cpu(), List.of(SingleNodeDeterminismTest.EXAMPLES))) {
-                return cluster.run(JOB, new JobListener() {
-                    private List<ActorRef<WorkerActor.Command>> both;
-
-                    @Override
-                    public void onStep(StepReport report) {
-                        workersPerStep.add(report.workers());
-                        if (report.step() == 1) {
-                            both = cluster.live().get();
-                        } else if (report.step() == 3) {
-                            cluster.live().set(both.subList(1, 2)); // worker-00 leaves
-                        } else if (report.step() == 6) {
-                            cluster.live().set(both); // and is back
-                        } else if (report.step() == 8) {
-                            // it was asked to prepare before step 7: give that time to finish (in
-                            // process it takes milliseconds) so that a slow machine still sees it
-                            // taken on before the job's 18 steps are done
-                            sleep(1000);
-                        }
-                    }
-
-                    @Override
-                    public void onEvent(String message) {
-                        events.add(message);
-                    }
-                });
+                return cluster.run(JOB, new AwayAndBack(cluster, events, workersPerStep, () -> { }));
             }
         });
         assertTrue(events.stream().anyMatch(e -> e.matches("step \\d+: taking on \\[worker-00]; 2 worker\\(s\\)")),
@@ -125,29 +144,8 @@ class WorkerRejoinsTest {
         try (LocalCluster cluster = LocalCluster.start(2, Backends.cpu(), List.of(dir))) {
             JobPlan plan = JobPlan.load(job, DataRoots.of(List.of(dir)));
             JobRunner runner = new JobRunner("changed-data", JobFiles.toJson(plan.spec()), plan, cluster.system(),
-                    cluster.live(), cluster.exchange(), cluster.runnerSettings(), new JobListener() {
-                        private List<ActorRef<WorkerActor.Command>> both;
-
-                        @Override
-                        public void onStep(StepReport report) {
-                            workersPerStep.add(report.workers());
-                            if (report.step() == 1) {
-                                both = cluster.live().get();
-                            } else if (report.step() == 3) {
-                                cluster.live().set(both.subList(1, 2)); // worker-00 leaves
-                                flipLabels(csv);
-                            } else if (report.step() == 6) {
-                                cluster.live().set(both); // and is back
-                            } else if (report.step() == 8) {
-                                sleep(1000); // time for it to prepare (milliseconds in process)
-                            }
-                        }
-
-                        @Override
-                        public void onEvent(String message) {
-                            events.add(message);
-                        }
-                    });
+                    cluster.live(), cluster.exchange(), cluster.runnerSettings(),
+                    new AwayAndBack(cluster, events, workersPerStep, () -> flipLabels(csv)));
             JobRunner.Result result = assertTimeoutPreemptively(Duration.ofSeconds(60), runner::run);
             assertTrue(events.stream().anyMatch(e -> e.equals("worker worker-00 loaded other data than this job's "
                     + "other workers (a data file changed since the job started, or its host has another file at the "
