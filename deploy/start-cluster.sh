@@ -304,5 +304,5 @@ echo "cluster up: coordinator $cluster_address, $worker_count worker(s); run fol
 echo "coordinator gRPC address: $grpc_address"
 # the client commands default to 127.0.0.1:50051: say how to reach any other address
 if [[ "$grpc_address" != "127.0.0.1:50051" ]]; then
-    echo "for trainer submit/status/watch/cancel/model/delete: export PARALLAX_SERVER=$grpc_address (or --server $grpc_address)"
+    echo "for trainer submit/status/watch/cancel/resume/model/delete: export PARALLAX_SERVER=$grpc_address (or --server $grpc_address)"
 fi

@@ -3,6 +3,7 @@ package io.parallax.deploy;
 import io.parallax.coordinator.JobCancelledException;
 import io.parallax.coordinator.JobFailedException;
 import io.parallax.deploy.client.CancelCommand;
+import io.parallax.deploy.client.ResumeCommand;
 import io.parallax.deploy.client.DeleteCommand;
 import io.parallax.deploy.client.ExitCodes;
 import io.parallax.deploy.client.ModelCommand;
@@ -27,7 +28,7 @@ import picocli.CommandLine.Command;
         description = "Train neural networks data-parallel on the JVM.",
         subcommands = {DemoCommand.class, TrainCommand.class, LocalCommand.class, CoordinatorCommand.class,
                 WorkerCommand.class, SubmitCommand.class, StatusCommand.class, WatchCommand.class, CancelCommand.class,
-                DeleteCommand.class, ModelCommand.class},
+                ResumeCommand.class, DeleteCommand.class, ModelCommand.class},
         footer = {"", ExitCodes.HELP})
 public final class TrainerCli implements Runnable {
 

@@ -6,6 +6,7 @@ import io.parallax.coordinator.JobFailedException;
 import io.parallax.coordinator.JobListener;
 import io.parallax.coordinator.JobListeners;
 import io.parallax.coordinator.JobRunner;
+import io.parallax.engine.io.Checkpoint;
 import io.parallax.engine.io.ModelFile;
 import io.parallax.proto.v1.EpochMetrics;
 import io.parallax.proto.v1.Job;
@@ -19,6 +20,7 @@ import io.parallax.worker.job.InvalidJobException;
 import io.parallax.worker.job.JobPlan;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -38,7 +40,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A bounded FIFO of jobs run one at a time on the cluster's workers by a single runner thread:
- * QUEUED → RUNNING → SUCCEEDED | FAILED (with a reason) | CANCELLED. Every change is written to
+ * QUEUED → RUNNING → SUCCEEDED | FAILED (with a reason) | CANCELLED, and a FAILED or CANCELLED
+ * job that kept a checkpoint QUEUED again on request ({@link #resume}). Every change is written to
  * the {@link JobStore} and told to the job's watchers; per-step progress updates the record in
  * memory only (a disk write per step would cost more than some steps).
  *
@@ -315,6 +318,83 @@ public final class JobQueue implements AutoCloseable {
         }
     }
 
+    /** The result of {@link #resume}. */
+    public enum ResumeOutcome {
+        /** No such job. */
+        UNKNOWN,
+        /** It is queued or running already. */
+        NOT_ENDED,
+        /** It SUCCEEDED: there is nothing left to train. */
+        SUCCEEDED,
+        /** It ended without a checkpoint to go on from (or one that can no longer be read). */
+        NO_CHECKPOINT,
+        /** It is QUEUED again and resumes from its checkpoint when its turn comes. */
+        QUEUED
+    }
+
+    /**
+     * What {@link #resume} did, the job's record after it (null for an unknown job), and for
+     * {@code NO_CHECKPOINT} why, in words.
+     */
+    public record Resumption(ResumeOutcome outcome, Job job, String why) {}
+
+    /**
+     * Queues again a FAILED or CANCELLED job that kept its checkpoint: it runs when its turn
+     * comes, from the checkpoint's epoch, as a job does after a restart (its record drops the
+     * epochs after the checkpoint's; {@code started} stays its first start). Its data are
+     * checked when it starts, as for any queued job.
+     *
+     * @throws QueueFullException    when {@code capacity} jobs are already waiting
+     * @throws IllegalStateException when the queue is shutting down
+     */
+    public Resumption resume(String id) throws QueueFullException {
+        synchronized (lock) {
+            if (closed) {
+                throw new IllegalStateException("the coordinator is shutting down");
+            }
+            Job job = jobs.get(id);
+            if (job == null) {
+                return new Resumption(ResumeOutcome.UNKNOWN, null, "");
+            }
+            if (!ended(job.getState())) {
+                return new Resumption(ResumeOutcome.NOT_ENDED, view(id), "");
+            }
+            if (job.getState() == JobState.SUCCEEDED) {
+                return new Resumption(ResumeOutcome.SUCCEEDED, job, "");
+            }
+            if (job.getCheckpointEpoch() == 0) {
+                return new Resumption(ResumeOutcome.NO_CHECKPOINT, job, job.hasSpec()
+                        ? "it ended before its first checkpoint" : "its record cannot be read");
+            }
+            if (pending.size() >= capacity) {
+                throw new QueueFullException(capacity);
+            }
+            Optional<Job> resuming;
+            try {
+                resuming = store.resuming(job, "queued again by a resume request");
+            } catch (IOException | RuntimeException e) {
+                // kept as it is: a disk that failed a read may answer the next one
+                log.warn("job {}: not resumed: its checkpoint cannot be read: {}", id, e.toString());
+                return new Resumption(ResumeOutcome.NO_CHECKPOINT, job,
+                        "its checkpoint cannot be read (" + e.getMessage() + ")");
+            }
+            if (resuming.isEmpty()) {
+                // deleted by hand since the job ended: the record no longer offers it
+                Job without = job.toBuilder().setCheckpointEpoch(0).build();
+                persist(without);
+                jobs.put(id, without);
+                return new Resumption(ResumeOutcome.NO_CHECKPOINT, without, "its checkpoint file is gone");
+            }
+            Job queued = resuming.get().toBuilder().setFinishedAtMs(0).setModelAvailable(false).setCheckpointEpoch(0)
+                    .build();
+            pending.addLast(id);
+            update(queued, stateEvent(JobState.QUEUED, queued.getLastNote()));
+            log.info("job {} QUEUED again: {}", id, queued.getLastNote());
+            lock.notifyAll();
+            return new Resumption(ResumeOutcome.QUEUED, view(id), "");
+        }
+    }
+
     /**
      * Starts watching job {@code id}: {@code sink} gets the record at once (a snapshot), then
      * every change until the finished record, after which the queue forgets it. For a job that
@@ -368,7 +448,7 @@ public final class JobQueue implements AutoCloseable {
     }
 
     /** Where the model of job {@code id} is kept (whether or not it exists). */
-    public java.nio.file.Path modelFile(String id) {
+    public Path modelFile(String id) {
         return store.modelFile(id);
     }
 
@@ -663,19 +743,45 @@ public final class JobQueue implements AutoCloseable {
 
     // ---- under the lock -------------------------------------------------------------------------
 
-    /** Ends {@code job} (its record says how): writes it, tells its watchers, and deletes its checkpoint. */
-    private void finish(Job job) {
-        lastEpochRecord.remove(job.getId());
-        try {
-            // an ended job never resumes (a job queued to resume and then cancelled has one too)
-            Files.deleteIfExists(store.checkpointFile(job.getId()));
-        } catch (IOException e) {
-            log.warn("job {}: its checkpoint could not be deleted: {}", job.getId(), e.toString());
-        }
-        log.info("job {} {}{}", job.getId(), job.getState(), job.getReason().isEmpty() ? "" : ": " + job.getReason());
+    /**
+     * Ends {@code job} (its record says how): writes it, tells its watchers, and keeps its
+     * checkpoint for {@link #resume} when it FAILED or was CANCELLED, or deletes it.
+     */
+    private void finish(Job ending) {
+        lastEpochRecord.remove(ending.getId());
+        Job job = keepingCheckpoint(ending);
+        log.info("job {} {}{}{}", job.getId(), job.getState(), job.getReason().isEmpty() ? "" : ": " + job.getReason(),
+                job.getCheckpointEpoch() > 0 ? " (its checkpoint after epoch " + job.getCheckpointEpoch() + " is kept)"
+                        : "");
         update(job, stateEvent(job.getState(), job.getReason()));
         publish(job.getId(), JobEvent.newBuilder().setFinished(job));
         sinks.remove(job.getId());
+    }
+
+    /**
+     * {@code job} as it ends, its checkpoint's epoch in the record: a job that failed (its data
+     * not there when it resumed after a restart, its workers all gone) or was cancelled keeps a
+     * readable checkpoint, so that {@link #resume} goes on from it rather than from the first
+     * epoch; a SUCCEEDED job's, or one that cannot be read, is deleted.
+     */
+    private Job keepingCheckpoint(Job job) {
+        Path checkpoint = store.checkpointFile(job.getId());
+        if (job.getState() != JobState.SUCCEEDED && job.hasSpec() && Files.exists(checkpoint)) {
+            try {
+                int epoch = Checkpoint.readPosition(checkpoint).epoch();
+                if (epoch > 0) {
+                    return job.toBuilder().setCheckpointEpoch(epoch).build();
+                }
+            } catch (IOException | RuntimeException e) {
+                log.warn("job {}: its checkpoint cannot be read, so it is deleted: {}", job.getId(), e.toString());
+            }
+        }
+        try {
+            Files.deleteIfExists(checkpoint);
+        } catch (IOException e) {
+            log.warn("job {}: its checkpoint could not be deleted: {}", job.getId(), e.toString());
+        }
+        return job.toBuilder().setCheckpointEpoch(0).build();
     }
 
     private void update(Job job, JobEvent.Builder event) {

@@ -178,6 +178,38 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase impl
     }
 
     @Override
+    public void resumeJob(JobId id, StreamObserver<Job> out) {
+        run(senders, out, () -> {
+            JobQueue.Resumption r;
+            try {
+                r = queue.resume(id.getId());
+            } catch (QueueFullException e) {
+                out.onError(Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage()).asRuntimeException());
+                return;
+            } catch (IllegalStateException e) {
+                out.onError(Status.UNAVAILABLE.withDescription(e.getMessage()).asRuntimeException());
+                return;
+            }
+            switch (r.outcome()) {
+                case UNKNOWN -> out.onError(notFound(id));
+                case NOT_ENDED -> out.onError(Status.FAILED_PRECONDITION.withDescription("job " + id.getId()
+                        + " has not ended (" + r.job().getState() + "): there is nothing to resume").asRuntimeException());
+                case SUCCEEDED -> out.onError(Status.FAILED_PRECONDITION.withDescription("job " + id.getId()
+                        + " SUCCEEDED: there is nothing left to train").asRuntimeException());
+                case NO_CHECKPOINT -> out.onError(Status.FAILED_PRECONDITION.withDescription("job " + id.getId()
+                        + " (" + r.job().getState() + ") cannot be resumed: " + r.why()
+                        + "; submit its job file again to train it from the first epoch").asRuntimeException());
+                case QUEUED -> {
+                    log.info("job {}: resumed on request", id.getId());
+                    out.onNext(r.job());
+                    out.onCompleted();
+                }
+                default -> throw new IllegalStateException("unhandled " + r.outcome());
+            }
+        });
+    }
+
+    @Override
     public void deleteJob(JobId id, StreamObserver<Job> out) {
         run(senders, out, () -> {
             Optional<Job> before = queue.get(id.getId());

@@ -43,7 +43,8 @@ import org.slf4j.LoggerFactory;
  * same way, or ends it FAILED, {@value #STOPPED}, when it has no checkpoint yet. Jobs that were
  * QUEUED stay QUEUED: the queue runs them in their order. Ids continue after the highest one
  * found (folders without a readable record count too, and {@code last-id}, which remembers
- * deleted ones), so an id is never given twice.
+ * deleted ones), so an id is never given twice. A FAILED or CANCELLED job keeps its checkpoint
+ * (its record's {@code checkpoint_epoch}) until it is resumed or deleted.
  *
  * <p>Not thread-safe: the {@link JobQueue} calls it under its lock.
  */
@@ -66,8 +67,9 @@ public final class JobStore implements AutoCloseable {
 
     /**
      * A running job's checkpoint in its folder ({@link io.parallax.engine.io.Checkpoint}: weights,
-     * optimizer state, the epoch it resumes at), replaced after epochs while it runs and deleted
-     * when it ends.
+     * optimizer state, the epoch it resumes at), replaced after epochs while it runs; when the job
+     * ends it is deleted, or kept for {@code ResumeJob} if the job FAILED or was CANCELLED (its
+     * record's {@code checkpoint_epoch}).
      */
     public static final String CHECKPOINT = "checkpoint.safetensors";
 
@@ -199,6 +201,10 @@ public final class JobStore implements AutoCloseable {
                     log.warn("job {}: its model file is damaged: {}", job.getId(), damage);
                     fixed = job.toBuilder().setModelAvailable(false).build();
                 }
+            } else if (job.getCheckpointEpoch() > 0 && !Files.isRegularFile(checkpointFile(job.getId()))) {
+                // a failed or cancelled job's kept checkpoint, deleted by hand: ResumeJob must not offer it
+                log.warn("job {}: its checkpoint after epoch {} is missing", job.getId(), job.getCheckpointEpoch());
+                fixed = job.toBuilder().setCheckpointEpoch(0).build();
             }
             if (fixed != job) {
                 save(fixed);

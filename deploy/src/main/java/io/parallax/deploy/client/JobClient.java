@@ -95,6 +95,11 @@ final class JobClient implements AutoCloseable {
         return retrying(() -> unary().cancelJob(jobId(id)), id);
     }
 
+    /** Asks the coordinator to queue a failed or cancelled job again from its checkpoint; returns the record, QUEUED. */
+    Job resume(String id) {
+        return retrying(() -> unary().resumeJob(jobId(id)), id);
+    }
+
     /** Asks the coordinator to delete an ended job; returns the record as it was. */
     Job delete(String id) {
         return retrying(() -> unary().deleteJob(jobId(id)), id);

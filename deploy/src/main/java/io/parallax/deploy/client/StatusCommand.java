@@ -78,8 +78,7 @@ public final class StatusCommand extends ClientCommand {
             rows.add(new String[] {"started", time(j.getStartedAtMs())});
         }
         if (j.getResumedAtMs() > 0) {
-            rows.add(new String[] {"resumed", time(j.getResumedAtMs()) + " (from its checkpoint, after a coordinator "
-                    + "restart)"});
+            rows.add(new String[] {"resumed", time(j.getResumedAtMs()) + " (from its checkpoint)"});
         }
         if (j.getFinishedAtMs() > 0) {
             rows.add(new String[] {"finished", time(j.getFinishedAtMs())});
@@ -92,6 +91,10 @@ public final class StatusCommand extends ClientCommand {
         }
         if (j.getEpochsCount() > 0) {
             rows.add(new String[] {"last epoch", WatchPrinter.epochLine(j.getEpochs(j.getEpochsCount() - 1), j.getEpochsTotal())});
+        }
+        if (j.getCheckpointEpoch() > 0) {
+            rows.add(new String[] {"checkpoint", "after epoch " + j.getCheckpointEpoch() + " ('trainer resume " + j.getId()
+                    + "' goes on from there)"});
         }
         rows.add(new String[] {"model", j.getModelAvailable() ? "available ('trainer model " + j.getId() + " --out FILE')"
                 : "not available"});

@@ -160,7 +160,7 @@ public final class WatchPrinter {
             if (job.getStartedAtMs() > 0 && job.getFinishedAtMs() >= job.getStartedAtMs()) {
                 sb.append(String.format(Locale.ROOT, " in %.1f s", (job.getFinishedAtMs() - job.getStartedAtMs()) / 1000.0));
                 if (job.getResumedAtMs() > 0) {
-                    sb.append(" (a coordinator restart included)");
+                    sb.append(" (from its first start; it resumed from a checkpoint)");
                 }
             }
             if (job.getEpochsCount() > 0) {
@@ -168,6 +168,10 @@ public final class WatchPrinter {
                 sb.append(": train_loss ").append(ProgressBar.number(last.getTrainLoss()))
                         .append("  val_accuracy ").append(ProgressBar.number(last.getValAccuracy()));
             }
+        }
+        if (job.getCheckpointEpoch() > 0) {
+            sb.append(System.lineSeparator()).append("its checkpoint after epoch ").append(job.getCheckpointEpoch())
+                    .append(" is kept: 'trainer resume ").append(job.getId()).append("' goes on from there");
         }
         line(sb.toString());
     }

@@ -252,6 +252,29 @@ class ClientCommandsTest {
     }
 
     @Test
+    void resumeQueuesAJobFromItsCheckpointAndARefusalIsOneLineExitCode1() {
+        service.jobs.put("job-4", FakeJobService.job("job-4", "d", JobState.FAILED, 5, 8).toBuilder()
+                .setReason("no worker joined within 60 s").setCheckpointEpoch(4).build());
+        String record = trainer("status", "job-4", "--server", service.address()).out();
+        assertTrue(record.lines().anyMatch(l -> l.matches("checkpoint +after epoch 4 \\('trainer resume job-4' goes on "
+                + "from there\\)")), record);
+        service.watches.put("job-4", FakeJobService.story("job-4", 8, 2, JobState.SUCCEEDED, ""));
+        Run r = trainer("resume", "job-4", "--watch", "--server", service.address());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().startsWith("job-4 QUEUED (1 job(s) ahead): it resumes from its checkpoint after epoch 4 of 8"
+                + System.lineSeparator()), r.out());
+        assertTrue(r.out().contains("job-4 SUCCEEDED after 8 epoch(s)"), r.out());
+        assertEquals(JobState.QUEUED, service.jobs.get("job-4").getState());
+
+        Run again = trainer("resume", "job-4", "--server", service.address());
+        assertEquals(ExitCodes.ERROR, again.code());
+        assertEquals("trainer: job job-4 (QUEUED) cannot be resumed: it ended before its first checkpoint",
+                again.err().strip());
+        assertEquals(ExitCodes.NOT_FOUND, trainer("resume", "job-9", "--server", service.address()).code());
+        assertEquals(ExitCodes.USAGE, trainer("resume").code());
+    }
+
+    @Test
     void deleteForgetsEndedJobsAndRefusesOneThatRuns() {
         service.jobs.put("job-1", FakeJobService.job("job-1", "a", JobState.SUCCEEDED, 3, 3));
         service.jobs.put("job-2", FakeJobService.job("job-2", "b", JobState.FAILED, 1, 3));
@@ -429,7 +452,7 @@ class ClientCommandsTest {
 
     @Test
     void everyCommandHasHelpAndTheExitCodesAreInTheLaunchersHelp() {
-        for (String c : List.of("submit", "status", "watch", "cancel", "delete", "model")) {
+        for (String c : List.of("submit", "status", "watch", "cancel", "resume", "delete", "model")) {
             Run r = trainer(c, "--help");
             assertEquals(0, r.code(), c);
             assertTrue(r.out().contains("--server=HOST:PORT") && r.out().contains("PARALLAX_SERVER"), r.out());

@@ -166,6 +166,23 @@ final class FakeJobService extends JobServiceGrpc.JobServiceImplBase implements 
     }
 
     @Override
+    public void resumeJob(JobId request, StreamObserver<Job> out) {
+        Job j = jobs.get(request.getId());
+        if (j == null) {
+            out.onError(Status.NOT_FOUND.withDescription("no job " + request.getId()).asRuntimeException());
+        } else if (j.getCheckpointEpoch() == 0) {
+            out.onError(Status.FAILED_PRECONDITION.withDescription("job " + j.getId() + " (" + j.getState()
+                    + ") cannot be resumed: it ended before its first checkpoint").asRuntimeException());
+        } else {
+            Job queued = j.toBuilder().setState(JobState.QUEUED).setEpochsDone(j.getCheckpointEpoch())
+                    .setCheckpointEpoch(0).setQueuePosition(1).setReason("").build();
+            jobs.put(j.getId(), queued);
+            out.onNext(queued);
+            out.onCompleted();
+        }
+    }
+
+    @Override
     public void getModel(JobId request, StreamObserver<ModelChunk> out) {
         byte[] model = models.get(request.getId());
         if (model == null) {

@@ -43,13 +43,24 @@ class WatchPrinterTest {
     }
 
     @Test
-    void aJobResumedAfterACoordinatorRestartIsTimedFromItsFirstStartAndSaysSo() {
+    void aResumedJobIsTimedFromItsFirstStartAndSaysSo() {
         WatchPrinter p = printer(WatchPrinter.Style.PLAIN);
         FakeJobService.story("job-1", 2, 4, JobState.SUCCEEDED, "").stream().map(e -> e.hasFinished()
                 ? e.toBuilder().setFinished(e.getFinished().toBuilder().setResumedAtMs(1_700_000_009_000L)).build()
                 : e).forEach(p::accept);
-        assertTrue(text.toString().contains("job-1 SUCCEEDED after 2 epoch(s) in 12.5 s (a coordinator restart "
-                + "included): train_loss"), text.toString());
+        assertTrue(text.toString().contains("job-1 SUCCEEDED after 2 epoch(s) in 12.5 s (from its first start; it "
+                + "resumed from a checkpoint): train_loss"), text.toString());
+    }
+
+    @Test
+    void aJobThatEndedWithACheckpointKeptSaysHowToResumeIt() {
+        WatchPrinter p = printer(WatchPrinter.Style.PLAIN);
+        FakeJobService.story("job-1", 2, 4, JobState.FAILED, "no worker joined within 60 s").stream()
+                .map(e -> e.hasFinished() ? e.toBuilder().setFinished(e.getFinished().toBuilder().setCheckpointEpoch(1))
+                        .build() : e).forEach(p::accept);
+        assertTrue(text.toString().replace(System.lineSeparator(), "\n").endsWith("job-1 FAILED: no worker joined within "
+                + "60 s\nits checkpoint after epoch 1 is kept: 'trainer resume job-1' goes on from there\n"),
+                text.toString());
     }
 
     @Test

@@ -1,0 +1,240 @@
+package io.parallax.coordinator.service;
+
+import static io.parallax.coordinator.service.ServiceFixture.get;
+import static io.parallax.coordinator.service.ServiceFixture.model;
+import static io.parallax.coordinator.service.ServiceFixture.submit;
+import static io.parallax.coordinator.service.ServiceFixture.watchAll;
+import static io.parallax.coordinator.service.ServiceFixture.withDeadline;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.parallax.coordinator.metrics.MetricsSinks;
+import io.parallax.proto.v1.Job;
+import io.parallax.proto.v1.JobEvent;
+import io.parallax.proto.v1.JobId;
+import io.parallax.proto.v1.JobServiceGrpc;
+import io.parallax.proto.v1.JobSpec;
+import io.parallax.proto.v1.JobState;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Iterator;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code ResumeJob}: a job that failed (its data away when it resumed after a restart) or was
+ * cancelled keeps its checkpoint, and goes on from it on request to the weights of a run that was
+ * never interrupted; every other job is refused with a reason.
+ */
+class ResumeJobTest {
+
+    private static final int EPOCHS = 8;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path state;
+
+    @TempDir
+    Path data;
+
+    /** The breast-cancer table, in this test's own data root where a test can take it away. */
+    private Path table;
+
+    @BeforeEach
+    void copyTheTable() throws java.io.IOException {
+        table = Files.copy(ServiceFixture.EXAMPLES.resolve("data/breast_cancer.csv"), data.resolve("table.csv"));
+    }
+
+    /** Dropout and Adam: a resumed run that did not pick up exactly where the first stopped would differ. */
+    private JobSpec job(String name) {
+        return io.parallax.worker.job.JobFiles.parse("""
+                {
+                  "name": "%s",
+                  "model": {"layers": [{"linear": {"out_features": 16}}, {"activation": {"type": "relu"}},
+                                       {"dropout": {"p": 0.2}}, {"linear": {"out_features": 2}}]},
+                  "loss": "cross_entropy",
+                  "optimizer": {"name": "adam", "lr": 0.01},
+                  "data": {"train": {"csv": {"path": "%s", "label_column": "target"}},
+                           "validation_split": 0.2, "normalization": "standardize"},
+                  "batch_size": 4, "epochs": %d, "seed": 7
+                }""".formatted(name, table.toString().replace("\\", "/"), EPOCHS));
+    }
+
+    /** A job that runs for minutes unless stopped. */
+    private JobSpec longJob(String name) {
+        return ServiceFixture.csvJob(name, table.toString(), 1000, 1);
+    }
+
+    /** A fixture checkpointing after every epoch, over this test's data root, at most {@code capacity} jobs waiting. */
+    private ServiceFixture fixture(int capacity) throws Exception {
+        return new ServiceFixture(state, List.of(data), capacity, false, Duration.ZERO);
+    }
+
+    private static JobId id(String id) {
+        return JobId.newBuilder().setId(id).build();
+    }
+
+    private static Job resume(JobServiceGrpc.JobServiceBlockingStub stub, String id) {
+        return withDeadline(stub).resumeJob(id(id));
+    }
+
+    private static Job finished(JobServiceGrpc.JobServiceBlockingStub stub, String id) {
+        List<JobEvent> events = watchAll(stub, id);
+        return events.get(events.size() - 1).getFinished();
+    }
+
+    /** Blocks until {@code id} has reported {@code epochs} epochs. */
+    private static void awaitEpochs(JobServiceGrpc.JobServiceBlockingStub stub, String id, int epochs) {
+        Iterator<JobEvent> it = withDeadline(stub).watchJob(id(id));
+        while (it.hasNext()) {
+            JobEvent e = it.next();
+            if (e.hasEpoch() && e.getEpoch().getEpoch() >= epochs) {
+                return;
+            }
+            assertFalse(e.hasFinished(), "the job ended before epoch " + epochs + ": " + e);
+        }
+        throw new AssertionError("the watch ended before epoch " + epochs);
+    }
+
+    private static StatusRuntimeException refused(Status.Code code, Runnable call) {
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, call::run);
+        assertEquals(code, e.getStatus().getCode(), e.getStatus().toString());
+        return e;
+    }
+
+    /** SUCCEEDED with every epoch once, in its record and its metrics.jsonl, its checkpoint gone, the straight run's model. */
+    private static void assertEndsAsTheStraightRun(ServiceFixture fx, JobServiceGrpc.JobServiceBlockingStub stub,
+            String id, byte[] straight) throws Exception {
+        Job done = finished(stub, id);
+        assertEquals(JobState.SUCCEEDED, done.getState(), done.getReason());
+        assertEquals(0, done.getCheckpointEpoch());
+        assertTrue(done.getResumedAtMs() > done.getStartedAtMs(), done.toString());
+        assertEquals(EPOCHS, done.getEpochsCount(), done.toString());
+        for (int i = 0; i < EPOCHS; i++) {
+            assertEquals(i + 1, done.getEpochs(i).getEpoch());
+        }
+        List<String> lines = Files.readAllLines(fx.store.jobDir(id).resolve(MetricsSinks.METRICS_FILE));
+        assertEquals(EPOCHS, lines.size(), String.join("\n", lines));
+        for (int i = 0; i < EPOCHS; i++) {
+            assertEquals(i + 1, JSON.readTree(lines.get(i)).get("epoch").asInt());
+        }
+        assertFalse(Files.exists(fx.store.checkpointFile(id)), "a SUCCEEDED job keeps no checkpoint");
+        assertArrayEquals(straight, model(stub, id), "the resumed run's weights are the straight run's");
+    }
+
+    @Test
+    void aJobThatFailedForWantOfItsDataResumesOnRequestToTheWeightsOfAStraightRun() throws Exception {
+        Path away = data.resolve("table.csv.away");
+        try (ServiceFixture fx = fixture(50)) {
+            JobServiceGrpc.JobServiceBlockingStub stub = fx.stub();
+            String straightId = submit(stub, job("straight"));
+            assertEquals(JobState.SUCCEEDED, finished(stub, straightId).getState());
+            byte[] straight = model(stub, straightId);
+            refused(Status.Code.FAILED_PRECONDITION, () -> resume(stub, straightId));
+
+            String id = submit(stub, job("data away"));
+            awaitEpochs(stub, id, 3);
+            // the data's mount not up yet when the coordinator comes back
+            fx.restart(() -> Files.move(table, away));
+            JobServiceGrpc.JobServiceBlockingStub stub2 = fx.stub();
+            Job failed = finished(stub2, id);
+            assertEquals(JobState.FAILED, failed.getState(), failed.toString());
+            assertTrue(failed.getReason().startsWith("the job no longer loads"), failed.getReason());
+            assertTrue(failed.getCheckpointEpoch() >= 3 && failed.getCheckpointEpoch() < EPOCHS, failed.toString());
+            assertTrue(Files.exists(fx.store.checkpointFile(id)), "a FAILED job keeps its checkpoint");
+
+            // tried while the data are still away: it fails again, and its checkpoint is still kept
+            Job queued = resume(stub2, id);
+            assertEquals(JobState.QUEUED, queued.getState());
+            Job again = finished(stub2, id);
+            assertEquals(JobState.FAILED, again.getState(), again.toString());
+            assertEquals(failed.getCheckpointEpoch(), again.getCheckpointEpoch());
+
+            Files.move(away, table);
+            queued = resume(stub2, id);
+            assertEquals(JobState.QUEUED, queued.getState(), queued.toString());
+            assertEquals(failed.getCheckpointEpoch(), queued.getEpochsDone());
+            assertEquals(0, queued.getFinishedAtMs());
+            assertTrue(queued.getLastNote().contains("resumes from its checkpoint after epoch "
+                    + failed.getCheckpointEpoch()), queued.getLastNote());
+            assertEndsAsTheStraightRun(fx, stub2, id, straight);
+        }
+    }
+
+    @Test
+    void aCancelledJobResumesFromItsCheckpointWhenTheQueueHasRoom() throws Exception {
+        try (ServiceFixture fx = fixture(1)) {
+            JobServiceGrpc.JobServiceBlockingStub stub = fx.stub();
+            String straightId = submit(stub, job("straight"));
+            assertEquals(JobState.SUCCEEDED, finished(stub, straightId).getState());
+            byte[] straight = model(stub, straightId);
+
+            String id = submit(stub, job("cancelled"));
+            awaitEpochs(stub, id, 2);
+            refused(Status.Code.FAILED_PRECONDITION, () -> resume(stub, id)); // running
+            withDeadline(stub).cancelJob(id(id));
+            Job cancelled = finished(stub, id);
+            assertEquals(JobState.CANCELLED, cancelled.getState());
+            assertTrue(cancelled.getCheckpointEpoch() >= 2, cancelled.toString());
+
+            // a full queue: a long job running, another waiting
+            String running = submit(stub, longJob("long"));
+            String waiting = submit(stub, longJob("waiting"));
+            assertTrue(refused(Status.Code.RESOURCE_EXHAUSTED, () -> resume(stub, id)).getStatus().getDescription()
+                    .contains("full"));
+            // cancelled while queued, it never ran: nothing to resume from
+            withDeadline(stub).cancelJob(id(waiting));
+            StatusRuntimeException none = refused(Status.Code.FAILED_PRECONDITION, () -> resume(stub, waiting));
+            assertTrue(none.getStatus().getDescription().contains("ended before its first checkpoint"),
+                    none.getStatus().getDescription());
+            withDeadline(stub).cancelJob(id(running));
+            finished(stub, running);
+
+            assertEquals(JobState.QUEUED, resume(stub, id).getState());
+            assertEndsAsTheStraightRun(fx, stub, id, straight);
+            refused(Status.Code.NOT_FOUND, () -> resume(stub, "job-999999"));
+        }
+    }
+
+    @Test
+    void aKeptCheckpointDeletedByHandIsNoLongerOfferedAndDeletingTheJobRemovesIt() throws Exception {
+        try (ServiceFixture fx = fixture(50)) {
+            JobServiceGrpc.JobServiceBlockingStub stub = fx.stub();
+            String gone = submit(stub, job("checkpoint gone"));
+            String kept = submit(stub, job("checkpoint kept"));
+            for (String id : List.of(gone, kept)) {
+                awaitEpochs(stub, id, 1);
+                withDeadline(stub).cancelJob(id(id));
+                assertTrue(finished(stub, id).getCheckpointEpoch() >= 1);
+            }
+            Files.delete(fx.store.checkpointFile(gone));
+            StatusRuntimeException e = refused(Status.Code.FAILED_PRECONDITION, () -> resume(stub, gone));
+            assertTrue(e.getStatus().getDescription().contains("its checkpoint file is gone"),
+                    e.getStatus().getDescription());
+            assertEquals(0, get(stub, gone).getCheckpointEpoch(), "the record no longer offers it");
+
+            // a restart finds a kept checkpoint deleted while the coordinator was away
+            fx.restart(() -> Files.delete(fx.store.checkpointFile(kept)));
+            JobServiceGrpc.JobServiceBlockingStub stub2 = fx.stub();
+            assertEquals(0, get(stub2, kept).getCheckpointEpoch());
+            refused(Status.Code.FAILED_PRECONDITION, () -> resume(stub2, kept));
+
+            String again = submit(stub2, job("deleted"));
+            awaitEpochs(stub2, again, 1);
+            withDeadline(stub2).cancelJob(id(again));
+            assertTrue(finished(stub2, again).getCheckpointEpoch() >= 1);
+            withDeadline(stub2).deleteJob(id(again));
+            assertFalse(Files.exists(fx.store.jobDir(again)), "deleting the job deletes its checkpoint with it");
+            refused(Status.Code.NOT_FOUND, () -> resume(stub2, again));
+        }
+    }
+}
