@@ -78,7 +78,28 @@ public final class Checkpoint {
      */
     public static void save(Path path, Sequential model, Optimizer optimizer, TrainingPosition position)
             throws IOException {
+        save(path, model, optimizer, position, Map.of());
+    }
+
+    /**
+     * As {@link #save(Path, Sequential, Optimizer, TrainingPosition)}, with {@code extra}
+     * metadata entries of the caller's beside the checkpoint's own ({@link #readMetadata} gives
+     * them back): what a caller needs to go on besides the position, such as the loss summed over
+     * the part of an epoch already trained.
+     *
+     * @throws IllegalArgumentException if an extra key is {@code format} or begins with
+     *                                  {@code parallax.}, as the file's own do
+     */
+    public static void save(Path path, Sequential model, Optimizer optimizer, TrainingPosition position,
+            Map<String, String> extra) throws IOException {
         Objects.requireNonNull(position, "position");
+        for (String key : extra.keySet()) {
+            // the file's own keys are "format" and "parallax.…": an extra one must not replace them
+            if (key.startsWith("parallax.") || key.equals("format")) {
+                throw new IllegalArgumentException("extra checkpoint metadata may not use the key '" + key
+                        + "' (\"format\" and \"parallax.…\" are the file's own)");
+            }
+        }
         if (optimizer.groups().size() != model.parameterCount()) {
             throw new IllegalArgumentException("the optimizer was built for " + optimizer.groups().size()
                     + " parameters, the model has " + model.parameterCount());
@@ -89,6 +110,7 @@ public final class Checkpoint {
         for (Map.Entry<String, float[]> e : state.tensors().entrySet()) {
             writer.putFloats(OPTIMIZER_PREFIX + e.getKey(), e.getValue(), e.getValue().length);
         }
+        extra.forEach(writer::putMetadata);
         writer.putMetadata(POSITION_KEY, json(positionMap(position)));
         writer.putMetadata(OPTIMIZER_KEY, json(new OptimizerEntry(state.optimizer(), optimizer.toString(),
                 groups(optimizer.groups()), state.counters(), state.scalars())));
@@ -141,6 +163,13 @@ public final class Checkpoint {
                 throw e;
             }
             return position;
+        }
+    }
+
+    /** Every metadata entry of a checkpoint (the extra ones a caller saved included), without loading anything else. */
+    public static Map<String, String> readMetadata(Path path) throws IOException {
+        try (SafeTensorsReader reader = SafeTensorsReader.open(path)) {
+            return Map.copyOf(reader.metadata());
         }
     }
 

@@ -193,4 +193,23 @@ class CheckpointRefusalTest {
         e = assertThrows(IllegalArgumentException.class, () -> otherBatch.trainer().resume(at));
         assertTrue(e.getMessage().contains("batch size 32, this trainer's batch size is 64"), e.getMessage());
     }
+
+    @Test
+    void extraMetadataComesBackAndMayNotReplaceTheFilesOwn() throws IOException {
+        Run run = Run.fresh(ADAM, plainConfig(), 1);
+        run.trainer().trainSteps(TRAIN, 2);
+        Path file = dir.resolve("extra.safetensors");
+        Checkpoint.save(file, run.model(), run.optimizer(), run.trainer().position(),
+                Map.of("coordinator.epoch_progress", "{\"loss_sum\": 1.5}"));
+        Map<String, String> metadata = Checkpoint.readMetadata(file);
+        assertEquals("{\"loss_sum\": 1.5}", metadata.get("coordinator.epoch_progress"));
+        assertEquals(run.trainer().position(), Checkpoint.readPosition(file));
+        for (String own : List.of(Checkpoint.POSITION_KEY, ModelFile.MODEL_KEY, "format")) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Checkpoint.save(
+                    dir.resolve("refused.safetensors"), run.model(), run.optimizer(), run.trainer().position(),
+                    Map.of(own, "x")));
+            assertTrue(e.getMessage().contains("'" + own + "'"), e.getMessage());
+        }
+        assertTrue(Files.notExists(dir.resolve("refused.safetensors")));
+    }
 }
