@@ -1,5 +1,7 @@
 package io.parallax.coordinator;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.parallax.engine.io.Checkpoint;
 import io.parallax.engine.model.Sequential;
 import io.parallax.engine.optim.Optimizer;
@@ -8,6 +10,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.function.IntToDoubleFunction;
@@ -16,13 +19,23 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@link JobCheckpoints} in one file (an engine {@link Checkpoint}): the run resumes from it when
- * it exists, and replaces it after an epoch when at least {@code every} has passed since the run
- * started or last saved (every epoch when zero). The job queue keeps one per job in its folder;
- * {@code trainer local --checkpoint} names one.
+ * it exists, and replaces it after an epoch or a step once at least {@code every} has passed since
+ * the run started or last saved (after every epoch, and never inside one, when zero). The file's
+ * metadata {@value #PROGRESS_KEY} holds the run's seconds so far and the part of the epoch
+ * trained. The job queue keeps one per job in its folder; {@code trainer local --checkpoint}
+ * names one.
  */
 public final class CheckpointFile implements JobCheckpoints {
 
     private static final Logger log = LoggerFactory.getLogger(CheckpointFile.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /**
+     * Metadata key of the run's progress at the checkpoint (JSON: {@code elapsed_seconds},
+     * {@code epoch_loss_sum}, {@code epoch_train_seconds}). A file without it (written before
+     * 2026-11-23, always at an epoch's start) takes its seconds from the job's reports.
+     */
+    public static final String PROGRESS_KEY = "coordinator.progress";
 
     private final Path file;
     private final long everyNanos;
@@ -64,23 +77,42 @@ public final class CheckpointFile implements JobCheckpoints {
             throw new JobFailedException("the coordinator ran out of memory loading its checkpoint (" + e.getMessage()
                     + "): give it more (JAVA_OPTS=-Xmx…) and start it again, or resubmit the job", e);
         }
-        double elapsed = at.epoch() > 0 ? elapsedAfter.applyAsDouble(at.epoch()) : 0;
-        log.info("{}: resuming from the checkpoint after epoch {}", file, at.epoch());
-        note.accept("resuming from the checkpoint after epoch " + at.epoch());
-        return Optional.of(new Resumed(at, elapsed));
+        double elapsed = -1;
+        EpochSoFar soFar = EpochSoFar.NONE;
+        try {
+            String progress = Checkpoint.readMetadata(file).get(PROGRESS_KEY);
+            if (progress != null) {
+                JsonNode p = JSON.readTree(progress);
+                elapsed = p.path("elapsed_seconds").asDouble(-1);
+                soFar = new EpochSoFar(p.path("epoch_loss_sum").asDouble(0), p.path("epoch_train_seconds").asDouble(0));
+            }
+        } catch (IOException e) {
+            // the weights and the position came back: only the reports' figures fall back
+            log.warn("{}: its progress figures cannot be read ({}); the run's seconds go on from its reports", file,
+                    e.toString());
+        }
+        if (elapsed < 0) {
+            elapsed = at.epoch() > 0 ? elapsedAfter.applyAsDouble(at.epoch()) : 0;
+        }
+        log.info("{}: resuming from the checkpoint {}", file, JobCheckpoints.where(at));
+        note.accept("resuming from the checkpoint " + JobCheckpoints.where(at));
+        return Optional.of(new Resumed(at, elapsed, soFar));
     }
 
     @Override
-    public boolean due(int epochsDone) {
-        return System.nanoTime() - lastSave >= everyNanos;
+    public boolean due(boolean epochEnd) {
+        return everyNanos == 0 ? epochEnd : System.nanoTime() - lastSave >= everyNanos;
     }
 
     @Override
-    public void save(Sequential master, Optimizer optimizer, TrainingPosition position) {
+    public void save(Sequential master, Optimizer optimizer, TrainingPosition position, double elapsedSeconds,
+            EpochSoFar soFar) {
         beforeSave.run();
         String failure = null;
         try {
-            Checkpoint.save(file, master, optimizer, position);
+            Checkpoint.save(file, master, optimizer, position, Map.of(PROGRESS_KEY, JSON.writeValueAsString(Map.of(
+                    "elapsed_seconds", elapsedSeconds, "epoch_loss_sum", soFar.lossSum(),
+                    "epoch_train_seconds", soFar.trainSeconds()))));
         } catch (IOException | RuntimeException e) {
             failure = e.getMessage();
         } catch (OutOfMemoryError e) {
@@ -88,9 +120,9 @@ public final class CheckpointFile implements JobCheckpoints {
             failure = "out of memory copying the optimizer's state: " + e.getMessage();
         }
         if (failure != null) {
-            log.warn("{}: no checkpoint after epoch {}: {}", file, position.epoch(), failure);
-            note.accept("no checkpoint after epoch " + position.epoch() + " (" + failure
-                    + "); training goes on, and a restart resumes from the one before, if any");
+            log.warn("{}: no checkpoint {}: {}", file, JobCheckpoints.where(position), failure);
+            note.accept("no checkpoint " + JobCheckpoints.where(position) + " (" + failure
+                    + "); a resumption would start from the one before, if any");
         }
         lastSave = System.nanoTime();
     }

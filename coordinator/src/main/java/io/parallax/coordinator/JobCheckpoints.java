@@ -6,11 +6,13 @@ import io.parallax.engine.train.TrainingPosition;
 import java.util.Optional;
 
 /**
- * Where a {@link JobRunner} resumes from and where it leaves a checkpoint at the end of an epoch,
- * so that a job outlives its coordinator: the weights, running statistics and optimizer state
- * after a whole number of epochs, from which the rest of the job trains exactly as it would have
- * straight on (the epoch's shuffle and dropout masks are keyed by seed and epoch, the schedule by
- * step or epoch, and the optimizer's counters come back with its buffers).
+ * Where a {@link JobRunner} resumes from and where it leaves its checkpoints, so that a job
+ * outlives its coordinator: the weights, running statistics and optimizer state after a whole
+ * number of steps, from which the rest of the job trains exactly as it would have straight on
+ * (the epoch's shuffle and dropout masks are keyed by seed and epoch, the schedule by step or
+ * epoch, and the optimizer's counters come back with its buffers). A run saves one after an
+ * epoch or a step when {@link #due} says so, and one where it stops when it is cancelled, stopped
+ * with its coordinator, or loses its workers.
  */
 public interface JobCheckpoints {
 
@@ -22,20 +24,39 @@ public interface JobCheckpoints {
         }
 
         @Override
-        public boolean due(int epochsDone) {
+        public boolean due(boolean epochEnd) {
             return false;
         }
 
         @Override
-        public void save(Sequential master, Optimizer optimizer, TrainingPosition position) {}
+        public boolean enabled() {
+            return false;
+        }
+
+        @Override
+        public void save(Sequential master, Optimizer optimizer, TrainingPosition position, double elapsedSeconds,
+                EpochSoFar soFar) {}
     };
 
     /**
-     * Where a run picks up: {@code position} (at the start of an epoch), and the seconds the epochs
-     * before it took, which the run's reports go on counting from. (Redone steps are counted from
-     * the resumption.)
+     * The part of an epoch trained before a checkpoint taken inside it: what the epoch's report
+     * needs of those steps (its train loss is the mean over all of its rows, its samples/s over
+     * its whole training time).
+     *
+     * @param lossSum      the loss summed over the rows trained so far in the epoch
+     * @param trainSeconds the seconds those steps took
      */
-    record Resumed(TrainingPosition position, double elapsedSeconds) {}
+    record EpochSoFar(double lossSum, double trainSeconds) {
+        /** At an epoch's start. */
+        public static final EpochSoFar NONE = new EpochSoFar(0, 0);
+    }
+
+    /**
+     * Where a run picks up: {@code position}, the seconds the run had taken up to it, which its
+     * reports go on counting from (redone steps are counted from the resumption), and the part of
+     * the epoch trained before it.
+     */
+    record Resumed(TrainingPosition position, double elapsedSeconds, EpochSoFar epochSoFar) {}
 
     /**
      * Loads the checkpoint to resume from into {@code master} and {@code optimizer} (built for the
@@ -45,12 +66,29 @@ public interface JobCheckpoints {
      */
     Optional<Resumed> restore(Sequential master, Optimizer optimizer) throws JobFailedException;
 
-    /** Whether to save one now that {@code epochsDone} epochs are done (not asked after the last). */
-    boolean due(int epochsDone);
+    /**
+     * Whether to save one now: at the end of an epoch ({@code epochEnd}, not asked after the last
+     * one) or after a step inside one.
+     */
+    boolean due(boolean epochEnd);
+
+    /** Whether this saves at all: a run that stops saves where it stopped only then. */
+    default boolean enabled() {
+        return true;
+    }
 
     /**
      * Saves {@code master} (its parameters and buffers are the run's), {@code optimizer} and
-     * {@code position}. A failure to write is the implementation's to report: training goes on.
+     * {@code position}, with the run's seconds so far and the part of the current epoch trained
+     * ({@link EpochSoFar#NONE} at an epoch's start). A failure to write is the implementation's
+     * to report: training goes on.
      */
-    void save(Sequential master, Optimizer optimizer, TrainingPosition position);
+    void save(Sequential master, Optimizer optimizer, TrainingPosition position, double elapsedSeconds,
+            EpochSoFar soFar);
+
+    /** Where {@code at} stands, in words: "after epoch 3", or "in epoch 4, after its step 120". */
+    static String where(TrainingPosition at) {
+        return at.stepInEpoch() == 0 ? "after epoch " + at.epoch()
+                : "in epoch " + (at.epoch() + 1) + ", after its step " + at.stepInEpoch();
+    }
 }

@@ -194,21 +194,29 @@ public final class JobRunner {
         double elapsedBefore = resumed == null ? 0 : resumed.elapsedSeconds();
         long start = System.nanoTime();
         List<EpochReport> reports = new ArrayList<>();
+        // where the run stands between two steps, for a checkpoint where it stops
+        int epoch = firstEpoch;
+        long stepInEpoch = resumed == null ? 0 : resumed.position().stepInEpoch();
+        double lossSum = resumed == null ? 0 : resumed.epochSoFar().lossSum();
+        double trainSecondsBefore = resumed == null ? 0 : resumed.epochSoFar().trainSeconds();
+        long epochStart = start;
+        long checkpointed = steps;
+        // the parameters are whole steps' only outside the update
+        boolean updating = false;
         try {
             plan.startNotes().forEach(listener::onEvent);
             workers.prepare(steps);
             int rowsTotal = plan.train().rows();
             int batch = plan.batchSize();
             float[] gradient = new float[p];
-            for (int epoch = firstEpoch; epoch < plan.epochs(); epoch++) {
+            for (; epoch < plan.epochs(); epoch++) {
                 int[] order = EpochOrder.of(rowsTotal, plan.seed(), epoch, true);
-                double lossSum = 0;
-                long epochStart = System.nanoTime();
+                epochStart = System.nanoTime();
                 SentStep ahead = null;
-                for (int from = 0; from < rowsTotal; from += batch) {
+                for (long from = stepInEpoch * batch; from < rowsTotal; from += batch) {
                     checkCancelled(steps);
                     long stepStart = System.nanoTime();
-                    int[] rows = ahead != null ? ahead.rows() : batchRows(order, from, batch);
+                    int[] rows = ahead != null ? ahead.rows() : batchRows(order, (int) from, batch);
                     int n = rows.length;
                     if (schedule != null) {
                         long t = plan.granularity() == LearningRateSchedule.Granularity.STEP ? steps : epoch;
@@ -225,14 +233,15 @@ public final class JobRunner {
                     // step will publish, so that they travel (and the workers wake) while the
                     // gradients are summed and the optimizer runs. Within the epoch only: the
                     // evaluation comes between epochs
-                    int next = from + batch;
+                    long next = from + batch;
                     if (next < rowsTotal) {
                         workers.takeOnJoined(steps + 1);
                     }
                     ahead = next < rowsTotal && !cancelled
-                            ? send(steps + 1, 0, version + 1, epoch, batchRows(order, next, batch), workers.current())
+                            ? send(steps + 1, 0, version + 1, epoch, batchRows(order, (int) next, batch), workers.current())
                             : null;
                     long sumStart = System.nanoTime();
+                    updating = true;
                     sumGradients(outcome, steps, gradient, buffers, p, q, 1f / meanDivisor(n));
                     long updateStart = System.nanoTime();
                     try {
@@ -244,6 +253,8 @@ public final class JobRunner {
                     steps++;
                     version++;
                     publish(version, states[(int) (version & 1)], params, buffers);
+                    updating = false;
+                    stepInEpoch++;
                     ranges.rest(); // the workers need the cores now
                     exchange.forgetStepsBefore(jobId, steps);
                     listener.onParameters(steps, params);
@@ -252,8 +263,17 @@ public final class JobRunner {
                     listener.onStep(new StepReport(epoch, steps, outcome.workers(), outcome.attempts(),
                             outcome.lossSum() / meanDivisor(n), n, outcome.planeNanos(), outcome.planeBytes(),
                             updateEnd - stepStart, outcome.phases(updateStart - sumStart, updateEnd - updateStart)));
+                    // an epoch longer than the checkpoint interval is checkpointed inside, too;
+                    // the workers meanwhile compute the next step, sent above
+                    if (next < rowsTotal && checkpoints.due(false)) {
+                        checkpoint(master, optimizer, params, buffers, trackedBefore, epoch, stepInEpoch, steps,
+                                elapsedBefore + (System.nanoTime() - start) / 1e9,
+                                new JobCheckpoints.EpochSoFar(lossSum, trainSecondsBefore
+                                        + (System.nanoTime() - epochStart) / 1e9));
+                        checkpointed = steps;
+                    }
                 }
-                double trainSeconds = (System.nanoTime() - epochStart) / 1e9;
+                double trainSeconds = trainSecondsBefore + (System.nanoTime() - epochStart) / 1e9;
                 checkCancelled(steps);
                 double[] eval = plan.validation().isPresent() ? evaluate(version, steps) : new double[] {Double.NaN, Double.NaN};
                 EpochReport report = new EpochReport(epoch + 1, lossSum / meanDivisor(rowsTotal), eval[0], eval[1],
@@ -261,12 +281,26 @@ public final class JobRunner {
                         optimizer.learningRate(), workers.current().size(), redone);
                 reports.add(report);
                 listener.onEpoch(report);
-                if (epoch + 1 < plan.epochs() && checkpoints.due(epoch + 1)) {
-                    intoModel(master, params, buffers, trackedBefore, steps);
-                    checkpoints.save(master, optimizer,
-                            new TrainingPosition(epoch + 1, 0, steps, plan.seed(), plan.batchSize()));
+                stepInEpoch = 0;
+                lossSum = 0;
+                trainSecondsBefore = 0;
+                if (epoch + 1 < plan.epochs() && checkpoints.due(true)) {
+                    checkpoint(master, optimizer, params, buffers, trackedBefore, epoch + 1, 0, steps,
+                            report.elapsedSeconds(), JobCheckpoints.EpochSoFar.NONE);
+                    checkpointed = steps;
                 }
             }
+        } catch (JobFailedException e) { // a JobCancelledException too
+            // cancelled, stopped with the coordinator, or left without workers: what was trained
+            // since the last checkpoint is kept, for a restart or a resume to go on from. Not
+            // after a failed update (the parameters may be half updated) or an interrupt
+            if (!updating && steps > checkpointed && checkpoints.enabled()) {
+                checkpoint(master, optimizer, params, buffers, trackedBefore, epoch, stepInEpoch, steps,
+                        elapsedBefore + (System.nanoTime() - start) / 1e9,
+                        new JobCheckpoints.EpochSoFar(lossSum, trainSecondsBefore
+                                + (stepInEpoch == 0 ? 0 : (System.nanoTime() - epochStart) / 1e9)));
+            }
+            throw e;
         } finally {
             // every worker asked to prepare the job, those dropped on the way too: a dropped
             // worker that is still alive would otherwise keep its replica (model, data, plane)
@@ -277,6 +311,15 @@ public final class JobRunner {
         }
         intoModel(master, params, buffers, trackedBefore, steps);
         return new Result(master, reports, steps, redone);
+    }
+
+    /** Saves a checkpoint of the run's state after {@code steps} steps, at {@code epoch}'s step {@code stepInEpoch}. */
+    private void checkpoint(Sequential master, Optimizer optimizer, float[] params, float[] buffers,
+            long[] trackedBefore, int epoch, long stepInEpoch, long steps, double elapsedSeconds,
+            JobCheckpoints.EpochSoFar soFar) {
+        intoModel(master, params, buffers, trackedBefore, steps);
+        checkpoints.save(master, optimizer, new TrainingPosition(epoch, stepInEpoch, steps, plan.seed(), plan.batchSize()),
+                elapsedSeconds, soFar);
     }
 
     /**

@@ -51,24 +51,56 @@ class CheckpointFileTest {
     @Test
     void savesWhenTheIntervalHasPassedAndResumesWithTheElapsedTimeOfTheEpochsBefore() throws Exception {
         Path path = dir.resolve("checkpoint.safetensors");
-        assertFalse(file(path, Duration.ofHours(1), Job.getDefaultInstance()).due(1), "an hour has not passed");
+        CheckpointFile hourly = file(path, Duration.ofHours(1), Job.getDefaultInstance());
+        assertFalse(hourly.due(true) || hourly.due(false), "an hour has not passed");
         CheckpointFile every = file(path, Duration.ZERO, Job.getDefaultInstance());
-        assertTrue(every.due(1));
+        assertTrue(every.due(true));
+        assertFalse(every.due(false), "an interval of zero: after every epoch, never inside one");
+        assertTrue(file(path, Duration.ofNanos(1), Job.getDefaultInstance()).due(false), "inside an epoch once due");
         assertTrue(every.restore(model(1), adam(model(1))).isEmpty(), "no file: a fresh start");
 
         Sequential saved = model(1);
-        every.save(saved, adam(saved), new TrainingPosition(2, 0, 40, 7, 16));
+        every.save(saved, adam(saved), new TrainingPosition(2, 0, 40, 7, 16), 7.5, JobCheckpoints.EpochSoFar.NONE);
         assertEquals(1, recordWrites.get(), "the record is written before the checkpoint");
         assertTrue(Files.exists(path));
 
+        Sequential fresh = model(2);
+        JobCheckpoints.Resumed at = file(path, Duration.ZERO, Job.getDefaultInstance()).restore(fresh, adam(fresh))
+                .orElseThrow();
+        assertEquals(new TrainingPosition(2, 0, 40, 7, 16), at.position());
+        assertEquals(7.5, at.elapsedSeconds());
+        assertEquals(JobCheckpoints.EpochSoFar.NONE, at.epochSoFar());
+        assertArrayEquals(saved.parameters().toArray(), fresh.parameters().toArray());
+        assertTrue(notes.contains("resuming from the checkpoint after epoch 2"), notes.toString());
+    }
+
+    @Test
+    void aCheckpointInsideAnEpochKeepsWhatItsReportNeeds() throws Exception {
+        Path path = dir.resolve("checkpoint.safetensors");
+        Sequential saved = model(1);
+        file(path, Duration.ZERO, Job.getDefaultInstance()).save(saved, adam(saved),
+                new TrainingPosition(2, 5, 45, 7, 16), 9.75, new JobCheckpoints.EpochSoFar(12.5, 1.25));
+        Sequential fresh = model(2);
+        JobCheckpoints.Resumed at = file(path, Duration.ZERO, Job.getDefaultInstance()).restore(fresh, adam(fresh))
+                .orElseThrow();
+        assertEquals(new TrainingPosition(2, 5, 45, 7, 16), at.position());
+        assertEquals(9.75, at.elapsedSeconds());
+        assertEquals(new JobCheckpoints.EpochSoFar(12.5, 1.25), at.epochSoFar());
+        assertTrue(notes.contains("resuming from the checkpoint in epoch 3, after its step 5"), notes.toString());
+    }
+
+    @Test
+    void aCheckpointWithoutProgressFiguresTakesItsSecondsFromTheReports() throws Exception {
+        // as written before the figures were kept: the engine's file alone
+        Path path = dir.resolve("checkpoint.safetensors");
+        Sequential saved = model(1);
+        io.parallax.engine.io.Checkpoint.save(path, saved, adam(saved), new TrainingPosition(2, 0, 40, 7, 16));
         Job withEpochs = Job.newBuilder().addEpochs(EpochMetrics.newBuilder().setEpoch(1).setElapsedSeconds(3.5))
                 .addEpochs(EpochMetrics.newBuilder().setEpoch(2).setElapsedSeconds(7.25)).build();
         Sequential fresh = model(2);
         JobCheckpoints.Resumed at = file(path, Duration.ZERO, withEpochs).restore(fresh, adam(fresh)).orElseThrow();
-        assertEquals(new TrainingPosition(2, 0, 40, 7, 16), at.position());
         assertEquals(7.25, at.elapsedSeconds());
-        assertArrayEquals(saved.parameters().toArray(), fresh.parameters().toArray());
-        assertTrue(notes.contains("resuming from the checkpoint after epoch 2"), notes.toString());
+        assertEquals(JobCheckpoints.EpochSoFar.NONE, at.epochSoFar());
     }
 
     @Test
@@ -76,17 +108,19 @@ class CheckpointFileTest {
         Path folder = dir.resolve("in-the-way");
         folder.toFile().mkdirs();
         Sequential m = model(1);
-        file(folder, Duration.ZERO, Job.getDefaultInstance()).save(m, adam(m), new TrainingPosition(3, 0, 60, 7, 16));
+        file(folder, Duration.ZERO, Job.getDefaultInstance()).save(m, adam(m), new TrainingPosition(3, 0, 60, 7, 16), 1,
+                JobCheckpoints.EpochSoFar.NONE);
         assertEquals(1, notes.size(), notes.toString());
         assertTrue(notes.get(0).startsWith("no checkpoint after epoch 3 ("), notes.get(0));
-        assertTrue(notes.get(0).endsWith("training goes on, and a restart resumes from the one before, if any"));
+        assertTrue(notes.get(0).endsWith("a resumption would start from the one before, if any"), notes.get(0));
     }
 
     @Test
     void aCheckpointOfAnotherModelFailsTheJobNamingTheDifference() throws Exception {
         Path path = dir.resolve("checkpoint.safetensors");
         Sequential other = new Sequential(4, List.of(new Linear(4, 5), new ReLU(), new Linear(5, 2)), Backends.cpu(), 1);
-        file(path, Duration.ZERO, Job.getDefaultInstance()).save(other, adam(other), new TrainingPosition(1, 0, 20, 7, 16));
+        file(path, Duration.ZERO, Job.getDefaultInstance()).save(other, adam(other), new TrainingPosition(1, 0, 20, 7, 16),
+                1, JobCheckpoints.EpochSoFar.NONE);
         Sequential m = model(1);
         JobFailedException e = assertThrows(JobFailedException.class,
                 () -> file(path, Duration.ZERO, Job.getDefaultInstance()).restore(m, adam(m)));

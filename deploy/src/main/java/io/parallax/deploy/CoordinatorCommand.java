@@ -126,8 +126,10 @@ public final class CoordinatorCommand implements Callable<Integer> {
     int queueSize = JobQueue.DEFAULT_CAPACITY;
 
     @Option(names = "--checkpoint-every", paramLabel = "SECONDS", description = "least time between two "
-            + "checkpoints of the running job, taken after an epoch, from which it resumes when the coordinator "
-            + "is started again after a crash or stop; 0: after every epoch (default: ${DEFAULT-VALUE})")
+            + "checkpoints of the running job, taken after the step or epoch at which it has passed (and where a "
+            + "stop, a cancel or the loss of every worker ends the run), from which it resumes when the coordinator "
+            + "is started again after a crash or stop, or on 'trainer resume'; 0: after every epoch, never inside "
+            + "one (default: ${DEFAULT-VALUE})")
     long checkpointEverySeconds = JobQueue.DEFAULT_CHECKPOINT_INTERVAL.toSeconds();
 
     @Spec

@@ -57,13 +57,13 @@ public final class LocalCommand implements Callable<Integer> {
     String metricsDirOption = "--metrics-dir";
 
     @Option(names = "--checkpoint", paramLabel = "FILE", description = "keep a checkpoint of the run here, "
-            + "written after an epoch at most every --checkpoint-every seconds: started again with the same "
-            + "options after Ctrl-C or a crash, the run resumes from it and ends with the weights it would have "
-            + "had; deleted when the run ends")
+            + "written after the step or epoch at which --checkpoint-every seconds have passed, and where Ctrl-C "
+            + "stops the run: started again with the same options after Ctrl-C or a crash, the run resumes from "
+            + "it and ends with the weights it would have had; deleted when the run ends")
     Path checkpoint;
 
     @Option(names = "--checkpoint-every", paramLabel = "SECONDS", description = "least time between two "
-            + "checkpoints; 0: after every epoch (default: ${DEFAULT-VALUE})")
+            + "checkpoints, inside an epoch too; 0: after every epoch, never inside one (default: ${DEFAULT-VALUE})")
     long checkpointEverySeconds = 60;
 
     @Option(names = "--data-root", paramLabel = "DIR", description = "folders job data may come from "

@@ -148,7 +148,7 @@ public final class JobQueue implements AutoCloseable {
 
     /**
      * As {@link #start(JobStore, TrainingCluster, DataRoots, int, JobListenerFactory)}, a running
-     * job checkpointed after an epoch once {@code checkpointInterval} has passed since its run
+     * job checkpointed after the step or epoch at which {@code checkpointInterval} has passed since its run
      * started or it last was (after every epoch when zero).
      */
     public static JobQueue start(JobStore store, TrainingCluster cluster, DataRoots roots, int capacity,
@@ -362,9 +362,9 @@ public final class JobQueue implements AutoCloseable {
             if (job.getState() == JobState.SUCCEEDED) {
                 return new Resumption(ResumeOutcome.SUCCEEDED, job, "");
             }
-            if (job.getCheckpointEpoch() == 0) {
+            if (job.getCheckpointStep() == 0) {
                 return new Resumption(ResumeOutcome.NO_CHECKPOINT, job, job.hasSpec()
-                        ? "it ended before its first checkpoint" : "its record cannot be read");
+                        ? "it ended before its first step" : "its record cannot be read");
             }
             if (pending.size() >= capacity) {
                 throw new QueueFullException(capacity);
@@ -380,12 +380,12 @@ public final class JobQueue implements AutoCloseable {
             }
             if (resuming.isEmpty()) {
                 // deleted by hand since the job ended: the record no longer offers it
-                Job without = job.toBuilder().setCheckpointEpoch(0).build();
+                Job without = job.toBuilder().setCheckpointStep(0).build();
                 persist(without);
                 jobs.put(id, without);
                 return new Resumption(ResumeOutcome.NO_CHECKPOINT, without, "its checkpoint file is gone");
             }
-            Job queued = resuming.get().toBuilder().setFinishedAtMs(0).setModelAvailable(false).setCheckpointEpoch(0)
+            Job queued = resuming.get().toBuilder().setFinishedAtMs(0).setModelAvailable(false).setCheckpointStep(0)
                     .build();
             pending.addLast(id);
             update(queued, stateEvent(JobState.QUEUED, queued.getLastNote()));
@@ -751,8 +751,7 @@ public final class JobQueue implements AutoCloseable {
         lastEpochRecord.remove(ending.getId());
         Job job = keepingCheckpoint(ending);
         log.info("job {} {}{}{}", job.getId(), job.getState(), job.getReason().isEmpty() ? "" : ": " + job.getReason(),
-                job.getCheckpointEpoch() > 0 ? " (its checkpoint after epoch " + job.getCheckpointEpoch() + " is kept)"
-                        : "");
+                job.getCheckpointStep() > 0 ? " (its checkpoint after step " + job.getCheckpointStep() + " is kept)" : "");
         update(job, stateEvent(job.getState(), job.getReason()));
         publish(job.getId(), JobEvent.newBuilder().setFinished(job));
         sinks.remove(job.getId());
@@ -768,9 +767,9 @@ public final class JobQueue implements AutoCloseable {
         Path checkpoint = store.checkpointFile(job.getId());
         if (job.getState() != JobState.SUCCEEDED && job.hasSpec() && Files.exists(checkpoint)) {
             try {
-                int epoch = Checkpoint.readPosition(checkpoint).epoch();
-                if (epoch > 0) {
-                    return job.toBuilder().setCheckpointEpoch(epoch).build();
+                long step = Checkpoint.readPosition(checkpoint).globalStep();
+                if (step > 0) {
+                    return job.toBuilder().setCheckpointStep(step).build();
                 }
             } catch (IOException | RuntimeException e) {
                 log.warn("job {}: its checkpoint cannot be read, so it is deleted: {}", job.getId(), e.toString());
@@ -781,7 +780,7 @@ public final class JobQueue implements AutoCloseable {
         } catch (IOException e) {
             log.warn("job {}: its checkpoint could not be deleted: {}", job.getId(), e.toString());
         }
-        return job.toBuilder().setCheckpointEpoch(0).build();
+        return job.toBuilder().setCheckpointStep(0).build();
     }
 
     private void update(Job job, JobEvent.Builder event) {

@@ -2,6 +2,7 @@ package io.parallax.coordinator.service;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
+import io.parallax.coordinator.JobCheckpoints;
 import io.parallax.engine.io.Checkpoint;
 import io.parallax.engine.train.TrainingPosition;
 import io.parallax.proto.v1.Job;
@@ -36,7 +37,7 @@ import org.slf4j.LoggerFactory;
  * </pre>
  *
  * <p>On {@link #open}, a job that was RUNNING when the previous coordinator crashed goes back to
- * QUEUED if it left a checkpoint ({@value #CHECKPOINT}, written after whole epochs): its record
+ * QUEUED if it left a checkpoint ({@value #CHECKPOINT}, written after steps, and where a run stopped): its record
  * keeps the epochs up to the checkpoint's, and the {@link JobQueue} resumes it from there, first
  * (it is older than every job queued after it). Without a usable checkpoint it becomes FAILED
  * with the reason {@value #RESTARTED}. A clean stop (SIGTERM) leaves its running job QUEUED the
@@ -44,7 +45,7 @@ import org.slf4j.LoggerFactory;
  * QUEUED stay QUEUED: the queue runs them in their order. Ids continue after the highest one
  * found (folders without a readable record count too, and {@code last-id}, which remembers
  * deleted ones), so an id is never given twice. A FAILED or CANCELLED job keeps its checkpoint
- * (its record's {@code checkpoint_epoch}) until it is resumed or deleted.
+ * (its record's {@code checkpoint_step}) until it is resumed or deleted.
  *
  * <p>Not thread-safe: the {@link JobQueue} calls it under its lock.
  */
@@ -69,7 +70,7 @@ public final class JobStore implements AutoCloseable {
      * A running job's checkpoint in its folder ({@link io.parallax.engine.io.Checkpoint}: weights,
      * optimizer state, the epoch it resumes at), replaced after epochs while it runs; when the job
      * ends it is deleted, or kept for {@code ResumeJob} if the job FAILED or was CANCELLED (its
-     * record's {@code checkpoint_epoch}).
+     * record's {@code checkpoint_step}).
      */
     public static final String CHECKPOINT = "checkpoint.safetensors";
 
@@ -201,10 +202,10 @@ public final class JobStore implements AutoCloseable {
                     log.warn("job {}: its model file is damaged: {}", job.getId(), damage);
                     fixed = job.toBuilder().setModelAvailable(false).build();
                 }
-            } else if (job.getCheckpointEpoch() > 0 && !Files.isRegularFile(checkpointFile(job.getId()))) {
+            } else if (job.getCheckpointStep() > 0 && !Files.isRegularFile(checkpointFile(job.getId()))) {
                 // a failed or cancelled job's kept checkpoint, deleted by hand: ResumeJob must not offer it
-                log.warn("job {}: its checkpoint after epoch {} is missing", job.getId(), job.getCheckpointEpoch());
-                fixed = job.toBuilder().setCheckpointEpoch(0).build();
+                log.warn("job {}: its checkpoint after step {} is missing", job.getId(), job.getCheckpointStep());
+                fixed = job.toBuilder().setCheckpointStep(0).build();
             }
             if (fixed != job) {
                 save(fixed);
@@ -252,7 +253,7 @@ public final class JobStore implements AutoCloseable {
         int epochs = Math.min(at.epoch(), job.getEpochsCount());
         Job.Builder b = job.toBuilder().setState(JobState.QUEUED).setReason("").setQueuePosition(0)
                 .setEpochsDone(at.epoch()).setStepsDone(at.globalStep()).clearEpochs()
-                .setLastNote(why + "; it resumes from its checkpoint after epoch " + at.epoch());
+                .setLastNote(why + "; it resumes from its checkpoint " + JobCheckpoints.where(at));
         b.addAllEpochs(job.getEpochsList().subList(0, epochs));
         return Optional.of(b.build());
     }

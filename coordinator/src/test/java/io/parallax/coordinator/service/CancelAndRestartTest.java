@@ -116,10 +116,12 @@ class CancelAndRestartTest {
             assertTrue(crashed.contains("\"state\": \"RUNNING\""), crashed);
             long lastWrite = System.currentTimeMillis() - 3_600_000;
 
-            // a clean stop ends the job itself; a crash would have left the record as it was
+            // a clean stop checkpoints the job where it stopped; a crash would have left the
+            // record as it was, and no checkpoint (this job's first one would come after 60 s)
             fx.restart(() -> {
                 Files.writeString(record, crashed);
                 Files.setLastModifiedTime(record, java.nio.file.attribute.FileTime.fromMillis(lastWrite));
+                Files.delete(fx.store.checkpointFile(running));
             });
             stub = fx.stub();
 
@@ -149,57 +151,39 @@ class CancelAndRestartTest {
     }
 
     @Test
-    void aCleanStopEndsTheRunningJobWithEveryEpochItDidAndKeepsTheQueuedOnes() throws Exception {
+    void aCleanStopCheckpointsTheRunningJobWhereItStoppedAndKeepsTheQueuedOnes() throws Exception {
         try (ServiceFixture fx = new ServiceFixture(state)) {
             JobServiceGrpc.JobServiceBlockingStub stub = fx.stub();
             String running = submit(stub, ServiceFixture.longJob("stopped"));
             String queued = submit(stub, ServiceFixture.smallJob("never ran", 1, 64));
-            // past the first epoch's end (455 steps): its record was written then, the next write
-            // would come 5 s later
+            // past the first epoch's end (455 steps), long before its first checkpoint would be due (60 s)
             awaitSteps(stub, running, 460);
-            long stoppedAt = System.currentTimeMillis();
 
-            fx.restart(); // SIGTERM's path: the queue shuts down, the job stops at a step's end
+            // SIGTERM's path: the queue shuts down, the job stops at a step's end; its record as the stop left it
+            Job[] left = new Job[1];
+            fx.restart(() -> {
+                Job.Builder b = Job.newBuilder();
+                com.google.protobuf.util.JsonFormat.parser().merge(Files.readString(fx.store.jobDir(running)
+                        .resolve(JobStore.RECORD)), b);
+                left[0] = b.build();
+            });
             stub = fx.stub();
 
-            Job stopped = get(stub, running);
-            assertEquals(JobState.FAILED, stopped.getState());
-            assertEquals(JobStore.STOPPED, stopped.getReason());
-            assertTrue(stopped.getFinishedAtMs() >= stoppedAt, "ended when it was stopped, not at its last write");
-            assertTrue(stopped.getEpochsDone() >= 1);
+            // no step lost: it goes on, first, from the step the stop found it at
+            Job stopped = left[0];
+            assertEquals(JobState.QUEUED, stopped.getState(), stopped.toString());
+            assertTrue(stopped.getStepsDone() >= 460, stopped.toString());
+            long inEpoch = stopped.getStepsDone() - 455L * stopped.getEpochsDone();
+            assertTrue(inEpoch >= 0 && inEpoch < 455, stopped.toString());
             assertEquals(stopped.getEpochsDone(), stopped.getEpochsCount(), "every epoch done is in the record");
+            assertTrue(stopped.getLastNote().startsWith("the coordinator was stopped while the job ran, after epoch "
+                    + stopped.getEpochsDone() + "; it resumes from its checkpoint "), stopped.getLastNote());
+            Job resumed = get(stub, running);
+            assertTrue(resumed.getState() == JobState.QUEUED || resumed.getState() == JobState.RUNNING,
+                    resumed.toString());
+            withDeadline(stub).cancelJob(id(running));
             List<JobEvent> queuedEvents = watchAll(stub, queued);
             assertEquals(JobState.SUCCEEDED, queuedEvents.get(queuedEvents.size() - 1).getFinished().getState());
         }
-    }
-
-    @Test
-    void aFullQueueRefusesWithResourceExhausted() throws Exception {
-        try (ServiceFixture fx = new ServiceFixture(state, List.of(ServiceFixture.EXAMPLES), 2)) {
-            JobServiceGrpc.JobServiceBlockingStub stub = fx.stub();
-            String running = submit(stub, ServiceFixture.longJob("running"));
-            awaitSteps(stub, running, 1);
-            String first = submit(stub, ServiceFixture.smallJob("first", 1, 64));
-            String second = submit(stub, ServiceFixture.smallJob("second", 1, 64));
-            assertEquals(1, get(stub, second).getQueuePosition());
-            JobServiceTest.assertCode(Status.Code.RESOURCE_EXHAUSTED,
-                    () -> submit(stub, ServiceFixture.smallJob("third", 1, 64)));
-            // room again once one leaves the queue
-            withDeadline(stub).cancelJob(id(first));
-            assertEquals(0, get(stub, second).getQueuePosition());
-            String third = submit(stub, ServiceFixture.smallJob("third", 1, 64));
-            assertEquals(1, get(stub, third).getQueuePosition());
-        }
-    }
-
-    @Test
-    void aSecondCoordinatorCannotShareTheStateDirectory() throws Exception {
-        try (JobStore first = JobStore.open(state)) {
-            assertEquals(state.toAbsolutePath().normalize(), first.root());
-            java.io.IOException e = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class,
-                    () -> JobStore.open(state));
-            assertTrue(e.getMessage().contains("in use"), e.getMessage());
-        }
-        JobStore.open(state).close();
     }
 }

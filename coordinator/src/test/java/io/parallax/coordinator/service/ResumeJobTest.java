@@ -38,6 +38,8 @@ import org.junit.jupiter.api.io.TempDir;
 class ResumeJobTest {
 
     private static final int EPOCHS = 8;
+    /** 455 training rows (80% of 569) in batches of 4. */
+    private static final int STEPS_PER_EPOCH = 114;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
@@ -116,7 +118,7 @@ class ResumeJobTest {
             String id, byte[] straight) throws Exception {
         Job done = finished(stub, id);
         assertEquals(JobState.SUCCEEDED, done.getState(), done.getReason());
-        assertEquals(0, done.getCheckpointEpoch());
+        assertEquals(0, done.getCheckpointStep());
         assertTrue(done.getResumedAtMs() > done.getStartedAtMs(), done.toString());
         assertEquals(EPOCHS, done.getEpochsCount(), done.toString());
         for (int i = 0; i < EPOCHS; i++) {
@@ -149,7 +151,9 @@ class ResumeJobTest {
             Job failed = finished(stub2, id);
             assertEquals(JobState.FAILED, failed.getState(), failed.toString());
             assertTrue(failed.getReason().startsWith("the job no longer loads"), failed.getReason());
-            assertTrue(failed.getCheckpointEpoch() >= 3 && failed.getCheckpointEpoch() < EPOCHS, failed.toString());
+            // its checkpoint is where the restart stopped it, in its fourth epoch or later
+            assertTrue(failed.getCheckpointStep() > 3 * STEPS_PER_EPOCH
+                    && failed.getCheckpointStep() < EPOCHS * STEPS_PER_EPOCH, failed.toString());
             assertTrue(Files.exists(fx.store.checkpointFile(id)), "a FAILED job keeps its checkpoint");
 
             // tried while the data are still away: it fails again, and its checkpoint is still kept
@@ -157,15 +161,18 @@ class ResumeJobTest {
             assertEquals(JobState.QUEUED, queued.getState());
             Job again = finished(stub2, id);
             assertEquals(JobState.FAILED, again.getState(), again.toString());
-            assertEquals(failed.getCheckpointEpoch(), again.getCheckpointEpoch());
+            assertEquals(failed.getCheckpointStep(), again.getCheckpointStep());
 
             Files.move(away, table);
             queued = resume(stub2, id);
             assertEquals(JobState.QUEUED, queued.getState(), queued.toString());
-            assertEquals(failed.getCheckpointEpoch(), queued.getEpochsDone());
+            assertEquals(failed.getCheckpointStep(), queued.getStepsDone());
+            assertEquals(failed.getCheckpointStep() / STEPS_PER_EPOCH, queued.getEpochsDone());
+            assertEquals(queued.getEpochsDone(), queued.getEpochsCount());
             assertEquals(0, queued.getFinishedAtMs());
-            assertTrue(queued.getLastNote().contains("resumes from its checkpoint after epoch "
-                    + failed.getCheckpointEpoch()), queued.getLastNote());
+            assertEquals(0, queued.getCheckpointStep());
+            assertTrue(queued.getLastNote().startsWith("queued again by a resume request; it resumes from its checkpoint "
+                    + "in epoch " + (queued.getEpochsDone() + 1) + ", after its step "), queued.getLastNote());
             assertEndsAsTheStraightRun(fx, stub2, id, straight);
         }
     }
@@ -184,7 +191,9 @@ class ResumeJobTest {
             withDeadline(stub).cancelJob(id(id));
             Job cancelled = finished(stub, id);
             assertEquals(JobState.CANCELLED, cancelled.getState());
-            assertTrue(cancelled.getCheckpointEpoch() >= 2, cancelled.toString());
+            // kept where the cancel stopped it, not at the last epoch's end
+            assertTrue(cancelled.getCheckpointStep() >= 2 * STEPS_PER_EPOCH, cancelled.toString());
+            assertEquals(cancelled.getStepsDone(), cancelled.getCheckpointStep(), cancelled.toString());
 
             // a full queue: a long job running, another waiting
             String running = submit(stub, longJob("long"));
@@ -194,7 +203,7 @@ class ResumeJobTest {
             // cancelled while queued, it never ran: nothing to resume from
             withDeadline(stub).cancelJob(id(waiting));
             StatusRuntimeException none = refused(Status.Code.FAILED_PRECONDITION, () -> resume(stub, waiting));
-            assertTrue(none.getStatus().getDescription().contains("ended before its first checkpoint"),
+            assertTrue(none.getStatus().getDescription().contains("ended before its first step"),
                     none.getStatus().getDescription());
             withDeadline(stub).cancelJob(id(running));
             finished(stub, running);
@@ -214,24 +223,24 @@ class ResumeJobTest {
             for (String id : List.of(gone, kept)) {
                 awaitEpochs(stub, id, 1);
                 withDeadline(stub).cancelJob(id(id));
-                assertTrue(finished(stub, id).getCheckpointEpoch() >= 1);
+                assertTrue(finished(stub, id).getCheckpointStep() >= STEPS_PER_EPOCH);
             }
             Files.delete(fx.store.checkpointFile(gone));
             StatusRuntimeException e = refused(Status.Code.FAILED_PRECONDITION, () -> resume(stub, gone));
             assertTrue(e.getStatus().getDescription().contains("its checkpoint file is gone"),
                     e.getStatus().getDescription());
-            assertEquals(0, get(stub, gone).getCheckpointEpoch(), "the record no longer offers it");
+            assertEquals(0, get(stub, gone).getCheckpointStep(), "the record no longer offers it");
 
             // a restart finds a kept checkpoint deleted while the coordinator was away
             fx.restart(() -> Files.delete(fx.store.checkpointFile(kept)));
             JobServiceGrpc.JobServiceBlockingStub stub2 = fx.stub();
-            assertEquals(0, get(stub2, kept).getCheckpointEpoch());
+            assertEquals(0, get(stub2, kept).getCheckpointStep());
             refused(Status.Code.FAILED_PRECONDITION, () -> resume(stub2, kept));
 
             String again = submit(stub2, job("deleted"));
             awaitEpochs(stub2, again, 1);
             withDeadline(stub2).cancelJob(id(again));
-            assertTrue(finished(stub2, again).getCheckpointEpoch() >= 1);
+            assertTrue(finished(stub2, again).getCheckpointStep() >= STEPS_PER_EPOCH);
             withDeadline(stub2).deleteJob(id(again));
             assertFalse(Files.exists(fx.store.jobDir(again)), "deleting the job deletes its checkpoint with it");
             refused(Status.Code.NOT_FOUND, () -> resume(stub2, again));

@@ -36,8 +36,8 @@ public final class ResumeCommand extends ClientCommand {
         Duration reconnectWindow = reconnect.window(); // checked before the job is queued
         Job j = client.resume(job);
         out().println(j.getId() + " QUEUED (" + (j.getQueuePosition() <= 0 ? "next"
-                : j.getQueuePosition() + " job(s) ahead") + "): it resumes from its checkpoint after epoch "
-                + j.getEpochsDone() + " of " + j.getEpochsTotal());
+                : j.getQueuePosition() + " job(s) ahead") + "): it resumes from its checkpoint "
+                + StatusCommand.where(j, j.getStepsDone()) + " (" + j.getEpochsTotal() + " epoch(s) in all)");
         out().flush();
         return watch ? WatchCommand.follow(client, job, out(), err(), progress.style(), reconnectWindow) : ExitCodes.OK;
     }

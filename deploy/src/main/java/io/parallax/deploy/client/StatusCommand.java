@@ -92,8 +92,8 @@ public final class StatusCommand extends ClientCommand {
         if (j.getEpochsCount() > 0) {
             rows.add(new String[] {"last epoch", WatchPrinter.epochLine(j.getEpochs(j.getEpochsCount() - 1), j.getEpochsTotal())});
         }
-        if (j.getCheckpointEpoch() > 0) {
-            rows.add(new String[] {"checkpoint", "after epoch " + j.getCheckpointEpoch() + " ('trainer resume " + j.getId()
+        if (j.getCheckpointStep() > 0) {
+            rows.add(new String[] {"checkpoint", where(j, j.getCheckpointStep()) + " ('trainer resume " + j.getId()
                     + "' goes on from there)"});
         }
         rows.add(new String[] {"model", j.getModelAvailable() ? "available ('trainer model " + j.getId() + " --out FILE')"
@@ -103,6 +103,21 @@ public final class StatusCommand extends ClientCommand {
             sb.append(String.format(Locale.ROOT, "%-11s %s%n", r[0], r[1]));
         }
         return sb.toString();
+    }
+
+    /**
+     * Where {@code step} steps leave {@code j}, in words: "after epoch 4", or "in epoch 5, after its
+     * step 84 of 360" (the record's steps_total is its epochs' steps, each epoch the same).
+     */
+    static String where(Job j, long step) {
+        long perEpoch = j.getEpochsTotal() > 0 ? j.getStepsTotal() / j.getEpochsTotal() : 0;
+        if (perEpoch <= 0) {
+            return String.format(Locale.ROOT, "after step %,d", step);
+        }
+        long epochs = step / perEpoch;
+        long inEpoch = step % perEpoch;
+        return inEpoch == 0 ? "after epoch " + epochs
+                : String.format(Locale.ROOT, "in epoch %d, after its step %,d of %,d", epochs + 1, inEpoch, perEpoch);
     }
 
     /** Jobs as a table with a header row: id, state, epochs done, last validation accuracy, submission time, name. */

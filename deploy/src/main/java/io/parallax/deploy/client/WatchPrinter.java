@@ -169,9 +169,10 @@ public final class WatchPrinter {
                         .append("  val_accuracy ").append(ProgressBar.number(last.getValAccuracy()));
             }
         }
-        if (job.getCheckpointEpoch() > 0) {
-            sb.append(System.lineSeparator()).append("its checkpoint after epoch ").append(job.getCheckpointEpoch())
-                    .append(" is kept: 'trainer resume ").append(job.getId()).append("' goes on from there");
+        if (job.getCheckpointStep() > 0) {
+            sb.append(System.lineSeparator()).append("its checkpoint ").append(StatusCommand.where(job,
+                    job.getCheckpointStep())).append(" is kept: 'trainer resume ").append(job.getId())
+                    .append("' goes on from there");
         }
         line(sb.toString());
     }

@@ -253,22 +253,23 @@ class ClientCommandsTest {
 
     @Test
     void resumeQueuesAJobFromItsCheckpointAndARefusalIsOneLineExitCode1() {
-        service.jobs.put("job-4", FakeJobService.job("job-4", "d", JobState.FAILED, 5, 8).toBuilder()
-                .setReason("no worker joined within 60 s").setCheckpointEpoch(4).build());
+        // 8 epochs of 360 steps; its checkpoint 4 steps into epoch 5
+        service.jobs.put("job-4", FakeJobService.job("job-4", "d", JobState.FAILED, 4, 8).toBuilder()
+                .setStepsTotal(8 * 360).setReason("no worker joined within 60 s").setCheckpointStep(4 * 360 + 4).build());
         String record = trainer("status", "job-4", "--server", service.address()).out();
-        assertTrue(record.lines().anyMatch(l -> l.matches("checkpoint +after epoch 4 \\('trainer resume job-4' goes on "
-                + "from there\\)")), record);
+        assertTrue(record.lines().anyMatch(l -> l.matches("checkpoint +in epoch 5, after its step 4 of 360 \\('trainer "
+                + "resume job-4' goes on from there\\)")), record);
         service.watches.put("job-4", FakeJobService.story("job-4", 8, 2, JobState.SUCCEEDED, ""));
         Run r = trainer("resume", "job-4", "--watch", "--server", service.address());
         assertEquals(0, r.code(), r.err());
-        assertTrue(r.out().startsWith("job-4 QUEUED (1 job(s) ahead): it resumes from its checkpoint after epoch 4 of 8"
-                + System.lineSeparator()), r.out());
+        assertTrue(r.out().startsWith("job-4 QUEUED (1 job(s) ahead): it resumes from its checkpoint in epoch 5, after "
+                + "its step 4 of 360 (8 epoch(s) in all)" + System.lineSeparator()), r.out());
         assertTrue(r.out().contains("job-4 SUCCEEDED after 8 epoch(s)"), r.out());
         assertEquals(JobState.QUEUED, service.jobs.get("job-4").getState());
 
         Run again = trainer("resume", "job-4", "--server", service.address());
         assertEquals(ExitCodes.ERROR, again.code());
-        assertEquals("trainer: job job-4 (QUEUED) cannot be resumed: it ended before its first checkpoint",
+        assertEquals("trainer: job job-4 (QUEUED) cannot be resumed: it ended before its first step",
                 again.err().strip());
         assertEquals(ExitCodes.NOT_FOUND, trainer("resume", "job-9", "--server", service.address()).code());
         assertEquals(ExitCodes.USAGE, trainer("resume").code());

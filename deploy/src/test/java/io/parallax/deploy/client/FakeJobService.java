@@ -170,12 +170,12 @@ final class FakeJobService extends JobServiceGrpc.JobServiceImplBase implements 
         Job j = jobs.get(request.getId());
         if (j == null) {
             out.onError(Status.NOT_FOUND.withDescription("no job " + request.getId()).asRuntimeException());
-        } else if (j.getCheckpointEpoch() == 0) {
+        } else if (j.getCheckpointStep() == 0) {
             out.onError(Status.FAILED_PRECONDITION.withDescription("job " + j.getId() + " (" + j.getState()
-                    + ") cannot be resumed: it ended before its first checkpoint").asRuntimeException());
+                    + ") cannot be resumed: it ended before its first step").asRuntimeException());
         } else {
-            Job queued = j.toBuilder().setState(JobState.QUEUED).setEpochsDone(j.getCheckpointEpoch())
-                    .setCheckpointEpoch(0).setQueuePosition(1).setReason("").build();
+            Job queued = j.toBuilder().setState(JobState.QUEUED).setStepsDone(j.getCheckpointStep())
+                    .setCheckpointStep(0).setQueuePosition(1).setReason("").build();
             jobs.put(j.getId(), queued);
             out.onNext(queued);
             out.onCompleted();

@@ -54,13 +54,16 @@ class WatchPrinterTest {
 
     @Test
     void aJobThatEndedWithACheckpointKeptSaysHowToResumeIt() {
-        WatchPrinter p = printer(WatchPrinter.Style.PLAIN);
-        FakeJobService.story("job-1", 2, 4, JobState.FAILED, "no worker joined within 60 s").stream()
-                .map(e -> e.hasFinished() ? e.toBuilder().setFinished(e.getFinished().toBuilder().setCheckpointEpoch(1))
-                        .build() : e).forEach(p::accept);
-        assertTrue(text.toString().replace(System.lineSeparator(), "\n").endsWith("job-1 FAILED: no worker joined within "
-                + "60 s\nits checkpoint after epoch 1 is kept: 'trainer resume job-1' goes on from there\n"),
-                text.toString());
+        for (long step : new long[] {4, 6}) {
+            text.getBuffer().setLength(0);
+            WatchPrinter p = printer(WatchPrinter.Style.PLAIN);
+            FakeJobService.story("job-1", 2, 4, JobState.FAILED, "no worker joined within 60 s").stream()
+                    .map(e -> e.hasFinished() ? e.toBuilder().setFinished(e.getFinished().toBuilder()
+                            .setStepsTotal(8).setCheckpointStep(step)).build() : e).forEach(p::accept);
+            assertTrue(text.toString().replace(System.lineSeparator(), "\n").endsWith("job-1 FAILED: no worker joined "
+                    + "within 60 s\nits checkpoint " + (step == 4 ? "after epoch 1" : "in epoch 2, after its step 2 of 4")
+                    + " is kept: 'trainer resume job-1' goes on from there\n"), text.toString());
+        }
     }
 
     @Test
