@@ -274,13 +274,20 @@ public class TrainCommand implements Callable<Integer> {
                 validated ? String.format(Locale.ROOT, "%.4f", r.validation().accuracy()) : "-", r.learningRate(),
                 r.samplesPerSecond(), elapsed);
         if (metrics != null) {
-            metrics.printf(Locale.ROOT, "{\"epoch\":%d,\"train_loss\":%.6f,\"val_loss\":%s,\"val_accuracy\":%s,"
-                            + "\"learning_rate\":%.6g,\"samples_per_second\":%.1f,\"elapsed_seconds\":%.3f}%n",
-                    r.epoch() + 1, r.trainLoss(), validated ? String.format(Locale.ROOT, "%.6f", r.validation().loss())
-                            : "null", validated ? String.format(Locale.ROOT, "%.6f", r.validation().accuracy()) : "null",
-                    r.learningRate(), r.samplesPerSecond(), elapsed);
+            // losses and the learning rate in full, as 'trainer local' writes them: files compared
+            // with another run's, or PyTorch's, must not differ in the seventh digit for want of it
+            metrics.printf(Locale.ROOT, "{\"epoch\":%d,\"train_loss\":%s,\"val_loss\":%s,\"val_accuracy\":%s,"
+                            + "\"learning_rate\":%s,\"samples_per_second\":%.1f,\"elapsed_seconds\":%.3f}%n",
+                    r.epoch() + 1, json(r.trainLoss()), validated ? json(r.validation().loss()) : "null",
+                    validated ? json(r.validation().accuracy()) : "null", json(r.learningRate()), r.samplesPerSecond(),
+                    elapsed);
             metrics.flush();
         }
+    }
+
+    /** A double in JSON: the shortest decimal that reads back to it, or null for NaN and infinities (which JSON lacks). */
+    private static String json(double v) {
+        return Double.isFinite(v) ? Double.toString(v) : "null";
     }
 
     Data loadData() throws IOException {
