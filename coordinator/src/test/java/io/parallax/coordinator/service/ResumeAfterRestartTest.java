@@ -1,5 +1,7 @@
 package io.parallax.coordinator.service;
 
+import static io.parallax.coordinator.service.ServiceFixture.awaitEpochs;
+import static io.parallax.coordinator.service.ServiceFixture.finished;
 import static io.parallax.coordinator.service.ServiceFixture.get;
 import static io.parallax.coordinator.service.ServiceFixture.model;
 import static io.parallax.coordinator.service.ServiceFixture.submit;
@@ -74,24 +76,6 @@ class ResumeAfterRestartTest {
 
     private ServiceFixture fixture() throws Exception {
         return new ServiceFixture(state, List.of(ServiceFixture.EXAMPLES), 50, false, Duration.ZERO);
-    }
-
-    /** Blocks until {@code id} has reported {@code epochs} epochs. */
-    private static void awaitEpochs(JobServiceGrpc.JobServiceBlockingStub stub, String id, int epochs) {
-        Iterator<JobEvent> it = withDeadline(stub).watchJob(JobId.newBuilder().setId(id).build());
-        while (it.hasNext()) {
-            JobEvent e = it.next();
-            if (e.hasEpoch() && e.getEpoch().getEpoch() >= epochs) {
-                return;
-            }
-            assertFalse(e.hasFinished(), "the job ended before epoch " + epochs + ": " + e);
-        }
-        throw new AssertionError("the watch ended before epoch " + epochs);
-    }
-
-    private static Job finished(JobServiceGrpc.JobServiceBlockingStub stub, String id) {
-        List<JobEvent> events = watchAll(stub, id);
-        return events.get(events.size() - 1).getFinished();
     }
 
     /** The straight run's model, from a job nobody interrupts. */

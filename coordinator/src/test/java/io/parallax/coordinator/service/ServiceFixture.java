@@ -162,6 +162,27 @@ final class ServiceFixture implements AutoCloseable {
         return bytes.toByteArray();
     }
 
+    /** The job's finished record, after watching it to its end. */
+    static Job finished(JobServiceGrpc.JobServiceBlockingStub stub, String id) {
+        List<JobEvent> events = watchAll(stub, id);
+        return events.get(events.size() - 1).getFinished();
+    }
+
+    /** Blocks until {@code id} has reported {@code epochs} epochs; fails if it ends first. */
+    static void awaitEpochs(JobServiceGrpc.JobServiceBlockingStub stub, String id, int epochs) {
+        Iterator<JobEvent> it = withDeadline(stub).watchJob(JobId.newBuilder().setId(id).build());
+        while (it.hasNext()) {
+            JobEvent e = it.next();
+            if (e.hasEpoch() && e.getEpoch().getEpoch() >= epochs) {
+                return;
+            }
+            if (e.hasFinished()) {
+                throw new AssertionError("the job ended before epoch " + epochs + ": " + e);
+            }
+        }
+        throw new AssertionError("the watch ended before epoch " + epochs);
+    }
+
     static Job get(JobServiceGrpc.JobServiceBlockingStub stub, String id) {
         return withDeadline(stub).getJob(JobId.newBuilder().setId(id).build());
     }
