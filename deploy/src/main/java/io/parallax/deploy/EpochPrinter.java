@@ -6,6 +6,8 @@ import io.parallax.coordinator.metrics.MetricsFailureNotes;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
 import java.util.Locale;
 
 /**
@@ -16,8 +18,12 @@ import java.util.Locale;
  */
 final class EpochPrinter implements JobListener, AutoCloseable {
 
+    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern(TrainerCli.LOG_TIME_PATTERN, Locale.ROOT);
+
     private final JsonLinesMetrics metrics;
     private final MetricsFailureNotes failureNotes = new MetricsFailureNotes();
+    /** Null on a terminal; on a coordinator node, the job each line is about. */
+    private final String job;
 
     EpochPrinter(Path metricsOut) throws IOException {
         this(metricsOut, 0);
@@ -26,6 +32,24 @@ final class EpochPrinter implements JobListener, AutoCloseable {
     /** Keeping the lines of the first {@code keepEpochs} epochs already in {@code metricsOut} (a resumed run). */
     EpochPrinter(Path metricsOut, int keepEpochs) throws IOException {
         this.metrics = metricsOut == null ? null : new JsonLinesMetrics(metricsOut, keepEpochs);
+        this.job = null;
+    }
+
+    private EpochPrinter(String job) {
+        this.metrics = null;
+        this.job = job;
+    }
+
+    /**
+     * For a coordinator node's log, where the epochs of one job after another are printed among
+     * the log's lines: each line begins with the time, as the log's do, and the job's id.
+     */
+    static EpochPrinter forNodeLog(String job) {
+        return new EpochPrinter(job);
+    }
+
+    private void print(String line) {
+        System.out.println(job == null ? line : ZonedDateTime.now().format(TIME) + " " + job + " " + line);
     }
 
     @Override
@@ -38,14 +62,14 @@ final class EpochPrinter implements JobListener, AutoCloseable {
     @Override
     public void onEpoch(EpochReport r) {
         // without a validation set the figures are NaN, which reads as divergence: print "-"
-        System.out.printf(Locale.ROOT, "epoch %3d  train_loss %.4f  val_loss %s  val_accuracy %s  lr %.3g  "
-                        + "%,.0f samples/s  %d worker(s)  %.1f s elapsed%n", r.epoch(), r.trainLoss(), orDash(r.valLoss()),
-                orDash(r.valAccuracy()), r.learningRate(), r.samplesPerSecond(), r.workers(), r.elapsedSeconds());
+        print(String.format(Locale.ROOT, "epoch %3d  train_loss %.4f  val_loss %s  val_accuracy %s  lr %.3g  "
+                        + "%,.0f samples/s  %d worker(s)  %.1f s elapsed", r.epoch(), r.trainLoss(), orDash(r.valLoss()),
+                orDash(r.valAccuracy()), r.learningRate(), r.samplesPerSecond(), r.workers(), r.elapsedSeconds()));
         if (metrics != null) {
             metrics.onEpoch(r);
             String told = failureNotes.next(metrics.failure());
             if (told != null) {
-                System.out.println("note: " + told);
+                print("note: " + told);
             }
         }
     }
@@ -56,7 +80,7 @@ final class EpochPrinter implements JobListener, AutoCloseable {
 
     @Override
     public void onEvent(String message) {
-        System.out.println("note: " + message);
+        print("note: " + message);
     }
 
     /** Closes the metrics file; a write that failed during the job is reported here. */

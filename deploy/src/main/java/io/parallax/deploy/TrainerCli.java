@@ -57,6 +57,7 @@ public final class TrainerCli implements Runnable {
 
     public static void main(String[] args) {
         quietInfoLinesInOneProcess(args);
+        timestampsOnClusterNodes(args);
         // initialise logging before any thread logs: SLF4J 2 otherwise warns on stderr that calls
         // made by several threads during its start-up were replayed
         org.slf4j.LoggerFactory.getILoggerFactory();
@@ -89,6 +90,28 @@ public final class TrainerCli implements Runnable {
             }
         });
     }
+
+    /**
+     * A coordinator's or worker's log is read after the fact, next to other nodes' logs: each of
+     * its lines says when (ISO 8601 with the zone's offset, to the millisecond). A {@code -Dorg.slf4j.simpleLogger.showDateTime}
+     * or {@code dateTimeFormat} the user set wins.
+     */
+    static void timestampsOnClusterNodes(String[] args) {
+        if (args.length == 0 || !(args[0].equals("coordinator") || args[0].equals("worker"))) {
+            return;
+        }
+        if (System.getProperty(SHOW_DATE_TIME) == null) {
+            System.setProperty(SHOW_DATE_TIME, "true");
+        }
+        if (System.getProperty(DATE_TIME_FORMAT) == null) {
+            System.setProperty(DATE_TIME_FORMAT, LOG_TIME_PATTERN);
+        }
+    }
+
+    private static final String SHOW_DATE_TIME = "org.slf4j.simpleLogger.showDateTime";
+    private static final String DATE_TIME_FORMAT = "org.slf4j.simpleLogger.dateTimeFormat";
+    /** The log lines' time, ISO 8601 with the zone's offset, as the lines a node prints itself ({@link EpochPrinter}) have it. */
+    static final String LOG_TIME_PATTERN = "yyyy-MM-dd'T'HH:mm:ss.SSSXXX";
 
     /**
      * The parser: errors in the job become a message and exit code 1 instead of a stack trace,

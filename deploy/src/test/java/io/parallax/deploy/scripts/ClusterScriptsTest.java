@@ -68,6 +68,9 @@ class ClusterScriptsTest {
         String coordinatorLog = Files.readString(runDir.resolve("coordinator.log"));
         assertTrue(coordinatorLog.contains("coordinator up: cluster akka://parallax@127.0.0.1:" + akka), coordinatorLog);
         assertTrue(coordinatorLog.contains(expectedWorkers + " worker(s) live"), coordinatorLog);
+        // a node's log lines say when: ISO 8601 to the millisecond, with the zone's offset
+        assertTrue(coordinatorLog.lines().filter(l -> l.contains(" worker(s) live")).allMatch(l -> l.matches(
+                "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}(Z|[+-]\\d\\d:\\d\\d) .*")), coordinatorLog);
         List<Path> pidFiles = pidFiles();
         assertEquals(1 + expectedWorkers, pidFiles.size(), pidFiles.toString());
         List<Long> pids = new ArrayList<>();
@@ -206,6 +209,9 @@ class ClusterScriptsTest {
                 .replaceFirst("\"batch_size\":\\s*\\d+", "\"batch_size\": 16"));
         assertEquals(0, TrainerCli.commandLine().execute("submit", "--server", server, "--job", job.toString()));
         awaitLog(log, Duration.ofMinutes(3), text -> text.contains("epoch   2 "));
+        // among the log's lines, a job's epoch says when and which job
+        assertTrue(Files.readString(log).lines().anyMatch(l -> l.matches("\\d{4}-\\d\\d-\\d\\dT[0-9:.]{12}\\S* job-000001 "
+                + "epoch   2  train_loss .*")), Files.readString(log));
         // a watch started before the downing follows the job across the restart (--reconnect)
         CompletableFuture<Integer> watch = CompletableFuture.supplyAsync(() -> TrainerCli.commandLine()
                 .execute("watch", "job-000001", "--server", server, "--progress", "plain"));
@@ -225,7 +231,7 @@ class ClusterScriptsTest {
         assertEquals(0, watch.get(3, TimeUnit.MINUTES), readQuietly(log));
         String text = Files.readString(log);
         assertTrue(text.contains("trainer: coordinator: its cluster node was downed"), text);
-        assertTrue(text.substring(text.indexOf(restarted)).contains("resuming from the checkpoint after epoch"), text);
+        assertTrue(text.substring(text.indexOf(restarted)).contains("resuming from the checkpoint "), text);
         List<String> epochs = Files.readAllLines(state.resolve("jobs/job-000001/metrics.jsonl"));
         assertEquals(EPOCHS, epochs.size(), "every epoch trained, once: " + epochs);
         ObjectMapper json = new ObjectMapper();
