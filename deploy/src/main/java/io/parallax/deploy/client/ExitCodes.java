@@ -41,8 +41,8 @@ public final class ExitCodes {
             + "  3  the watched job FAILED%n"
             + "  4  the watched job was CANCELLED%n"
             + "  5  no such job%n"
-            + "  6  coordinator: its cluster node was downed; start it again (queued jobs are kept, the running "
-            + "one resumes from its checkpoint)%n"
+            + "  6  coordinator: its cluster node was downed; start it again%n"
+            + "     (queued jobs are kept, the running one resumes from its checkpoint)%n"
             + "  130, 143  demo, local, train: interrupted (Ctrl-C, SIGTERM); no model written%n";
 
     private ExitCodes() {}

@@ -228,6 +228,10 @@ final class JobClient implements AutoCloseable {
             case NOT_FOUND -> new ClientFailure(ExitCodes.NOT_FOUND,
                     jobId != null ? "no job " + jobId : d != null ? d : "not found", e);
             case INVALID_ARGUMENT -> new ClientFailure(ExitCodes.ERROR, rejected(d), e);
+            // gRPC's "Method not found: parallax.v1.JobService/ResumeJob" names no cause a user knows
+            case UNIMPLEMENTED -> new ClientFailure(ExitCodes.ERROR, "the coordinator at " + address + " does not know "
+                    + "this request (" + (d == null ? "UNIMPLEMENTED" : d) + "): it runs an older version of Parallax "
+                    + "than this client; upgrade it, or use a client of its version", e);
             default -> new ClientFailure(ExitCodes.ERROR, d != null && !d.isBlank() ? d
                     : "the coordinator at " + address + " answered " + s.getCode(), e);
         };

@@ -249,6 +249,14 @@ class ClientCommandsTest {
         Run again = trainer("cancel", "job-5", "--server", service.address());
         assertEquals(ExitCodes.ERROR, again.code());
         assertEquals("trainer: job job-5 has already ended (CANCELLED)", again.err().strip());
+
+        // a coordinator of an older version, without the call: said so, not in gRPC's words alone
+        service.cancelFailure = Status.UNIMPLEMENTED.withDescription("Method not found: parallax.v1.JobService/CancelJob");
+        Run older = trainer("cancel", "job-5", "--server", service.address());
+        assertEquals(ExitCodes.ERROR, older.code());
+        assertEquals("trainer: the coordinator at " + service.address() + " does not know this request (Method not "
+                + "found: parallax.v1.JobService/CancelJob): it runs an older version of Parallax than this client; "
+                + "upgrade it, or use a client of its version", older.err().strip());
     }
 
     @Test
@@ -276,7 +284,7 @@ class ClientCommandsTest {
     }
 
     @Test
-    void deleteForgetsEndedJobsAndRefusesOneThatRuns() {
+    void deleteForgetsEndedJobsAndRefusesOneThatRunsWithoutStoppingAtIt() {
         service.jobs.put("job-1", FakeJobService.job("job-1", "a", JobState.SUCCEEDED, 3, 3));
         service.jobs.put("job-2", FakeJobService.job("job-2", "b", JobState.FAILED, 1, 3));
         service.jobs.put("job-3", FakeJobService.job("job-3", "c", JobState.RUNNING, 1, 3));
@@ -284,10 +292,52 @@ class ClientCommandsTest {
         assertEquals(0, r.code(), r.err());
         assertEquals("job-1 deleted (SUCCEEDED)\njob-2 deleted (FAILED)", r.out().strip().replace("\r", ""));
         assertTrue(!service.jobs.containsKey("job-1") && !service.jobs.containsKey("job-2"));
-        Run running = trainer("delete", "job-3", "--server", service.address());
-        assertEquals(ExitCodes.ERROR, running.code());
-        assertEquals("trainer: job job-3 has not ended (RUNNING); cancel it first", running.err().strip());
+
+        service.jobs.put("job-4", FakeJobService.job("job-4", "d", JobState.CANCELLED, 1, 3));
+        service.jobs.put("job-5", FakeJobService.job("job-5", "e", JobState.FAILED, 1, 3));
+        // a running job and an unknown one in the list: the rest are deleted all the same
+        Run mixed = trainer("delete", "job-4", "job-3", "job-1", "job-5", "--server", service.address());
+        assertEquals(ExitCodes.ERROR, mixed.code());
+        assertEquals("job-4 deleted (CANCELLED)\njob-5 deleted (FAILED)", mixed.out().strip().replace("\r", ""));
+        assertEquals("trainer: job job-3 has not ended (RUNNING); cancel it first\ntrainer: no job job-1",
+                mixed.err().strip().replace("\r", ""));
         assertEquals(ExitCodes.NOT_FOUND, trainer("delete", "job-1", "--server", service.address()).code());
+        assertEquals(ExitCodes.USAGE, trainer("delete", "--server", service.address()).code());
+    }
+
+    @Test
+    void deleteOlderThanPicksTheEndedJobsThatFinishedBeforeThen() {
+        long now = System.currentTimeMillis();
+        long day = 86_400_000L;
+        Job old = FakeJobService.job("job-1", "old", JobState.SUCCEEDED, 3, 3).toBuilder().setFinishedAtMs(now - 10 * day)
+                .build();
+        Job oldFailed = FakeJobService.job("job-2", "old failed", JobState.FAILED, 1, 3).toBuilder()
+                .setFinishedAtMs(now - 9 * day).build();
+        Job recent = FakeJobService.job("job-3", "recent", JobState.SUCCEEDED, 3, 3).toBuilder()
+                .setFinishedAtMs(now - day).build();
+        Job running = FakeJobService.job("job-4", "running", JobState.RUNNING, 1, 3);
+        for (Job j : List.of(old, oldFailed, recent, running)) {
+            service.jobs.put(j.getId(), j);
+        }
+        service.listed = List.of(running, recent, oldFailed, old); // newest first, as the coordinator lists
+
+        Run r = trainer("delete", "--older-than", "7", "--server", service.address());
+        assertEquals(0, r.code(), r.err());
+        assertEquals("job-1 deleted (SUCCEEDED)\njob-2 deleted (FAILED)", r.out().strip().replace("\r", ""));
+        assertTrue(service.jobs.containsKey("job-3") && service.jobs.containsKey("job-4"));
+
+        service.jobs.put("job-1", old);
+        service.jobs.put("job-2", oldFailed);
+        Run failedOnly = trainer("delete", "--older-than", "7", "--state", "failed", "--server", service.address());
+        assertEquals("job-2 deleted (FAILED)", failedOnly.out().strip(), failedOnly.err());
+        assertEquals(JobState.FAILED, service.lastList.getState());
+        Run none = trainer("delete", "--older-than", "30", "--server", service.address());
+        assertEquals(0, none.code());
+        assertEquals("no ended job finished more than 30.0 day(s) ago", none.out().strip());
+        assertEquals(ExitCodes.USAGE, trainer("delete", "--older-than", "-1", "--server", service.address()).code());
+        assertEquals(ExitCodes.USAGE, trainer("delete", "--older-than", "1", "--state", "running", "--server",
+                service.address()).code());
+        assertEquals(ExitCodes.USAGE, trainer("delete", "job-1", "--state", "failed", "--server", service.address()).code());
     }
 
     @Test
