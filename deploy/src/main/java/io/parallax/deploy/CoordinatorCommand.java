@@ -77,19 +77,19 @@ public final class CoordinatorCommand implements Callable<Integer> {
             + "kubernetes (Akka Management cluster bootstrap) (default: parallax.discovery.method, seed)")
     String discovery;
 
-    @Option(names = "--host", description = "address to bind and advertise (default: 127.0.0.1)")
+    @Option(names = "--host", description = "address to bind and advertise (default: parallax.host, 127.0.0.1)")
     String host;
 
-    @Option(names = "--port", description = "Akka cluster port (default: 2551)")
+    @Option(names = "--port", description = "Akka cluster port (default: parallax.coordinator.port, 2551)")
     Integer port;
 
     @Option(names = "--grpc-port", description = "gRPC port of the tensor plane and the job service, ≥ 1 "
-            + "(default: 50051)")
+            + "(default: parallax.coordinator.grpc-port, 50051)")
     Integer grpcPort;
 
     @Option(names = "--grpc-bind", paramLabel = "ADDR", description = "address the gRPC server listens on, when "
             + "it is not --host (which workers are told): 0.0.0.0 in a Kubernetes pod, for kubectl port-forward "
-            + "(default: --host)")
+            + "(default: parallax.coordinator.grpc-bind, else --host)")
     String grpcBind;
 
     @Option(names = "--job", paramLabel = "FILE", description = "a job to run, then exit (repeatable; run in order)")
@@ -99,11 +99,12 @@ public final class CoordinatorCommand implements Callable<Integer> {
             + "'workers', else 1)")
     Integer workers;
 
-    @Option(names = "--worker-wait", description = "seconds to wait for workers (default: 120)")
+    @Option(names = "--worker-wait", description = "seconds to wait for workers (default: "
+            + "parallax.coordinator.worker-wait, 120)")
     Integer workerWaitSeconds;
 
     @Option(names = "--step-timeout", description = "seconds before a step is redone without late workers "
-            + "(default: 60)")
+            + "(default: parallax.coordinator.step-timeout, 60)")
     Integer stepTimeoutSeconds;
 
     @Option(names = "--metrics-out", paramLabel = "FILE", description = "with --job: a copy of the last job's "
@@ -115,22 +116,23 @@ public final class CoordinatorCommand implements Callable<Integer> {
     Path export;
 
     @Option(names = "--data-root", paramLabel = "DIR", description = "folders job data may come from (default: "
-            + "the --job files' folders, the repository and /usr/share/datasets)")
+            + "parallax.data-roots, else the --job files' folders, the repository and /usr/share/datasets)")
     List<Path> dataRoots = new ArrayList<>();
 
     @Option(names = "--state-dir", paramLabel = "DIR", description = "job records, metrics and models "
-            + "(default: runs/coordinator)")
+            + "(default: parallax.coordinator.state-dir, runs/coordinator)")
     Path stateDir;
 
-    @Option(names = "--queue-size", description = "jobs that may wait in the queue (default: ${DEFAULT-VALUE})")
-    int queueSize = JobQueue.DEFAULT_CAPACITY;
+    @Option(names = "--queue-size", description = "jobs that may wait in the queue (default: "
+            + "parallax.coordinator.queue-size, 100)")
+    Integer queueSize;
 
     @Option(names = "--checkpoint-every", paramLabel = "SECONDS", description = "least time between two "
             + "checkpoints of the running job, taken after the step or epoch at which it has passed (and where a "
             + "stop, a cancel or the loss of every worker ends the run), from which it resumes when the coordinator "
             + "is started again after a crash or stop, or on 'trainer resume'; 0: after every epoch, never inside "
-            + "one (default: ${DEFAULT-VALUE})")
-    long checkpointEverySeconds = JobQueue.DEFAULT_CHECKPOINT_INTERVAL.toSeconds();
+            + "one (default: parallax.coordinator.checkpoint-every, 60)")
+    Long checkpointEverySeconds;
 
     @Spec
     CommandSpec command;
@@ -159,12 +161,15 @@ public final class CoordinatorCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--workers must be between 1 and " + JobValidator.MAX_WORKERS + ", got "
                     + workers);
         }
-        if (queueSize < 1) {
+        if (queueSize != null && queueSize < 1) {
             throw new IllegalArgumentException("--queue-size must be ≥ 1, got " + queueSize);
         }
-        if (checkpointEverySeconds < 0) {
+        if (checkpointEverySeconds != null && checkpointEverySeconds < 0) {
             throw new IllegalArgumentException("--checkpoint-every must be ≥ 0, got " + checkpointEverySeconds);
         }
+        int queueSize = NodeSettings.or(this.queueSize, settings.queueSize());
+        Duration checkpointEvery = checkpointEverySeconds != null ? Duration.ofSeconds(checkpointEverySeconds)
+                : settings.checkpointEvery();
         if (!jobs.isEmpty()) {
             OutputFiles.requireWritable(export, "--export");
             OutputFiles.requireWritable(metricsOut, "--metrics-out");
@@ -208,8 +213,9 @@ public final class CoordinatorCommand implements Callable<Integer> {
             TrainingCluster cluster = new TrainingCluster(system, live, exchange, new JobRunner.Settings(
                     stepTimeout, workerWait, host, grpcPort));
             DataRoots roots = DataRoots.of(roots(configuredRoots));
-            queue = JobQueue.start(store, cluster, roots, queueSize, listeners(),
-                    java.time.Duration.ofSeconds(checkpointEverySeconds));
+            // a job service holds its queue while no worker is live; 'coordinator --job' runs its
+            // files and exits, so a job without workers fails after --worker-wait instead
+            queue = JobQueue.start(store, cluster, roots, queueSize, listeners(), checkpointEvery, jobs.isEmpty());
             service = new JobServiceImpl(queue);
             server = new TensorPlaneServer(TensorPlaneServer.netty(new InetSocketAddress(grpcBind, grpcPort)),
                     exchange, service).start();
@@ -319,7 +325,8 @@ public final class CoordinatorCommand implements Callable<Integer> {
      */
     private static JobListenerFactory listeners() {
         return (job, dir) -> JobListeners.of(MetricsSinks.forJob(dir, job.getName().isEmpty() ? job.getId()
-                : job.getId() + " (" + job.getName() + ")", JobListenerFactory.earlierEpochs(job)), new EpochPrinter(null));
+                : job.getId() + " (" + job.getName() + ")", JobListenerFactory.earlierEpochs(job)),
+                EpochPrinter.forNodeLog(job.getId()));
     }
 
     /** Submits the --job files in order, waits for each, copies the last one's metrics and model. */

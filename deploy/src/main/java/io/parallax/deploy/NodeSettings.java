@@ -42,6 +42,8 @@ public final class NodeSettings {
             "coordinator.state-dir", "PARALLAX_STATE_DIR",
             "coordinator.step-timeout", "PARALLAX_STEP_TIMEOUT",
             "coordinator.worker-wait", "PARALLAX_WORKER_WAIT",
+            "coordinator.queue-size", "PARALLAX_QUEUE_SIZE",
+            "coordinator.checkpoint-every", "PARALLAX_CHECKPOINT_EVERY",
             "worker.join", "PARALLAX_JOIN",
             "worker.port", "PARALLAX_WORKER_PORT",
             "worker.compute-threads", "PARALLAX_WORKER_THREADS",
@@ -171,6 +173,8 @@ public final class NodeSettings {
         stateDir();
         stepTimeout();
         workerWait();
+        queueSize();
+        checkpointEvery();
         join();
         workerPort();
         computeThreads();
@@ -255,6 +259,21 @@ public final class NodeSettings {
         return positive("coordinator.worker-wait");
     }
 
+    /** Jobs that may wait in the coordinator's queue. */
+    public int queueSize() {
+        int size = config.getInt("parallax.coordinator.queue-size");
+        if (size < 1) {
+            throw new IllegalArgumentException("parallax.coordinator.queue-size (PARALLAX_QUEUE_SIZE) must be >= 1, got "
+                    + size);
+        }
+        return size;
+    }
+
+    /** Least time between two checkpoints of the coordinator's running job; zero: after every epoch only. */
+    public Duration checkpointEvery() {
+        return duration("coordinator.checkpoint-every", Duration.ZERO);
+    }
+
     /** The coordinator's cluster address, HOST:PORT, a worker joins. */
     public String join() {
         String join = string("worker.join");
@@ -332,6 +351,11 @@ public final class NodeSettings {
      * milliseconds, and {@code PARALLAX_STEP_TIMEOUT=90} means 90 seconds to anyone who writes it.
      */
     private Duration positive(String key) {
+        return duration(key, Duration.ofSeconds(1));
+    }
+
+    /** A duration setting with its unit, at least {@code least}. */
+    private Duration duration(String key, Duration least) {
         String named = "parallax." + key + " (" + ENVIRONMENT.get(key) + ")";
         com.typesafe.config.ConfigValue raw = config.getValue("parallax." + key);
         String text = String.valueOf(raw.unwrapped()).trim();
@@ -340,8 +364,9 @@ public final class NodeSettings {
                     + " (a number alone would be milliseconds)");
         }
         Duration d = config.getDuration("parallax." + key);
-        if (d.compareTo(Duration.ofSeconds(1)) < 0) {
-            throw new IllegalArgumentException(named + " must be at least 1 second, got " + text);
+        if (d.compareTo(least) < 0) {
+            throw new IllegalArgumentException(named + " must be at least " + (least.isZero() ? "0"
+                    : least.toSeconds() + " second" + (least.toSeconds() == 1 ? "" : "s")) + ", got " + text);
         }
         return d;
     }

@@ -11,6 +11,7 @@ import io.parallax.worker.WorkerEnvironment;
 import io.parallax.worker.plane.FloatChunks;
 import io.parallax.worker.plane.GrpcTensorPlane;
 import io.parallax.worker.plane.TensorPlane;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -77,6 +78,15 @@ public final class WorkerCommand implements Callable<Integer> {
         NodeConfig.requireFreePort(host, port, "cluster port (--port)");
         List<Path> dataRoots = this.dataRoots.isEmpty() ? settings.dataRoots() : this.dataRoots;
         List<Path> roots = DeployDefaults.dataRoots(dataRoots, null);
+        for (Path root : dataRoots) {
+            // not refused: a mount may come up after the worker; but said now, not when a job fails on it
+            Path absolute = root.toAbsolutePath().normalize();
+            if (!Files.isDirectory(absolute)) {
+                System.out.println("worker: note: the data root " + absolute + (Files.exists(absolute)
+                        ? " is not a folder" : " does not exist (yet)") + "; jobs reading from it fail on this "
+                        + "worker until it is a folder");
+            }
+        }
         Backend backend = Backends.cpu();
         WorkerEnvironment env = new WorkerEnvironment() {
             @Override

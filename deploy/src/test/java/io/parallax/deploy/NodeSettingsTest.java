@@ -30,6 +30,8 @@ class NodeSettingsTest {
         assertEquals(Path.of("runs/cluster"), s.runDir());
         assertEquals(Duration.ofSeconds(60), s.stepTimeout());
         assertEquals(Duration.ofSeconds(120), s.workerWait());
+        assertEquals(100, s.queueSize());
+        assertEquals(Duration.ofSeconds(60), s.checkpointEvery());
         assertEquals("127.0.0.1:2551", s.join());
         assertEquals(0, s.workerPort());
         assertEquals(1, s.computeThreads());
@@ -95,6 +97,29 @@ class NodeSettingsTest {
                 e.getMessage());
         assertEquals(Duration.ofMinutes(2), NodeSettings.load(null, Map.of("PARALLAX_STEP_TIMEOUT", "2 minutes"))
                 .stepTimeout());
+    }
+
+    @Test
+    void theQueueSizeAndTheCheckpointIntervalAreSettingsToo() throws Exception {
+        Path file = dir.resolve("queue.conf");
+        Files.writeString(file, "parallax.coordinator { queue-size = 7, checkpoint-every = 5m }\n");
+        NodeSettings s = NodeSettings.load(file, Map.of());
+        assertEquals(7, s.queueSize());
+        assertEquals(Duration.ofMinutes(5), s.checkpointEvery());
+        s = NodeSettings.load(file, Map.of("PARALLAX_QUEUE_SIZE", "3", "PARALLAX_CHECKPOINT_EVERY", "0s"));
+        assertEquals(3, s.queueSize(), "environment over file");
+        assertEquals(Duration.ZERO, s.checkpointEvery(), "0s: after every epoch only");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> NodeSettings.load(null, Map.of("PARALLAX_QUEUE_SIZE", "0")));
+        assertEquals("parallax.coordinator.queue-size (PARALLAX_QUEUE_SIZE) must be >= 1, got 0", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> NodeSettings.load(null, Map.of("PARALLAX_CHECKPOINT_EVERY", "60")));
+        assertTrue(e.getMessage().startsWith("parallax.coordinator.checkpoint-every (PARALLAX_CHECKPOINT_EVERY) needs a "
+                + "unit"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> NodeSettings.load(null, Map.of("PARALLAX_CHECKPOINT_EVERY", "-1s")));
+        assertEquals("parallax.coordinator.checkpoint-every (PARALLAX_CHECKPOINT_EVERY) must be at least 0, got -1s",
+                e.getMessage());
     }
 
     @Test

@@ -89,6 +89,12 @@ public final class JobQueue implements AutoCloseable {
     private final Thread thread;
     private String runningId;
     private JobRunner runner;
+    /** Whether the next job waits while no worker is live; set before the runner thread starts. */
+    private boolean holdWithoutWorkers;
+    /** How often a queue held for want of workers looks again. */
+    private static final long NO_WORKER_POLL_MILLIS = 250;
+    /** The job told it waits for a worker, so that it is told once; guarded by {@code lock}. */
+    private String toldNoWorker;
     private boolean cancelRequested;
     private boolean closed;
 
@@ -153,7 +159,20 @@ public final class JobQueue implements AutoCloseable {
      */
     public static JobQueue start(JobStore store, TrainingCluster cluster, DataRoots roots, int capacity,
                                  JobListenerFactory listeners, Duration checkpointInterval) {
+        return start(store, cluster, roots, capacity, listeners, checkpointInterval, true);
+    }
+
+    /**
+     * As {@link #start(JobStore, TrainingCluster, DataRoots, int, JobListenerFactory, Duration)};
+     * with {@code holdWithoutWorkers}, the next job waits in the queue while no worker is live
+     * (an outage of every worker would otherwise fail one queued job after another, each after
+     * the cluster's worker wait), and starts when one joins; without it, it starts and fails
+     * after the worker wait, as a script that runs given jobs and exits wants.
+     */
+    public static JobQueue start(JobStore store, TrainingCluster cluster, DataRoots roots, int capacity,
+                                 JobListenerFactory listeners, Duration checkpointInterval, boolean holdWithoutWorkers) {
         JobQueue q = new JobQueue(store, cluster, roots, capacity, listeners, checkpointInterval);
+        q.holdWithoutWorkers = holdWithoutWorkers;
         q.thread.start();
         return q;
     }
@@ -500,10 +519,12 @@ public final class JobQueue implements AutoCloseable {
         while (true) {
             Job job;
             synchronized (lock) {
-                while (pending.isEmpty() && !closed) {
+                while ((pending.isEmpty() || heldForWorkers()) && !closed) {
                     try {
-                        // idle with a record unwritten (a full disk): try it again now and then
-                        lock.wait(unsaved.isEmpty() ? 0 : UNSAVED_RETRY_MILLIS);
+                        // idle with a record unwritten (a full disk): try it again now and then;
+                        // held for workers: look for one now and then (the registry tells no one)
+                        lock.wait(!pending.isEmpty() ? NO_WORKER_POLL_MILLIS
+                                : unsaved.isEmpty() ? 0 : UNSAVED_RETRY_MILLIS);
                     } catch (InterruptedException e) {
                         return;
                     }
@@ -742,6 +763,25 @@ public final class JobQueue implements AutoCloseable {
     }
 
     // ---- under the lock -------------------------------------------------------------------------
+
+    /**
+     * Whether the next job must wait for a worker (none is live, and this queue holds jobs
+     * then); the first time for a job, its record and watchers are told why it waits.
+     */
+    private boolean heldForWorkers() {
+        if (!holdWithoutWorkers || !cluster.live().get().isEmpty()) {
+            return false;
+        }
+        String next = pending.peekFirst();
+        if (next != null && !next.equals(toldNoWorker)) {
+            toldNoWorker = next;
+            String why = "waiting for a worker to join: none is live; the job starts when one does";
+            log.info("job {}: {}", next, why);
+            jobs.put(next, jobs.get(next).toBuilder().setLastNote(why).build());
+            publish(next, JobEvent.newBuilder().setNote(why));
+        }
+        return true;
+    }
 
     /**
      * Ends {@code job} (its record says how): writes it, tells its watchers, and keeps its

@@ -67,7 +67,7 @@ public final class StatusCommand extends ClientCommand {
         if (!j.getReason().isEmpty()) {
             rows.add(new String[] {"reason", j.getReason()});
         }
-        if (j.getState() == JobState.RUNNING && !j.getLastNote().isEmpty()) {
+        if ((j.getState() == JobState.RUNNING || j.getState() == JobState.QUEUED) && !j.getLastNote().isEmpty()) {
             rows.add(new String[] {"note", j.getLastNote()});
         }
         if (j.getState() == JobState.QUEUED && j.getQueuePosition() >= 0) {

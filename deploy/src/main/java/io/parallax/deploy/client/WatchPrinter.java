@@ -103,7 +103,7 @@ public final class WatchPrinter {
         for (EpochMetrics e : job.getEpochsList()) {
             epoch(e);
         }
-        if (job.getState() == JobState.RUNNING && !job.getLastNote().isEmpty()) {
+        if ((job.getState() == JobState.RUNNING || job.getState() == JobState.QUEUED) && !job.getLastNote().isEmpty()) {
             line("note: " + job.getLastNote()); // told before this watch began
         }
     }

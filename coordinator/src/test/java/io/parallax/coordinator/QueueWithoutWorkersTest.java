@@ -1,0 +1,100 @@
+package io.parallax.coordinator;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.parallax.coordinator.service.JobListenerFactory;
+import io.parallax.coordinator.service.JobQueue;
+import io.parallax.coordinator.service.JobStore;
+import io.parallax.coordinator.service.TrainingCluster;
+import io.parallax.engine.backend.Backends;
+import io.parallax.proto.v1.Job;
+import io.parallax.proto.v1.JobState;
+import io.parallax.worker.job.DataRoots;
+import io.parallax.worker.job.JobFiles;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * While no worker is live, a job service's queue holds its jobs instead of failing one after
+ * another (each after the worker wait); they run once a worker joins. A queue that does not hold
+ * ({@code coordinator --job}) fails its job after the wait, as before.
+ */
+class QueueWithoutWorkersTest {
+
+    private static final Path EXAMPLES = Path.of("..", "examples").toAbsolutePath().normalize();
+    private static final Duration WORKER_WAIT = Duration.ofSeconds(1);
+
+    @TempDir
+    Path state;
+
+    private static io.parallax.proto.v1.JobSpec job(String name) {
+        return JobFiles.parse("""
+                {
+                  "name": "%s",
+                  "model": {"layers": [{"linear": {"out_features": 2}}]},
+                  "loss": "cross_entropy",
+                  "optimizer": {"name": "sgd", "lr": 0.1},
+                  "data": {"train": {"csv": {"path": "data/breast_cancer.csv", "label_column": "target"}},
+                           "validation_split": 0.2, "normalization": "standardize"},
+                  "batch_size": 64, "epochs": 1
+                }""".formatted(name));
+    }
+
+    /**
+     * A queue over a one-worker cluster whose live listing the test sets: empty until it says
+     * otherwise, as after every worker went away.
+     */
+    private static JobQueue queue(LocalCluster cluster, WorkerRegistry.LiveWorkers live, JobStore store, boolean hold) {
+        TrainingCluster training = new TrainingCluster(cluster.system(), live, cluster.exchange(),
+                new JobRunner.Settings(Duration.ofMinutes(1), WORKER_WAIT, "in-process", 0));
+        return JobQueue.start(store, training, DataRoots.of(List.of(EXAMPLES)), 5, JobListenerFactory.jsonLines(),
+                JobQueue.DEFAULT_CHECKPOINT_INTERVAL, hold);
+    }
+
+    @Test
+    void jobsWaitInTheQueueUntilAWorkerJoins() throws Exception {
+        try (LocalCluster cluster = LocalCluster.start(1, Backends.cpu(), List.of(EXAMPLES));
+             JobStore store = JobStore.open(state)) {
+            WorkerRegistry.LiveWorkers live = new WorkerRegistry.LiveWorkers();
+            JobQueue queue = queue(cluster, live, store, true);
+            try {
+                String first = queue.submit(job("first")).getId();
+                String second = queue.submit(job("second")).getId();
+                // three worker waits: without the hold, both would have failed by now
+                Thread.sleep(3 * WORKER_WAIT.toMillis());
+                Job waiting = queue.get(first).orElseThrow();
+                assertEquals(JobState.QUEUED, waiting.getState(), waiting.toString());
+                assertEquals("waiting for a worker to join: none is live; the job starts when one does",
+                        waiting.getLastNote());
+                assertEquals(JobState.QUEUED, queue.get(second).orElseThrow().getState());
+
+                live.set(cluster.live().get()); // a worker joins
+                assertEquals(JobState.SUCCEEDED, queue.whenFinished(first).get(60, TimeUnit.SECONDS).getState());
+                assertEquals(JobState.SUCCEEDED, queue.whenFinished(second).get(60, TimeUnit.SECONDS).getState());
+            } finally {
+                queue.shutdown(Duration.ofSeconds(10));
+            }
+        }
+    }
+
+    @Test
+    void aQueueThatDoesNotHoldFailsTheJobAfterTheWorkerWait() throws Exception {
+        try (LocalCluster cluster = LocalCluster.start(1, Backends.cpu(), List.of(EXAMPLES));
+             JobStore store = JobStore.open(state)) {
+            JobQueue queue = queue(cluster, new WorkerRegistry.LiveWorkers(), store, false);
+            try {
+                String id = queue.submit(job("alone")).getId();
+                Job failed = queue.whenFinished(id).get(60, TimeUnit.SECONDS);
+                assertEquals(JobState.FAILED, failed.getState());
+                assertTrue(failed.getReason().startsWith("no worker joined within"), failed.getReason());
+            } finally {
+                queue.shutdown(Duration.ofSeconds(10));
+            }
+        }
+    }
+}
