@@ -71,6 +71,8 @@ class QueueWithoutWorkersTest {
                 assertEquals(JobState.QUEUED, waiting.getState(), waiting.toString());
                 assertEquals("waiting for a worker to join: none is live; the job starts when one does",
                         waiting.getLastNote());
+                long toldAgo = System.currentTimeMillis() - waiting.getLastNoteAtMs();
+                assertTrue(toldAgo >= 2 * WORKER_WAIT.toMillis() && toldAgo < 60_000, "told " + toldAgo + " ms ago");
                 assertEquals(JobState.QUEUED, queue.get(second).orElseThrow().getState());
 
                 live.set(cluster.live().get()); // a worker joins

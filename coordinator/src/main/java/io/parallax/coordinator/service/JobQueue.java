@@ -574,7 +574,7 @@ public final class JobQueue implements AutoCloseable {
             synchronized (lock) {
                 // kept in the record too, so that status (and a watch started later) tell why a
                 // job sits at epoch 0: written to disk with the record's next write
-                jobs.put(id, jobs.get(id).toBuilder().setLastNote(message).build());
+                jobs.put(id, jobs.get(id).toBuilder().setLastNote(message).setLastNoteAtMs(System.currentTimeMillis()).build());
                 publish(id, JobEvent.newBuilder().setNote(message));
             }
         };
@@ -777,7 +777,7 @@ public final class JobQueue implements AutoCloseable {
             toldNoWorker = next;
             String why = "waiting for a worker to join: none is live; the job starts when one does";
             log.info("job {}: {}", next, why);
-            jobs.put(next, jobs.get(next).toBuilder().setLastNote(why).build());
+            jobs.put(next, jobs.get(next).toBuilder().setLastNote(why).setLastNoteAtMs(System.currentTimeMillis()).build());
             publish(next, JobEvent.newBuilder().setNote(why));
         }
         return true;

@@ -253,7 +253,8 @@ public final class JobStore implements AutoCloseable {
         int epochs = Math.min(at.epoch(), job.getEpochsCount());
         Job.Builder b = job.toBuilder().setState(JobState.QUEUED).setReason("").setQueuePosition(0)
                 .setEpochsDone(at.epoch()).setStepsDone(at.globalStep()).clearEpochs()
-                .setLastNote(why + "; it resumes from its checkpoint " + JobCheckpoints.where(at));
+                .setLastNote(why + "; it resumes from its checkpoint " + JobCheckpoints.where(at))
+                .setLastNoteAtMs(System.currentTimeMillis());
         b.addAllEpochs(job.getEpochsList().subList(0, epochs));
         return Optional.of(b.build());
     }

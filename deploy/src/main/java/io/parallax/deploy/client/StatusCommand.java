@@ -68,7 +68,9 @@ public final class StatusCommand extends ClientCommand {
             rows.add(new String[] {"reason", j.getReason()});
         }
         if ((j.getState() == JobState.RUNNING || j.getState() == JobState.QUEUED) && !j.getLastNote().isEmpty()) {
-            rows.add(new String[] {"note", j.getLastNote()});
+            // a note tells how things stood when it was told: its age says whether that is now
+            rows.add(new String[] {"note", j.getLastNote() + (j.getLastNoteAtMs() > 0 ? " (" + time(j.getLastNoteAtMs())
+                    + ", " + age(System.currentTimeMillis() - j.getLastNoteAtMs()) + " ago)" : "")});
         }
         if (j.getState() == JobState.QUEUED && j.getQueuePosition() >= 0) {
             rows.add(new String[] {"queue", j.getQueuePosition() == 0 ? "next" : j.getQueuePosition() + " job(s) ahead"});
@@ -144,6 +146,12 @@ public final class StatusCommand extends ClientCommand {
             sb.append(line.toString().stripTrailing()).append(System.lineSeparator());
         }
         return sb.toString();
+    }
+
+    /** A duration in words, to the second: "42 s", "3 min 5 s", "2 h 10 min". */
+    static String age(long millis) {
+        long s = Math.max(0, millis) / 1000;
+        return s < 60 ? s + " s" : s < 3600 ? s / 60 + " min " + s % 60 + " s" : s / 3600 + " h " + s % 3600 / 60 + " min";
     }
 
     /** An ISO-8601 UTC time to the second, or {@code -} for 0 (not reached). */

@@ -89,6 +89,13 @@ class WatchPrinterTest {
         assertTrue(StatusCommand.record(running).lines()
                 .anyMatch(l -> l.matches("note +waiting up to 60 s for 5 worker\\(s\\); 2 live")),
                 StatusCommand.record(running));
+        // told a while ago: status says when, so that an old note is not read as news
+        String aged = StatusCommand.record(running.toBuilder().setLastNoteAtMs(System.currentTimeMillis() - 125_000)
+                .build());
+        assertTrue(aged.lines().anyMatch(l -> l.matches("note +waiting up to 60 s for 5 worker\\(s\\); 2 live "
+                + "\\(\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ, 2 min [5-9] s ago\\)")), aged);
+        assertEquals("42 s", StatusCommand.age(42_400));
+        assertEquals("2 h 10 min", StatusCommand.age((2 * 3600 + 600 + 7) * 1000L));
         // an ended job's reason says it all
         assertTrue(StatusCommand.record(running.toBuilder().setState(JobState.SUCCEEDED).build()).lines()
                 .noneMatch(l -> l.startsWith("note")));
