@@ -9,7 +9,7 @@
 # script is killed outright, the coordinator sees it gone and stops as on SIGTERM.
 # start-cluster.sh runs the coordinator under it; its pid file records this script's pid.
 #
-# Usage: deploy/supervise-coordinator.sh COMMAND [ARGS...]
+# Usage: deploy/supervise-coordinator.sh [--] COMMAND [ARGS...]; --help
 # Environment: PARALLAX_COORDINATOR_RESTARTS (default 5), the most restarts within 10 minutes;
 # past that it stops restarting and exits 6, so that a node downed over and over is noticed.
 set -uo pipefail
@@ -21,7 +21,28 @@ max_restarts=${PARALLAX_COORDINATOR_RESTARTS:-5}
     echo "supervise-coordinator: PARALLAX_COORDINATOR_RESTARTS must be a whole number, got '$max_restarts'" >&2
     exit 2
 }
-(( $# >= 1 )) || { echo "usage: supervise-coordinator.sh COMMAND [ARGS...]" >&2; exit 2; }
+usage() {
+    cat <<EOF
+Usage: deploy/supervise-coordinator.sh [--] COMMAND [ARGS...]
+
+Runs COMMAND (a coordinator: deploy/trainer coordinator ...) and starts it again each time it
+exits with code 6 (its cluster node was downed under it); any other exit ends this script with
+the same code. SIGTERM and SIGINT are passed on to COMMAND. deploy/start-cluster.sh runs its
+coordinator under this script.
+
+  -h, --help   this help (a COMMAND that starts with '-' goes after --)
+
+Environment: PARALLAX_COORDINATOR_RESTARTS (default 5), the most restarts within 10 minutes;
+past that it stops restarting and exits 6.
+EOF
+}
+# only the first word can be an option of this script: the rest is the command's
+case "${1:-}" in
+    -h|--help) usage; exit 0 ;;
+    --) shift ;;
+    -*) echo "supervise-coordinator: unknown option '$1' (try --help)" >&2; exit 2 ;;
+esac
+(( $# >= 1 )) || { echo "supervise-coordinator: no command given (try --help)" >&2; exit 2; }
 
 say() { echo "supervise-coordinator: $(date -u +%Y-%m-%dT%H:%M:%SZ) $*"; }
 

@@ -153,6 +153,20 @@ class ScriptSafetyTest {
     }
 
     @Test
+    void superviseCoordinatorHasAHelpAndRunsNoOptionAsTheCommand() throws Exception {
+        Scripts.Result help = Scripts.run(Map.of(), Duration.ofMinutes(1), "supervise-coordinator.sh", "--help");
+        assertEquals(0, help.exitCode(), help.toString());
+        assertTrue(help.output().startsWith("Usage: deploy/supervise-coordinator.sh"), help.toString());
+        assertFalse(help.output().contains("command not found"), help.toString());
+        Scripts.Result bad = Scripts.run(Map.of(), Duration.ofMinutes(1), "supervise-coordinator.sh", "--bogus");
+        assertEquals(2, bad.exitCode(), bad.toString());
+        assertEquals("supervise-coordinator: unknown option '--bogus' (try --help)", bad.output().strip());
+        Scripts.Result none = Scripts.run(Map.of(), Duration.ofMinutes(1), "supervise-coordinator.sh");
+        assertEquals(2, none.exitCode(), none.toString());
+        assertTrue(none.output().contains("no command given"), none.toString());
+    }
+
+    @Test
     void scriptsAreShellcheckClean() throws Exception {
         assumeTrue(Files.isExecutable(Path.of("/usr/bin/shellcheck")), "shellcheck is not installed");
         Process p = new ProcessBuilder("shellcheck", "-x", "deploy/start-cluster.sh", "deploy/stop-cluster.sh",
