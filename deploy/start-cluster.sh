@@ -213,14 +213,17 @@ fail() {
     exit 1
 }
 
-# NAME HOST ERE WHAT [OTHER...] -> waits until NAME's log matches ERE (prints the match); fails
-# if NAME or one of the OTHER nodes (say, the workers it waits for) exits, or the time runs out
+# NAME HOST ERE WHAT ACCEPT [OTHER...] -> waits until the last part of NAME's log that matches
+# ERE is one that the function ACCEPT (none: any) accepts, and prints it; fails if NAME or one
+# of the OTHER nodes (say, the workers it waits for) exits, or the time runs out (then ACCEPT's
+# output for the last match, if any, ends the message)
 await_log() {
-    local name=$1 host=$2 ere=$3 what=$4 pid start match other ohost opid ostart
-    shift 4
+    local name=$1 host=$2 ere=$3 what=$4 accept=$5 pid start match="" other ohost opid ostart
+    shift 5
     read -r _ pid start < "$run_dir/$name.pid"
     while :; do
-        if match=$(on_node "$host" node_log_match "$node_run_dir/$name.log" "$ere"); then
+        if match=$(on_node "$host" node_log_match "$node_run_dir/$name.log" "$ere") \
+            && { [[ -z "$accept" ]] || "$accept" "$match" > /dev/null; }; then
             printf '%s\n' "$match"
             return 0
         fi
@@ -229,9 +232,23 @@ await_log() {
             read -r ohost opid ostart < "$run_dir/$other.pid"
             on_node "$ohost" node_is_ours "$opid" "$ostart" || fail "$other" "$ohost" "exited before joining"
         done
-        (( SECONDS < deadline )) || fail "$name" "$host" "timed out after ${timeout}s waiting for $what"
+        if (( SECONDS >= deadline )); then
+            local so_far=""
+            [[ -z "$accept" ]] || so_far=$("$accept" "$match" || true)
+            fail "$name" "$host" "timed out after ${timeout}s waiting for $what$so_far"
+        fi
         sleep 1
     done
+}
+
+# MATCH -> accepts "N worker(s) live" when N >= worker_count: workers added by hand (or ones
+# that outlived an earlier cluster) may join as well and lift the count past it, so that the
+# coordinator never logs exactly worker_count; prints how many are live either way
+enough_workers() {
+    local live=0
+    [[ "$1" =~ ([0-9]+)\ worker ]] && live=${BASH_REMATCH[1]}
+    echo "; $live live"
+    (( live >= worker_count ))
 }
 
 host_arg() { # HOST -> the --host argument a node on HOST gets
@@ -270,7 +287,7 @@ fi
 start_node coordinator "${node_hosts[0]}" "${args[@]}"
 
 # "coordinator up: cluster akka://parallax@HOST:PORT, tensor plane HOST:PORT" (or "gRPC HOST:PORT")
-up=$(await_log coordinator "${node_hosts[0]}" 'coordinator up: .*' "'coordinator up'")
+up=$(await_log coordinator "${node_hosts[0]}" 'coordinator up: .*' "'coordinator up'" "")
 cluster_address=$(grep -Eo 'akka://[^@ ,]+@[^ ,]+' <<< "$up" | head -n 1) \
     || fail coordinator "${node_hosts[0]}" "printed no cluster address"
 grpc_address=$(grep -Eio '(grpc|tensor plane) [^ ,]+:[0-9]+' <<< "$up" | tail -n 1 | awk '{print $NF}') \
@@ -296,11 +313,14 @@ else
     for ((i = 1; i <= worker_count; i++)); do workers+=("worker-$i"); done
 fi
 if (( worker_count > 0 )); then
-    await_log coordinator "${node_hosts[0]}" "(^|[^0-9])$worker_count worker\\(s\\) live" \
-        "$worker_count worker(s) to join" "${workers[@]}" > /dev/null
+    live=$(await_log coordinator "${node_hosts[0]}" "(^|[^0-9])[0-9]+ worker\\(s\\) live" \
+        "$worker_count worker(s) to join" enough_workers "${workers[@]}")
+    [[ "$live" =~ ([0-9]+)\ worker ]] && live=${BASH_REMATCH[1]}
 fi
 started_ok=1
-echo "cluster up: coordinator $cluster_address, $worker_count worker(s); run folder $run_dir"
+more=""
+(( ${live:-0} <= worker_count )) || more=" (and $((live - worker_count)) more live: workers started by hand)"
+echo "cluster up: coordinator $cluster_address, $worker_count worker(s)$more; run folder $run_dir"
 echo "coordinator gRPC address: $grpc_address"
 # the client commands default to 127.0.0.1:50051: say how to reach any other address
 if [[ "$grpc_address" != "127.0.0.1:50051" ]]; then

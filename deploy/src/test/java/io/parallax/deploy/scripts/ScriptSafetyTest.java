@@ -101,6 +101,70 @@ class ScriptSafetyTest {
         return trainer;
     }
 
+    /**
+     * A stand-in trainer: a coordinator that logs its arguments, "coordinator up" and one
+     * "N worker(s) live" line for each N in $FAKE_LIVE; a worker that logs its arguments; both
+     * then run until stopped.
+     */
+    private Path fakeCluster() throws Exception {
+        return fakeTrainer("echo \"fake-trainer $*\"\n"
+                + "if [[ $1 == coordinator ]]; then\n"
+                + "  echo 'coordinator up: cluster akka://parallax@127.0.0.1:1, gRPC 127.0.0.1:2'\n"
+                + "  for n in ${FAKE_LIVE:-}; do echo \"$n worker(s) live\"; done\n"
+                + "fi\n"
+                + "while :; do sleep 0.1; done");
+    }
+
+    private Scripts.Result stop(Path run) throws Exception {
+        return Scripts.run(Map.of(), Duration.ofMinutes(1), "stop-cluster.sh", "--run-dir", run.toString(), "--grace", "5");
+    }
+
+    /** Stops the coordinator's supervisor (and so the coordinator) alone, as a crash would. */
+    private static void stopCoordinatorAlone(Path run) throws Exception {
+        ProcessHandle supervisor = ProcessHandle.of(Scripts.pid(run.resolve("coordinator.pid"))).orElseThrow();
+        supervisor.destroy();
+        supervisor.onExit().get(30, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void moreWorkersLiveThanItStartedIsAClusterUpNotATimeout() throws Exception {
+        // workers added by hand rejoin at once: the coordinator logs "2 worker(s) live", then
+        // "3 …", and never "1 worker(s) live"
+        Path run = dir.resolve("run");
+        Map<String, String> env = Map.of("PARALLAX_TRAINER", fakeCluster().toString(), "FAKE_LIVE", "2 3");
+        try {
+            Scripts.Result start = Scripts.run(env, Duration.ofMinutes(1), "start-cluster.sh", "--run-dir",
+                    run.toString(), "--workers", "1", "--timeout", "5");
+            assertEquals(0, start.exitCode(), start.toString());
+            assertTrue(start.output().contains("1 worker(s) (and 2 more live: workers started by hand)"), start.toString());
+            stopCoordinatorAlone(run);
+            Scripts.Result again = Scripts.run(env, Duration.ofMinutes(1), "start-cluster.sh", "--run-dir",
+                    run.toString(), "--timeout", "5", "--coordinator-only");
+            assertEquals(0, again.exitCode(), again.toString());
+            assertTrue(Scripts.alive(Scripts.pid(run.resolve("coordinator.pid"))), again.toString());
+        } finally {
+            stop(run);
+        }
+    }
+
+    @Test
+    void tooFewWorkersTimeOutSayingHowManyAreLive() throws Exception {
+        Path run = dir.resolve("run");
+        Map<String, String> env = Map.of("PARALLAX_TRAINER", fakeCluster().toString(), "FAKE_LIVE", "1");
+        try {
+            Scripts.Result start = Scripts.run(env, Duration.ofMinutes(1), "start-cluster.sh", "--run-dir",
+                    run.toString(), "--workers", "2", "--timeout", "3");
+            assertEquals(1, start.exitCode(), start.toString());
+            assertTrue(start.output().contains("timed out after 3s waiting for 2 worker(s) to join; 1 live"),
+                    start.toString());
+            try (var files = Files.list(run)) {
+                assertEquals(0, files.filter(f -> f.toString().endsWith(".pid")).count(), "what it started is stopped");
+            }
+        } finally {
+            stop(run);
+        }
+    }
+
     @Test
     void aRestartKeepsTheLogsOfTheLastFiveCoordinators() throws Exception {
         Path run = dir.resolve("run");
