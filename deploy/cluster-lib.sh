@@ -37,12 +37,21 @@ node_is_ours() {
 }
 
 # DIR LOG COMMAND... -> starts COMMAND in DIR in the background, output to LOG (relative to
-# DIR); prints "PID START"
+# DIR); the logs of the five runs before are kept as LOG.1 (the newest) to LOG.5; prints
+# "PID START"
 node_launch() {
-    local dir=$1 log=$2 pid start
+    local dir=$1 log=$2 pid start i
     shift 2
     cd "$dir" || return 1
     mkdir -p "$(dirname "$log")"
+    # a node's earlier log says why it stopped (a crash, a restart loop): the next start must
+    # not overwrite it, whether a full start or --coordinator-only, on any host
+    if [[ -f "$log" ]]; then
+        for i in 4 3 2 1; do
+            [[ ! -f "$log.$i" ]] || mv -f "$log.$i" "$log.$((i + 1))"
+        done
+        mv -f "$log" "$log.1"
+    fi
     nohup "$@" > "$log" 2>&1 < /dev/null &
     pid=$!
     start=$(node_start_time "$pid") || start=-

@@ -14,7 +14,8 @@ usage() {
 Usage: deploy/start-cluster.sh [options]
 
 Starts a coordinator and N workers, on this machine (default) or on the hosts of --hosts.
-Pid and log files go to the run folder; deploy/stop-cluster.sh stops them.
+Pid and log files go to the run folder (each node's last five earlier logs are kept as
+NAME.log.1, the newest, to NAME.log.5); deploy/stop-cluster.sh stops them.
 
   -w, --workers N        workers to start (default 2); with --hosts: per worker host (default 1)
       --hosts FILE       one host per line (# comments); the first is the coordinator's, the
@@ -276,14 +277,6 @@ args+=("${hargs[@]}")
 [[ -n "$akka_port" ]] && args+=(--port "$akka_port")
 [[ -n "$grpc_port" ]] && args+=(--grpc-port "$grpc_port")
 args+=("${coordinator_args[@]}")
-if (( coordinator_only )) && [[ "${node_hosts[0]}" == - && -f "$run_dir/coordinator.log" ]]; then
-    # keep the logs of the coordinators that stopped, newest first: they say why (a restart
-    # loop would otherwise lose the first crash's log at the second restart)
-    for i in 4 3 2 1; do
-        [[ ! -f "$run_dir/coordinator.log.$i" ]] || mv -f "$run_dir/coordinator.log.$i" "$run_dir/coordinator.log.$((i + 1))"
-    done
-    mv -f "$run_dir/coordinator.log" "$run_dir/coordinator.log.1"
-fi
 start_node coordinator "${node_hosts[0]}" "${args[@]}"
 
 # "coordinator up: cluster akka://parallax@HOST:PORT, tensor plane HOST:PORT" (or "gRPC HOST:PORT")

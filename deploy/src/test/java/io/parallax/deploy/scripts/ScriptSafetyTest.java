@@ -166,6 +166,33 @@ class ScriptSafetyTest {
     }
 
     @Test
+    void aFullStartKeepsTheEarlierRunsLogsOfEveryNode() throws Exception {
+        Path run = dir.resolve("run");
+        Files.createDirectories(run);
+        Files.writeString(run.resolve("coordinator.log"), "the last coordinator");
+        Files.writeString(run.resolve("worker-1.log"), "the last worker");
+        for (int i = 1; i <= 5; i++) {
+            Files.writeString(run.resolve("worker-1.log." + i), "older " + i);
+        }
+        Map<String, String> env = Map.of("PARALLAX_TRAINER", fakeCluster().toString(), "FAKE_LIVE", "1");
+        try {
+            Scripts.Result start = Scripts.run(env, Duration.ofMinutes(1), "start-cluster.sh", "--run-dir",
+                    run.toString(), "--workers", "1", "--timeout", "5");
+            assertEquals(0, start.exitCode(), start.toString());
+        } finally {
+            stop(run);
+        }
+        assertEquals("the last coordinator", Files.readString(run.resolve("coordinator.log.1")));
+        assertEquals("the last worker", Files.readString(run.resolve("worker-1.log.1")));
+        for (int i = 2; i <= 5; i++) {
+            assertEquals("older " + (i - 1), Files.readString(run.resolve("worker-1.log." + i)));
+        }
+        assertFalse(Files.exists(run.resolve("worker-1.log.6")), "five are kept");
+        assertTrue(Files.readString(run.resolve("worker-1.log")).startsWith("fake-trainer worker"));
+        assertTrue(Files.readString(run.resolve("coordinator.log")).startsWith("fake-trainer coordinator"));
+    }
+
+    @Test
     void aRestartKeepsTheLogsOfTheLastFiveCoordinators() throws Exception {
         Path run = dir.resolve("run");
         Files.createDirectories(run);
