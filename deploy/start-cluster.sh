@@ -32,6 +32,9 @@ NAME.log.1, the newest, to NAME.log.5); deploy/stop-cluster.sh stops them.
       --grpc-port P      the coordinator's gRPC port      (default: from the settings, 50051)
       --coordinator-arg A  one more argument for 'trainer coordinator' (repeatable)
       --worker-arg A     one more argument for 'trainer worker' (repeatable)
+      --worker-port-base P  pins the workers' Akka ports: the first worker on each host gets P,
+                         the second P+1, and so on (default: each takes a free port); refused
+                         with --worker-arg --port, past 65535, or over the coordinator's ports
       --timeout S        seconds to wait for the coordinator and the workers (default 180)
       --coordinator-only start the coordinator alone again, after it stopped or crashed, into
                          the same run folder; the workers still running from it rejoin (waited
@@ -57,6 +60,7 @@ timeout=180
 coordinator_args=()
 worker_args=()
 coordinator_only=0
+worker_port_base=""
 
 need() { [[ $# -ge 2 && -n "$2" ]] || die "$1 needs a value"; }
 while [[ $# -gt 0 ]]; do
@@ -74,6 +78,7 @@ while [[ $# -gt 0 ]]; do
         --grpc-port) need "$@"; grpc_port=$2; shift 2 ;;
         --coordinator-arg) need "$@"; coordinator_args+=("$2"); shift 2 ;;
         --worker-arg) need "$@"; worker_args+=("$2"); shift 2 ;;
+        --worker-port-base) need "$@"; worker_port_base=$2; shift 2 ;;
         --timeout) need "$@"; timeout=$2; shift 2 ;;
         --coordinator-only) coordinator_only=1; shift ;;
         -h|--help) usage; exit 0 ;;
@@ -123,11 +128,37 @@ for ((i = 0; i < ${#worker_args[@]}; i++)); do
         --port) fixed_worker_port=${worker_args[$((i + 1))]:-} ;;
     esac
 done
+if [[ -n "$worker_port_base" ]]; then
+    if [[ ! "$worker_port_base" =~ ^[0-9]{1,5}$ ]] || (( 10#$worker_port_base < 1 || 10#$worker_port_base > 65535 )); then
+        die "--worker-port-base must be a port 1-65535, got '$worker_port_base'"
+    fi
+    worker_port_base=$((10#$worker_port_base))
+    [[ -z "$fixed_worker_port" ]] || die "--worker-port-base and --worker-arg --port both set the workers' ports; give one"
+    # the most workers on one host, and whether they share the coordinator's host
+    most=$(printf '%s\n' "${node_hosts[@]:1}" | sort | uniq -c | sort -rn | awk 'NR == 1 {print $1}')
+    last_port=$((worker_port_base + ${most:-1} - 1))
+    (( last_port <= 65535 )) || die "--worker-port-base $worker_port_base with ${most} workers on one host needs" \
+        "ports up to $last_port; ports end at 65535"
+    with_coordinator=$(printf '%s\n' "${node_hosts[@]:1}" | grep -cxF -- "${node_hosts[0]}" || true)
+    # the coordinator's ports as far as known here (a --config file may set them otherwise)
+    c_akka=${akka_port:-${PARALLAX_COORDINATOR_PORT:-}}
+    c_grpc=${grpc_port:-${PARALLAX_GRPC_PORT:-}}
+    [[ -n "$config" ]] || c_akka=${c_akka:-2551} c_grpc=${c_grpc:-50051}
+    for named in "Akka port (--port):$c_akka" "gRPC port (--grpc-port):$c_grpc"; do
+        p=${named##*:}
+        [[ "$p" =~ ^[0-9]+$ ]] || continue
+        if (( with_coordinator > 0 && p >= worker_port_base && p < worker_port_base + with_coordinator )); then
+            die "--worker-port-base $worker_port_base gives the workers on the coordinator's host ports" \
+                "$worker_port_base-$((worker_port_base + with_coordinator - 1)), which hold its ${named%%:*} $p; choose another base"
+        fi
+    done
+fi
 if [[ -n "$fixed_worker_port" && "$fixed_worker_port" != 0 ]]; then
     shared=$(printf '%s\n' "${node_hosts[@]:1}" | sort | uniq -d | head -n 1)
     [[ -z "$shared" ]] || die "--worker-arg --port $fixed_worker_port gives every worker that port, and" \
         "$( [[ "$shared" == - ]] && echo "this machine" || echo "host $shared" ) runs more than one worker;" \
-        "leave it out (each worker then takes a free port) or run one worker per host"
+        "use --worker-port-base $fixed_worker_port instead (one port per worker from there), leave it out (each worker" \
+        "then takes a free port) or run one worker per host"
 fi
 
 # the local run folder (pid files) and the nodes' one (logs), the same folder on this machine
@@ -289,11 +320,16 @@ join=${cluster_address#*@}
 printf '%s\n' "$cluster_address" > "$run_dir/cluster-address"
 printf '%s\n' "$grpc_address" > "$run_dir/grpc-address"
 
+declare -A on_host=()   # workers started so far per host, for --worker-port-base
 for ((i = 1; i <= worker_count && ! coordinator_only; i++)); do
     args=(worker --join "$join")
     [[ -n "$config" ]] && args+=(--config "$config")
     mapfile -t hargs < <(host_arg "${node_hosts[$i]}")
     args+=("${hargs[@]}" "${worker_args[@]}")
+    if [[ -n "$worker_port_base" ]]; then
+        args+=(--port "$((worker_port_base + ${on_host[${node_hosts[$i]}]:-0}))")
+        on_host[${node_hosts[$i]}]=$((${on_host[${node_hosts[$i]}]:-0} + 1))
+    fi
     start_node "worker-$i" "${node_hosts[$i]}" "${args[@]}"
 done
 

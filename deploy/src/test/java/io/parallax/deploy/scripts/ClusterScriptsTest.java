@@ -108,7 +108,13 @@ class ClusterScriptsTest {
     void twoWorkersOnThisMachineJoinAndStopLeavesNothingBehind() throws Exception {
         runDir = dir.resolve("run");
         env = Map.of("PARALLAX_TRAINER", Scripts.trainerOnTestClassPath(dir).toString());
-        startCheckAndStop(2, "--workers", "2");
+        // the workers' ports pinned, one after the other from the base
+        int base = Scripts.freePortPair();
+        startCheckAndStop(2, "--workers", "2", "--worker-port-base", String.valueOf(base));
+        for (int w = 1; w <= 2; w++) {
+            String log = Files.readString(runDir.resolve("worker-" + w + ".log"));
+            assertTrue(log.contains("listening on address [akka://parallax@127.0.0.1:" + (base + w - 1) + "]"), log);
+        }
     }
 
     @Test

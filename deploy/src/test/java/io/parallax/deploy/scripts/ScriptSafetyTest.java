@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -162,6 +164,44 @@ class ScriptSafetyTest {
             }
         } finally {
             stop(run);
+        }
+    }
+
+    @Test
+    void workerPortBaseGivesEachWorkerOnAHostItsOwnPort() throws Exception {
+        Path run = dir.resolve("run");
+        Map<String, String> env = Map.of("PARALLAX_TRAINER", fakeCluster().toString(), "FAKE_LIVE", "2");
+        try {
+            Scripts.Result start = Scripts.run(env, Duration.ofMinutes(1), "start-cluster.sh", "--run-dir",
+                    run.toString(), "--workers", "2", "--timeout", "5", "--worker-port-base=29400");
+            assertEquals(0, start.exitCode(), start.toString());
+        } finally {
+            stop(run);
+        }
+        assertTrue(Files.readString(run.resolve("worker-1.log")).strip().endsWith("--port 29400"));
+        assertTrue(Files.readString(run.resolve("worker-2.log")).strip().endsWith("--port 29401"));
+    }
+
+    @Test
+    void workerPortBaseRefusesClashesAndPortsPastTheEnd() throws Exception {
+        String[][] refused = {
+            {"--worker-port-base", "65535", "needs ports up to 65536; ports end at 65535"},
+            {"--worker-port-base", "0", "--worker-port-base must be a port 1-65535, got '0'"},
+            {"--worker-port-base", "2550", "ports 2550-2551, which hold its Akka port (--port) 2551; choose another base"},
+            {"--grpc-port", "29001", "--worker-port-base", "29000", "which hold its gRPC port (--grpc-port) 29001"},
+            {"--worker-arg", "--port=29000", "--worker-port-base", "29000", "both set the workers' ports; give one"},
+        };
+        for (String[] c : refused) {
+            List<String> args = new ArrayList<>(List.of("--run-dir", dir.toString(), "--workers", "2"));
+            args.addAll(List.of(c).subList(0, c.length - 1));
+            Scripts.Result start = Scripts.run(Map.of(), Duration.ofMinutes(1), "start-cluster.sh",
+                    args.toArray(String[]::new));
+            assertEquals(2, start.exitCode(), start.toString());
+            assertTrue(start.output().contains(c[c.length - 1]), start.toString());
+            assertEquals(1, start.output().strip().lines().count(), "one line: " + start);
+        }
+        try (var files = Files.list(dir)) {
+            assertEquals(0, files.count(), "nothing was started");
         }
     }
 

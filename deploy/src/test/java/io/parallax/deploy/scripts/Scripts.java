@@ -97,6 +97,23 @@ final class Scripts {
         }
     }
 
+    /** P such that P and P + 1 are both free on the loopback address right now. */
+    static int freePortPair() throws IOException {
+        for (int tries = 0; tries < 50; tries++) {
+            try (ServerSocket first = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+                int p = first.getLocalPort();
+                if (p < 65535) {
+                    try (ServerSocket second = new ServerSocket(p + 1, 1, InetAddress.getLoopbackAddress())) {
+                        return p;
+                    } catch (IOException taken) {
+                        // try another
+                    }
+                }
+            }
+        }
+        throw new IOException("no two consecutive free ports found");
+    }
+
     /** A TCP port free on the loopback address right now. */
     static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
