@@ -38,7 +38,16 @@ NAME.log.1, the newest, to NAME.log.5); deploy/stop-cluster.sh stops them.
       --timeout S        seconds to wait for the coordinator and the workers (default 180)
       --coordinator-only start the coordinator alone again, after it stopped or crashed, into
                          the same run folder; the workers still running from it rejoin (waited
-                         for), and stop-cluster.sh stops everything as before
+                         for), and stop-cluster.sh stops everything as before. It reuses the
+                         options the run folder's last start recorded (its start-options file:
+                         the coordinator's host, --remote-dir, --config, --host, --port,
+                         --grpc-port, --coordinator-arg and the PARALLAX_* settings), so
+                         --run-dir is enough. Given again, --config, --host, --port, --grpc-port
+                         and --remote-dir must agree with them; --coordinator-arg replaces the
+                         recorded ones, but must name the same --state-dir; a PARALLAX_*
+                         setting given overrides the recorded one, except one that moves the
+                         state directory or the ports. To change those: stop-cluster.sh, then
+                         a full start
   -h, --help             this help
 
 Environment: PARALLAX_* settings (deploy/parallax.conf) reach every node, over ssh too;
@@ -162,13 +171,100 @@ if [[ -n "$fixed_worker_port" && "$fixed_worker_port" != 0 ]]; then
 fi
 
 # the local run folder (pid files) and the nodes' one (logs), the same folder on this machine
-[[ "$run_dir" == /* ]] && node_run_dir=$run_dir || node_run_dir="$node_dir/$run_dir"
+run_dir_arg=$run_dir
 [[ "$run_dir" == /* ]] || run_dir="$ROOT/$run_dir"
 mkdir -p "$run_dir"
 if [[ -n "$config" && -z "$hosts_file" ]]; then
     [[ -f "$config" ]] || die "no config file '$config'"
     config=$(cd "$(dirname "$config")" && pwd)/$(basename "$config")
 fi
+
+# ---- the options a start records in the run folder, for --coordinator-only to reuse ----
+# Restarting the coordinator with one option forgotten (its --state-dir above all) would start
+# an empty coordinator that hands out job ids again, or one the workers cannot rejoin: so
+# --coordinator-only takes them from here, and refuses any given again that would move the
+# state directory, the ports or the address.
+options_file="$run_dir/start-options"
+recorded_env_names() { # the settings in the environment that a node sees
+    compgen -e | grep -E '^(PARALLAX_|JAVA_OPTS$)' | grep -vxE 'PARALLAX_(SSH|TRAINER|RUN_DIR|SERVER)' || true
+}
+state_dir_in() { # COORDINATOR-ARGS... -> the last --state-dir among them, or nothing
+    local a prev="" found=""
+    for a in "$@"; do
+        case "$a" in --state-dir=*) found=${a#--state-dir=} ;; esac
+        [[ "$prev" != --state-dir ]] || found=$a
+        prev=$a
+    done
+    printf '%s' "$found"
+}
+if (( coordinator_only )) && [[ ! -f "$options_file" ]]; then
+    echo "start-cluster: $run_dir has no start-options (a start before 2026-11-23 wrote none); using the options" \
+        "given here alone" >&2
+elif (( coordinator_only )); then
+    rec_host=- rec_remote_dir="" rec_config="" rec_bind="" rec_port="" rec_grpc=""
+    rec_args=() rec_env=()
+    while IFS= read -r line; do
+        key=${line%% *}
+        value=${line#"$key"}
+        value=${value# }
+        case "$key" in
+            coordinator-host) rec_host=$value ;;
+            remote-dir) rec_remote_dir=$value ;;
+            config) rec_config=$value ;;
+            host) rec_bind=$value ;;
+            port) rec_port=$value ;;
+            grpc-port) rec_grpc=$value ;;
+            coordinator-arg) rec_args+=("$value") ;;
+            env) rec_env+=("$value") ;;
+        esac
+    done < "$options_file"
+    # OPTION GIVEN RECORDED -> refuses a GIVEN value (empty: not given) other than the RECORDED one
+    agree() {
+        [[ -z "$2" || "$2" == "$3" ]] || die "--coordinator-only: $1 $2 differs from ${3:-the default (not given)}," \
+            "which the cluster of $run_dir was started with ($options_file); leave it out, or to change it" \
+            "run deploy/stop-cluster.sh and start the cluster anew"
+    }
+    agree --config "$config" "$rec_config"
+    agree --host "$bind_host" "$rec_bind"
+    agree --port "$akka_port" "$rec_port"
+    agree --grpc-port "$grpc_port" "$rec_grpc"
+    config=$rec_config bind_host=$rec_bind akka_port=$rec_port grpc_port=$rec_grpc
+    if [[ -n "$hosts_file" || -n "$coordinator_host" ]]; then
+        agree "the coordinator's host (from --hosts/--coordinator)" "${node_hosts[0]/#-/this machine}" "${rec_host/#-/this machine}"
+    fi
+    node_hosts=("$rec_host")
+    if [[ "$rec_host" != - ]]; then
+        [[ "$remote_dir" == "$ROOT" ]] || agree --remote-dir "$remote_dir" "$rec_remote_dir"
+        remote_dir=$rec_remote_dir node_dir=$rec_remote_dir
+    fi
+    # the settings of the first start that are not set now; a set one overrides its record
+    # (checked below for those that move the state directory or the ports)
+    declare -A rec_setting=()
+    for e in "${rec_env[@]}"; do
+        name=${e%%=*}
+        rec_setting[$name]=${e#*=}
+        [[ -v "$name" ]] || export "${e?}"
+    done
+    state_was=$(state_dir_in "${rec_args[@]}")
+    state_was=${state_was:-${rec_setting[PARALLAX_STATE_DIR]:-}}
+    replaced=0
+    if (( ${#coordinator_args[@]} == 0 )); then
+        coordinator_args=("${rec_args[@]}")
+    elif [[ "${coordinator_args[*]}" != "${rec_args[*]}" ]]; then
+        replaced=1
+    fi
+    state_now=$(state_dir_in "${coordinator_args[@]}")
+    state_now=${state_now:-${PARALLAX_STATE_DIR:-}}
+    [[ "$state_now" == "$state_was" ]] || die "--coordinator-only: the coordinator would keep its jobs in" \
+        "${state_now:-the default state directory} instead of ${state_was:-the default state directory}, where the cluster of" \
+        "$run_dir kept them ($options_file): leave out --coordinator-arg and PARALLAX_STATE_DIR, or give the same --state-dir"
+    (( ! replaced )) || echo "start-cluster: the --coordinator-arg options given replace the recorded ones" \
+        "(${rec_args[*]:-none})" >&2
+    [[ -n "$akka_port" ]] || agree PARALLAX_COORDINATOR_PORT "${PARALLAX_COORDINATOR_PORT:-}" "${rec_setting[PARALLAX_COORDINATOR_PORT]:-}"
+    [[ -n "$grpc_port" ]] || agree PARALLAX_GRPC_PORT "${PARALLAX_GRPC_PORT:-}" "${rec_setting[PARALLAX_GRPC_PORT]:-}"
+    [[ -n "$bind_host" ]] || agree PARALLAX_HOST "${PARALLAX_HOST:-}" "${rec_setting[PARALLAX_HOST]:-}"
+fi
+[[ "$run_dir_arg" == /* ]] && node_run_dir=$run_dir_arg || node_run_dir="$node_dir/$run_dir_arg"
 trainer="${PARALLAX_TRAINER:-deploy/trainer}"
 
 # ---- refuse to start over a running cluster; forget the pid files of one that is gone ----
@@ -196,9 +292,27 @@ if (( coordinator_only )); then
 fi
 rm -f "$run_dir/grpc-address" "$run_dir/cluster-address"
 
+# KEY VALUE -> one line of the start-options file
+record() {
+    [[ "$2" != *$'\n'* ]] || die "cannot record $1 '$2' in $options_file: it holds a line break"
+    printf '%s %s\n' "$1" "$2"
+}
+{
+    echo "# the options of start-cluster.sh's last start from this folder; --coordinator-only reuses them"
+    record coordinator-host "${node_hosts[0]}"
+    record remote-dir "$node_dir"
+    record config "$config"
+    record host "$bind_host"
+    record port "$akka_port"
+    record grpc-port "$grpc_port"
+    for a in "${coordinator_args[@]}"; do record coordinator-arg "$a"; done
+    while read -r name; do record env "$name=${!name}"; done < <(recorded_env_names)
+} > "$options_file.new"
+mv -f "$options_file.new" "$options_file"
+
 # the settings that travel with a command started over ssh (a local one inherits them)
 forward_env=()
-if [[ -n "$hosts_file" ]]; then
+if [[ -n "$hosts_file" || "${node_hosts[0]}" != - ]]; then
     while read -r name; do
         case "$name" in PARALLAX_SSH|PARALLAX_TRAINER) ;; *) forward_env+=("$name=${!name}") ;; esac
     done < <(compgen -e | grep -E '^(PARALLAX_|JAVA_OPTS$)' || true)

@@ -111,6 +111,7 @@ class ScriptSafetyTest {
     private Path fakeCluster() throws Exception {
         return fakeTrainer("echo \"fake-trainer $*\"\n"
                 + "if [[ $1 == coordinator ]]; then\n"
+                + "  echo \"fake-env PARALLAX_WORKER_WAIT=${PARALLAX_WORKER_WAIT:-}\"\n"
                 + "  echo 'coordinator up: cluster akka://parallax@127.0.0.1:1, gRPC 127.0.0.1:2'\n"
                 + "  for n in ${FAKE_LIVE:-}; do echo \"$n worker(s) live\"; done\n"
                 + "fi\n"
@@ -202,6 +203,66 @@ class ScriptSafetyTest {
         }
         try (var files = Files.list(dir)) {
             assertEquals(0, files.count(), "nothing was started");
+        }
+    }
+
+    @Test
+    void coordinatorOnlyReusesTheRecordedOptionsAndRefusesOnesThatMoveItsStateOrPorts() throws Exception {
+        Path run = dir.resolve("run");
+        String state = dir.resolve("state").toString();
+        String trainer = fakeCluster().toString();
+        try {
+            Scripts.Result start = Scripts.run(Map.of("PARALLAX_TRAINER", trainer, "FAKE_LIVE", "1",
+                    "PARALLAX_WORKER_WAIT", "30s"), Duration.ofMinutes(1), "start-cluster.sh", "--run-dir",
+                    run.toString(), "--workers", "1", "--timeout", "5", "--port", "29411", "--grpc-port", "29412",
+                    "--coordinator-arg", "--state-dir=" + state, "--coordinator-arg=--checkpoint-every=0");
+            assertEquals(0, start.exitCode(), start.toString());
+            String expected = "fake-trainer coordinator --port 29411 --grpc-port 29412 --state-dir=" + state
+                    + " --checkpoint-every=0";
+            assertTrue(Files.readString(run.resolve("coordinator.log")).startsWith(expected));
+
+            // the run folder alone: the same coordinator, with the settings of the first start
+            Map<String, String> env = Map.of("PARALLAX_TRAINER", trainer, "FAKE_LIVE", "1");
+            stopCoordinatorAlone(run);
+            Scripts.Result again = Scripts.run(env, Duration.ofMinutes(1), "start-cluster.sh", "--run-dir",
+                    run.toString(), "--timeout", "5", "--coordinator-only");
+            assertEquals(0, again.exitCode(), again.toString());
+            String log = Files.readString(run.resolve("coordinator.log"));
+            assertTrue(log.startsWith(expected + "\nfake-env PARALLAX_WORKER_WAIT=30s\n"), log);
+
+            stopCoordinatorAlone(run);
+            String[][] refused = {
+                {"--grpc-port", "29413", "--grpc-port 29413 differs from 29412"},
+                {"--port", "29411", "--host", "127.0.0.2", "--host 127.0.0.2 differs from the default (not given)"},
+                {"--coordinator-arg", "--checkpoint-every=0", "would keep its jobs in the default state directory instead of "
+                        + state},
+            };
+            for (String[] c : refused) {
+                List<String> args = new ArrayList<>(List.of("--run-dir", run.toString(), "--timeout", "5",
+                        "--coordinator-only"));
+                args.addAll(List.of(c).subList(0, c.length - 1));
+                Scripts.Result r = Scripts.run(env, Duration.ofMinutes(1), "start-cluster.sh", args.toArray(String[]::new));
+                assertEquals(2, r.exitCode(), r.toString());
+                assertTrue(r.output().contains(c[c.length - 1]), r.toString());
+                assertEquals(1, r.output().strip().lines().count(), "one line: " + r);
+            }
+            Scripts.Result moved = Scripts.run(Map.of("PARALLAX_TRAINER", trainer, "PARALLAX_STATE_DIR", "/elsewhere"),
+                    Duration.ofMinutes(1), "start-cluster.sh", "--run-dir", run.toString(), "--coordinator-only",
+                    "--coordinator-arg", "--checkpoint-every=0");
+            assertEquals(2, moved.exitCode(), moved.toString());
+            assertTrue(moved.output().contains("would keep its jobs in /elsewhere instead of " + state), moved.toString());
+            assertFalse(Scripts.alive(Scripts.pid(run.resolve("coordinator.pid"))), "none was started");
+
+            // all --coordinator-arg given again replace the recorded ones, with the same --state-dir
+            Scripts.Result replaced = Scripts.run(env, Duration.ofMinutes(1), "start-cluster.sh", "--run-dir",
+                    run.toString(), "--timeout", "5", "--coordinator-only", "--port", "29411",
+                    "--coordinator-arg", "--state-dir=" + state, "--coordinator-arg", "--checkpoint-every=5");
+            assertEquals(0, replaced.exitCode(), replaced.toString());
+            assertTrue(replaced.output().contains("replace the recorded ones"), replaced.toString());
+            assertTrue(Files.readString(run.resolve("coordinator.log")).startsWith(
+                    "fake-trainer coordinator --port 29411 --grpc-port 29412 --state-dir=" + state + " --checkpoint-every=5"));
+        } finally {
+            stop(run);
         }
     }
 
