@@ -362,7 +362,7 @@ class ScriptSafetyTest {
     void scriptsAreShellcheckClean() throws Exception {
         assumeTrue(Files.isExecutable(Path.of("/usr/bin/shellcheck")), "shellcheck is not installed");
         Process p = new ProcessBuilder("shellcheck", "-x", "deploy/start-cluster.sh", "deploy/stop-cluster.sh",
-                "deploy/cluster-lib.sh", "deploy/supervise-coordinator.sh").directory(Scripts.ROOT.toFile()).redirectErrorStream(true).start();
+                "deploy/cluster-lib.sh", "deploy/supervise-coordinator.sh", "deploy/trainer").directory(Scripts.ROOT.toFile()).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes());
         assertEquals(0, p.waitFor(), out);
     }
