@@ -359,7 +359,7 @@ public final class JobQueue implements AutoCloseable {
 
     /**
      * Queues again a FAILED or CANCELLED job that kept its checkpoint: it runs when its turn
-     * comes, from the checkpoint's epoch, as a job does after a restart (its record drops the
+     * comes, from its checkpoint, as a job does after a restart (its record drops the
      * epochs after the checkpoint's; {@code started} stays its first start). Its data are
      * checked when it starts, as for any queued job.
      *
