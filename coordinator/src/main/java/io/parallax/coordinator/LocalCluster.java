@@ -38,8 +38,10 @@ public final class LocalCluster implements AutoCloseable {
     /** Plans of the jobs running, by the job JSON their workers are sent. */
     private final Map<String, JobPlan> plans = new ConcurrentHashMap<>();
     private int jobs;
-    /** The job running now, if any (for {@link #cancelRunning}). */
+    /** The job running now, if any (for {@link #cancelRunning}); guarded by this. */
     private volatile JobRunner running;
+    /** A cancel that came while no job ran, for the next one; guarded by this. */
+    private boolean cancelNext;
 
     private LocalCluster(int workers, Backend backend, List<Path> dataRoots, PlaneWrapper planes) {
         if (workers < 1) {
@@ -134,7 +136,13 @@ public final class LocalCluster implements AutoCloseable {
         plans.put(jobJson, plan);
         JobRunner runner = new JobRunner(jobId, jobJson, plan, system, live, exchange, runnerSettings(), listener);
         runner.checkpoints(checkpoints);
-        running = runner;
+        synchronized (this) {
+            running = runner;
+            if (cancelNext) {
+                cancelNext = false;
+                runner.cancel();
+            }
+        }
         try {
             return runner.run();
         } finally {
@@ -148,9 +156,15 @@ public final class LocalCluster implements AutoCloseable {
      * throws {@link JobCancelledException}. Any thread.
      */
     public void cancelRunning() {
-        JobRunner r = running;
-        if (r != null) {
-            r.cancel();
+        synchronized (this) {
+            JobRunner r = running;
+            if (r != null) {
+                r.cancel();
+            } else {
+                // asked before the job's runner exists (a signal while the data load): the
+                // next run stops before its first step instead of running to its end
+                cancelNext = true;
+            }
         }
     }
 

@@ -40,6 +40,32 @@ class LocalClusterTest {
         }
     }
 
+    /**
+     * A cancel that comes before the run's runner exists (a Ctrl-C while the data load) stops the
+     * next run before its first step, instead of being lost and the run going to its end; it is
+     * used up by that run.
+     */
+    @Test
+    void aCancelBeforeTheRunStopsItBeforeItsFirstStepOnce() throws Exception {
+        JobPlan plan = JobPlan.load(SingleNodeDeterminismTest.job().toBuilder().setEpochs(1).build(),
+                DataRoots.of(List.of(SingleNodeDeterminismTest.EXAMPLES)));
+        try (LocalCluster cluster = LocalCluster.start(1, Backends.cpu(), List.of(SingleNodeDeterminismTest.EXAMPLES))) {
+            cluster.cancelRunning();
+            List<JobListener.StepReport> steps = new java.util.concurrent.CopyOnWriteArrayList<>();
+            JobListener counting = new JobListener() {
+                @Override
+                public void onStep(StepReport step) {
+                    steps.add(step);
+                }
+            };
+            JobCancelledException e = org.junit.jupiter.api.Assertions.assertThrows(JobCancelledException.class,
+                    () -> cluster.run(plan, counting));
+            assertEquals("cancelled after 0 step(s)", e.getMessage());
+            assertEquals(List.of(), steps);
+            assertEquals(1, cluster.run(plan, counting).epochs().size(), "the next run is not cancelled");
+        }
+    }
+
     @Test
     void batchNormCountsItsStepsOnFromTheModelItStartedFrom(@TempDir Path tmp) throws Exception {
         JobSpec.Builder b = SingleNodeDeterminismTest.job().toBuilder().setEpochs(1);

@@ -23,6 +23,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -107,8 +108,11 @@ public final class LocalCommand implements Callable<Integer> {
         // before anything is written there: another run's files would interleave with this one's
         OutputFolderLock held = metricsDir == null ? null : OutputFolderLock.acquire(metricsDir, metricsDirOption);
         AtomicReference<LocalCluster> running = new AtomicReference<>();
-        RunInterruption interruption = new RunInterruption(outputs(), checkpoint == null ? ""
-                : "the same command resumes it from " + checkpoint, () -> {
+        AtomicBoolean stopAsked = new AtomicBoolean();
+        // the hint only when there is a file to go on from (its writes may all have failed)
+        RunInterruption interruption = new RunInterruption(outputs(), () -> checkpoint != null && Files.exists(checkpoint)
+                ? "the same command resumes it from " + checkpoint : "", () -> {
+            stopAsked.set(true);
             LocalCluster c = running.get();
             if (c != null) {
                 c.cancelRunning();
@@ -118,6 +122,10 @@ public final class LocalCommand implements Callable<Integer> {
              EpochPrinter printer = new EpochPrinter(metricsOut, resumeAfter);
              MetricsSinks sinks = metricsDir == null ? MetricsSinks.of() : MetricsSinks.forJob(metricsDir, earlier)) {
             running.set(cluster);
+            if (stopAsked.get()) {
+                // the signal came while the data loaded or the cluster started: stop before the first step
+                cluster.cancelRunning();
+            }
             System.out.printf("job %s: %d worker(s) in this process%n", job, n);
             int cores = Runtime.getRuntime().availableProcessors();
             if (n > cores) {
@@ -147,6 +155,8 @@ public final class LocalCommand implements Callable<Integer> {
             if (checkpoint != null) {
                 Files.deleteIfExists(checkpoint); // the run is done: nothing to resume
             }
+            // a signal from here on finds the run's outputs complete, and says so
+            interruption.completed(export == null ? "" : "the model is in " + export);
             return 0;
         } finally {
             interruption.close(); // after the files: the chart is drawn as they close

@@ -3,6 +3,7 @@ package io.parallax.deploy;
 import io.parallax.coordinator.JobListener;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * What a one-process run ({@code local}, {@code demo}, {@code train}) does on Ctrl-C or SIGTERM:
@@ -17,8 +18,10 @@ final class RunInterruption implements JobListener, AutoCloseable {
     private static final long CLOSE_WAIT_SECONDS = 15;
 
     private final String outputs;
-    private final String resume;
+    private final Supplier<String> resume;
     private final Runnable stop;
+    /** Set when the run ended whole, its outputs written: what to say of them then. */
+    private volatile String completed;
     private final CountDownLatch closed = new CountDownLatch(1);
     private final Thread hook = new Thread(this::onSignal, "trainer-interrupted");
     private volatile int epochsDone;
@@ -30,11 +33,14 @@ final class RunInterruption implements JobListener, AutoCloseable {
      *                (the message then comes at once)
      */
     RunInterruption(String outputs, Runnable stop) {
-        this(outputs, "", stop);
+        this(outputs, () -> "", stop);
     }
 
-    /** @param resume how to go on from here, appended to the message ("" if there is no way) */
-    RunInterruption(String outputs, String resume, Runnable stop) {
+    /**
+     * @param resume how to go on from here, appended to the message ("" if there is no way);
+     *               asked when the message is written
+     */
+    RunInterruption(String outputs, Supplier<String> resume, Runnable stop) {
         this.outputs = outputs;
         this.resume = resume;
         this.stop = stop;
@@ -56,6 +62,14 @@ final class RunInterruption implements JobListener, AutoCloseable {
         epochsDone = epoch;
     }
 
+    /**
+     * The run ended whole and its outputs are written ({@code outputsSaid}, e.g. "the model is
+     * in m.safetensors", or ""): a signal from now on stops nothing and must not say otherwise.
+     */
+    void completed(String outputsSaid) {
+        completed = outputsSaid;
+    }
+
     private void onSignal() {
         if (closed.getCount() == 0) {
             return; // the run had ended: an ordinary exit
@@ -70,9 +84,16 @@ final class RunInterruption implements JobListener, AutoCloseable {
             }
         }
         System.out.flush();
+        String done = completed;
+        if (done != null) {
+            System.err.println("trainer: interrupted after the run ended, all " + epochsDone + " epoch(s) done"
+                    + (done.isEmpty() ? "" : "; " + done));
+            return;
+        }
+        String how = resume.get();
         System.err.println("trainer: interrupted after " + epochsDone + " epoch(s); no model was written"
                 + (outputs.isEmpty() ? "" : " (the epochs done are in " + outputs + ")")
-                + (resume.isEmpty() ? "" : "; " + resume));
+                + (how.isEmpty() ? "" : "; " + how));
     }
 
     @Override
