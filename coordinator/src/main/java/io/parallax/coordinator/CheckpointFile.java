@@ -32,7 +32,8 @@ public final class CheckpointFile implements JobCheckpoints {
 
     /**
      * Metadata key of the run's progress at the checkpoint (JSON: {@code elapsed_seconds},
-     * {@code epoch_loss_sum}, {@code epoch_train_seconds}). A file without it (written before
+     * {@code epoch_loss_sum}, {@code epoch_train_seconds}, and the data trained on:
+     * {@code data_digest} as a string, {@code train_rows}). A file without it (written before
      * 2026-11-23, always at an epoch's start) takes its seconds from the job's reports.
      */
     public static final String PROGRESS_KEY = "coordinator.progress";
@@ -79,14 +80,19 @@ public final class CheckpointFile implements JobCheckpoints {
         }
         double elapsed = -1;
         EpochSoFar soFar = EpochSoFar.NONE;
+        TrainedOn data = null;
         try {
             String progress = Checkpoint.readMetadata(file).get(PROGRESS_KEY);
             if (progress != null) {
                 JsonNode p = JSON.readTree(progress);
                 elapsed = p.path("elapsed_seconds").asDouble(-1);
                 soFar = new EpochSoFar(p.path("epoch_loss_sum").asDouble(0), p.path("epoch_train_seconds").asDouble(0));
+                if (p.hasNonNull("data_digest")) {
+                    // a string: a JSON number would go through a double and lose the digest's low bits
+                    data = new TrainedOn(Long.parseLong(p.get("data_digest").asText()), p.path("train_rows").asInt(-1));
+                }
             }
-        } catch (IOException e) {
+        } catch (IOException | NumberFormatException e) {
             // the weights and the position came back: only the reports' figures fall back
             log.warn("{}: its progress figures cannot be read ({}); the run's seconds go on from its reports", file,
                     e.toString());
@@ -96,7 +102,7 @@ public final class CheckpointFile implements JobCheckpoints {
         }
         log.info("{}: resuming from the checkpoint {}", file, JobCheckpoints.where(at));
         note.accept("resuming from the checkpoint " + JobCheckpoints.where(at));
-        return Optional.of(new Resumed(at, elapsed, soFar));
+        return Optional.of(new Resumed(at, elapsed, soFar, data));
     }
 
     @Override
@@ -106,13 +112,14 @@ public final class CheckpointFile implements JobCheckpoints {
 
     @Override
     public void save(Sequential master, Optimizer optimizer, TrainingPosition position, double elapsedSeconds,
-            EpochSoFar soFar) {
+            EpochSoFar soFar, TrainedOn data) {
         beforeSave.run();
         String failure = null;
         try {
             Checkpoint.save(file, master, optimizer, position, Map.of(PROGRESS_KEY, JSON.writeValueAsString(Map.of(
                     "elapsed_seconds", elapsedSeconds, "epoch_loss_sum", soFar.lossSum(),
-                    "epoch_train_seconds", soFar.trainSeconds()))));
+                    "epoch_train_seconds", soFar.trainSeconds(), "data_digest", Long.toString(data.digest()),
+                    "train_rows", data.trainRows()))));
         } catch (IOException | RuntimeException e) {
             failure = e.getMessage();
         } catch (OutOfMemoryError e) {

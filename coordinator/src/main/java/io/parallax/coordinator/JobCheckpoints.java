@@ -35,7 +35,7 @@ public interface JobCheckpoints {
 
         @Override
         public void save(Sequential master, Optimizer optimizer, TrainingPosition position, double elapsedSeconds,
-                EpochSoFar soFar) {}
+                EpochSoFar soFar, TrainedOn data) {}
     };
 
     /**
@@ -52,11 +52,22 @@ public interface JobCheckpoints {
     }
 
     /**
-     * Where a run picks up: {@code position}, the seconds the run had taken up to it, which its
-     * reports go on counting from (redone steps are counted from the resumption), and the part of
-     * the epoch trained before it.
+     * The data a checkpoint's run trained on: a resumed run on other data (a file regenerated,
+     * a mount of another version) would go on from a position that means something else there,
+     * its epochs' rows and steps changed under it.
+     *
+     * @param digest    the training and validation sets' contents ({@code Dataset.digest})
+     * @param trainRows the training set's rows
      */
-    record Resumed(TrainingPosition position, double elapsedSeconds, EpochSoFar epochSoFar) {}
+    record TrainedOn(long digest, int trainRows) {}
+
+    /**
+     * Where a run picks up: {@code position}, the seconds the run had taken up to it, which its
+     * reports go on counting from (redone steps are counted from the resumption), the part of
+     * the epoch trained before it, and the data it trained on (null for a checkpoint written
+     * before 2026-11-23, which did not say).
+     */
+    record Resumed(TrainingPosition position, double elapsedSeconds, EpochSoFar epochSoFar, TrainedOn data) {}
 
     /**
      * Loads the checkpoint to resume from into {@code master} and {@code optimizer} (built for the
@@ -80,11 +91,11 @@ public interface JobCheckpoints {
     /**
      * Saves {@code master} (its parameters and buffers are the run's), {@code optimizer} and
      * {@code position}, with the run's seconds so far and the part of the current epoch trained
-     * ({@link EpochSoFar#NONE} at an epoch's start). A failure to write is the implementation's
-     * to report: training goes on.
+     * ({@link EpochSoFar#NONE} at an epoch's start), and the data trained on. A failure to write
+     * is the implementation's to report: training goes on.
      */
     void save(Sequential master, Optimizer optimizer, TrainingPosition position, double elapsedSeconds,
-            EpochSoFar soFar);
+            EpochSoFar soFar, TrainedOn data);
 
     /** Where {@code at} stands, in words: "after epoch 3", or "in epoch 4, after its step 120". */
     static String where(TrainingPosition at) {

@@ -153,6 +153,9 @@ public final class JobRunner {
         minStepRows = master.layers().stream().anyMatch(l -> l instanceof BatchNorm1d) ? 2 : 1;
         Optimizer optimizer = plan.optimizer(master);
         JobCheckpoints.Resumed resumed = checkpoints.restore(master, optimizer).orElse(null);
+        if (resumed != null) {
+            refuseAnotherRun(resumed);
+        }
         // batch norm counts its steps on from what the model came with (an init_from file's count;
         // a checkpoint's holds the steps before it as well), as PyTorch's does
         long stepsBefore = resumed == null ? 0 : resumed.position().globalStep();
@@ -313,13 +316,46 @@ public final class JobRunner {
         return new Result(master, reports, steps, redone);
     }
 
+    /** The data this run trains on, as its checkpoints record it. */
+    private JobCheckpoints.TrainedOn trainedOn() {
+        long digest = plan.train().digest();
+        if (plan.validation().isPresent()) {
+            digest = 31 * digest + plan.validation().get().digest();
+        }
+        return new JobCheckpoints.TrainedOn(digest, plan.train().rows());
+    }
+
+    /**
+     * A checkpoint of a run with another seed, batch size or data is no place to go on from: its
+     * position would name other rows and steps (an epoch that now has fewer steps than the one it
+     * stopped in, say), and the run would end SUCCEEDED with weights no run would have had.
+     */
+    private void refuseAnotherRun(JobCheckpoints.Resumed resumed) throws JobFailedException {
+        TrainingPosition at = resumed.position();
+        String other = null;
+        if (at.seed() != plan.seed()) {
+            other = "seed " + at.seed() + " then, " + plan.seed() + " now";
+        } else if (at.batchSize() != plan.batchSize()) {
+            other = "batch size " + at.batchSize() + " then, " + plan.batchSize() + " now";
+        } else if (resumed.data() != null && !resumed.data().equals(trainedOn())) {
+            other = resumed.data().trainRows() != plan.train().rows()
+                    ? "other data: " + resumed.data().trainRows() + " training rows then, " + plan.train().rows() + " now"
+                    : "other data: as many training rows, other values (the files changed since)";
+        }
+        if (other != null) {
+            throw new JobFailedException("its checkpoint was taken by a run with " + other + "; put the job and its "
+                    + "data back as they were to go on from it, or train from the first epoch (trainer local: delete "
+                    + "the --checkpoint file; a coordinator's job: submit its job file again)");
+        }
+    }
+
     /** Saves a checkpoint of the run's state after {@code steps} steps, at {@code epoch}'s step {@code stepInEpoch}. */
     private void checkpoint(Sequential master, Optimizer optimizer, float[] params, float[] buffers,
             long[] trackedBefore, int epoch, long stepInEpoch, long steps, double elapsedSeconds,
             JobCheckpoints.EpochSoFar soFar) {
         intoModel(master, params, buffers, trackedBefore, steps);
         checkpoints.save(master, optimizer, new TrainingPosition(epoch, stepInEpoch, steps, plan.seed(), plan.batchSize()),
-                elapsedSeconds, soFar);
+                elapsedSeconds, soFar, trainedOn());
     }
 
     /**

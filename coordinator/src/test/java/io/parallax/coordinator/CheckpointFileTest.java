@@ -32,6 +32,9 @@ class CheckpointFileTest {
     @TempDir
     Path dir;
 
+    /** A digest beyond 2^53, which a JSON number read as a double would round. */
+    private static final JobCheckpoints.TrainedOn DATA = new JobCheckpoints.TrainedOn(0x7123_4567_89ab_cdefL, 455);
+
     private final List<String> notes = new ArrayList<>();
     private final AtomicInteger recordWrites = new AtomicInteger();
 
@@ -60,7 +63,8 @@ class CheckpointFileTest {
         assertTrue(every.restore(model(1), adam(model(1))).isEmpty(), "no file: a fresh start");
 
         Sequential saved = model(1);
-        every.save(saved, adam(saved), new TrainingPosition(2, 0, 40, 7, 16), 7.5, JobCheckpoints.EpochSoFar.NONE);
+        every.save(saved, adam(saved), new TrainingPosition(2, 0, 40, 7, 16), 7.5, JobCheckpoints.EpochSoFar.NONE,
+                DATA);
         assertEquals(1, recordWrites.get(), "the record is written before the checkpoint");
         assertTrue(Files.exists(path));
 
@@ -79,13 +83,14 @@ class CheckpointFileTest {
         Path path = dir.resolve("checkpoint.safetensors");
         Sequential saved = model(1);
         file(path, Duration.ZERO, Job.getDefaultInstance()).save(saved, adam(saved),
-                new TrainingPosition(2, 5, 45, 7, 16), 9.75, new JobCheckpoints.EpochSoFar(12.5, 1.25));
+                new TrainingPosition(2, 5, 45, 7, 16), 9.75, new JobCheckpoints.EpochSoFar(12.5, 1.25), DATA);
         Sequential fresh = model(2);
         JobCheckpoints.Resumed at = file(path, Duration.ZERO, Job.getDefaultInstance()).restore(fresh, adam(fresh))
                 .orElseThrow();
         assertEquals(new TrainingPosition(2, 5, 45, 7, 16), at.position());
         assertEquals(9.75, at.elapsedSeconds());
         assertEquals(new JobCheckpoints.EpochSoFar(12.5, 1.25), at.epochSoFar());
+        assertEquals(DATA, at.data(), "the digest whole, past a double's 53 bits");
         assertTrue(notes.contains("resuming from the checkpoint in epoch 3, after its step 5"), notes.toString());
     }
 
@@ -101,6 +106,7 @@ class CheckpointFileTest {
         JobCheckpoints.Resumed at = file(path, Duration.ZERO, withEpochs).restore(fresh, adam(fresh)).orElseThrow();
         assertEquals(7.25, at.elapsedSeconds());
         assertEquals(JobCheckpoints.EpochSoFar.NONE, at.epochSoFar());
+        assertEquals(null, at.data(), "not said, so not checked");
     }
 
     @Test
@@ -109,7 +115,7 @@ class CheckpointFileTest {
         folder.toFile().mkdirs();
         Sequential m = model(1);
         file(folder, Duration.ZERO, Job.getDefaultInstance()).save(m, adam(m), new TrainingPosition(3, 0, 60, 7, 16), 1,
-                JobCheckpoints.EpochSoFar.NONE);
+                JobCheckpoints.EpochSoFar.NONE, DATA);
         assertEquals(1, notes.size(), notes.toString());
         assertTrue(notes.get(0).startsWith("no checkpoint after epoch 3 ("), notes.get(0));
         assertTrue(notes.get(0).endsWith("a resumption would start from the one before, if any"), notes.get(0));
@@ -120,7 +126,7 @@ class CheckpointFileTest {
         Path path = dir.resolve("checkpoint.safetensors");
         Sequential other = new Sequential(4, List.of(new Linear(4, 5), new ReLU(), new Linear(5, 2)), Backends.cpu(), 1);
         file(path, Duration.ZERO, Job.getDefaultInstance()).save(other, adam(other), new TrainingPosition(1, 0, 20, 7, 16),
-                1, JobCheckpoints.EpochSoFar.NONE);
+                1, JobCheckpoints.EpochSoFar.NONE, DATA);
         Sequential m = model(1);
         JobFailedException e = assertThrows(JobFailedException.class,
                 () -> file(path, Duration.ZERO, Job.getDefaultInstance()).restore(m, adam(m)));

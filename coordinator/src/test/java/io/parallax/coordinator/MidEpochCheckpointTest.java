@@ -50,7 +50,12 @@ class MidEpochCheckpointTest {
     static void start() {
         cluster = LocalCluster.start(2, Backends.cpu(), List.of(EXAMPLES));
         // dropout, Adam and a per-step schedule: each would differ if the resumed run were off by a step
-        plan = JobPlan.load(JobFiles.parse("""
+        plan = plan(8, 0.2);
+    }
+
+    /** The test's job with {@code batch} and {@code validationSplit}. */
+    private static JobPlan plan(int batch, double validationSplit) {
+        return JobPlan.load(JobFiles.parse("""
                 {
                   "name": "mid-epoch",
                   "model": {"layers": [{"linear": {"out_features": 16}}, {"activation": {"type": "relu"}},
@@ -59,9 +64,9 @@ class MidEpochCheckpointTest {
                   "optimizer": {"name": "adam", "lr": 0.01},
                   "schedule": {"type": "cosine", "granularity": "step"},
                   "data": {"train": {"csv": {"path": "data/breast_cancer.csv", "label_column": "target"}},
-                           "validation_split": 0.2, "normalization": "standardize"},
-                  "batch_size": 8, "epochs": 3, "seed": 3
-                }"""), DataRoots.of(List.of(EXAMPLES)));
+                           "validation_split": %s, "normalization": "standardize"},
+                  "batch_size": %d, "epochs": 3, "seed": 3
+                }""".formatted(validationSplit, batch)), DataRoots.of(List.of(EXAMPLES)));
     }
 
     @AfterAll
@@ -106,8 +111,8 @@ class MidEpochCheckpointTest {
 
         @Override
         public void save(Sequential master, Optimizer optimizer, TrainingPosition position, double elapsedSeconds,
-                EpochSoFar soFar) {
-            file.save(master, optimizer, position, elapsedSeconds, soFar);
+                EpochSoFar soFar, TrainedOn data) {
+            file.save(master, optimizer, position, elapsedSeconds, soFar, data);
             saved.add(position);
             if (position.globalStep() == copyAt) {
                 try {
@@ -156,6 +161,21 @@ class MidEpochCheckpointTest {
         assertTrue(every.saved.contains(new TrainingPosition(1, 0, STEPS_PER_EPOCH, 3, 8)), "and at the epoch's end");
 
         assertResumesToTheStraightRun(mid, straight, straightWeights);
+    }
+
+    @Test
+    void aCheckpointOfARunWithAnotherBatchSizeOrOtherDataIsRefused() throws Exception {
+        Path mid = dir.resolve("mid.safetensors");
+        cluster.run(plan, new Reports(), new Copying(dir.resolve("checkpoint.safetensors"), Duration.ofNanos(1), MID_STEP,
+                mid));
+        // the data changed since (here: another split leaves 427 training rows of the 455)
+        JobFailedException data = assertThrows(JobFailedException.class, () -> cluster.run(plan(8, 0.25), new Reports(),
+                new CheckpointFile(mid, Duration.ofHours(1), epoch -> 0, () -> { }, note -> { })));
+        assertTrue(data.getMessage().startsWith("its checkpoint was taken by a run with other data: 455 training rows "
+                + "then, 427 now; put the job and its data back"), data.getMessage());
+        JobFailedException batch = assertThrows(JobFailedException.class, () -> cluster.run(plan(16, 0.2), new Reports(),
+                new CheckpointFile(mid, Duration.ofHours(1), epoch -> 0, () -> { }, note -> { })));
+        assertTrue(batch.getMessage().contains("batch size 8 then, 16 now"), batch.getMessage());
     }
 
     @Test

@@ -382,8 +382,13 @@ public final class JobQueue implements AutoCloseable {
                 return new Resumption(ResumeOutcome.SUCCEEDED, job, "");
             }
             if (job.getCheckpointStep() == 0) {
-                return new Resumption(ResumeOutcome.NO_CHECKPOINT, job, job.hasSpec()
-                        ? "it ended before its first step" : "its record cannot be read");
+                // after steps, only a checkpoint that could not be written (a full disk) or read leaves none
+                String why = !job.hasSpec() ? "its record cannot be read"
+                        : job.getStepsDone() == 0 ? "it ended before its first step"
+                        : "it kept no checkpoint of its " + job.getStepsDone() + " step(s): none could be written, or "
+                                + "the last could not be read" + (job.getLastNote().startsWith("no checkpoint")
+                                ? " (its last note: " + job.getLastNote() + ")" : " (the coordinator's log says which)");
+                return new Resumption(ResumeOutcome.NO_CHECKPOINT, job, why);
             }
             if (pending.size() >= capacity) {
                 throw new QueueFullException(capacity);

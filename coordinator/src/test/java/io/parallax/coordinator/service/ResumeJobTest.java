@@ -201,6 +201,26 @@ class ResumeJobTest {
     }
 
     @Test
+    void aJobWhoseCheckpointsCouldNotBeWrittenIsRefusedSayingSo() throws Exception {
+        // no checkpoint in the hour: the cancel's is the only one
+        try (ServiceFixture fx = new ServiceFixture(state, List.of(data), 50, false, Duration.ofHours(1))) {
+            JobServiceGrpc.JobServiceBlockingStub stub = fx.stub();
+            String id = submit(stub, job("unwritable"));
+            awaitEpochs(stub, id, 1);
+            // a folder, not empty, where the checkpoint goes: its write fails, as on a full disk
+            Files.writeString(Files.createDirectories(fx.store.checkpointFile(id)).resolve("in-the-way"), "x");
+            withDeadline(stub).cancelJob(id(id));
+            Job cancelled = finished(stub, id);
+            assertEquals(0, cancelled.getCheckpointStep(), cancelled.toString());
+            assertTrue(cancelled.getLastNote().startsWith("no checkpoint "), cancelled.getLastNote());
+            StatusRuntimeException e = refused(Status.Code.FAILED_PRECONDITION, () -> resume(stub, id));
+            assertTrue(e.getStatus().getDescription().contains("cannot be resumed: it kept no checkpoint of its "
+                    + cancelled.getStepsDone() + " step(s): none could be written, or the last could not be read (its "
+                    + "last note: no checkpoint "), e.getStatus().getDescription());
+        }
+    }
+
+    @Test
     void aKeptCheckpointDeletedByHandIsNoLongerOfferedAndDeletingTheJobRemovesIt() throws Exception {
         try (ServiceFixture fx = fixture(50)) {
             JobServiceGrpc.JobServiceBlockingStub stub = fx.stub();

@@ -42,6 +42,12 @@ public final class DeleteCommand extends ClientCommand {
 
     @Override
     int run(JobClient client) {
+        if (olderThanDays != null && !jobs.isEmpty()) {
+            // either picks the jobs: both at once would delete more than the ids named, or fail on
+            // an id --older-than deleted first
+            throw new CommandLine.ParameterException(spec.commandLine(), "name the jobs to delete, or give "
+                    + "--older-than DAYS, not both");
+        }
         List<String> ids = new ArrayList<>(jobs);
         if (olderThanDays != null) {
             ids.addAll(endedBefore(client));

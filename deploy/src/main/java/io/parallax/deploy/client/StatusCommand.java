@@ -67,7 +67,9 @@ public final class StatusCommand extends ClientCommand {
         if (!j.getReason().isEmpty()) {
             rows.add(new String[] {"reason", j.getReason()});
         }
-        if ((j.getState() == JobState.RUNNING || j.getState() == JobState.QUEUED) && !j.getLastNote().isEmpty()) {
+        // an ended job's reason says it all, but a failed or cancelled one's last note may say
+        // what a resume needs to know (no checkpoint could be written)
+        if (j.getState() != JobState.SUCCEEDED && !j.getLastNote().isEmpty()) {
             // a note tells how things stood when it was told: its age says whether that is now
             rows.add(new String[] {"note", j.getLastNote() + (j.getLastNoteAtMs() > 0 ? " (" + time(j.getLastNoteAtMs())
                     + ", " + age(System.currentTimeMillis() - j.getLastNoteAtMs()) + " ago)" : "")});

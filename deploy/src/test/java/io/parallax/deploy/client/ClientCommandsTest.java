@@ -338,6 +338,11 @@ class ClientCommandsTest {
         assertEquals(ExitCodes.USAGE, trainer("delete", "--older-than", "1", "--state", "running", "--server",
                 service.address()).code());
         assertEquals(ExitCodes.USAGE, trainer("delete", "job-1", "--state", "failed", "--server", service.address()).code());
+        Run both = trainer("delete", "--older-than", "0", "job-3", "--server", service.address());
+        assertEquals(ExitCodes.USAGE, both.code());
+        assertTrue(both.err().startsWith("trainer: name the jobs to delete, or give --older-than DAYS, not both"),
+                both.err());
+        assertTrue(service.jobs.containsKey("job-3"), "nothing deleted");
     }
 
     @Test
