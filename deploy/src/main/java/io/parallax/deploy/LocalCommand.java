@@ -98,6 +98,14 @@ public final class LocalCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--checkpoint-every must be ≥ 0, got " + checkpointEverySeconds);
         }
         OutputFiles.keepStandardOutputFor(export, metricsOut);
+        if (checkpoint != null) {
+            // a kill -9 in the middle of a checkpoint's write left its temporary file beside it
+            long freed = io.parallax.engine.io.ReplacingFile.deleteLeftoversOf(checkpoint);
+            if (freed > 0) {
+                System.out.printf("note: deleted %,d bytes of an unfinished checkpoint write beside %s%n", freed,
+                        checkpoint);
+            }
+        }
         // a run started again over its checkpoint goes on after the epochs it holds: the metrics
         // files keep those epochs' lines (and the chart draws them)
         int resumeAfter = checkpoint != null && Files.exists(checkpoint)

@@ -280,7 +280,6 @@ public final class ReplacingFile {
         }
     }
 
-    /** A hidden name beside {@code target} that no other writer picks. */
     /** The temporary files {@link #beside} names: ".NAME.HEX.tmp". */
     private static final java.util.regex.Pattern TEMPORARY = java.util.regex.Pattern.compile("\\..+\\.[0-9a-f]{1,16}\\.tmp");
 
@@ -304,6 +303,33 @@ public final class ReplacingFile {
         return freed;
     }
 
+    /**
+     * Deletes the temporary files that writes of {@code target} left beside it when their process
+     * died (a {@code kill -9} in the middle of a checkpoint), and no other file's: for a file only
+     * one process writes, at its start. Returns how many bytes were freed.
+     */
+    public static long deleteLeftoversOf(Path target) throws IOException {
+        Path dir = target.toAbsolutePath().getParent();
+        if (dir == null || !Files.isDirectory(dir)) {
+            return 0;
+        }
+        String prefix = "." + target.getFileName() + ".";
+        long freed = 0;
+        try (java.nio.file.DirectoryStream<Path> files = Files.newDirectoryStream(dir, prefix + "*.tmp")) {
+            for (Path f : files) {
+                String name = f.getFileName().toString();
+                if (name.substring(prefix.length(), name.length() - ".tmp".length()).matches("[0-9a-f]{1,16}")
+                        && Files.isRegularFile(f, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                    long size = Files.size(f);
+                    Files.deleteIfExists(f);
+                    freed += size;
+                }
+            }
+        }
+        return freed;
+    }
+
+    /** A hidden name beside {@code target} that no other writer picks. */
     private static Path beside(Path target, String suffix) {
         return target.resolveSibling("." + target.getFileName() + "."
                 + Long.toHexString(ThreadLocalRandom.current().nextLong()) + suffix);

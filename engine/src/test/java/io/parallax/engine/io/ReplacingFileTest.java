@@ -181,4 +181,17 @@ class ReplacingFileTest {
         // another descriptor of this process: written in place, never renamed over
         assertEquals(Path.of("/proc/self/fd/0"), ReplacingFile.target(Path.of("/proc/self/fd/0")));
     }
+
+    @Test
+    void theLeftoversOfOneFilesWritesAreDeletedAndNoOtherFilesOnes() throws IOException {
+        Path checkpoint = dir.resolve("run.ckpt");
+        Files.writeString(checkpoint, "the last whole one");
+        Path crashed = Files.writeString(dir.resolve(".run.ckpt.96e26a8f946d5c40.tmp"), "half a checkpoint");
+        Path others = Files.writeString(dir.resolve(".model.safetensors.1f.tmp"), "another file's");
+        Path lookalike = Files.writeString(dir.resolve(".run.ckpt.not-hex.tmp"), "not one of ours");
+        assertEquals("half a checkpoint".length(), ReplacingFile.deleteLeftoversOf(checkpoint));
+        assertFalse(Files.exists(crashed));
+        assertTrue(Files.exists(others) && Files.exists(lookalike) && Files.exists(checkpoint));
+        assertEquals(0, ReplacingFile.deleteLeftoversOf(dir.resolve("no-folder/x.ckpt")));
+    }
 }
