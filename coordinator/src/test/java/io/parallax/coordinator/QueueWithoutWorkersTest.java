@@ -50,10 +50,15 @@ class QueueWithoutWorkersTest {
      * otherwise, as after every worker went away.
      */
     private static JobQueue queue(LocalCluster cluster, WorkerRegistry.LiveWorkers live, JobStore store, boolean hold) {
+        return queue(cluster, live, store, hold, JobQueue.DEFAULT_CHECKPOINT_INTERVAL);
+    }
+
+    private static JobQueue queue(LocalCluster cluster, WorkerRegistry.LiveWorkers live, JobStore store, boolean hold,
+            Duration checkpointEvery) {
         TrainingCluster training = new TrainingCluster(cluster.system(), live, cluster.exchange(),
                 new JobRunner.Settings(Duration.ofMinutes(1), WORKER_WAIT, "in-process", 0));
         return JobQueue.start(store, training, DataRoots.of(List.of(EXAMPLES)), 5, JobListenerFactory.jsonLines(),
-                JobQueue.DEFAULT_CHECKPOINT_INTERVAL, hold);
+                checkpointEvery, hold);
     }
 
     @Test
@@ -78,6 +83,42 @@ class QueueWithoutWorkersTest {
                 live.set(cluster.live().get()); // a worker joins
                 assertEquals(JobState.SUCCEEDED, queue.whenFinished(first).get(60, TimeUnit.SECONDS).getState());
                 assertEquals(JobState.SUCCEEDED, queue.whenFinished(second).get(60, TimeUnit.SECONDS).getState());
+            } finally {
+                queue.shutdown(Duration.ofSeconds(10));
+            }
+        }
+    }
+
+    @Test
+    void aJobQueuedToResumeStillSaysSoWhileItWaitsForAWorker() throws Exception {
+        try (LocalCluster cluster = LocalCluster.start(1, Backends.cpu(), List.of(EXAMPLES));
+             JobStore store = JobStore.open(state)) {
+            WorkerRegistry.LiveWorkers live = new WorkerRegistry.LiveWorkers();
+            live.set(cluster.live().get());
+            JobQueue queue = queue(cluster, live, store, true, Duration.ZERO);
+            try {
+                String id = queue.submit(job("resumed").toBuilder().setEpochs(50).build()).getId();
+                java.util.concurrent.CountDownLatch stepped = new java.util.concurrent.CountDownLatch(1);
+                queue.watch(id, new JobQueue.EventSink() {
+                    @Override
+                    public void accept(io.parallax.proto.v1.JobEvent event) {
+                        if (event.hasStep()) {
+                            stepped.countDown();
+                        }
+                    }
+
+                    @Override
+                    public void abort(String reason) {}
+                });
+                assertTrue(stepped.await(60, TimeUnit.SECONDS));
+                queue.cancel(id);
+                assertTrue(queue.whenFinished(id).get(60, TimeUnit.SECONDS).getCheckpointStep() > 0);
+                live.set(List.of()); // every worker gone
+                assertEquals(JobQueue.ResumeOutcome.QUEUED, queue.resume(id).outcome());
+                Thread.sleep(1_000);
+                String note = queue.get(id).orElseThrow().getLastNote();
+                assertTrue(note.startsWith("waiting for a worker to join: none is live; the job starts when one does "
+                        + "(queued again by a resume request; it resumes from its checkpoint "), note);
             } finally {
                 queue.shutdown(Duration.ofSeconds(10));
             }

@@ -780,7 +780,10 @@ public final class JobQueue implements AutoCloseable {
         String next = pending.peekFirst();
         if (next != null && !next.equals(toldNoWorker)) {
             toldNoWorker = next;
-            String why = "waiting for a worker to join: none is live; the job starts when one does";
+            // a job queued to resume says so in its note: kept, not replaced
+            String before = jobs.get(next).getLastNote();
+            String why = "waiting for a worker to join: none is live; the job starts when one does"
+                    + (before.contains("resumes from its checkpoint") ? " (" + before + ")" : "");
             log.info("job {}: {}", next, why);
             jobs.put(next, jobs.get(next).toBuilder().setLastNote(why).setLastNoteAtMs(System.currentTimeMillis()).build());
             publish(next, JobEvent.newBuilder().setNote(why));
