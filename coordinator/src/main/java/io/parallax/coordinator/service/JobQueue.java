@@ -301,6 +301,10 @@ public final class JobQueue implements AutoCloseable {
             if (runner != null) {
                 runner.cancel();
             }
+            // on the disk before the answer: a crash before the job's next step must not resume it
+            Job marked = job.toBuilder().setCancelRequested(true).build();
+            jobs.put(id, marked);
+            persist(marked);
             lock.notifyAll(); // a model waiting for room to be saved is not waited for any longer
             return new Cancellation(CancelOutcome.STOPPING, job);
         }
@@ -547,7 +551,7 @@ public final class JobQueue implements AutoCloseable {
                 // a job that ran before a restart goes on from its checkpoint: it started back then
                 job = (queued.getStartedAtMs() > 0 ? queued.toBuilder().setResumedAtMs(now)
                         : queued.toBuilder().setStartedAtMs(now)).setState(JobState.RUNNING).setQueuePosition(-1)
-                        .build();
+                        .setCancelRequested(false).build();
                 update(job, stateEvent(JobState.RUNNING, ""));
                 log.info("job {} ({}) running", id, job.getName());
             }

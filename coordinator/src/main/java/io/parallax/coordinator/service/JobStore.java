@@ -174,7 +174,14 @@ public final class JobStore implements AutoCloseable {
                 continue;
             }
             Job fixed = job;
-            if (job.getState() == JobState.RUNNING || job.getState() == JobState.JOB_STATE_UNSPECIFIED) {
+            if (job.getState() == JobState.RUNNING && job.getCancelRequested()) {
+                // cancelled, and the coordinator went before the job stopped: it ends as asked, and
+                // keeps the checkpoint it has for a resume, as any cancelled job does
+                long ended = Math.min(now, Files.getLastModifiedTime(file).toMillis());
+                fixed = job.toBuilder().setState(JobState.CANCELLED).setReason("cancelled while running (the "
+                        + "coordinator stopped before the job did)").setFinishedAtMs(ended).setQueuePosition(-1)
+                        .setModelAvailable(false).setCheckpointStep(keptCheckpointStep(job.getId())).build();
+            } else if (job.getState() == JobState.RUNNING || job.getState() == JobState.JOB_STATE_UNSPECIFIED) {
                 String unusable = null;
                 try {
                     fixed = resuming(job, "the coordinator restarted while the job ran").orElse(job);
@@ -214,6 +221,24 @@ public final class JobStore implements AutoCloseable {
         }
     }
 
+    /** The steps job {@code id}'s checkpoint holds, or 0 (and the file deleted) when it has none that can be read. */
+    private long keptCheckpointStep(String id) throws IOException {
+        Path checkpoint = checkpointFile(id);
+        if (!Files.exists(checkpoint)) {
+            return 0;
+        }
+        try {
+            long step = Checkpoint.readPosition(checkpoint).globalStep();
+            if (step > 0) {
+                return step;
+            }
+        } catch (IOException | RuntimeException e) {
+            log.warn("job {}: its checkpoint cannot be read, so it is deleted: {}", id, e.toString());
+        }
+        Files.deleteIfExists(checkpoint);
+        return 0;
+    }
+
     /**
      * Why a model file's header does not match its contents (cut short, say), or null when it does.
      *
@@ -251,7 +276,7 @@ public final class JobStore implements AutoCloseable {
         }
         TrainingPosition at = Checkpoint.readPosition(checkpoint);
         int epochs = Math.min(at.epoch(), job.getEpochsCount());
-        Job.Builder b = job.toBuilder().setState(JobState.QUEUED).setReason("").setQueuePosition(0)
+        Job.Builder b = job.toBuilder().setState(JobState.QUEUED).setReason("").setQueuePosition(0).setCancelRequested(false)
                 .setEpochsDone(at.epoch()).setStepsDone(at.globalStep()).clearEpochs()
                 .setLastNote(why + "; it resumes from its checkpoint " + JobCheckpoints.where(at))
                 .setLastNoteAtMs(System.currentTimeMillis());

@@ -201,6 +201,33 @@ class ResumeJobTest {
     }
 
     @Test
+    void aCancelAnsweredBeforeACrashEndsTheJobCancelledAtTheNextStartAndItResumes() throws Exception {
+        try (ServiceFixture fx = fixture(50)) {
+            JobServiceGrpc.JobServiceBlockingStub stub = fx.stub();
+            String id = submit(stub, job("cancel, then a crash"));
+            awaitEpochs(stub, id, 2);
+            // what a crash right after the cancel's answer leaves: the record RUNNING, the cancel asked
+            fx.restart(() -> {
+                Path record = fx.store.jobDir(id).resolve(JobStore.RECORD);
+                Job.Builder b = Job.newBuilder();
+                com.google.protobuf.util.JsonFormat.parser().merge(Files.readString(record), b);
+                Files.writeString(record, com.google.protobuf.util.JsonFormat.printer().preservingProtoFieldNames()
+                        .print(b.setState(JobState.RUNNING).setCancelRequested(true).build()));
+            });
+            JobServiceGrpc.JobServiceBlockingStub stub2 = fx.stub();
+            Job cancelled = get(stub2, id);
+            assertEquals(JobState.CANCELLED, cancelled.getState(), cancelled.toString());
+            assertEquals("cancelled while running (the coordinator stopped before the job did)", cancelled.getReason());
+            assertTrue(cancelled.getCheckpointStep() >= 2 * STEPS_PER_EPOCH, cancelled.toString());
+            // resumed, the cancel asked of its earlier run does not stop it
+            resume(stub2, id);
+            Job done = finished(stub2, id);
+            assertEquals(JobState.SUCCEEDED, done.getState(), done.toString());
+            assertFalse(done.getCancelRequested());
+        }
+    }
+
+    @Test
     void aJobWhoseCheckpointsCouldNotBeWrittenIsRefusedSayingSo() throws Exception {
         // no checkpoint in the hour: the cancel's is the only one
         try (ServiceFixture fx = new ServiceFixture(state, List.of(data), 50, false, Duration.ofHours(1))) {
