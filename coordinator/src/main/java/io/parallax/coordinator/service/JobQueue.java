@@ -6,7 +6,6 @@ import io.parallax.coordinator.JobFailedException;
 import io.parallax.coordinator.JobListener;
 import io.parallax.coordinator.JobListeners;
 import io.parallax.coordinator.JobRunner;
-import io.parallax.engine.io.Checkpoint;
 import io.parallax.engine.io.ModelFile;
 import io.parallax.proto.v1.EpochMetrics;
 import io.parallax.proto.v1.Job;
@@ -19,7 +18,6 @@ import io.parallax.worker.job.DataRoots;
 import io.parallax.worker.job.InvalidJobException;
 import io.parallax.worker.job.JobPlan;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -816,23 +814,13 @@ public final class JobQueue implements AutoCloseable {
      * epoch; a SUCCEEDED job's, or one that cannot be read, is deleted.
      */
     private Job keepingCheckpoint(Job job) {
-        Path checkpoint = store.checkpointFile(job.getId());
-        if (job.getState() != JobState.SUCCEEDED && job.hasSpec() && Files.exists(checkpoint)) {
-            try {
-                long step = Checkpoint.readPosition(checkpoint).globalStep();
-                if (step > 0) {
-                    return job.toBuilder().setCheckpointStep(step).build();
-                }
-            } catch (IOException | RuntimeException e) {
-                log.warn("job {}: its checkpoint cannot be read, so it is deleted: {}", job.getId(), e.toString());
-            }
+        long step = 0;
+        if (job.getState() != JobState.SUCCEEDED && job.hasSpec()) {
+            step = store.keptCheckpointStep(job.getId());
+        } else {
+            store.deleteCheckpoint(job.getId());
         }
-        try {
-            Files.deleteIfExists(checkpoint);
-        } catch (IOException e) {
-            log.warn("job {}: its checkpoint could not be deleted: {}", job.getId(), e.toString());
-        }
-        return job.toBuilder().setCheckpointStep(0).build();
+        return job.toBuilder().setCheckpointStep(step).build();
     }
 
     private void update(Job job, JobEvent.Builder event) {

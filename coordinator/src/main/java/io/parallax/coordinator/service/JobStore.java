@@ -221,8 +221,11 @@ public final class JobStore implements AutoCloseable {
         }
     }
 
-    /** The steps job {@code id}'s checkpoint holds, or 0 (and the file deleted) when it has none that can be read. */
-    private long keptCheckpointStep(String id) throws IOException {
+    /**
+     * The steps job {@code id}'s checkpoint holds, or 0 when it has none that can be read (one
+     * that cannot is deleted): what an ended job keeps for a resume.
+     */
+    long keptCheckpointStep(String id) {
         Path checkpoint = checkpointFile(id);
         if (!Files.exists(checkpoint)) {
             return 0;
@@ -235,8 +238,17 @@ public final class JobStore implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             log.warn("job {}: its checkpoint cannot be read, so it is deleted: {}", id, e.toString());
         }
-        Files.deleteIfExists(checkpoint);
+        deleteCheckpoint(id);
         return 0;
+    }
+
+    /** Deletes job {@code id}'s checkpoint, if any; a failure is logged (the file is then only space). */
+    void deleteCheckpoint(String id) {
+        try {
+            Files.deleteIfExists(checkpointFile(id));
+        } catch (IOException e) {
+            log.warn("job {}: its checkpoint could not be deleted: {}", id, e.toString());
+        }
     }
 
     /**
