@@ -289,18 +289,7 @@ public final class ReplacingFile {
      * process writes, at its start. Returns how many bytes were freed.
      */
     public static long deleteLeftovers(Path dir) throws IOException {
-        long freed = 0;
-        try (java.nio.file.DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
-            for (Path f : files) {
-                if (TEMPORARY.matcher(f.getFileName().toString()).matches() && Files.isRegularFile(f,
-                        java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-                    long size = Files.size(f);
-                    Files.deleteIfExists(f);
-                    freed += size;
-                }
-            }
-        }
-        return freed;
+        return deleteTemporaries(dir, "*", name -> TEMPORARY.matcher(name).matches());
     }
 
     /**
@@ -314,12 +303,18 @@ public final class ReplacingFile {
             return 0;
         }
         String prefix = "." + target.getFileName() + ".";
+        return deleteTemporaries(dir, prefix + "*.tmp", name -> name.substring(prefix.length(),
+                name.length() - ".tmp".length()).matches("[0-9a-f]{1,16}"));
+    }
+
+    /** Deletes the plain files of {@code dir} matching {@code glob} whose names {@code ours} accepts; the bytes freed. */
+    private static long deleteTemporaries(Path dir, String glob, java.util.function.Predicate<String> ours)
+            throws IOException {
         long freed = 0;
-        try (java.nio.file.DirectoryStream<Path> files = Files.newDirectoryStream(dir, prefix + "*.tmp")) {
+        try (java.nio.file.DirectoryStream<Path> files = Files.newDirectoryStream(dir, glob)) {
             for (Path f : files) {
-                String name = f.getFileName().toString();
-                if (name.substring(prefix.length(), name.length() - ".tmp".length()).matches("[0-9a-f]{1,16}")
-                        && Files.isRegularFile(f, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                if (ours.test(f.getFileName().toString()) && Files.isRegularFile(f,
+                        java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
                     long size = Files.size(f);
                     Files.deleteIfExists(f);
                     freed += size;
