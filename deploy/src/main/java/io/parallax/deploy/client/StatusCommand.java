@@ -87,7 +87,8 @@ public final class StatusCommand extends ClientCommand {
         if (j.getFinishedAtMs() > 0) {
             rows.add(new String[] {"finished", time(j.getFinishedAtMs())});
         }
-        rows.add(new String[] {"progress", String.format(Locale.ROOT, "epoch %d/%d, step %,d/%,d (%d%%)",
+        // epochs done, not the one in progress: "epoch 2/8" beside a checkpoint "in epoch 3" read as a contradiction
+        rows.add(new String[] {"progress", String.format(Locale.ROOT, "%d/%d epochs done, step %,d/%,d (%d%%)",
                 j.getEpochsDone(), j.getEpochsTotal(), j.getStepsDone(), j.getStepsTotal(),
                 (int) Math.floor(ProgressBar.fraction(j.getStepsDone(), j.getStepsTotal()) * 100))});
         if (j.getWorkers() > 0) {

@@ -227,7 +227,7 @@ class ClientCommandsTest {
         List<String> lines = r.out().lines().toList();
         assertTrue(lines.contains("state       FAILED"), r.out());
         assertTrue(lines.contains("reason      worker lost"), r.out());
-        assertTrue(lines.contains("progress    epoch 2/5, step 940/2,345 (40%)"), r.out());
+        assertTrue(lines.contains("progress    2/5 epochs done, step 940/2,345 (40%)"), r.out());
         assertTrue(lines.contains("last epoch  epoch 2/5  train_loss 0.5000  val_loss 0.5500  val_accuracy 0.7500  "
                 + "lr 0.00100  12,346 samples/s  2 worker(s)  5.0 s elapsed"), r.out());
         assertTrue(lines.contains("model       not available"), r.out());
