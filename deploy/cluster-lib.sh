@@ -69,8 +69,8 @@ node_log_tail() {
     tail -n "$2" "$1" 2>/dev/null || true
 }
 
-# PID -> the pids of PID's child processes, one per line (the coordinator under
-# supervise-coordinator.sh is one)
+# PID -> the pids of PID's child processes, one per line (a node under supervise-node.sh is
+# one)
 node_children() {
     local parent=$1 stat fields
     for stat in /proc/[0-9]*/stat; do

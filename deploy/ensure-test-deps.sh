@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs what the test suite reads or runs besides Maven's own downloads, from Debian's
 # packages, when it is missing: the Fashion-MNIST data set, PyTorch (reference checks and
-# safetensors interop), gRPC for Python (a client that is not ours) and protobuf for Python
-# (reads our TensorBoard files back). Run by `mvn verify` before the tests; safe to run by hand;
+# safetensors interop), gRPC for Python (a client that is not ours), protobuf for Python
+# (reads our TensorBoard files back) and shellcheck (lints the deploy scripts). Run by `mvn verify` before the tests; safe to run by hand;
 # does nothing when everything is there. Tests that need a missing Python package skip.
 set -euo pipefail
 
 missing=()
 [[ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]] || missing+=(dataset-fashion-mnist)
+command -v shellcheck >/dev/null || missing+=(shellcheck)
 py() { /usr/bin/python3 -c "import $1" >/dev/null 2>&1; }
 if [[ -x /usr/bin/python3 ]] || command -v apt-get >/dev/null; then
     py torch || missing+=(python3-torch)

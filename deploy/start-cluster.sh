@@ -13,7 +13,8 @@ usage() {
     cat <<EOF
 Usage: deploy/start-cluster.sh [options]
 
-Starts a coordinator and N workers, on this machine (default) or on the hosts of --hosts.
+Starts a coordinator and N workers, on this machine (default) or on the hosts of --hosts,
+each under deploy/supervise-node.sh, which starts a node that crashes again.
 Pid and log files go to the run folder (each node's last five earlier logs are kept as
 NAME.log.1, the newest, to NAME.log.5); deploy/stop-cluster.sh stops them.
 
@@ -341,11 +342,9 @@ trap cleanup EXIT
 start_node() {
     local name=$1 host=$2 out pid start
     shift 2
-    local supervisor=()
-    # a coordinator whose cluster node was downed exits 6 to be started again: this does it
-    [[ "$name" != coordinator ]] || supervisor=(deploy/supervise-coordinator.sh)
-    out=$(on_node "$host" node_launch "$node_dir" "$node_run_dir/$name.log" "${forward_env[@]}" "${supervisor[@]}" \
-        "$trainer" "$@") \
+    # a node that crashes, or a coordinator whose cluster node was downed (exit 6), is started again
+    out=$(on_node "$host" node_launch "$node_dir" "$node_run_dir/$name.log" "${forward_env[@]}" \
+        deploy/supervise-node.sh --name "$name" -- "$trainer" "$@") \
         || die "could not start $name on ${host/#-/this machine}"
     read -r pid start <<< "$out"
     printf '%s %s %s\n' "$host" "$pid" "$start" > "$run_dir/$name.pid"

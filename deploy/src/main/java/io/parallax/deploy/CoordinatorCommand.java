@@ -202,7 +202,7 @@ public final class CoordinatorCommand implements Callable<Integer> {
             }
         }, "coordinator-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
-        stopWithSupervisor();
+        SupervisorWatch.stopWhenGone("coordinator");
         try {
             system = NodeConfig.createSystem(Behaviors.setup(ctx -> {
                 ctx.spawn(WorkerRegistry.create(live), "workers");
@@ -261,27 +261,6 @@ public final class CoordinatorCommand implements Callable<Integer> {
                 // the hook is running: it returns now that the cleanup is done
             }
         }
-    }
-
-    /** The variable supervise-coordinator.sh sets to its own pid for the coordinator it starts. */
-    static final String SUPERVISOR_PID = "PARALLAX_SUPERVISOR_PID";
-
-    /**
-     * Under supervise-coordinator.sh: stops this coordinator, as SIGTERM would (the running job
-     * goes back to the queue from its checkpoint), when the supervisor is gone — a kill -9 of it
-     * would otherwise leave a coordinator that stop-cluster.sh no longer knows, holding its ports.
-     */
-    private static void stopWithSupervisor() {
-        String pid = System.getenv(SUPERVISOR_PID);
-        if (pid == null || !pid.matches("\\d{1,10}")) {
-            return;
-        }
-        long supervisor = Long.parseLong(pid);
-        // only the one that started this process: a variable inherited from further up means nothing
-        ProcessHandle.current().parent().filter(p -> p.pid() == supervisor).ifPresent(p -> p.onExit().thenRun(() -> {
-            System.err.println("trainer: coordinator: its supervisor (pid " + supervisor + ") is gone; stopping");
-            System.exit(143);
-        }));
     }
 
     /**

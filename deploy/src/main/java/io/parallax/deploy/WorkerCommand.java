@@ -112,6 +112,7 @@ public final class WorkerCommand implements Callable<Integer> {
         // the node (the coordinator left, or this node was downed) starts a fresh one that joins again
         AtomicBoolean stopping = new AtomicBoolean();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> stopping.set(true), "worker-stopping"));
+        SupervisorWatch.stopWhenGone("worker");
         while (true) {
             ActorSystem<Void> system = NodeConfig.createSystem(Behaviors.<Void>setup(ctx -> {
                 // the id names this node (host:port), so the gradient sum order is the same in every run
@@ -167,9 +168,9 @@ public final class WorkerCommand implements Callable<Integer> {
         }
     }
 
-    /** Between a node's end and the next one's start: no busy loop while the coordinator is away. */
     /** When a worker not yet in the cluster first says so, and how often again. */
     private static final Duration NOT_JOINED_FIRST = Duration.ofSeconds(20);
     private static final Duration NOT_JOINED_AGAIN = Duration.ofSeconds(60);
+    /** Between a node's end and the next one's start: no busy loop while the coordinator is away. */
     private static final long REJOIN_PAUSE_MILLIS = 1000;
 }

@@ -20,9 +20,12 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import picocli.CommandLine;
 
 class TrainerCliTest {
@@ -436,39 +439,43 @@ class TrainerCliTest {
         }
     }
 
-    @Test
-    void aCoordinatorWhoseSupervisorIsKilledStopsByItself() throws Exception {
+    @ParameterizedTest
+    @ValueSource(strings = {"coordinator", "worker"})
+    void aNodeWhoseSupervisorIsKilledStopsByItself(String node) throws Exception {
         int akka;
-        int grpc;
+        int other;
         try (ServerSocket a = new ServerSocket(0); ServerSocket g = new ServerSocket(0)) {
             akka = a.getLocalPort();
-            grpc = g.getLocalPort();
+            other = g.getLocalPort();
         }
+        List<String> command = new ArrayList<>(List.of("bash", Path.of("supervise-node.sh").toAbsolutePath().toString(),
+                "--name", node, "--", Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                System.getProperty("java.class.path"), TrainerCli.class.getName(), node, "--host", "127.0.0.1",
+                "--port", String.valueOf(akka)));
+        // a worker with no coordinator to join keeps trying: up, but never in a cluster
+        command.addAll(node.equals("coordinator")
+                ? List.of("--grpc-port", String.valueOf(other), "--state-dir", dir.resolve("state").toString())
+                : List.of("--join", "127.0.0.1:" + other));
+        String up = node.equals("coordinator") ? "coordinator up" : " joining akka://";
         Path out = dir.resolve("supervised.txt");
-        Process supervisor = new ProcessBuilder("bash", Path.of("supervise-coordinator.sh").toAbsolutePath().toString(),
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
-                System.getProperty("java.class.path"), TrainerCli.class.getName(), "coordinator", "--host", "127.0.0.1",
-                "--port", String.valueOf(akka), "--grpc-port", String.valueOf(grpc),
-                "--state-dir", dir.resolve("state").toString())
-                .redirectErrorStream(true).redirectOutput(out.toFile()).start();
-        ProcessHandle coordinator = null;
+        Process supervisor = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        ProcessHandle jvm = null;
         try {
             long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
-            while (!Files.readString(out).contains("coordinator up") && supervisor.isAlive()
-                    && System.nanoTime() < deadline) {
+            while (!Files.readString(out).contains(up) && supervisor.isAlive() && System.nanoTime() < deadline) {
                 Thread.sleep(50);
             }
-            assertTrue(Files.readString(out).contains("coordinator up"), Files.readString(out));
-            coordinator = supervisor.toHandle().children().findFirst().orElseThrow();
+            assertTrue(Files.readString(out).contains(up), Files.readString(out));
+            jvm = supervisor.toHandle().children().findFirst().orElseThrow();
             supervisor.destroyForcibly(); // kill -9: it cannot pass anything on
             assertTrue(supervisor.waitFor(10, java.util.concurrent.TimeUnit.SECONDS));
-            assertTrue(coordinator.onExit().get(60, java.util.concurrent.TimeUnit.SECONDS) != null);
-            assertTrue(Files.readString(out).contains("trainer: coordinator: its supervisor (pid "
+            assertTrue(jvm.onExit().get(60, java.util.concurrent.TimeUnit.SECONDS) != null);
+            assertTrue(Files.readString(out).contains("trainer: " + node + ": its supervisor (pid "
                     + supervisor.pid() + ") is gone; stopping"), Files.readString(out));
         } finally {
             supervisor.destroyForcibly();
-            if (coordinator != null && coordinator.isAlive()) {
-                coordinator.destroyForcibly();
+            if (jvm != null && jvm.isAlive()) {
+                jvm.destroyForcibly();
             }
         }
     }

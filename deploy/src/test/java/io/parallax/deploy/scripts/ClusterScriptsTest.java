@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
@@ -149,8 +150,13 @@ class ClusterScriptsTest {
         assertEquals(List.of(), pidFiles(), "what was started is stopped");
     }
 
+    /**
+     * Every node runs under supervise-node.sh: a coordinator or a worker killed outright (a
+     * crash) is started again and the cluster comes back whole. A coordinator whose supervisor
+     * is killed outright stops with it, and --coordinator-only starts it again alone.
+     */
     @Test
-    void aCrashedCoordinatorIsStartedAgainAloneAndItsWorkersRejoin() throws Exception {
+    void crashedNodesAreStartedAgainAndACoordinatorWithoutItsSupervisorByCoordinatorOnly() throws Exception {
         runDir = dir.resolve("run");
         env = Map.of("PARALLAX_TRAINER", Scripts.trainerOnTestClassPath(dir).toString());
         String[] args = {"--run-dir", runDir.toString(), "--port", String.valueOf(Scripts.freePort()),
@@ -158,13 +164,35 @@ class ClusterScriptsTest {
         Scripts.Result start = Scripts.run(env, Duration.ofMinutes(5), "start-cluster.sh", args);
         assertEquals(0, start.exitCode(), start.toString());
         long worker = Scripts.pid(runDir.resolve("worker-1.pid"));
-        long crashed = Scripts.pid(runDir.resolve("coordinator.pid"));
-        // the coordinator runs under supervise-coordinator.sh, which does not restart a killed one
-        ProcessHandle coordinatorJvm = coordinatorUnder(crashed);
-        coordinatorJvm.destroyForcibly();
-        ProcessHandle.of(crashed).orElseThrow().onExit().get(30, TimeUnit.SECONDS);
-        assertTrue(Files.readString(runDir.resolve("coordinator.log")).contains(
-                "the coordinator exited 137; not starting it again"));
+        long supervisor = Scripts.pid(runDir.resolve("coordinator.pid"));
+        Path coordinatorLog = runDir.resolve("coordinator.log");
+        Path workerLog = runDir.resolve("worker-1.log");
+
+        ProcessHandle killed = nodeUnder(supervisor);
+        killed.destroyForcibly();
+        awaitLog(coordinatorLog, Duration.ofSeconds(60), text -> text.contains(
+                "coordinator was killed by SIGKILL (exit 137); starting it again (restart 1)"));
+        // the worker notices the coordinator gone and rejoins the new one
+        awaitLog(coordinatorLog, Duration.ofMinutes(2), text -> after(text, "starting it again (restart 1)")
+                .contains("1 worker(s) live"));
+        assertTrue(nodeUnder(supervisor).pid() != killed.pid() && Scripts.alive(worker));
+
+        ProcessHandle killedWorker = nodeUnder(worker);
+        int logBefore = Files.readString(coordinatorLog).length();
+        killedWorker.destroyForcibly();
+        awaitLog(workerLog, Duration.ofSeconds(60), text -> text.contains(
+                "worker-1 was killed by SIGKILL (exit 137); starting it again (restart 1)"));
+        // the coordinator sees the old one go and the new one join, in either order
+        awaitLog(coordinatorLog, Duration.ofMinutes(2), text -> Pattern.compile(
+                "[02] worker\\(s\\) live[\\s\\S]*1 worker\\(s\\) live").matcher(text.substring(logBefore)).find());
+        assertTrue(nodeUnder(worker).pid() != killedWorker.pid());
+
+        // a supervisor killed outright cannot pass a stop on: its coordinator stops by itself
+        ProcessHandle orphan = nodeUnder(supervisor);
+        ProcessHandle.of(supervisor).orElseThrow().destroyForcibly();
+        orphan.onExit().get(60, TimeUnit.SECONDS);
+        assertTrue(Files.readString(coordinatorLog).contains("trainer: coordinator: its supervisor (pid " + supervisor
+                + ") is gone; stopping"), Files.readString(coordinatorLog));
 
         List<String> again = new ArrayList<>(List.of(args));
         again.add("--coordinator-only");
@@ -172,18 +200,27 @@ class ClusterScriptsTest {
         assertEquals(0, restart.exitCode(), restart.toString());
         assertTrue(restart.output().contains("1 worker(s)"), restart.toString());
         long coordinator = Scripts.pid(runDir.resolve("coordinator.pid"));
-        assertTrue(coordinator != crashed && Scripts.alive(coordinator) && Scripts.alive(worker));
-        assertTrue(Files.exists(runDir.resolve("coordinator.log.1")), "the crashed coordinator's log is kept");
+        assertTrue(coordinator != supervisor && Scripts.alive(coordinator) && Scripts.alive(worker));
+        assertTrue(Files.exists(runDir.resolve("coordinator.log.1")), "the earlier coordinator's log is kept");
         // a second one is refused while this one runs, and the worker is left alone
         Scripts.Result twice = Scripts.run(env, Duration.ofMinutes(1), "start-cluster.sh", again.toArray(String[]::new));
         assertEquals(2, twice.exitCode(), twice.toString());
         assertTrue(twice.output().contains("the coordinator started from"), twice.toString());
         assertTrue(Scripts.alive(worker));
 
+        ProcessHandle coordinatorJvm = nodeUnder(coordinator);
+        ProcessHandle workerJvm = nodeUnder(worker);
         Scripts.Result stop = Scripts.run(env, Duration.ofMinutes(2), "stop-cluster.sh", "--run-dir", runDir.toString());
         assertEquals(0, stop.exitCode(), stop.toString());
-        assertFalse(Scripts.alive(coordinator) || Scripts.alive(worker), stop.toString());
+        assertFalse(Scripts.alive(coordinator) || Scripts.alive(worker) || coordinatorJvm.isAlive()
+                || workerJvm.isAlive(), stop.toString());
         assertEquals(List.of(), pidFiles());
+    }
+
+    /** What follows the last MARKER in TEXT ("" without one). */
+    private static String after(String text, String marker) {
+        int at = text.lastIndexOf(marker);
+        return at < 0 ? "" : text.substring(at + marker.length());
     }
 
     /**
@@ -205,7 +242,7 @@ class ClusterScriptsTest {
         assertEquals(0, start.exitCode(), start.toString());
         long supervisor = Scripts.pid(runDir.resolve("coordinator.pid"));
         long worker = Scripts.pid(runDir.resolve("worker-1.pid"));
-        ProcessHandle downed = coordinatorUnder(supervisor);
+        ProcessHandle downed = nodeUnder(supervisor);
         Path log = runDir.resolve("coordinator.log");
         String server = "127.0.0.1:" + grpc;
         Path job = dir.resolve("digits.json");
@@ -232,7 +269,7 @@ class ClusterScriptsTest {
             throw new AssertionError(e.getMessage() + "; its log:\n" + readQuietly(log) + "\nworker:\n"
                     + readQuietly(runDir.resolve("worker-1.log")), e);
         }
-        String restarted = "the coordinator exited 6 (its cluster node was lost); starting it again (restart 1)";
+        String restarted = "coordinator exited 6 (its cluster node was lost); starting it again (restart 1)";
         awaitLog(log, Duration.ofSeconds(120), text -> text.contains(restarted));
         assertEquals(0, watch.get(3, TimeUnit.MINUTES), readQuietly(log));
         String text = Files.readString(log);
@@ -244,7 +281,7 @@ class ClusterScriptsTest {
         for (int e = 1; e <= EPOCHS; e++) {
             assertEquals(e, json.readTree(epochs.get(e - 1)).get("epoch").asInt(), epochs.get(e - 1));
         }
-        ProcessHandle again = coordinatorUnder(supervisor);
+        ProcessHandle again = nodeUnder(supervisor);
         assertTrue(again.pid() != downed.pid() && Scripts.alive(supervisor) && Scripts.alive(worker), text);
 
         Scripts.Result stop = Scripts.run(env, Duration.ofMinutes(2), "stop-cluster.sh", "--run-dir", runDir.toString());
@@ -260,11 +297,18 @@ class ClusterScriptsTest {
      */
     private static final int EPOCHS = 60;
 
-    /** The coordinator's JVM: the one child of its supervise-coordinator.sh. */
-    private static ProcessHandle coordinatorUnder(long supervisor) {
-        List<ProcessHandle> children = ProcessHandle.of(supervisor).orElseThrow().children().toList();
-        assertEquals(1, children.size(), "children of supervise-coordinator.sh (pid " + supervisor + "): " + children);
-        return children.get(0);
+    /** A node's JVM: the one child of its supervise-node.sh. */
+    private static ProcessHandle nodeUnder(long supervisor) throws Exception {
+        // between a crash and the restart the supervisor has no child for about two seconds
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            List<ProcessHandle> children = ProcessHandle.of(supervisor).orElseThrow().children().toList();
+            if (children.size() == 1 || System.nanoTime() > until) {
+                assertEquals(1, children.size(), "children of supervise-node.sh (pid " + supervisor + "): " + children);
+                return children.get(0);
+            }
+            Thread.sleep(100);
+        }
     }
 
     private static void awaitLog(Path log, Duration timeout, Predicate<String> condition) throws Exception {

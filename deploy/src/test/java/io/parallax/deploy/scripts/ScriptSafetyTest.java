@@ -345,24 +345,91 @@ class ScriptSafetyTest {
     }
 
     @Test
-    void superviseCoordinatorHasAHelpAndRunsNoOptionAsTheCommand() throws Exception {
-        Scripts.Result help = Scripts.run(Map.of(), Duration.ofMinutes(1), "supervise-coordinator.sh", "--help");
+    void superviseNodeHasAHelpAndRunsNoOptionAsTheCommand() throws Exception {
+        Scripts.Result help = Scripts.run(Map.of(), Duration.ofMinutes(1), "supervise-node.sh", "--help");
         assertEquals(0, help.exitCode(), help.toString());
-        assertTrue(help.output().startsWith("Usage: deploy/supervise-coordinator.sh"), help.toString());
+        assertTrue(help.output().startsWith("Usage: deploy/supervise-node.sh"), help.toString());
         assertFalse(help.output().contains("command not found"), help.toString());
-        Scripts.Result bad = Scripts.run(Map.of(), Duration.ofMinutes(1), "supervise-coordinator.sh", "--bogus");
+        Scripts.Result bad = Scripts.run(Map.of(), Duration.ofMinutes(1), "supervise-node.sh", "--bogus");
         assertEquals(2, bad.exitCode(), bad.toString());
-        assertEquals("supervise-coordinator: unknown option '--bogus' (try --help)", bad.output().strip());
-        Scripts.Result none = Scripts.run(Map.of(), Duration.ofMinutes(1), "supervise-coordinator.sh");
+        assertEquals("supervise-node: unknown option '--bogus' (try --help)", bad.output().strip());
+        Scripts.Result none = Scripts.run(Map.of(), Duration.ofMinutes(1), "supervise-node.sh", "--name", "w");
         assertEquals(2, none.exitCode(), none.toString());
         assertTrue(none.output().contains("no command given"), none.toString());
+        Scripts.Result budget = Scripts.run(Map.of("PARALLAX_NODE_RESTARTS", "many"), Duration.ofMinutes(1),
+                "supervise-node.sh", "true");
+        assertEquals(2, budget.exitCode(), budget.toString());
+        assertTrue(budget.output().contains("PARALLAX_NODE_RESTARTS must be a whole number, got 'many'"), budget.toString());
+    }
+
+    /**
+     * A node that ends in the Nth start as the Nth word of ACTIONS says: killed by a signal, or
+     * an exit code. Each start is a line in the file COUNT.
+     */
+    private Path fakeNode() throws Exception {
+        Path node = dir.resolve("fake-node.sh");
+        Files.writeString(node, "n=$(( $(wc -l < \"$COUNT\" 2>/dev/null || echo 0) + 1 ))\n"
+                + "echo start >> \"$COUNT\"\n"
+                + "action=$(echo $ACTIONS | cut -d' ' -f$n)\n"
+                + "echo \"fake node, start $n: $action\"\n"
+                + "case $action in\n"
+                + "  KILL|USR1|TERM) kill -$action $$ ;;\n"
+                + "  *) exit $action ;;\n"
+                + "esac\n");
+        return node;
+    }
+
+    private Scripts.Result supervise(String actions, String restarts) throws Exception {
+        Path count = dir.resolve("count-" + actions.replace(' ', '-'));
+        return Scripts.run(Map.of("COUNT", count.toString(), "ACTIONS", actions, "PARALLAX_NODE_RESTARTS", restarts),
+                Duration.ofMinutes(1), "supervise-node.sh", "--name", "worker-3", "--", "bash",
+                fakeNode().toString());
+    }
+
+    private long starts(String actions) throws Exception {
+        return Files.readAllLines(dir.resolve("count-" + actions.replace(' ', '-'))).size();
+    }
+
+    @Test
+    void aCrashedNodeIsStartedAgainAndACleanStopOrAnErrorIsNot() throws Exception {
+        Scripts.Result crashes = supervise("KILL USR1 255 6 0", "5");
+        assertEquals(0, crashes.exitCode(), crashes.toString());
+        assertEquals(5, starts("KILL USR1 255 6 0"), crashes.toString());
+        for (String line : new String[] {
+            "worker-3 was killed by SIGKILL (exit 137); starting it again (restart 1)",
+            "worker-3 was killed by SIGUSR1 (exit 138); starting it again (restart 2)",
+            "worker-3 exited 255 (a fatal error: see the lines above); starting it again (restart 3)",
+            "worker-3 exited 6 (its cluster node was lost); starting it again (restart 4)"}) {
+            assertTrue(crashes.output().contains(line), crashes.toString());
+        }
+        assertFalse(crashes.output().contains("not starting it again"), "a clean exit 0 is said by the node itself");
+        // an error a restart would repeat, and a stop someone asked for
+        String[][] ends = {
+            {"1", "1", "worker-3 exited 1; not starting it again"},
+            {"2", "2", "worker-3 exited 2; not starting it again"},
+            {"TERM", "143", "worker-3 was killed by SIGTERM (exit 143); not starting it again"}};
+        for (String[] end : ends) {
+            Scripts.Result r = supervise(end[0], "5");
+            assertEquals(Integer.parseInt(end[1]), r.exitCode(), r.toString());
+            assertEquals(1, starts(end[0]), r.toString());
+            assertTrue(r.output().contains(end[2]), r.toString());
+        }
+    }
+
+    @Test
+    void aNodeThatKeepsCrashingIsStartedAgainOnlySoOften() throws Exception {
+        Scripts.Result r = supervise("KILL KILL KILL 0", "1");
+        assertEquals(137, r.exitCode(), r.toString());
+        assertEquals(2, starts("KILL KILL KILL 0"), r.toString());
+        assertTrue(r.output().contains("worker-3 was killed by SIGKILL (exit 137) after 1 restart(s) in the last 10 "
+                + "minutes; not starting it again (PARALLAX_NODE_RESTARTS=1)"), r.toString());
     }
 
     @Test
     void scriptsAreShellcheckClean() throws Exception {
         assumeTrue(Files.isExecutable(Path.of("/usr/bin/shellcheck")), "shellcheck is not installed");
         Process p = new ProcessBuilder("shellcheck", "-x", "deploy/start-cluster.sh", "deploy/stop-cluster.sh",
-                "deploy/cluster-lib.sh", "deploy/supervise-coordinator.sh", "deploy/trainer").directory(Scripts.ROOT.toFile()).redirectErrorStream(true).start();
+                "deploy/cluster-lib.sh", "deploy/supervise-node.sh", "deploy/trainer").directory(Scripts.ROOT.toFile()).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes());
         assertEquals(0, p.waitFor(), out);
     }
