@@ -103,7 +103,7 @@ while :; do
     child=$!
     # a trapped signal ends `wait` early (status > 128) while the node is still stopping
     while :; do
-        wait "$child"
+        wait "$child" 2>/dev/null  # the line below says how it ended, rather than bash's "Killed"
         status=$?
         if (( status > 128 )) && kill -0 "$child" 2>/dev/null; then
             continue

@@ -403,6 +403,7 @@ class ScriptSafetyTest {
             assertTrue(crashes.output().contains(line), crashes.toString());
         }
         assertFalse(crashes.output().contains("not starting it again"), "a clean exit 0 is said by the node itself");
+        assertFalse(crashes.output().contains("Killed"), "bash's own job report: " + crashes);
         // an error a restart would repeat, and a stop someone asked for
         String[][] ends = {
             {"1", "1", "worker-3 exited 1; not starting it again"},
