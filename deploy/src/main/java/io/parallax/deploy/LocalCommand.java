@@ -67,21 +67,25 @@ public final class LocalCommand implements Callable<Integer> {
             + "checkpoints, inside an epoch too; 0: after every epoch, never inside one (default: ${DEFAULT-VALUE})")
     long checkpointEverySeconds = 60;
 
-    @Option(names = "--data-root", paramLabel = "DIR", description = "folders job data may come from "
-            + "(default: the job file's folder, the repository and /usr/share/datasets)")
+    @Option(names = "--data-root", paramLabel = "DIR", description = "read data only under these folders and the "
+            + "job file's folder, as a cluster's nodes started with the same --data-root would (default: any path "
+            + "the job names: unlike a cluster's nodes, this run has no client but you)")
     List<Path> dataRoots = new ArrayList<>();
 
     @Override
     public Integer call() throws Exception {
         JobSpec spec = JobFiles.read(job);
         List<Path> roots = DeployDefaults.dataRoots(dataRoots, job);
+        if (!dataRoots.isEmpty()) {
+            roots.add(job.toAbsolutePath().normalize().getParent());
+        }
         int n = workers != null ? workers : Math.max(1, spec.getWorkers());
         if (n < 1 || n > JobValidator.MAX_WORKERS) {
             throw new IllegalArgumentException("--workers must be between 1 and " + JobValidator.MAX_WORKERS + ", got "
                     + n);
         }
         // validate and load before any actor starts: a bad job fails here with its message
-        JobPlan plan = JobPlan.load(spec, DataRoots.of(roots));
+        JobPlan plan = JobPlan.load(spec, dataRoots.isEmpty() ? DataRoots.anywhere(roots) : DataRoots.of(roots));
         MemoryBudget.require(plan, n, true, n);
         OutputFiles.requireWritable(export, "--export");
         OutputFiles.requireDifferent(export, "--export", job, "the job file");

@@ -256,6 +256,27 @@ class TrainerCliTest {
     }
 
     @Test
+    void localReadsDataAnywhereUnlessGivenDataRootsAndThenAsANodeWould() throws Exception {
+        // the job in one folder, its data in another that is no default data root
+        Path data = Files.createDirectories(dir.resolve("data"));
+        Files.copy(DIGITS, data.resolve("digits.csv.gz"));
+        Path job = Files.move(digitsJob(data.resolve("digits.csv.gz").toString(), "{\"name\": \"adam\"}"),
+                Files.createDirectories(dir.resolve("jobs")).resolve("job.json"));
+        Run r = run("local", "--job", job.toString(), "--workers", "1");
+        assertEquals(0, r.code(), r.err());
+
+        r = run("local", "--job", job.toString(), "--workers", "1", "--data-root", dir.resolve("other").toString());
+        assertEquals(TrainerCli.JOB_FAILED, r.code());
+        assertTrue(r.err().contains(data.resolve("digits.csv.gz") + " is outside the data roots")
+                && r.err().contains("start them with --data-root " + data + ","), r.err());
+        // the given roots and the job file's folder
+        Files.move(data.resolve("digits.csv.gz"), job.resolveSibling("digits.csv.gz"));
+        Files.writeString(job, Files.readString(job).replace(data.resolve("digits.csv.gz").toString(), "digits.csv.gz"));
+        r = run("local", "--job", job.toString(), "--workers", "1", "--data-root", dir.resolve("other").toString());
+        assertEquals(0, r.code(), r.err());
+    }
+
+    @Test
     void localNamesWhatIsWrongWithAJobInOneMessage() throws Exception {
         Run r = run("local", "--job", digitsJob(dir.resolve("nope.csv").toString(), "{\"name\": \"adam\"}").toString());
         assertEquals(TrainerCli.JOB_FAILED, r.code());

@@ -18,13 +18,19 @@ import java.util.List;
  *
  * <p>A relative path in a job is resolved against the first root under which it exists, or
  * against the first root when it exists under none (then loading reports it missing).
+ *
+ * <p>A one-process run ({@code trainer local}) uses {@link #anywhere}: its user is its only client
+ * and may name any file, so the roots only say where relative paths are looked up.
  */
 public final class DataRoots {
 
     private final List<Path> roots;
+    /** Whether a path outside the roots is allowed too. */
+    private final boolean anywhere;
 
-    private DataRoots(List<Path> roots) {
+    private DataRoots(List<Path> roots, boolean anywhere) {
         this.roots = List.copyOf(roots);
+        this.anywhere = anywhere;
     }
 
     /** Roots from directories (need not exist yet); at least one. */
@@ -32,11 +38,26 @@ public final class DataRoots {
         if (directories.isEmpty()) {
             throw new IllegalArgumentException("at least one data root is needed");
         }
+        return new DataRoots(realPaths(directories), false);
+    }
+
+    /**
+     * Roots that only say where relative paths are looked up, in this order: any path is
+     * allowed. For a run whose user is its only client.
+     */
+    public static DataRoots anywhere(List<Path> searchOrder) {
+        if (searchOrder.isEmpty()) {
+            throw new IllegalArgumentException("at least one folder to look up relative paths in is needed");
+        }
+        return new DataRoots(realPaths(searchOrder), true);
+    }
+
+    private static List<Path> realPaths(List<Path> directories) {
         List<Path> real = new ArrayList<>();
         for (Path d : directories) {
             real.add(realPath(d));
         }
-        return new DataRoots(real);
+        return real;
     }
 
     public static DataRoots of(Path... directories) {
@@ -68,8 +89,11 @@ public final class DataRoots {
         return roots.get(0).resolve(p).normalize();
     }
 
-    /** Whether {@code path} (absolute), followed through its links, lies under a root. */
+    /** Whether {@code path} (absolute), followed through its links, lies under a root (always, for {@link #anywhere}). */
     public boolean contains(Path path) {
+        if (anywhere) {
+            return true;
+        }
         Path real = realPath(path);
         for (Path root : roots) {
             if (real.startsWith(root)) {
@@ -95,6 +119,16 @@ public final class DataRoots {
             // unreadable ancestor: judge the normalised path; reading it will fail anyway
             return abs;
         }
+    }
+
+    /**
+     * For a file the job names that is missing: where a relative path was looked for (empty for
+     * an absolute one), to follow "no such file: …".
+     */
+    public String lookedUp(String pathInJob) {
+        return Path.of(pathInJob).isAbsolute() ? ""
+                : " (a relative path is looked up under " + (roots.size() == 1 ? roots.get(0) : "each of " + roots + " in turn")
+                + ")";
     }
 
     @Override

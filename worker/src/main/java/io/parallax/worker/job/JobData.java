@@ -76,10 +76,12 @@ record JobData(Dataset train, Dataset validation, List<String> classNames, Strin
 
     private static Read read(DataSource s, String path, DataRoots roots) {
         return switch (s.getKindCase()) {
-            case IDX -> readIdx(roots.resolve(s.getIdx().getImages()), roots.resolve(s.getIdx().getLabels()),
-                    path + ".idx");
-            case CSV -> readCsv(roots.resolve(s.getCsv().getPath()), s.getCsv().getLabelColumn(), path + ".csv");
-            case IMAGE_FOLDER -> readImages(roots.resolve(s.getImageFolder().getPath()), s.getImageFolder().getWidth(),
+            case IDX -> readIdx(existing(roots, s.getIdx().getImages(), path + ".idx.images"),
+                    existing(roots, s.getIdx().getLabels(), path + ".idx.labels"), path + ".idx");
+            case CSV -> readCsv(existing(roots, s.getCsv().getPath(), path + ".csv.path"), s.getCsv().getLabelColumn(),
+                    path + ".csv");
+            case IMAGE_FOLDER -> readImages(existing(roots, s.getImageFolder().getPath(), path + ".image_folder.path"),
+                    s.getImageFolder().getWidth(),
                     s.getImageFolder().getHeight(), s.getImageFolder().getGrayscale(), path + ".image_folder", roots);
             default -> throw new IllegalStateException("validated sources have a kind: " + s.getKindCase());
         };
@@ -157,7 +159,7 @@ record JobData(Dataset train, Dataset validation, List<String> classNames, Strin
                 // a link inside the folder must not lead out of the data roots
                 if (!roots.contains(e.file())) {
                     throw InvalidJobException.of(field, e.file() + " leads outside the data roots " + roots
-                            + JobValidator.OUTSIDE_ROOTS_HINT);
+                            + JobValidator.outsideRootsHint(e.file()));
                 }
             }
             ImageFolderReader.LabelledImages images = ImageFolderReader.read(listing, width, height, grayscale);
@@ -258,6 +260,15 @@ record JobData(Dataset train, Dataset validation, List<String> classNames, Strin
 
     private static String dims(List<Integer> shape) {
         return shape.stream().map(String::valueOf).collect(Collectors.joining("×"));
+    }
+
+    /** The path a job names, resolved; one that does not exist is refused, saying where it was looked for. */
+    private static Path existing(DataRoots roots, String pathInJob, String field) {
+        Path p = roots.resolve(pathInJob);
+        if (!Files.exists(p)) {
+            throw InvalidJobException.of(field, "no such file: " + p + roots.lookedUp(pathInJob));
+        }
+        return p;
     }
 
     private static void requireFile(Path file, String field) {

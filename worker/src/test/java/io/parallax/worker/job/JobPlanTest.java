@@ -101,7 +101,30 @@ class JobPlanTest {
     void aMissingFileIsRejectedBeforeTraining() throws IOException {
         JobSpec.Builder b = job();
         b.getDataBuilder().setTrain(JobValidatorTest.csv("nowhere.csv", "y"));
-        assertNames(rejected(b), "data.train.csv.path", "no such file: " + root.toRealPath().resolve("nowhere.csv"));
+        assertNames(rejected(b), "data.train.csv.path", "no such file: " + root.toRealPath().resolve("nowhere.csv")
+                + " (a relative path is looked up under " + root.toRealPath() + ")");
+        b.getDataBuilder().setTrain(JobValidatorTest.csv(root.resolve("nowhere.csv").toString(), "y"));
+        assertNames(rejected(b), "data.train.csv.path", "no such file: " + root.resolve("nowhere.csv"));
+    }
+
+    @Test
+    void rootsThatOnlyOrderTheLookUpAllowAnyPath() throws IOException {
+        Path elsewhere = Files.createTempDirectory("parallax-elsewhere");
+        try {
+            JobSpec.Builder b = job();
+            Files.move(root.resolve("train.csv"), elsewhere.resolve("mine.csv"));
+            b.getDataBuilder().setTrain(JobValidatorTest.csv(elsewhere.resolve("mine.csv").toString(), "y"));
+            assertNames(rejected(b), "data.train.csv.path", "outside the data roots");
+            JobPlan plan = JobPlan.load(b.build(), DataRoots.anywhere(List.of(root)));
+            assertTrue(plan.train().rows() > 0);
+        } finally {
+            try (var files = Files.list(elsewhere)) {
+                for (Path f : files.toList()) {
+                    Files.delete(f);
+                }
+            }
+            Files.delete(elsewhere);
+        }
     }
 
     @Test

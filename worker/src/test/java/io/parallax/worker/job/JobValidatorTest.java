@@ -163,7 +163,7 @@ class JobValidatorTest {
                 bad("data.train.csv.label_column", "required",
                         b -> b.getDataBuilder().setTrain(csv(ROOT + "/t.csv", ""))),
                 bad("data.train.csv.path", "/etc/passwd is outside the data roots [" + ROOT + "] (nodes read data"
-                        + " only under their data roots: start them with --data-root DIR, or set PARALLAX_DATA_ROOTS)",
+                        + " only under their data roots: start them with --data-root /etc, or add it to PARALLAX_DATA_ROOTS)",
                         b -> b.getDataBuilder().setTrain(csv("/etc/passwd", "y"))),
                 bad("data.train.csv.path", "/etc/passwd is outside the data roots",
                         b -> b.getDataBuilder().setTrain(csv("../../../../etc/passwd", "y"))),
