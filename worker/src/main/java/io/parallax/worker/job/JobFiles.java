@@ -49,9 +49,11 @@ public final class JobFiles {
             if (!problems.isEmpty()) {
                 throw new InvalidJobException(problems, e);
             }
-            // JsonFormat reports malformed JSON as an unchecked Gson exception
+            // JsonFormat reports malformed JSON as an unchecked Gson exception, in Gson's words and
+            // often a line late: Jackson's parser says where, and the common slips get plain words
+            String syntax = JsonShape.syntaxProblem(json);
             throw new InvalidJobException(java.util.List.of(new FieldError("job",
-                    "not a valid job file: " + describe(e))), e);
+                    "not a valid job file: " + (syntax != null ? syntax : describe(e)))), e);
         }
         // JsonFormat reads the first value and stops, and lets a repeated key overwrite the
         // first: a job with "epochs" twice, or a second object pasted after the first, must not
@@ -166,6 +168,8 @@ public final class JobFiles {
         }
         // "java.io.EOFException: End of input at line 1 column 24": the class name says nothing to a user
         m = JAVA_CLASS_PREFIX.matcher(m).replaceAll("");
+        // Gson appends "See https://github.com/google/gson/…Troubleshooting.md…": not the user's library
+        m = m.replaceAll("\\s*See https://github\\.com/google/gson/\\S*", "");
         // "Cannot set field parallax.v1.ClippingSpec.clip_value because another field …max_norm
         // belonging to the same oneof …": in the job's words
         return ONEOF_CLASH.matcher(m).replaceAll("'$3' and '$2' are alternatives ($1): give one of them").strip();

@@ -10,6 +10,7 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.HashSet;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * What protobuf's JSON parser lets through in a job file: a key given twice in one object (the
@@ -77,13 +78,79 @@ final class JsonShape {
             }
             return "text after the job's closing brace (line " + line + ", column " + column + ")";
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            var at = e.getLocation();
-            String why = String.valueOf(e.getOriginalMessage()).lines().findFirst().orElse("");
-            return "not JSON " + (at == null ? "" : "at line " + at.getLineNr() + ", column " + at.getColumnNr())
-                    + ": " + why;
+            return syntax(json, e);
         } catch (IOException | RuntimeException e) {
             return "not JSON: " + e.getMessage();
         }
+    }
+
+    /**
+     * Where {@code json} stops being JSON, and what to change, in a user's words (a trailing or
+     * missing comma, a missing closing brace); null when its first value parses.
+     */
+    static String syntaxProblem(String json) {
+        // the objects and lists open at the parser's position: "{" or "[" and where, innermost first
+        Deque<String> open = new ArrayDeque<>();
+        try (JsonParser p = JSON.createParser(json)) {
+            for (JsonToken t = p.nextToken(); t != null; t = p.nextToken()) {
+                if (t.isStructStart()) {
+                    var at = p.currentTokenLocation();
+                    open.push((t == JsonToken.START_OBJECT ? "{ … } object" : "[ … ] list") + " opened at line "
+                            + at.getLineNr() + ", column " + at.getColumnNr() + ": a '"
+                            + (t == JsonToken.START_OBJECT ? "}" : "]") + "' is missing");
+                } else if (t.isStructEnd()) {
+                    open.pop();
+                    if (open.isEmpty()) {
+                        return null; // the first value is whole; what follows is problem()'s business
+                    }
+                }
+            }
+            return null;
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            if (String.valueOf(e.getOriginalMessage()).startsWith("Unexpected end-of-input") && !open.isEmpty()) {
+                return "the file ends inside the " + open.peek();
+            }
+            return syntax(json, e);
+        } catch (IOException | RuntimeException e) {
+            return "not JSON: " + e.getMessage();
+        }
+    }
+
+    private static final Pattern EXPECTING_COMMA = Pattern.compile("was expecting comma to separate (Object|Array) entries");
+
+    /** The parser's complaint, at the character it stopped on; the common slips in plainer words. */
+    private static String syntax(String json, com.fasterxml.jackson.core.JsonProcessingException e) {
+        var at = e.getLocation();
+        String why = String.valueOf(e.getOriginalMessage()).lines().findFirst().orElse("");
+        if (at == null || at.getCharOffset() < 0 || at.getCharOffset() > json.length()) {
+            return "not JSON: " + why;
+        }
+        int bad = (int) at.getCharOffset();
+        char found = bad < json.length() ? json.charAt(bad) : ' ';
+        int before = bad - 1;
+        while (before >= 0 && Character.isWhitespace(json.charAt(before))) {
+            before--;
+        }
+        if (EXPECTING_COMMA.matcher(why).find() && before >= 0) {
+            return "a ',' is missing after " + place(json, before) + " (before " + place(json, bad) + ")";
+        }
+        if (before >= 0 && json.charAt(before) == ',' && (found == '}' || found == ']')) {
+            return "a ',' with nothing after it at " + place(json, before) + ", before the '" + found + "': remove it";
+        }
+        return "not JSON at " + place(json, bad) + ": " + why;
+    }
+
+    /** "line L, column C" of the character at {@code index} (both from 1). */
+    private static String place(String json, int index) {
+        int line = 1;
+        int lineStart = 0;
+        for (int i = 0; i < index && i < json.length(); i++) {
+            if (json.charAt(i) == '\n') {
+                line++;
+                lineStart = i + 1;
+            }
+        }
+        return "line " + line + ", column " + (index - lineStart + 1);
     }
 
     /**

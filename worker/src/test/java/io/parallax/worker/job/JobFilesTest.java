@@ -12,6 +12,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 class JobFilesTest {
@@ -116,6 +117,27 @@ class JobFilesTest {
         assertTrue(e.getMessage().contains("clip_value") || e.getMessage().contains("oneof"), e.getMessage());
     }
 
+    /** The slips a person makes in a JSON file, each said where it is and what to change, without Gson's words. */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        // a trailing comma after the last field
+        "{\\n  \"epochs\": 3,\\n  \"seed\": 1,\\n}\\n"
+                + "| a ',' with nothing after it at line 3, column 12, before the '}': remove it",
+        // a comma missing at the end of a line
+        "{\\n  \"epochs\": 3\\n  \"seed\": 1\\n}\\n"
+                + "| a ',' is missing after line 2, column 13 (before line 3, column 3)",
+        // a trailing comma in a list
+        "{\"model\": {\"layers\": [{\"linear\": {\"out_features\": 4}},]}}"
+                + "| a ',' with nothing after it at line 1, column 54, before the ']': remove it",
+        // a closing brace missing at the end
+        "{\\n  \"model\": {\"layers\": []\\n}\\n"
+                + "| the file ends inside the { … } object opened at line 1, column 1: a '}' is missing",
+    })
+    void aSyntaxSlipIsSaidWhereItIsInPlainWords(String json, String expected) {
+        InvalidJobException e = assertThrows(InvalidJobException.class, () -> JobFiles.parse(json.replace("\\n", "\n")));
+        assertEquals("invalid job: not a valid job file: " + expected, e.getMessage());
+    }
+
     @Test
     void aFileErrorNamesTheFile(@TempDir Path tmp) throws IOException {
         Path file = Files.writeString(tmp.resolve("bad.json"), "{\"epocs\": 3}");
@@ -163,7 +185,8 @@ class JobFilesTest {
     @Test
     void theParsersMessageDoesNotNameJavaClasses() {
         InvalidJobException e = assertThrows(InvalidJobException.class, () -> JobFiles.parse("{\"name\": \"x\", \"model\": "));
-        assertTrue(e.getMessage().contains("End of input at line 1"), e.getMessage());
+        assertTrue(e.getMessage().contains("the file ends inside the { … } object opened at line 1, column 1"),
+                e.getMessage());
         assertTrue(!e.getMessage().contains("java.") && !e.getMessage().contains("Exception"), e.getMessage());
     }
 
