@@ -220,7 +220,7 @@ final class JobClient implements AutoCloseable {
         }
         return switch (s.getCode()) {
             case UNAVAILABLE -> new ClientFailure(ExitCodes.ERROR, "cannot reach the coordinator at " + address
-                    + why(s), e, true);
+                    + why(s) + hint(why(s)), e, true);
             case DEADLINE_EXCEEDED -> new ClientFailure(ExitCodes.ERROR, "the coordinator at " + address
                     + " did not answer in time (deadline " + (streamDeadline == null
                     ? seconds(deadline) + "; see --timeout)" : seconds(streamDeadline) + " for the whole transfer)"), e,
@@ -235,6 +235,21 @@ final class JobClient implements AutoCloseable {
             default -> new ClientFailure(ExitCodes.ERROR, d != null && !d.isBlank() ? d
                     : "the coordinator at " + address + " answered " + s.getCode(), e);
         };
+    }
+
+    /** For an address that may be the wrong one: which to give instead. */
+    private String hint(String why) {
+        if (why.equals(" (connection reset)")) {
+            // the coordinator's cluster port (Akka) takes the connection and drops it
+            return ": is that the coordinator's gRPC port (--grpc-port; the run folder's grpc-address) rather than its "
+                    + "cluster port?";
+        }
+        if (why.equals(" (connection refused)") && address.toString().equals(ServerAddress.DEFAULT)) {
+            return ", the default address: is the coordinator running? One started with another gRPC port is reached "
+                    + "with --server HOST:PORT or PARALLAX_SERVER (start-cluster.sh prints it; the run folder's "
+                    + "grpc-address holds it)";
+        }
+        return "";
     }
 
     /** An HTTP/1 server, or anything else that is no HTTP/2 peer, answered. */

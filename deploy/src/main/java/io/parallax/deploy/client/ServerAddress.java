@@ -31,6 +31,15 @@ public record ServerAddress(String host, int port) {
      */
     public static ServerAddress parse(String text) {
         String t = text.strip();
+        int scheme = t.indexOf("://");
+        if (scheme > 0 && t.substring(0, scheme).matches("[A-Za-z][A-Za-z0-9+.-]*")) {
+            // akka://parallax@HOST:PORT is what a run folder's cluster-address holds
+            throw new IllegalArgumentException(t.startsWith("akka")
+                    ? "'" + text + "' is the coordinator's cluster address; its job service listens on its gRPC port: "
+                            + "give HOST:PORT as in the run folder's grpc-address (e.g. " + DEFAULT + ")"
+                    : "write HOST:PORT without '" + t.substring(0, scheme + 3) + "' (e.g. " + DEFAULT + "), got '"
+                            + text + "'");
+        }
         int colon = t.lastIndexOf(':');
         if (colon <= 0 || colon == t.length() - 1) {
             throw new IllegalArgumentException("expected HOST:PORT (e.g. " + DEFAULT + "), got '" + text + "'");

@@ -10,6 +10,7 @@ import io.parallax.deploy.TrainerCli;
 import io.parallax.proto.v1.Job;
 import io.parallax.proto.v1.JobEvent;
 import io.parallax.proto.v1.JobState;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.InetAddress;
@@ -557,6 +558,45 @@ class ClientCommandsTest {
         // the process's whole stderr, so a library's logged stack trace would show here
         assertEquals(List.of("trainer: cannot reach the coordinator at 127.0.0.1:" + port + " (connection refused)"),
                 down.err().lines().toList());
+    }
+
+    @Test
+    void anAddressWithASchemeOrTheClusterPortSaysWhichToGive() throws Exception {
+        Run http = trainer("status", "--server", "http://127.0.0.1:50051");
+        assertEquals(ExitCodes.USAGE, http.code());
+        assertTrue(http.err().contains("write HOST:PORT without 'http://' (e.g. 127.0.0.1:50051), got "
+                + "'http://127.0.0.1:50051'"), http.err());
+        Run akka = trainer("status", "--server", "akka://parallax@127.0.0.1:2551");
+        assertEquals(ExitCodes.USAGE, akka.code());
+        assertTrue(akka.err().contains("is the coordinator's cluster address; its job service listens on its gRPC "
+                + "port"), akka.err());
+        // a server that takes the connection and drops it, as a coordinator's Akka port does
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            Thread dropper = new Thread(() -> {
+                while (!s.isClosed()) {
+                    try (java.net.Socket c = s.accept()) {
+                        c.setSoLinger(true, 0); // close with a reset
+                    } catch (IOException closed) {
+                        return;
+                    }
+                }
+            });
+            dropper.start();
+            Run reset = trainer("status", "--server", "127.0.0.1:" + s.getLocalPort());
+            assertEquals(ExitCodes.ERROR, reset.code());
+            assertTrue(reset.err().contains("(connection reset): is that the coordinator's gRPC port"), reset.err());
+        }
+        // nothing at the default address: where a cluster's address comes from
+        try (ServerSocket free = new ServerSocket()) {
+            free.bind(new java.net.InetSocketAddress("127.0.0.1", 50051));
+        } catch (IOException inUse) {
+            return; // something listens there on this machine: nothing to refuse the connection
+        }
+        Run refused = trainer("status", "--server", ServerAddress.DEFAULT);
+        assertEquals(ExitCodes.ERROR, refused.code());
+        assertTrue(refused.err().contains("(connection refused), the default address: is the coordinator running? "
+                + "One started with another gRPC port is reached with --server HOST:PORT or PARALLAX_SERVER"),
+                refused.err());
     }
 
     @Test
