@@ -28,7 +28,8 @@ public final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         LocalCommand local = new LocalCommand();
-        local.job = job != null ? job
+        local.jobFile = new JobFileOption();
+        local.jobFile.option = job != null ? job
                 : Path.of(System.getProperty("parallax.home", ".")).resolve("examples").resolve("digits.json");
         local.workers = workers;
         local.metricsDir = out;

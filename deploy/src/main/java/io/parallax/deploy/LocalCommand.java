@@ -26,6 +26,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -37,8 +38,8 @@ import picocli.CommandLine.Option;
         description = "Run a job in this process: a coordinator and N worker actors.")
 public final class LocalCommand implements Callable<Integer> {
 
-    @Option(names = "--job", required = true, paramLabel = "FILE", description = "the job (JobSpec as JSON)")
-    Path job;
+    @Mixin
+    JobFileOption jobFile = new JobFileOption();
 
     @Option(names = "--workers",
             description = "worker actors, 1 to " + JobValidator.MAX_WORKERS + " (default: the job's 'workers', else 1)")
@@ -74,6 +75,7 @@ public final class LocalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Path job = jobFile.file();
         JobSpec spec = JobFiles.read(job);
         List<Path> roots = DeployDefaults.dataRoots(dataRoots, job);
         if (!dataRoots.isEmpty()) {

@@ -347,8 +347,21 @@ class TrainerCliTest {
                 r.err().lines().toList());
         r = run("local");
         assertEquals(ExitCodes.USAGE, r.code());
-        assertEquals(List.of("trainer: Missing required option: '--job=FILE'", "(see 'trainer local --help')"),
+        assertEquals(List.of("trainer: no job file given: --job FILE, or FILE alone", "(see 'trainer local --help')"),
                 r.err().lines().toList());
+        r = run("local", "a.json", "--job", "b.json");
+        assertEquals(ExitCodes.USAGE, r.code());
+        assertEquals(List.of("trainer: give the job file once: --job b.json or a.json, not both",
+                "(see 'trainer local --help')"), r.err().lines().toList());
+    }
+
+    @Test
+    void theJobFileMayBeGivenAlone() throws Exception {
+        Path job = digitsJob(DIGITS.toAbsolutePath().toString(), "{\"name\": \"adam\"}");
+        Path metrics = dir.resolve("alone.jsonl");
+        Run r = run("local", job.toString(), "--workers", "1", "--metrics-out", metrics.toString());
+        assertEquals(0, r.code(), r.err());
+        assertEquals(2, Files.readAllLines(metrics).size());
     }
 
     @Test

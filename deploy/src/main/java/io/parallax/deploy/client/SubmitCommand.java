@@ -1,5 +1,6 @@
 package io.parallax.deploy.client;
 
+import io.parallax.deploy.JobFileOption;
 import io.parallax.proto.v1.JobSpec;
 import io.parallax.worker.job.InvalidJobException;
 import io.parallax.worker.job.JobFiles;
@@ -22,8 +23,8 @@ import picocli.CommandLine.Option;
                 + "(a rejected job lists one 'field: problem' per line), 3 FAILED, 4 CANCELLED.%n"})
 public final class SubmitCommand extends ClientCommand {
 
-    @Option(names = "--job", paramLabel = "FILE", required = true, description = "the job, a JobSpec in JSON")
-    Path jobFile;
+    @Mixin
+    JobFileOption job;
 
     @Option(names = "--watch", description = "then follow the job until it ends, as 'trainer watch'")
     boolean watch;
@@ -37,6 +38,7 @@ public final class SubmitCommand extends ClientCommand {
     @Override
     int run(JobClient client) throws IOException {
         Duration reconnectWindow = reconnect.window(); // checked before the job is submitted
+        Path jobFile = job.file();
         JobSpec spec;
         try {
             spec = JobFiles.read(jobFile);

@@ -83,6 +83,10 @@ class ClientCommandsTest {
         assertEquals(dir.resolve("data/digits.csv.gz").toAbsolutePath().toString(),
                 service.submitted.get(0).getData().getTrain().getCsv().getPath());
         assertEquals("digits", service.submitted.get(0).getName());
+        // the file alone, as a user types it first
+        r = trainer("submit", jobFile().toString(), "--server", service.address());
+        assertEquals(0, r.code(), r.err());
+        assertEquals(2, service.submitted.size());
     }
 
     @Test
