@@ -305,6 +305,11 @@ public class TrainCommand implements Callable<Integer> {
             throw new UsageException("--validation-split must be in [0, 1) (0: no validation), got " + fraction);
         }
         if (csv != null) {
+            List<String> columns = CsvReader.header(csv);
+            if (!columns.contains(label)) {
+                throw new java.io.IOException(csv + " has no column '" + label + "' (the label column: give --label "
+                        + "COLUMN); its columns: " + columns);
+            }
             CsvReader.LabelledCsv read = CsvReader.read(csv, label);
             classNames.addAll(read.classNames());
             input = InputFormat.csv(read.featureNames());

@@ -225,6 +225,9 @@ class TrainerCliTest {
             {"--threads", "0", "trainer: --threads must be ≥ 1, got 0"},
             {"--loss", "hinge", "trainer: unknown --loss 'hinge'; known: cross_entropy, bce_with_logits, mse"},
             {"--normalize", "l2", "trainer: --normalize: unknown normalisation 'l2'"},
+            // only the names a job file takes, so that a command line can be copied into a job
+            {"--normalize", "standardise", "trainer: --normalize: unknown normalisation 'standardise'; known: none, "
+                    + "min_max, standardize"},
             {"--clip-norm", "0", "trainer: --clip-norm must be > 0, got 0.0"},
             {"--validation-split", "1.5", "trainer: --validation-split must be in [0, 1) (0: no validation), got 1.5"},
         };
@@ -539,7 +542,12 @@ class TrainerCliTest {
     void aLabelColumnThatIsNotThereIsNamed() {
         Run r = run("train", "--csv", DIGITS.toString(), "--label", "class");
         assertEquals(TrainerCli.JOB_FAILED, r.code());
-        assertTrue(r.err().contains("no column 'class'"), r.err());
+        assertTrue(r.err().contains("no column 'class' (the label column: give --label COLUMN); its columns: [pixel0,"),
+                r.err());
+        // the default, 'label', says which option to give too
+        r = run("train", "--csv", DIGITS.toString());
+        assertEquals(TrainerCli.JOB_FAILED, r.code());
+        assertTrue(r.err().contains("no column 'label' (the label column: give --label COLUMN)"), r.err());
     }
 
     /**

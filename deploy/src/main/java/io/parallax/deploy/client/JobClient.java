@@ -226,7 +226,7 @@ final class JobClient implements AutoCloseable {
                     ? seconds(deadline) + "; see --timeout)" : seconds(streamDeadline) + " for the whole transfer)"), e,
                     true);
             case NOT_FOUND -> new ClientFailure(ExitCodes.NOT_FOUND,
-                    jobId != null ? "no job " + jobId : d != null ? d : "not found", e);
+                    jobId != null ? "no job " + jobId + likely(jobId) : d != null ? d : "not found", e);
             case INVALID_ARGUMENT -> new ClientFailure(ExitCodes.ERROR, rejected(d), e);
             // gRPC's "Method not found: parallax.v1.JobService/ResumeJob" names no cause a user knows
             case UNIMPLEMENTED -> new ClientFailure(ExitCodes.ERROR, "the coordinator at " + address + " does not know "
@@ -235,6 +235,12 @@ final class JobClient implements AutoCloseable {
             default -> new ClientFailure(ExitCodes.ERROR, d != null && !d.isBlank() ? d
                     : "the coordinator at " + address + " answered " + s.getCode(), e);
         };
+    }
+
+    /** For an id typed as its number alone: the id it likely means. */
+    private static String likely(String jobId) {
+        return jobId.matches("\\d{1,6}") ? String.format(" (ids are written in full: job-%06d)", Integer.parseInt(jobId))
+                : "";
     }
 
     /** For an address that may be the wrong one: which to give instead. */

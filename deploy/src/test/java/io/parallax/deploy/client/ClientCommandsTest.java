@@ -240,6 +240,9 @@ class ClientCommandsTest {
         Run unknown = trainer("status", "job-9", "--server", service.address());
         assertEquals(ExitCodes.NOT_FOUND, unknown.code());
         assertEquals("trainer: no job job-9", unknown.err().strip());
+        Run number = trainer("status", "9", "--server", service.address());
+        assertEquals(ExitCodes.NOT_FOUND, number.code());
+        assertEquals("trainer: no job 9 (ids are written in full: job-000009)", number.err().strip());
     }
 
     @Test

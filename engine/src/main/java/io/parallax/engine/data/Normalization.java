@@ -1,6 +1,5 @@
 package io.parallax.engine.data;
 
-import java.util.Locale;
 
 /**
  * Per-feature normalisation fitted on the training set and applied unchanged to validation and
@@ -23,11 +22,12 @@ public final class Normalization {
     public enum Kind {
         NONE, MIN_MAX, STANDARDIZE;
 
+        /** The kind by the name a job file gives it; the same names only, so a command line can be copied into a job. */
         public static Kind parse(String name) {
-            return switch (name.toLowerCase(Locale.ROOT)) {
+            return switch (name) {
                 case "none" -> NONE;
-                case "min_max", "minmax", "scale" -> MIN_MAX;
-                case "standardize", "standardise", "zscore" -> STANDARDIZE;
+                case "min_max" -> MIN_MAX;
+                case "standardize" -> STANDARDIZE;
                 default -> throw new IllegalArgumentException("unknown normalisation '" + name
                         + "'; known: none, min_max, standardize");
             };
