@@ -429,6 +429,8 @@ cluster_address=$(grep -Eo 'akka://[^@ ,]+@[^ ,]+' <<< "$up" | head -n 1) \
     || fail coordinator "${node_hosts[0]}" "printed no cluster address"
 grpc_address=$(grep -Eio '(grpc|tensor plane) [^ ,]+:[0-9]+' <<< "$up" | tail -n 1 | awk '{print $NF}') \
     || fail coordinator "${node_hosts[0]}" "printed no gRPC address"
+# "…, state DIR, data roots […]": where job records, models and checkpoints go (not the run folder)
+state_dir=$(sed -nE 's/.*, state (.*), data roots .*/\1/p' <<< "$up")
 join=${cluster_address#*@}
 printf '%s\n' "$cluster_address" > "$run_dir/cluster-address"
 printf '%s\n' "$grpc_address" > "$run_dir/grpc-address"
@@ -464,6 +466,11 @@ more=""
 (( ${live:-0} <= worker_count )) || more=" (and $((live - worker_count)) more live: workers started by hand)"
 echo "cluster up: coordinator $cluster_address, $worker_count worker(s)$more; run folder $run_dir"
 echo "coordinator gRPC address: $grpc_address"
+if [[ -n "$state_dir" ]]; then
+    state_host=""
+    [[ "${node_hosts[0]}" == - ]] || state_host=" on ${node_hosts[0]}"
+    echo "job records, models and checkpoints: $state_dir$state_host (the coordinator's --state-dir)"
+fi
 # the client commands default to 127.0.0.1:50051: say how to reach any other address
 if [[ "$grpc_address" != "127.0.0.1:50051" ]]; then
     echo "for trainer submit/status/watch/cancel/resume/model/delete: export PARALLAX_SERVER=$grpc_address (or --server $grpc_address)"

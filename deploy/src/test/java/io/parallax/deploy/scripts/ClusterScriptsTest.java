@@ -62,6 +62,9 @@ class ClusterScriptsTest {
         Scripts.Result start = Scripts.run(env, Duration.ofMinutes(5), "start-cluster.sh", args.toArray(String[]::new));
         assertEquals(0, start.exitCode(), start.toString());
         assertTrue(start.output().contains("coordinator gRPC address: 127.0.0.1:" + grpc), start.toString());
+        // the jobs' files are not in the run folder: it says where they are
+        assertTrue(start.output().matches("(?s).*\njob records, models and checkpoints: /\\S+( on \\S+)? \\(the coordinator's "
+                + "--state-dir\\)\n.*"), start.toString());
         // not the client commands' default address: the script says how to point them at it
         assertTrue(start.output().contains("export PARALLAX_SERVER=127.0.0.1:" + grpc), start.toString());
         assertEquals("127.0.0.1:" + grpc, Files.readString(runDir.resolve("grpc-address")).trim());
