@@ -70,9 +70,13 @@ public final class StatusCommand extends ClientCommand {
         // an ended job's reason says it all, but a failed or cancelled one's last note may say
         // what a resume needs to know (no checkpoint could be written)
         if (j.getState() != JobState.SUCCEEDED && !j.getLastNote().isEmpty()) {
-            // a note tells how things stood when it was told: its age says whether that is now
-            rows.add(new String[] {"note", j.getLastNote() + (j.getLastNoteAtMs() > 0 ? " (" + time(j.getLastNoteAtMs())
-                    + ", " + age(System.currentTimeMillis() - j.getLastNoteAtMs()) + " ago)" : "")});
+            boolean ended = j.getFinishedAtMs() > 0 && j.getState() != JobState.QUEUED && j.getState() != JobState.RUNNING;
+            // a note tells how things stood when it was told: its age says whether that is now; an
+            // ended job's is history ("resuming from …" was true once), timed against the end
+            rows.add(new String[] {ended ? "last note" : "note", j.getLastNote() + (j.getLastNoteAtMs() <= 0 ? ""
+                    : " (" + time(j.getLastNoteAtMs()) + ", " + (ended
+                            ? age(Math.max(0, j.getFinishedAtMs() - j.getLastNoteAtMs())) + " before it ended)"
+                            : age(System.currentTimeMillis() - j.getLastNoteAtMs()) + " ago)"))});
         }
         if (j.getState() == JobState.QUEUED && j.getQueuePosition() >= 0) {
             rows.add(new String[] {"queue", j.getQueuePosition() == 0 ? "next" : j.getQueuePosition() + " job(s) ahead"});

@@ -99,6 +99,13 @@ class WatchPrinterTest {
         // an ended job's reason says it all
         assertTrue(StatusCommand.record(running.toBuilder().setState(JobState.SUCCEEDED).build()).lines()
                 .noneMatch(l -> l.startsWith("note")));
+        // a cancelled one's last note is history: timed against its end, not now
+        long end = System.currentTimeMillis() - 3_600_000;
+        String cancelled = StatusCommand.record(running.toBuilder().setState(JobState.CANCELLED)
+                .setLastNote("resuming from the checkpoint in epoch 12, after its step 63")
+                .setLastNoteAtMs(end - 22_000).setFinishedAtMs(end).build());
+        assertTrue(cancelled.lines().anyMatch(l -> l.matches("last note +resuming from the checkpoint in epoch 12, "
+                + "after its step 63 \\(\\d{4}-\\d\\d-\\d\\dT[0-9:]{8}Z, 22 s before it ended\\)")), cancelled);
     }
 
     @Test
