@@ -141,6 +141,7 @@ public final class LocalCommand implements Callable<Integer> {
                 cluster.cancelRunning();
             }
             System.out.printf("job %s: %d worker(s) in this process%n", job, n);
+            System.out.println(plan.dataSummary());
             int cores = Runtime.getRuntime().availableProcessors();
             if (n > cores) {
                 // each worker computes on a thread of its own: more of them than cores only adds switching

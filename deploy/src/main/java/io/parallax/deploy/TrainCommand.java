@@ -56,6 +56,10 @@ public class TrainCommand implements Callable<Integer> {
     @Option(names = "--label", paramLabel = "COLUMN", description = "label column of the CSV (default: ${DEFAULT-VALUE})")
     String label = "label";
 
+    @Option(names = "--ignore-column", paramLabel = "COLUMN", description = "a CSV column that is neither a feature "
+            + "nor the label (an id, free text): left out (repeatable)")
+    List<String> ignoreColumns = new ArrayList<>();
+
     @Option(names = "--idx-dir", paramLabel = "DIR",
             description = "folder with train-/t10k-{images-idx3,labels-idx1}-ubyte[.gz] (MNIST layout)")
     Path idxDir;
@@ -310,7 +314,7 @@ public class TrainCommand implements Callable<Integer> {
                 throw new java.io.IOException(csv + " has no column '" + label + "' (the label column: give --label "
                         + "COLUMN); its columns: " + columns);
             }
-            CsvReader.LabelledCsv read = CsvReader.read(csv, label);
+            CsvReader.LabelledCsv read = CsvReader.read(csv, label, ignoreColumns);
             classNames.addAll(read.classNames());
             input = InputFormat.csv(read.featureNames());
             Dataset.Split split = holdOut(read.dataset(), fraction);

@@ -35,14 +35,25 @@ class TrainerCliTest {
 
     private static final Path DIGITS = Path.of("..", "examples", "data", "digits.csv.gz");
 
-    private record Run(int code, String err) {}
+    private record Run(int code, String err, String out) {}
 
+    /** The command in this JVM; its standard output (the commands print to System.out) and picocli's err. */
     private static Run run(String... args) {
         CommandLine cl = TrainerCli.commandLine();
         StringWriter err = new StringWriter();
         cl.setErr(new PrintWriter(err));
-        int code = cl.execute(args);
-        return new Run(code, err.toString());
+        java.io.PrintStream stdout = System.out;
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        System.setOut(new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8));
+        int code;
+        try {
+            code = cl.execute(args);
+        } finally {
+            System.setOut(stdout);
+        }
+        String printed = out.toString(java.nio.charset.StandardCharsets.UTF_8);
+        stdout.print(printed);
+        return new Run(code, err.toString(), printed);
     }
 
     @Test
@@ -365,6 +376,18 @@ class TrainerCliTest {
         Run r = run("local", job.toString(), "--workers", "1", "--metrics-out", metrics.toString());
         assertEquals(0, r.code(), r.err());
         assertEquals(2, Files.readAllLines(metrics).size());
+        // what it read, the features by name
+        assertTrue(r.out().contains("data: " + DIGITS.toAbsolutePath().normalize() + " — 1438 training rows, 359 "
+                + "validation rows, 64 features (pixel0, pixel1, pixel2, pixel3, pixel4, pixel5, pixel6, pixel7, pixel8, "
+                + "pixel9, … 54 more), 10 classes"), r.out());
+    }
+
+    @Test
+    void trainLeavesOutTheColumnsToIgnore() {
+        Run r = run("train", "--csv", DIGITS.toString(), "--label", "digit", "--ignore-column", "pixel0",
+                "--ignore-column", "pixel63", "--epochs", "1");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains(" 62 features, 10 classes"), r.out());
     }
 
     @Test

@@ -114,9 +114,20 @@ public final class CsvReader {
     }
 
     public static LabelledCsv read(Path path, String labelColumn) throws IOException {
+        return read(path, labelColumn, List.of());
+    }
+
+    /**
+     * As {@link #read(Path, String)}, leaving out the columns named in {@code ignored} (neither
+     * features nor the label; their cells are not read).
+     *
+     * @throws IOException also if a column in {@code ignored} is not in the header, or is the label
+     */
+    public static LabelledCsv read(Path path, String labelColumn, java.util.Collection<String> ignored)
+            throws IOException {
         requireRegularFile(path);
         try {
-            return readRows(path, labelColumn);
+            return readRows(path, labelColumn, List.copyOf(ignored));
         } catch (EOFException | ZipException e) {
             throw damaged(path, e);
         } catch (CharacterCodingException e) {
@@ -124,7 +135,8 @@ public final class CsvReader {
         }
     }
 
-    private static LabelledCsv readRows(Path path, String labelColumn) throws IOException {
+    private static LabelledCsv readRows(Path path, String labelColumn, List<String> ignored)
+            throws IOException {
         try (BufferedReader in = open(path)) {
             int[] lineCount = new int[1];
             List<String> names = headerNames(in, path, lineCount);
@@ -136,8 +148,24 @@ public final class CsvReader {
                 throw new IOException(path + ": the header names '" + labelColumn + "' twice (columns "
                         + (labelIndex + 1) + " and " + (names.lastIndexOf(labelColumn) + 1) + "); which is the label?");
             }
-            List<String> featureNames = new ArrayList<>(names);
-            featureNames.remove(labelIndex);
+            if (ignored.contains(labelColumn)) {
+                throw new IOException("'" + labelColumn + "' is the label column; it cannot be ignored too");
+            }
+            boolean[] skip = new boolean[names.size()];
+            for (String column : ignored) {
+                int c = names.indexOf(column);
+                if (c < 0) {
+                    throw new IOException(path + " has no column '" + column + "' to ignore; its columns: " + names);
+                }
+                skip[c] = true;
+            }
+            skip[labelIndex] = true;
+            List<String> featureNames = new ArrayList<>();
+            for (int c = 0; c < names.size(); c++) {
+                if (!skip[c]) {
+                    featureNames.add(names.get(c));
+                }
+            }
             // the model file names its inputs by column, and a validation file's columns are
             // matched by name: a name given twice would make both ambiguous
             java.util.Map<String, Integer> seen = new java.util.HashMap<>();
@@ -150,7 +178,8 @@ public final class CsvReader {
             }
             int width = featureNames.size();
             if (width == 0) {
-                throw new IOException(path + " has no feature columns besides the label '" + labelColumn + "'");
+                throw new IOException(path + " has no feature columns besides the label '" + labelColumn + "'"
+                        + (ignored.isEmpty() ? "" : " and the ignored " + ignored));
             }
             // float64 as pandas reads it: normalisation scales these before rounding to float32
             double[] exact = new double[Math.max(width, 1024)];
@@ -176,7 +205,7 @@ public final class CsvReader {
                 }
                 int k = values;
                 for (int c = 0; c < cells.size(); c++) {
-                    if (c == labelIndex) {
+                    if (skip[c]) {
                         continue;
                     }
                     String cell = cells.get(c);

@@ -102,6 +102,29 @@ class DataReadersTest {
     }
 
     @Test
+    void csvColumnsToIgnoreAreNeitherFeaturesNorReadAndMustExist() throws IOException {
+        Path csv = dir.resolve("churn.csv");
+        Files.writeString(csv, "id,age,note,spend,churned\n17,30,first visit,2.5,no\n18,41,,7,yes\n");
+        CsvReader.LabelledCsv read = CsvReader.read(csv, "churned", List.of("id", "note"));
+        assertEquals(List.of("age", "spend"), read.featureNames());
+        assertArrayEquals(new float[] {30, 2.5f, 41, 7}, read.dataset().features());
+        assertEquals(2, read.dataset().width());
+        IOException unknown = assertThrows(IOException.class, () -> CsvReader.read(csv, "churned", List.of("ID")));
+        assertEquals(csv + " has no column 'ID' to ignore; its columns: [id, age, note, spend, churned]",
+                unknown.getMessage());
+        IOException label = assertThrows(IOException.class, () -> CsvReader.read(csv, "churned", List.of("churned")));
+        assertTrue(label.getMessage().contains("'churned' is the label column; it cannot be ignored too"),
+                label.getMessage());
+        IOException none = assertThrows(IOException.class,
+                () -> CsvReader.read(csv, "churned", List.of("id", "age", "note", "spend")));
+        assertEquals(csv + " has no feature columns besides the label 'churned' and the ignored [id, age, note, spend]",
+                none.getMessage());
+        // without the list, the text column is read as a feature and refused
+        IOException text = assertThrows(IOException.class, () -> CsvReader.read(csv, "churned"));
+        assertTrue(text.getMessage().contains("column 'note' holds 'first visit', not a number"), text.getMessage());
+    }
+
+    @Test
     void csvValuesAreScaledInFloat64BeforeRoundingToFloat32() throws IOException {
         // Unix timestamps 7 s apart: float32 steps by 128 s at 1.6e9, so rounded first they were
         // one constant (zeroed by either normalisation); scikit-learn on pandas' float64 keeps them

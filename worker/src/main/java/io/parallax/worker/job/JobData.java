@@ -6,6 +6,7 @@ import io.parallax.engine.data.IdxReader;
 import io.parallax.engine.data.ImageFolderReader;
 import io.parallax.engine.data.InputFormat;
 import io.parallax.engine.data.Normalization;
+import io.parallax.proto.v1.CsvSource;
 import io.parallax.proto.v1.DataSource;
 import io.parallax.proto.v1.DataSpec;
 import java.io.IOException;
@@ -78,8 +79,7 @@ record JobData(Dataset train, Dataset validation, List<String> classNames, Strin
         return switch (s.getKindCase()) {
             case IDX -> readIdx(existing(roots, s.getIdx().getImages(), path + ".idx.images"),
                     existing(roots, s.getIdx().getLabels(), path + ".idx.labels"), path + ".idx");
-            case CSV -> readCsv(existing(roots, s.getCsv().getPath(), path + ".csv.path"), s.getCsv().getLabelColumn(),
-                    path + ".csv");
+            case CSV -> readCsv(existing(roots, s.getCsv().getPath(), path + ".csv.path"), s.getCsv(), path + ".csv");
             case IMAGE_FOLDER -> readImages(existing(roots, s.getImageFolder().getPath(), path + ".image_folder.path"),
                     s.getImageFolder().getWidth(),
                     s.getImageFolder().getHeight(), s.getImageFolder().getGrayscale(), path + ".image_folder", roots);
@@ -135,15 +135,22 @@ record JobData(Dataset train, Dataset validation, List<String> classNames, Strin
         }
     }
 
-    private static Read readCsv(Path file, String labelColumn, String path) {
+    private static Read readCsv(Path file, CsvSource source, String path) {
         requireFile(file, path + ".path");
+        String labelColumn = source.getLabelColumn();
         try {
             List<String> columns = CsvReader.header(file);
             if (!columns.contains(labelColumn)) {
                 throw InvalidJobException.of(path + ".label_column", "'" + labelColumn + "' is not a column of "
                         + file + "; its columns: " + abbreviate(columns));
             }
-            CsvReader.LabelledCsv csv = CsvReader.read(file, labelColumn);
+            for (int i = 0; i < source.getIgnoreColumnsCount(); i++) {
+                if (!columns.contains(source.getIgnoreColumns(i))) {
+                    throw InvalidJobException.of(path + ".ignore_columns[" + i + "]", "'" + source.getIgnoreColumns(i)
+                            + "' is not a column of " + file + "; its columns: " + abbreviate(columns));
+                }
+            }
+            CsvReader.LabelledCsv csv = CsvReader.read(file, labelColumn, source.getIgnoreColumnsList());
             return new Read(csv.dataset(), csv.classNames(), InputFormat.csv(csv.featureNames()));
         } catch (IOException e) {
             throw fail(path + ".path", e);
@@ -236,7 +243,8 @@ record JobData(Dataset train, Dataset validation, List<String> classNames, Strin
                     + (missing.isEmpty() ? "" : "missing " + abbreviate(missing) + (extra.isEmpty() ? "" : ", "))
                     + (extra.isEmpty() ? "" : "not in training " + abbreviate(extra))
                     + (missing.isEmpty() && extra.isEmpty() ? "a column named twice" : "")
-                    + "; the training features are " + abbreviate(want));
+                    + "; the training features are " + abbreviate(want)
+                    + (extra.isEmpty() ? "" : " (a column that is no feature is left out with ignore_columns)"));
         }
         int width = want.size();
         int[] from = new int[width];

@@ -30,6 +30,7 @@ import io.parallax.engine.schedule.InverseTimeDecay;
 import io.parallax.engine.schedule.LearningRateSchedule;
 import io.parallax.engine.schedule.StepDecay;
 import io.parallax.engine.train.TrainingConfig;
+import io.parallax.proto.v1.DataSource;
 import io.parallax.proto.v1.JobSpec;
 import io.parallax.proto.v1.LayerSpec;
 import io.parallax.proto.v1.ModelSpec;
@@ -357,6 +358,27 @@ public final class JobPlan {
     /** The normalised validation set, if the job has one. */
     public Optional<Dataset> validation() {
         return Optional.ofNullable(data.validation());
+    }
+
+    /**
+     * One line on the data as read, for the job's user: rows, features (a CSV's by name, so that
+     * a column that should have been left out shows) and classes.
+     */
+    public String dataSummary() {
+        DataSource train = spec.getData().getTrain();
+        String source = switch (train.getKindCase()) {
+            case CSV -> train.getCsv().getPath();
+            case IDX -> train.getIdx().getImages();
+            case IMAGE_FOLDER -> train.getImageFolder().getPath();
+            default -> "?";
+        };
+        List<String> columns = data.input().columns();
+        String features = data.train().width() + " features" + (columns.isEmpty() ? ""
+                : " (" + String.join(", ", columns.size() <= 12 ? columns : columns.subList(0, 10))
+                        + (columns.size() <= 12 ? "" : ", … " + (columns.size() - 10) + " more") + ")");
+        return "data: " + source + " — " + data.train().rows() + " training rows, "
+                + (data.validation() == null ? "no validation" : data.validation().rows() + " validation rows") + ", "
+                + features + ", " + data.train().classes() + " classes";
     }
 
     /**

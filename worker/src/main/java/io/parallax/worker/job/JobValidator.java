@@ -379,6 +379,18 @@ public final class JobValidator {
                 if (s.getCsv().getLabelColumn().isEmpty()) {
                     errors.add(path + ".csv.label_column", "the name of the label column is required");
                 }
+                java.util.Set<String> ignored = new java.util.HashSet<>();
+                for (int i = 0; i < s.getCsv().getIgnoreColumnsCount(); i++) {
+                    String column = s.getCsv().getIgnoreColumns(i);
+                    String field = path + ".csv.ignore_columns[" + i + "]";
+                    if (column.isEmpty()) {
+                        errors.add(field, "a column name is required");
+                    } else if (column.equals(s.getCsv().getLabelColumn())) {
+                        errors.add(field, "'" + column + "' is the label column; it cannot be ignored too");
+                    } else if (!ignored.add(column)) {
+                        errors.add(field, "'" + column + "' is named twice");
+                    }
+                }
             }
             case IMAGE_FOLDER -> {
                 ImageFolderSource f = s.getImageFolder();

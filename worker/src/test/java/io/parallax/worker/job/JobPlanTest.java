@@ -128,6 +128,30 @@ class JobPlanTest {
     }
 
     @Test
+    void csvColumnsNamedInIgnoreColumnsAreLeftOutAndTheSummaryNamesTheFeatures() throws IOException {
+        JobSpec.Builder b = job();
+        b.getDataBuilder().getTrainBuilder().getCsvBuilder().addIgnoreColumns("f1");
+        JobPlan plan = JobPlan.load(b.build(), roots());
+        assertEquals(3, plan.inputFeatures());
+        assertEquals(List.of("f0", "f2", "f3"), plan.preprocessing().input().columns());
+        assertEquals("data: train.csv — 24 training rows, 6 validation rows, 3 features (f0, f2, f3), 3 classes",
+                plan.dataSummary());
+
+        b.getDataBuilder().getTrainBuilder().getCsvBuilder().clearIgnoreColumns().addIgnoreColumns("F1");
+        assertNames(rejected(b), "data.train.csv.ignore_columns[0]", "'F1' is not a column of");
+        b.getDataBuilder().getTrainBuilder().getCsvBuilder().clearIgnoreColumns().addIgnoreColumns("y");
+        assertNames(rejected(b), "data.train.csv.ignore_columns[0]", "'y' is the label column; it cannot be ignored too");
+        b.getDataBuilder().getTrainBuilder().getCsvBuilder().clearIgnoreColumns().addIgnoreColumns("f1")
+                .addIgnoreColumns("f1");
+        assertNames(rejected(b), "data.train.csv.ignore_columns[1]", "'f1' is named twice");
+        // a validation file that keeps the column the training file leaves out
+        b.getDataBuilder().getTrainBuilder().getCsvBuilder().clearIgnoreColumns().addIgnoreColumns("f1");
+        b.getDataBuilder().clearValidationSplit().setValidation(JobValidatorTest.csv("train.csv", "y"));
+        assertNames(rejected(b), "data.validation", "not in training [f1]; the training features are [f0, f2, f3] "
+                + "(a column that is no feature is left out with ignore_columns)");
+    }
+
+    @Test
     void aMissingLabelColumnIsRejectedWithTheColumns() throws IOException {
         JobSpec.Builder b = job();
         b.getDataBuilder().setTrain(JobValidatorTest.csv("train.csv", "label"));
