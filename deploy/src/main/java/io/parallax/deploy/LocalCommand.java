@@ -87,7 +87,9 @@ public final class LocalCommand implements Callable<Integer> {
                     + n);
         }
         // validate and load before any actor starts: a bad job fails here with its message
-        JobPlan plan = JobPlan.load(spec, dataRoots.isEmpty() ? DataRoots.anywhere(roots) : DataRoots.of(roots));
+        JobPlan plan = JobPlan.load(spec, dataRoots.isEmpty() ? DataRoots.anywhere(roots) : DataRoots.of(roots)
+                .advising(folder -> "given --data-root, trainer local reads data only under those folders and the job "
+                        + "file's: add --data-root " + folder + ", or give none to read any path"));
         MemoryBudget.require(plan, n, true, n);
         OutputFiles.requireWritable(export, "--export");
         OutputFiles.requireDifferent(export, "--export", job, "the job file");

@@ -282,7 +282,8 @@ class TrainerCliTest {
         r = run("local", "--job", job.toString(), "--workers", "1", "--data-root", dir.resolve("other").toString());
         assertEquals(TrainerCli.JOB_FAILED, r.code());
         assertTrue(r.err().contains(data.resolve("digits.csv.gz") + " is outside the data roots")
-                && r.err().contains("start them with --data-root " + data + ","), r.err());
+                && r.err().contains("(given --data-root, trainer local reads data only under those folders and the job "
+                        + "file's: add --data-root " + data + ", or give none to read any path)"), r.err());
         // the given roots and the job file's folder
         Files.move(data.resolve("digits.csv.gz"), job.resolveSibling("digits.csv.gz"));
         Files.writeString(job, Files.readString(job).replace(data.resolve("digits.csv.gz").toString(), "digits.csv.gz"));

@@ -27,10 +27,19 @@ public final class DataRoots {
     private final List<Path> roots;
     /** Whether a path outside the roots is allowed too. */
     private final boolean anywhere;
+    /** What the user refused a path outside the roots (that path's folder) can do about it. */
+    private final java.util.function.Function<Path, String> advice;
 
-    private DataRoots(List<Path> roots, boolean anywhere) {
+    private DataRoots(List<Path> roots, boolean anywhere, java.util.function.Function<Path, String> advice) {
         this.roots = List.copyOf(roots);
         this.anywhere = anywhere;
+        this.advice = advice;
+    }
+
+    /** A node's advice: where its roots come from. */
+    private static String nodeAdvice(Path folder) {
+        return "nodes read data only under their data roots: start them with --data-root " + folder
+                + ", or add it to PARALLAX_DATA_ROOTS";
     }
 
     /** Roots from directories (need not exist yet); at least one. */
@@ -38,7 +47,7 @@ public final class DataRoots {
         if (directories.isEmpty()) {
             throw new IllegalArgumentException("at least one data root is needed");
         }
-        return new DataRoots(realPaths(directories), false);
+        return new DataRoots(realPaths(directories), false, DataRoots::nodeAdvice);
     }
 
     /**
@@ -49,7 +58,7 @@ public final class DataRoots {
         if (searchOrder.isEmpty()) {
             throw new IllegalArgumentException("at least one folder to look up relative paths in is needed");
         }
-        return new DataRoots(realPaths(searchOrder), true);
+        return new DataRoots(realPaths(searchOrder), true, DataRoots::nodeAdvice);
     }
 
     private static List<Path> realPaths(List<Path> directories) {
@@ -62,6 +71,19 @@ public final class DataRoots {
 
     public static DataRoots of(Path... directories) {
         return of(List.of(directories));
+    }
+
+    /**
+     * These roots, refusing a path outside them with {@code advice} (given the folder of that
+     * path) rather than a node's: where the roots come from for this command.
+     */
+    public DataRoots advising(java.util.function.Function<Path, String> advice) {
+        return new DataRoots(roots, anywhere, advice);
+    }
+
+    /** What to do about {@code path}, refused as outside the roots: " (…)". */
+    String adviceFor(Path path) {
+        return " (" + advice.apply(path.getParent() != null ? path.getParent() : path) + ")";
     }
 
     /** The roots as real absolute paths. */

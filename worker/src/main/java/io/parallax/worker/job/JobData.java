@@ -166,7 +166,7 @@ record JobData(Dataset train, Dataset validation, List<String> classNames, Strin
                 // a link inside the folder must not lead out of the data roots
                 if (!roots.contains(e.file())) {
                     throw InvalidJobException.of(field, e.file() + " leads outside the data roots " + roots
-                            + JobValidator.outsideRootsHint(e.file()));
+                            + roots.adviceFor(e.file()));
                 }
             }
             ImageFolderReader.LabelledImages images = ImageFolderReader.read(listing, width, height, grayscale);

@@ -31,13 +31,6 @@ import java.util.Set;
  */
 public final class JobValidator {
 
-    /** What a user refused for {@code path}, outside the data roots, can do about it. */
-    static String outsideRootsHint(Path path) {
-        Path folder = path.getParent() != null ? path.getParent() : path;
-        return " (nodes read data only under their data roots: start them with --data-root " + folder
-                + ", or add it to PARALLAX_DATA_ROOTS)";
-    }
-
     /** Loss names, as {@code JobSpec.loss} spells them. */
     public static final List<String> LOSSES = List.of("cross_entropy", "bce_with_logits", "bce", "mse");
     /** Activation names, as {@code ActivationLayer.type} spells them. */
@@ -423,7 +416,7 @@ public final class JobValidator {
             return;
         }
         if (!roots.contains(p)) {
-            errors.add(field, p + " is outside the data roots " + roots + outsideRootsHint(p));
+            errors.add(field, p + " is outside the data roots " + roots + roots.adviceFor(p));
         }
     }
 }
