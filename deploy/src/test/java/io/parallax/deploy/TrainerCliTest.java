@@ -384,6 +384,20 @@ class TrainerCliTest {
     }
 
     @Test
+    void aCosineScheduleMayBringTheRateToZeroAsPyTorchsDoes() throws Exception {
+        // t_max 1 of 2 epochs: epoch 2 trains at η_min = 0 (it failed: "learning rate must be > 0, got 0.0")
+        Path job = digitsJob(DIGITS.toAbsolutePath().toString(), "{\"name\": \"adam\"}");
+        Files.writeString(job, Files.readString(job).replace("\"batch_size\"",
+                "\"schedule\": {\"type\": \"cosine\", \"t_max\": 1}, \"batch_size\""));
+        Path metrics = dir.resolve("cosine.jsonl");
+        Run r = run("local", job.toString(), "--workers", "1", "--metrics-out", metrics.toString());
+        assertEquals(0, r.code(), r.err());
+        List<String> lines = Files.readAllLines(metrics);
+        assertEquals(1e-3, new ObjectMapper().readTree(lines.get(0)).get("learning_rate").asDouble(), 1e-12);
+        assertEquals(0.0, new ObjectMapper().readTree(lines.get(1)).get("learning_rate").asDouble());
+    }
+
+    @Test
     void trainLeavesOutTheColumnsToIgnore() {
         Run r = run("train", "--csv", DIGITS.toString(), "--label", "digit", "--ignore-column", "pixel0",
                 "--ignore-column", "pixel63", "--epochs", "1");

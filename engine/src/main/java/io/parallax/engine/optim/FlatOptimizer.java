@@ -327,13 +327,21 @@ abstract class FlatOptimizer implements Optimizer {
 
     @Override
     public final void setLearningRate(double lr, double unscaledPart) {
-        double checked = Hyper.learningRate(lr);
+        // a schedule may bring it to 0 (cosine annealing to η_min = 0 at T_max), as PyTorch's do
+        double checked = Hyper.nonNegative("learning rate", lr);
+        if (checked == 0) {
+            requireZeroLearningRateAllowed();
+        }
         if (!(unscaledPart >= 0) || !(unscaledPart <= checked)) {
             throw new IllegalArgumentException("the unscaled part of the learning rate must be in [0, lr], got "
                     + unscaledPart);
         }
         this.lr = checked;
         this.lrUnscaled = unscaledPart;
+    }
+
+    /** Refuses a learning rate of 0 when this optimizer's update divides by it; all others take it. */
+    void requireZeroLearningRateAllowed() {
     }
 
     /** A segment's rate: its scale times the base rate, but for the part no scale multiplies. */

@@ -119,6 +119,12 @@ public final class Ftrl extends FlatOptimizer {
     }
 
     @Override
+    void requireZeroLearningRateAllowed() {
+        throw new IllegalArgumentException("ftrl divides by the learning rate, and a schedule brought it to 0: keep it "
+                + "> 0 (cosine annealing: eta_min > 0, or a t_max past the run's end)");
+    }
+
+    @Override
     void update(float[] p, float[] g, float[][] state, int from, int n, double lr, boolean decay) {
         int end = from + n;
         float[] acc = state[accumulatorSlot];

@@ -1,5 +1,6 @@
 package io.parallax.engine.optim;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -25,8 +26,22 @@ class ValidationTest {
                 () -> Adagrad.builder().lr(Double.POSITIVE_INFINITY).build(G));
         rejects("learning rate must be > 0, got -1.0", () -> Ftrl.builder().learningRate(-1).build(G));
         Optimizer opt = Adam.builder().build(G);
-        rejects("learning rate must be > 0, got -0.001", () -> opt.setLearningRate(-0.001));
+        rejects("learning rate must be >= 0, got -0.001", () -> opt.setLearningRate(-0.001));
         assertEquals(1e-3, opt.learningRate());
+        // a schedule may bring the rate to 0, as PyTorch's may: that step changes nothing
+        float[] p = {1, -2, 3, 0.5f};
+        Optimizer sgd = SGD.builder(0.1).momentum(0.9).build(G);
+        sgd.setLearningRate(0);
+        sgd.step(p, new float[] {1, 1, 1, 1});
+        assertArrayEquals(new float[] {1, -2, 3, 0.5f}, p);
+        Optimizer adam = Adam.builder().build(G);
+        adam.setLearningRate(0);
+        adam.step(p, new float[] {1, 1, 1, 1});
+        assertArrayEquals(new float[] {1, -2, 3, 0.5f}, p);
+        // but for ftrl, which divides by it
+        Optimizer ftrl = Ftrl.builder().build(G);
+        rejects("ftrl divides by the learning rate, and a schedule brought it to 0: keep it > 0 (cosine annealing: "
+                + "eta_min > 0, or a t_max past the run's end)", () -> ftrl.setLearningRate(0));
     }
 
     @Test
