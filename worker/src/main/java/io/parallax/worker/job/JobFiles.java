@@ -31,6 +31,9 @@ public final class JobFiles {
     private static final Pattern ONEOF_CLASH = Pattern.compile("Cannot set field [\\w.]*\\.(\\w+)\\.(\\w+) because "
             + "another field [\\w.]*\\.\\w+\\.(\\w+) belonging to the same oneof has already been set");
 
+    /** protobuf's words for a field given in both its spellings (batch_size and batchSize). */
+    private static final Pattern SET_TWICE = Pattern.compile("Field [\\w.]*\\.(\\w+)\\.(\\w+) has already been set\\.?");
+
     private JobFiles() {}
 
     /**
@@ -172,6 +175,9 @@ public final class JobFiles {
         m = m.replaceAll("\\s*See https://github\\.com/google/gson/\\S*", "");
         // "Cannot set field parallax.v1.ClippingSpec.clip_value because another field …max_norm
         // belonging to the same oneof …": in the job's words
-        return ONEOF_CLASH.matcher(m).replaceAll("'$3' and '$2' are alternatives ($1): give one of them").strip();
+        m = ONEOF_CLASH.matcher(m).replaceAll("'$3' and '$2' are alternatives ($1): give one of them");
+        // "Field parallax.v1.JobSpec.batch_size has already been set.": one field in both spellings
+        return SET_TWICE.matcher(m).replaceAll("'$2' is given twice in $1 (as $2 and in lowerCamelCase, both the same "
+                + "field): keep one").strip();
     }
 }

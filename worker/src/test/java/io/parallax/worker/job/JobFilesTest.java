@@ -139,6 +139,14 @@ class JobFilesTest {
     }
 
     @Test
+    void aFieldInBothItsSpellingsIsNamed() {
+        InvalidJobException e = assertThrows(InvalidJobException.class,
+                () -> JobFiles.parse("{\"batch_size\": 8, \"batchSize\": 16}"));
+        assertEquals("invalid job: not a valid job file: 'batch_size' is given twice in JobSpec (as batch_size and in "
+                + "lowerCamelCase, both the same field): keep one", e.getMessage());
+    }
+
+    @Test
     void aFileErrorNamesTheFile(@TempDir Path tmp) throws IOException {
         Path file = Files.writeString(tmp.resolve("bad.json"), "{\"epocs\": 3}");
         InvalidJobException e = assertThrows(InvalidJobException.class, () -> JobFiles.read(file));
