@@ -14,6 +14,7 @@ import io.parallax.engine.io.Checkpoint;
 import io.parallax.engine.io.ModelFile;
 import io.parallax.proto.v1.JobSpec;
 import io.parallax.worker.job.DataRoots;
+import io.parallax.worker.job.InvalidJobException;
 import io.parallax.worker.job.JobFiles;
 import io.parallax.worker.job.JobPlan;
 import io.parallax.worker.job.JobValidator;
@@ -87,10 +88,15 @@ public final class LocalCommand implements Callable<Integer> {
                     + n);
         }
         // validate and load before any actor starts: a bad job fails here with its message
-        JobPlan plan = JobPlan.load(spec, dataRoots.isEmpty() ? DataRoots.anywhere(roots) : DataRoots.of(roots)
-                .advising(folder -> "given --data-root, trainer local reads data only under those folders and the job "
-                        + "file's: add --data-root " + folder + ", or give none to read any path"));
-        MemoryBudget.require(plan, n, true, n);
+        JobPlan plan;
+        try {
+            plan = JobPlan.load(spec, dataRoots.isEmpty() ? DataRoots.anywhere(roots) : DataRoots.of(roots)
+                    .advising(folder -> "given --data-root, trainer local reads data only under those folders and the "
+                            + "job file's: add --data-root " + folder + ", or give none to read any path"));
+            MemoryBudget.require(plan, n, true, n);
+        } catch (InvalidJobException e) {
+            throw e.inFile(job); // as the file's own parse errors do
+        }
         OutputFiles.requireWritable(export, "--export");
         OutputFiles.requireDifferent(export, "--export", job, "the job file");
         OutputFiles.requireDifferent(metricsOut, "--metrics-out", job, "the job file");

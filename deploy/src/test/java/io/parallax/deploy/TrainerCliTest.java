@@ -293,10 +293,12 @@ class TrainerCliTest {
 
     @Test
     void localNamesWhatIsWrongWithAJobInOneMessage() throws Exception {
-        Run r = run("local", "--job", digitsJob(dir.resolve("nope.csv").toString(), "{\"name\": \"adam\"}").toString());
+        Path job = digitsJob(dir.resolve("nope.csv").toString(), "{\"name\": \"adam\"}");
+        Run r = run("local", "--job", job.toString());
         assertEquals(TrainerCli.JOB_FAILED, r.code());
-        assertTrue(r.err().startsWith("trainer: invalid job: data.train.csv.path: ") && r.err().contains("nope.csv"),
-                r.err());
+        // named by its file, as a parse error is, whichever check found it
+        assertEquals("trainer: invalid job: " + job + ": data.train.csv.path: no such file: " + dir.resolve("nope.csv"),
+                r.err().strip());
         assertTrue(!r.err().contains("\tat "), "no stack trace: " + r.err());
 
         r = run("local", "--job", dir.resolve("no-such-job.json").toString());
@@ -415,7 +417,7 @@ class TrainerCliTest {
         Run r = run("local", "--job", job.toString(), "--workers", "1000", "--data-root",
                 DIGITS.toAbsolutePath().getParent().toString());
         assertEquals(TrainerCli.JOB_FAILED, r.code());
-        assertTrue(r.err().startsWith("trainer: invalid job: model: the job needs about "), r.err());
+        assertTrue(r.err().startsWith("trainer: invalid job: " + job + ": model: the job needs about "), r.err());
         assertTrue(r.err().contains("(4,152,010 parameters, batch 64, the coordinator and 1000 workers, data "),
                 r.err());
         assertTrue(r.err().contains(") but the JVM may use "), r.err());

@@ -29,6 +29,19 @@ public final class InvalidJobException extends RuntimeException {
         return new InvalidJobException(List.of(new FieldError(field, message)));
     }
 
+    /**
+     * The same problems, each naming the job file they are in ({@code job.json: loss: …}), so
+     * that every message about a file says which, whichever check found it.
+     */
+    public InvalidJobException inFile(java.nio.file.Path file) {
+        List<FieldError> named = new java.util.ArrayList<>();
+        for (FieldError f : errors) {
+            named.add(f.field().equals("job") ? new FieldError("job", file + ": " + f.message())
+                    : new FieldError(file + ": " + f.field(), f.message()));
+        }
+        return new InvalidJobException(named, getCause() != null ? getCause() : this);
+    }
+
     /** Every problem, in the order the fields appear in the job. */
     public List<FieldError> errors() {
         return errors;

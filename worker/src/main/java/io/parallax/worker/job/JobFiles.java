@@ -82,12 +82,7 @@ public final class JobFiles {
         try {
             spec = parse(json);
         } catch (InvalidJobException e) {
-            java.util.List<FieldError> named = new java.util.ArrayList<>();
-            for (FieldError f : e.errors()) {
-                named.add(f.field().equals("job") ? new FieldError("job", file + ": " + f.message())
-                        : new FieldError(file + ": " + f.field(), f.message()));
-            }
-            throw new InvalidJobException(named, e.getCause());
+            throw e.inFile(file);
         }
         Path base = file.toAbsolutePath().getParent();
         return resolvePaths(spec, p -> p.isEmpty() ? p : base.resolve(p).normalize().toString());
