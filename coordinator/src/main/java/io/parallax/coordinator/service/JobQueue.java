@@ -577,6 +577,8 @@ public final class JobQueue implements AutoCloseable {
             end(id, JobState.FAILED, "the job no longer loads: " + e.getMessage(), false);
             return;
         }
+        // what it trains on, in the operator's log: a column that is no feature shows here
+        log.info("job {} {}", id, plan.dataSummary());
         Consumer<String> note = message -> {
             synchronized (lock) {
                 // kept in the record too, so that status (and a watch started later) tell why a

@@ -277,6 +277,9 @@ class ClusterScriptsTest {
         assertEquals(0, watch.get(3, TimeUnit.MINUTES), readQuietly(log));
         String text = Files.readString(log);
         assertTrue(text.contains("trainer: coordinator: its cluster node was downed"), text);
+        // what the job trains on, in the operator's log
+        assertTrue(text.contains("job job-000001 data: " + Scripts.ROOT.resolve("examples/data/digits.csv.gz")
+                + " — 1438 training rows, 359 validation rows, 64 features (pixel0, "), text);
         assertTrue(text.substring(text.indexOf(restarted)).contains("resuming from the checkpoint "), text);
         List<String> epochs = Files.readAllLines(state.resolve("jobs/job-000001/metrics.jsonl"));
         assertEquals(EPOCHS, epochs.size(), "every epoch trained, once: " + epochs);
