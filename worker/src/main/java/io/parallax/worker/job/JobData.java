@@ -80,7 +80,7 @@ record JobData(Dataset train, Dataset validation, List<String> classNames, Strin
             case IDX -> readIdx(existing(roots, s.getIdx().getImages(), path + ".idx.images"),
                     existing(roots, s.getIdx().getLabels(), path + ".idx.labels"), path + ".idx");
             case CSV -> readCsv(existing(roots, s.getCsv().getPath(), path + ".csv.path"), s.getCsv(), path + ".csv");
-            case IMAGE_FOLDER -> readImages(existing(roots, s.getImageFolder().getPath(), path + ".image_folder.path"),
+            case IMAGE_FOLDER -> readImages(existingFolder(roots, s.getImageFolder().getPath(), path + ".image_folder.path"),
                     s.getImageFolder().getWidth(),
                     s.getImageFolder().getHeight(), s.getImageFolder().getGrayscale(), path + ".image_folder", roots);
             default -> throw new IllegalStateException("validated sources have a kind: " + s.getKindCase());
@@ -270,11 +270,20 @@ record JobData(Dataset train, Dataset validation, List<String> classNames, Strin
         return shape.stream().map(String::valueOf).collect(Collectors.joining("×"));
     }
 
-    /** The path a job names, resolved; one that does not exist is refused, saying where it was looked for. */
+    /** The file a job names, resolved; one that does not exist is refused, saying where it was looked for. */
     private static Path existing(DataRoots roots, String pathInJob, String field) {
+        return existing(roots, pathInJob, field, "no such file: ");
+    }
+
+    /** As {@link #existing(DataRoots, String, String)}, for a folder. */
+    private static Path existingFolder(DataRoots roots, String pathInJob, String field) {
+        return existing(roots, pathInJob, field, "no such folder: ");
+    }
+
+    private static Path existing(DataRoots roots, String pathInJob, String field, String missing) {
         Path p = roots.resolve(pathInJob);
         if (!Files.exists(p)) {
-            throw InvalidJobException.of(field, "no such file: " + p + roots.lookedUp(pathInJob));
+            throw InvalidJobException.of(field, missing + p + roots.lookedUp(pathInJob));
         }
         return p;
     }

@@ -351,6 +351,8 @@ class JobPlanTest {
 
     @Test
     void imagesOfMixedSizesAreRejectedNamingTwoFiles() throws IOException {
+        assertNames(rejected(imageJob(0, 0)), "data.train.image_folder.path", "no such folder: "
+                + root.toRealPath().resolve("images") + " (a relative path is looked up under " + root.toRealPath() + ")");
         png("images/cat/a.png", 4, 4);
         png("images/non-cat/b.png", 5, 4);
         InvalidJobException e = rejected(imageJob(0, 0));
