@@ -32,8 +32,9 @@ node_is_ours() {
     now=$(node_start_time "$1") || return 1
     [[ "$now" == "$2" ]] || return 1
     cmdline=$(tr '\0' ' ' < "/proc/$1/cmdline" 2>/dev/null) || return 1
+    # a node's supervisor (what start-cluster.sh records, whatever PARALLAX_TRAINER is called);
     # java ... io.parallax.deploy.TrainerCli once running; the launcher while it still builds
-    [[ "$cmdline" == *io.parallax.deploy.TrainerCli* || "$cmdline" == *trainer* ]]
+    [[ "$cmdline" == *supervise-node.sh* || "$cmdline" == *io.parallax.deploy.TrainerCli* || "$cmdline" == *trainer* ]]
 }
 
 # DIR LOG COMMAND... -> starts COMMAND in DIR in the background, output to LOG (relative to

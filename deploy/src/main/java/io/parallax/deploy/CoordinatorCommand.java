@@ -201,8 +201,10 @@ public final class CoordinatorCommand implements Callable<Integer> {
                 Thread.currentThread().interrupt();
             }
         }, "coordinator-shutdown");
+        if (!SupervisorWatch.stopWhenGone("coordinator")) {
+            return SupervisorWatch.STOPPED;
+        }
         Runtime.getRuntime().addShutdownHook(hook);
-        SupervisorWatch.stopWhenGone("coordinator");
         try {
             system = NodeConfig.createSystem(Behaviors.setup(ctx -> {
                 ctx.spawn(WorkerRegistry.create(live), "workers");

@@ -12,22 +12,41 @@ final class SupervisorWatch {
     static final String SUPERVISOR_PID = "PARALLAX_SUPERVISOR_PID";
 
     /** The JVM's code for a stop by SIGTERM, which this stop stands for. */
-    private static final int STOPPED = 143;
+    static final int STOPPED = 143;
 
     private SupervisorWatch() {
     }
 
-    /** Under a supervisor, exits this JVM (its shutdown hooks run) once the supervisor has exited. */
-    static void stopWhenGone(String node) {
+    /**
+     * Under a supervisor, exits this JVM (its shutdown hooks run) once the supervisor has exited.
+     * Called before the node starts anything.
+     *
+     * @return false when the supervisor exited before this JVM came to look (killed in the second
+     *     a start takes): the node says so and stops at once, with {@link #STOPPED}
+     */
+    static boolean stopWhenGone(String node) {
         String pid = System.getenv(SUPERVISOR_PID);
         if (pid == null || !pid.matches("\\d{1,10}")) {
-            return;
+            return true;
         }
         long supervisor = Long.parseLong(pid);
-        // only the one that started this process: a variable inherited from further up means nothing
-        ProcessHandle.current().parent().filter(p -> p.pid() == supervisor).ifPresent(p -> p.onExit().thenRun(() -> {
-            System.err.println("trainer: " + node + ": its supervisor (pid " + supervisor + ") is gone; stopping");
-            System.exit(STOPPED);
-        }));
+        String gone = "trainer: " + node + ": its supervisor (pid " + supervisor + ") is gone; stopping";
+        // the one that started this process, directly or through a launcher that did not exec
+        for (var p = ProcessHandle.current().parent(); p.isPresent(); p = p.get().parent()) {
+            if (p.get().pid() == supervisor) {
+                p.get().onExit().thenRun(() -> {
+                    System.err.println(gone);
+                    System.exit(STOPPED);
+                });
+                return true;
+            }
+        }
+        // not an ancestor: gone before this JVM looked (this process was handed to init), or a
+        // variable inherited from elsewhere, naming a live process that is none of this one's
+        if (ProcessHandle.of(supervisor).isEmpty()) {
+            System.err.println(gone);
+            return false;
+        }
+        return true;
     }
 }

@@ -111,8 +111,10 @@ public final class WorkerCommand implements Callable<Integer> {
         // a stop asked of the JVM (SIGTERM, Ctrl-C) ends the loop below; anything else that ends
         // the node (the coordinator left, or this node was downed) starts a fresh one that joins again
         AtomicBoolean stopping = new AtomicBoolean();
+        if (!SupervisorWatch.stopWhenGone("worker")) {
+            return SupervisorWatch.STOPPED;
+        }
         Runtime.getRuntime().addShutdownHook(new Thread(() -> stopping.set(true), "worker-stopping"));
-        SupervisorWatch.stopWhenGone("worker");
         while (true) {
             ActorSystem<Void> system = NodeConfig.createSystem(Behaviors.<Void>setup(ctx -> {
                 // the id names this node (host:port), so the gradient sum order is the same in every run

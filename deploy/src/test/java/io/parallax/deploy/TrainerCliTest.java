@@ -557,6 +557,45 @@ class TrainerCliTest {
         }
     }
 
+    /** Its supervisor killed in the second the JVM takes to start: the node still stops by itself. */
+    @ParameterizedTest
+    @ValueSource(strings = {"coordinator", "worker"})
+    void aNodeWhoseSupervisorIsGoneBeforeItLooksStopsAtOnce(String node) throws Exception {
+        int akka;
+        int other;
+        try (ServerSocket a = new ServerSocket(0); ServerSocket g = new ServerSocket(0)) {
+            akka = a.getLocalPort();
+            other = g.getLocalPort();
+        }
+        List<String> command = new ArrayList<>(List.of("bash", Path.of("supervise-node.sh").toAbsolutePath().toString(),
+                "--name", node, "--", Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                System.getProperty("java.class.path"), TrainerCli.class.getName(), node, "--host", "127.0.0.1",
+                "--port", String.valueOf(akka)));
+        command.addAll(node.equals("coordinator")
+                ? List.of("--grpc-port", String.valueOf(other), "--state-dir", dir.resolve("state").toString())
+                : List.of("--join", "127.0.0.1:" + other));
+        Path out = dir.resolve("orphan.txt");
+        Process supervisor = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        ProcessHandle jvm = null;
+        try {
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+            while (jvm == null && System.nanoTime() < deadline) {
+                jvm = supervisor.toHandle().children().findFirst().orElse(null);
+            }
+            assertTrue(jvm != null, "the supervisor started no node");
+            supervisor.destroyForcibly(); // before the JVM is up: it cannot watch what is gone
+            assertTrue(supervisor.waitFor(10, java.util.concurrent.TimeUnit.SECONDS));
+            assertTrue(jvm.onExit().get(60, java.util.concurrent.TimeUnit.SECONDS) != null);
+            assertTrue(Files.readString(out).contains("trainer: " + node + ": its supervisor (pid " + supervisor.pid()
+                    + ") is gone; stopping"), Files.readString(out));
+        } finally {
+            supervisor.destroyForcibly();
+            if (jvm != null && jvm.isAlive()) {
+                jvm.destroyForcibly();
+            }
+        }
+    }
+
     @Test
     void nodeOptionsOutOfRangeAreRefusedBeforeTheNodeStarts() {
         String state = dir.resolve("state").toString();

@@ -130,6 +130,33 @@ class ScriptSafetyTest {
     }
 
     @Test
+    void aLauncherOfAnyNameIsRecordedAndStopped() throws Exception {
+        // what start-cluster.sh records is each node's supervisor, whatever PARALLAX_TRAINER is called
+        Path run = dir.resolve("run");
+        Path launcher = Files.move(fakeCluster(), dir.resolve("node-launcher"));
+        Map<String, String> env = Map.of("PARALLAX_TRAINER", launcher.toString(), "FAKE_LIVE", "1");
+        try {
+            Scripts.Result start = Scripts.run(env, Duration.ofMinutes(1), "start-cluster.sh", "--run-dir",
+                    run.toString(), "--workers", "1", "--timeout", "10");
+            assertEquals(0, start.exitCode(), start.toString());
+            List<ProcessHandle> nodes = new java.util.ArrayList<>();
+            for (String name : List.of("coordinator", "worker-1")) {
+                ProcessHandle supervisor = ProcessHandle.of(Scripts.pid(run.resolve(name + ".pid"))).orElseThrow();
+                nodes.add(supervisor);
+                supervisor.children().forEach(nodes::add);
+            }
+            assertEquals(4, nodes.size(), "two supervisors with a node each: " + nodes);
+            Scripts.Result stop = stop(run);
+            assertEquals(0, stop.exitCode(), stop.toString());
+            for (ProcessHandle p : nodes) {
+                p.onExit().get(10, TimeUnit.SECONDS);
+            }
+        } finally {
+            stop(run);
+        }
+    }
+
+    @Test
     void moreWorkersLiveThanItStartedIsAClusterUpNotATimeout() throws Exception {
         // workers added by hand rejoin at once: the coordinator logs "2 worker(s) live", then
         // "3 …", and never "1 worker(s) live"
