@@ -52,7 +52,8 @@ NAME.log.1, the newest, to NAME.log.5); deploy/stop-cluster.sh stops them.
   -h, --help             this help
 
 Environment: PARALLAX_* settings (deploy/parallax.conf) reach every node, over ssh too;
-PARALLAX_TRAINER replaces the launcher (default deploy/trainer, relative to the repository);
+PARALLAX_TRAINER replaces the launcher (default deploy/trainer, relative to the repository;
+it must exec the JVM, as deploy/trainer does, so that a stop reaches it);
 PARALLAX_SSH replaces the ssh command (default "ssh -o BatchMode=yes").
 EOF
 }

@@ -10,9 +10,12 @@
 # Any other exit ends this script with the same code: 0 a clean stop, 1 or 2 an error (a bad
 # setting, a port in use) that a restart would repeat, 129/130/141/143 a stop asked by SIGHUP,
 # SIGINT, SIGPIPE or SIGTERM. SIGTERM and SIGINT sent to this script are passed on to the node
-# (as SIGTERM), and it exits once the node has; if this script is killed outright, the node
-# sees it gone and stops as on SIGTERM. start-cluster.sh runs every node under it; a node's pid
-# file records this script's pid.
+# (as SIGTERM), and it exits once the node has; SIGINT only where it was not ignored when this
+# script started (start-cluster.sh starts it in the background, where it is: use SIGTERM). If
+# this script is killed outright, the node sees it gone and stops as on SIGTERM, also when that
+# happens before the node is up. start-cluster.sh runs every node under it; a node's pid file
+# records this script's pid. COMMAND must exec the JVM (deploy/trainer does) or pass the signal
+# on: a wrapper that runs java as its child would be stopped without it.
 #
 # Usage: deploy/supervise-node.sh [--name NAME] [--] COMMAND [ARGS...]; --help
 # Environment: PARALLAX_NODE_RESTARTS (default 5), the most restarts within 10 minutes; past
@@ -35,7 +38,8 @@ Usage: deploy/supervise-node.sh [--name NAME] [--] COMMAND [ARGS...]
 Runs COMMAND (a node: deploy/trainer coordinator ... or deploy/trainer worker ...) and starts it
 again when it exits 6 (a coordinator whose cluster node was downed), 255 (a fatal error) or is
 killed by a signal other than SIGHUP, SIGINT, SIGPIPE or SIGTERM (a crash); any other exit ends
-this script with the same code. SIGTERM and SIGINT are passed on to COMMAND.
+this script with the same code. SIGTERM (and SIGINT, unless ignored when this script started, as
+in a background job) is passed on to COMMAND, which must exec the JVM or pass it on itself.
 deploy/start-cluster.sh runs every node under this script.
 
   --name NAME  the node's name in this script's lines (default: node)
@@ -130,6 +134,11 @@ while :; do
     restarts+=("$SECONDS")
     say "$name $(ending "$status"); starting it again (restart ${#restarts[@]})"
     sleep 2 &
-    wait $! || true
-    (( stopping )) && exit "$status"
+    pause=$!
+    wait "$pause" || true
+    if (( stopping )); then
+        kill "$pause" 2>/dev/null || true
+        say "$name: stopped before it was started again"
+        exit "$status"
+    fi
 done

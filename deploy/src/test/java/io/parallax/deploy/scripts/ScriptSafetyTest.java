@@ -445,6 +445,29 @@ class ScriptSafetyTest {
     }
 
     @Test
+    void aStopInThePauseBeforeARestartIsSaidAndStartsNothing() throws Exception {
+        Path count = dir.resolve("count-pause");
+        Path out = dir.resolve("pause.out");
+        ProcessBuilder pb = new ProcessBuilder(Scripts.ROOT.resolve("deploy/supervise-node.sh").toString(), "--name",
+                "worker-3", "--", "bash", fakeNode().toString()).redirectErrorStream(true).redirectOutput(out.toFile());
+        pb.environment().putAll(Map.of("COUNT", count.toString(), "ACTIONS", "KILL 0"));
+        Process supervisor = pb.start();
+        try {
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!Files.readString(out).contains("starting it again (restart 1)") && System.nanoTime() < until) {
+                Thread.sleep(20);
+            }
+            supervisor.destroy(); // SIGTERM, within the two seconds' pause
+            assertTrue(supervisor.waitFor(10, TimeUnit.SECONDS), Files.readString(out));
+            assertEquals(1, Files.readAllLines(count).size(), "started again after the stop: " + Files.readString(out));
+            assertTrue(Files.readString(out).contains("worker-3: stopped before it was started again"),
+                    Files.readString(out));
+        } finally {
+            supervisor.destroyForcibly();
+        }
+    }
+
+    @Test
     void aNodeThatKeepsCrashingIsStartedAgainOnlySoOften() throws Exception {
         Scripts.Result r = supervise("KILL KILL KILL 0", "1");
         assertEquals(137, r.exitCode(), r.toString());
