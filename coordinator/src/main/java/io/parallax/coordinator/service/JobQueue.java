@@ -387,6 +387,9 @@ public final class JobQueue implements AutoCloseable {
                 // after steps, only a checkpoint that could not be written (a full disk) or read leaves none
                 String why = !job.hasSpec() ? "its record cannot be read"
                         : job.getStepsDone() == 0 ? "it ended before its first step"
+                        : job.getReason().equals(JobStore.RESTARTED) ? "its coordinator stopped after "
+                                + job.getStepsDone() + " step(s), before the job's first checkpoint (taken "
+                                + "--checkpoint-every after a job starts, 60 s by default)"
                         : "it kept no checkpoint of its " + job.getStepsDone() + " step(s): none could be written, or "
                                 + "the last could not be read" + (job.getLastNote().startsWith("no checkpoint")
                                 ? " (its last note: " + job.getLastNote() + ")" : " (the coordinator's log says which)");

@@ -198,6 +198,8 @@ public final class JobStore implements AutoCloseable {
                                     + unusable + ")")
                             .setFinishedAtMs(ended).setQueuePosition(-1).setModelAvailable(false).build();
                     Files.deleteIfExists(checkpointFile(job.getId()));
+                    log.warn("job {} FAILED: {}{}", job.getId(), fixed.getReason(), unusable != null ? ""
+                            : " (it had taken no checkpoint yet: the first comes --checkpoint-every after its start)");
                 }
             } else if (job.getModelAvailable()) {
                 String damage;

@@ -8,9 +8,11 @@ import static io.parallax.coordinator.service.ServiceFixture.withDeadline;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.parallax.proto.v1.Job;
 import io.parallax.proto.v1.JobEvent;
 import io.parallax.proto.v1.JobId;
@@ -130,6 +132,12 @@ class CancelAndRestartTest {
             Job interrupted = get(stub, running);
             assertEquals(JobState.FAILED, interrupted.getState());
             assertEquals(JobStore.RESTARTED, interrupted.getReason());
+            // a resume says why there is nothing to go on from: no checkpoint was due yet
+            StatusRuntimeException refused = assertThrows(StatusRuntimeException.class,
+                    () -> withDeadline(fx.stub()).resumeJob(id(running)));
+            assertTrue(refused.getStatus().getDescription().contains("its coordinator stopped after "
+                    + interrupted.getStepsDone() + " step(s), before the job's first checkpoint"),
+                    refused.getStatus().getDescription());
             // it ended when its coordinator stopped, as near as the record knows: not at the restart
             assertEquals(lastWrite, interrupted.getFinishedAtMs(), 1000);
             assertEquals(-1, interrupted.getQueuePosition());
