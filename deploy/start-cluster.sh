@@ -284,6 +284,10 @@ for pid_file in "$run_dir"/*.pid; do
         (( coordinator_only )) && die "the coordinator started from $run_dir is still running (pid $pid on ${host/#-/this machine})"
         die "a cluster started from $run_dir is still running (pid $pid on ${host/#-/this machine}); run deploy/stop-cluster.sh --run-dir ${run_dir@Q} first"
     fi
+    if (( coordinator_only )) && [[ "$name" != coordinator ]]; then
+        echo "start-cluster: $name (pid ${pid:-?}) is no longer running, and --coordinator-only does not start" \
+            "workers (docs/DEPLOY.md, 'A worker that stays down')" >&2
+    fi
     rm -f "$pid_file"
 done
 if (( coordinator_only )); then

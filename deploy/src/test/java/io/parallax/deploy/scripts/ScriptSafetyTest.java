@@ -178,6 +178,29 @@ class ScriptSafetyTest {
     }
 
     @Test
+    void coordinatorOnlyNamesTheRecordedWorkersThatAreGone() throws Exception {
+        Path run = dir.resolve("run");
+        Map<String, String> env = Map.of("PARALLAX_TRAINER", fakeCluster().toString(), "FAKE_LIVE", "1");
+        try {
+            Scripts.Result start = Scripts.run(env, Duration.ofMinutes(1), "start-cluster.sh", "--run-dir",
+                    run.toString(), "--workers", "1", "--timeout", "5");
+            assertEquals(0, start.exitCode(), start.toString());
+            // the worker gone for good (its supervisor gave up), then the coordinator
+            ProcessHandle worker = ProcessHandle.of(Scripts.pid(run.resolve("worker-1.pid"))).orElseThrow();
+            worker.destroy();
+            worker.onExit().get(30, TimeUnit.SECONDS);
+            stopCoordinatorAlone(run);
+            Scripts.Result again = Scripts.run(env, Duration.ofMinutes(1), "start-cluster.sh", "--run-dir",
+                    run.toString(), "--timeout", "5", "--coordinator-only");
+            assertEquals(0, again.exitCode(), again.toString());
+            assertTrue(again.output().contains("start-cluster: worker-1 (pid " + worker.pid() + ") is no longer running, "
+                    + "and --coordinator-only does not start workers"), again.toString());
+        } finally {
+            stop(run);
+        }
+    }
+
+    @Test
     void tooFewWorkersTimeOutSayingHowManyAreLive() throws Exception {
         Path run = dir.resolve("run");
         Map<String, String> env = Map.of("PARALLAX_TRAINER", fakeCluster().toString(), "FAKE_LIVE", "1");
