@@ -516,9 +516,11 @@ class TrainerCliTest {
         }
     }
 
-    @ParameterizedTest
-    @ValueSource(strings = {"coordinator", "worker"})
-    void aNodeWhoseSupervisorIsKilledStopsByItself(String node) throws Exception {
+    /**
+     * {@code trainer NODE} on this class path under deploy/supervise-node.sh, both writing to
+     * {@code out}. A worker with no coordinator to join keeps trying: up, but never in a cluster.
+     */
+    private Process supervised(String node, Path out) throws Exception {
         int akka;
         int other;
         try (ServerSocket a = new ServerSocket(0); ServerSocket g = new ServerSocket(0)) {
@@ -529,13 +531,18 @@ class TrainerCliTest {
                 "--name", node, "--", Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
                 System.getProperty("java.class.path"), TrainerCli.class.getName(), node, "--host", "127.0.0.1",
                 "--port", String.valueOf(akka)));
-        // a worker with no coordinator to join keeps trying: up, but never in a cluster
         command.addAll(node.equals("coordinator")
                 ? List.of("--grpc-port", String.valueOf(other), "--state-dir", dir.resolve("state").toString())
                 : List.of("--join", "127.0.0.1:" + other));
+        return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"coordinator", "worker"})
+    void aNodeWhoseSupervisorIsKilledStopsByItself(String node) throws Exception {
         String up = node.equals("coordinator") ? "coordinator up" : " joining akka://";
         Path out = dir.resolve("supervised.txt");
-        Process supervisor = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        Process supervisor = supervised(node, out);
         ProcessHandle jvm = null;
         try {
             long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
@@ -561,21 +568,8 @@ class TrainerCliTest {
     @ParameterizedTest
     @ValueSource(strings = {"coordinator", "worker"})
     void aNodeWhoseSupervisorIsGoneBeforeItLooksStopsAtOnce(String node) throws Exception {
-        int akka;
-        int other;
-        try (ServerSocket a = new ServerSocket(0); ServerSocket g = new ServerSocket(0)) {
-            akka = a.getLocalPort();
-            other = g.getLocalPort();
-        }
-        List<String> command = new ArrayList<>(List.of("bash", Path.of("supervise-node.sh").toAbsolutePath().toString(),
-                "--name", node, "--", Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
-                System.getProperty("java.class.path"), TrainerCli.class.getName(), node, "--host", "127.0.0.1",
-                "--port", String.valueOf(akka)));
-        command.addAll(node.equals("coordinator")
-                ? List.of("--grpc-port", String.valueOf(other), "--state-dir", dir.resolve("state").toString())
-                : List.of("--join", "127.0.0.1:" + other));
         Path out = dir.resolve("orphan.txt");
-        Process supervisor = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        Process supervisor = supervised(node, out);
         ProcessHandle jvm = null;
         try {
             long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
