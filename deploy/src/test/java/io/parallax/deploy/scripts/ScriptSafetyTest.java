@@ -118,6 +118,18 @@ class ScriptSafetyTest {
                 + "while :; do sleep 0.1; done");
     }
 
+    /** start-cluster.sh with one worker into {@code run}. */
+    private static Scripts.Result startOneWorker(Map<String, String> env, Path run) throws Exception {
+        return Scripts.run(env, Duration.ofMinutes(1), "start-cluster.sh", "--run-dir", run.toString(), "--workers", "1",
+                "--timeout", "10");
+    }
+
+    /** start-cluster.sh --coordinator-only into {@code run}. */
+    private static Scripts.Result coordinatorOnly(Map<String, String> env, Path run) throws Exception {
+        return Scripts.run(env, Duration.ofMinutes(1), "start-cluster.sh", "--run-dir", run.toString(), "--timeout", "10",
+                "--coordinator-only");
+    }
+
     private Scripts.Result stop(Path run) throws Exception {
         return Scripts.run(Map.of(), Duration.ofMinutes(1), "stop-cluster.sh", "--run-dir", run.toString(), "--grace", "5");
     }
@@ -136,8 +148,7 @@ class ScriptSafetyTest {
         Path launcher = Files.move(fakeCluster(), dir.resolve("node-launcher"));
         Map<String, String> env = Map.of("PARALLAX_TRAINER", launcher.toString(), "FAKE_LIVE", "1");
         try {
-            Scripts.Result start = Scripts.run(env, Duration.ofMinutes(1), "start-cluster.sh", "--run-dir",
-                    run.toString(), "--workers", "1", "--timeout", "10");
+            Scripts.Result start = startOneWorker(env, run);
             assertEquals(0, start.exitCode(), start.toString());
             List<ProcessHandle> nodes = new java.util.ArrayList<>();
             for (String name : List.of("coordinator", "worker-1")) {
@@ -163,13 +174,11 @@ class ScriptSafetyTest {
         Path run = dir.resolve("run");
         Map<String, String> env = Map.of("PARALLAX_TRAINER", fakeCluster().toString(), "FAKE_LIVE", "2 3");
         try {
-            Scripts.Result start = Scripts.run(env, Duration.ofMinutes(1), "start-cluster.sh", "--run-dir",
-                    run.toString(), "--workers", "1", "--timeout", "5");
+            Scripts.Result start = startOneWorker(env, run);
             assertEquals(0, start.exitCode(), start.toString());
             assertTrue(start.output().contains("1 worker(s) (and 2 more live: workers started by hand)"), start.toString());
             stopCoordinatorAlone(run);
-            Scripts.Result again = Scripts.run(env, Duration.ofMinutes(1), "start-cluster.sh", "--run-dir",
-                    run.toString(), "--timeout", "5", "--coordinator-only");
+            Scripts.Result again = coordinatorOnly(env, run);
             assertEquals(0, again.exitCode(), again.toString());
             assertTrue(Scripts.alive(Scripts.pid(run.resolve("coordinator.pid"))), again.toString());
         } finally {
@@ -182,16 +191,14 @@ class ScriptSafetyTest {
         Path run = dir.resolve("run");
         Map<String, String> env = Map.of("PARALLAX_TRAINER", fakeCluster().toString(), "FAKE_LIVE", "1");
         try {
-            Scripts.Result start = Scripts.run(env, Duration.ofMinutes(1), "start-cluster.sh", "--run-dir",
-                    run.toString(), "--workers", "1", "--timeout", "5");
+            Scripts.Result start = startOneWorker(env, run);
             assertEquals(0, start.exitCode(), start.toString());
             // the worker gone for good (its supervisor gave up), then the coordinator
             ProcessHandle worker = ProcessHandle.of(Scripts.pid(run.resolve("worker-1.pid"))).orElseThrow();
             worker.destroy();
             worker.onExit().get(30, TimeUnit.SECONDS);
             stopCoordinatorAlone(run);
-            Scripts.Result again = Scripts.run(env, Duration.ofMinutes(1), "start-cluster.sh", "--run-dir",
-                    run.toString(), "--timeout", "5", "--coordinator-only");
+            Scripts.Result again = coordinatorOnly(env, run);
             assertEquals(0, again.exitCode(), again.toString());
             assertTrue(again.output().contains("start-cluster: worker-1 (pid " + worker.pid() + ") is no longer running, "
                     + "and --coordinator-only does not start workers"), again.toString());
@@ -274,8 +281,7 @@ class ScriptSafetyTest {
             // the run folder alone: the same coordinator, with the settings of the first start
             Map<String, String> env = Map.of("PARALLAX_TRAINER", trainer, "FAKE_LIVE", "1");
             stopCoordinatorAlone(run);
-            Scripts.Result again = Scripts.run(env, Duration.ofMinutes(1), "start-cluster.sh", "--run-dir",
-                    run.toString(), "--timeout", "5", "--coordinator-only");
+            Scripts.Result again = coordinatorOnly(env, run);
             assertEquals(0, again.exitCode(), again.toString());
             String log = Files.readString(run.resolve("coordinator.log"));
             assertTrue(log.startsWith(expected + "\nfake-env PARALLAX_WORKER_WAIT=30s\n"), log);
@@ -327,8 +333,7 @@ class ScriptSafetyTest {
         }
         Map<String, String> env = Map.of("PARALLAX_TRAINER", fakeCluster().toString(), "FAKE_LIVE", "1");
         try {
-            Scripts.Result start = Scripts.run(env, Duration.ofMinutes(1), "start-cluster.sh", "--run-dir",
-                    run.toString(), "--workers", "1", "--timeout", "5");
+            Scripts.Result start = startOneWorker(env, run);
             assertEquals(0, start.exitCode(), start.toString());
         } finally {
             stop(run);
