@@ -219,8 +219,11 @@ final class JobClient implements AutoCloseable {
                     + "coordinator's gRPC port (--grpc-port, 50051 by default)?", e);
         }
         return switch (s.getCode()) {
-            case UNAVAILABLE -> new ClientFailure(ExitCodes.ERROR, "cannot reach the coordinator at " + address
-                    + why(s) + hint(why(s)), e, true);
+            case UNAVAILABLE -> {
+                String why = why(s);
+                yield new ClientFailure(ExitCodes.ERROR, "cannot reach the coordinator at " + address + why + hint(why), e,
+                        true);
+            }
             case DEADLINE_EXCEEDED -> new ClientFailure(ExitCodes.ERROR, "the coordinator at " + address
                     + " did not answer in time (deadline " + (streamDeadline == null
                     ? seconds(deadline) + "; see --timeout)" : seconds(streamDeadline) + " for the whole transfer)"), e,
