@@ -57,6 +57,20 @@ public final class StatusCommand extends ClientCommand {
     }
 
     /** A job's record, one {@code key  value} line per known fact. */
+    /**
+     * When a note was told: " (TIME, 2 min ago)", for a note tells how things stood then, and its
+     * age says whether that is now; an ended job's is history ("resuming from …" was true once),
+     * timed against its end. Empty for a note without its time (a record from before notes had one).
+     */
+    private static String noteTime(Job j, boolean ended) {
+        if (j.getLastNoteAtMs() <= 0) {
+            return "";
+        }
+        String age = ended ? age(Math.max(0, j.getFinishedAtMs() - j.getLastNoteAtMs())) + " before it ended"
+                : age(System.currentTimeMillis() - j.getLastNoteAtMs()) + " ago";
+        return " (" + time(j.getLastNoteAtMs()) + ", " + age + ")";
+    }
+
     static String record(Job j) {
         List<String[]> rows = new ArrayList<>();
         rows.add(new String[] {"id", j.getId()});
@@ -71,12 +85,7 @@ public final class StatusCommand extends ClientCommand {
         // what a resume needs to know (no checkpoint could be written)
         if (j.getState() != JobState.SUCCEEDED && !j.getLastNote().isEmpty()) {
             boolean ended = j.getFinishedAtMs() > 0 && j.getState() != JobState.QUEUED && j.getState() != JobState.RUNNING;
-            // a note tells how things stood when it was told: its age says whether that is now; an
-            // ended job's is history ("resuming from …" was true once), timed against the end
-            rows.add(new String[] {ended ? "last note" : "note", j.getLastNote() + (j.getLastNoteAtMs() <= 0 ? ""
-                    : " (" + time(j.getLastNoteAtMs()) + ", " + (ended
-                            ? age(Math.max(0, j.getFinishedAtMs() - j.getLastNoteAtMs())) + " before it ended)"
-                            : age(System.currentTimeMillis() - j.getLastNoteAtMs()) + " ago)"))});
+            rows.add(new String[] {ended ? "last note" : "note", j.getLastNote() + noteTime(j, ended)});
         }
         if (j.getState() == JobState.QUEUED && j.getQueuePosition() >= 0) {
             rows.add(new String[] {"queue", j.getQueuePosition() == 0 ? "next" : j.getQueuePosition() + " job(s) ahead"});
