@@ -301,12 +301,23 @@ final class JobClient implements AutoCloseable {
      * {@code invalid job (3 problems):}; each field goes on its own indented line.
      */
     static String rejected(String description) {
+        return rejected(description, "");
+    }
+
+    /**
+     * As {@link #rejected(String)}, each problem starting with {@code file} (a job file's path and
+     * ": "), as {@code trainer local} names the file its problems are in.
+     */
+    static String rejected(String description, String file) {
         if (description == null || description.isBlank()) {
             return "the coordinator rejected the request (no reason given)";
         }
         String[] lines = description.strip().split("\\R");
         if (lines.length == 1) {
-            return lines[0].startsWith("invalid job") ? lines[0] : "invalid job: " + lines[0];
+            String problem = lines[0].startsWith("invalid job: ") ? lines[0].substring("invalid job: ".length())
+                    : lines[0];
+            return lines[0].startsWith("invalid job") && !lines[0].startsWith("invalid job: ") ? lines[0]
+                    : "invalid job: " + file + problem;
         }
         StringBuilder sb = new StringBuilder();
         int from = 0;
@@ -318,7 +329,7 @@ final class JobClient implements AutoCloseable {
         }
         for (int i = from; i < lines.length; i++) {
             if (!lines[i].isBlank()) {
-                sb.append('\n').append("  ").append(lines[i].strip());
+                sb.append('\n').append("  ").append(file).append(lines[i].strip());
             }
         }
         return sb.toString();

@@ -1,5 +1,7 @@
 package io.parallax.deploy.client;
 
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.parallax.deploy.JobFileOption;
 import io.parallax.proto.v1.JobSpec;
 import io.parallax.worker.job.InvalidJobException;
@@ -45,7 +47,17 @@ public final class SubmitCommand extends ClientCommand {
         } catch (InvalidJobException e) {
             throw new ClientFailure(ExitCodes.ERROR, e.getMessage(), e);
         }
-        String id = client.submit(spec);
+        String id;
+        try {
+            id = client.submit(spec);
+        } catch (ClientFailure f) {
+            // the coordinator's problems with the job, each named by its file, as trainer local does
+            if (f.getCause() instanceof StatusRuntimeException e && e.getStatus().getCode() == Status.Code.INVALID_ARGUMENT) {
+                throw new ClientFailure(ExitCodes.ERROR, JobClient.rejected(e.getStatus().getDescription(),
+                        jobFile + ": "), e);
+            }
+            throw f;
+        }
         out().println(id);
         out().flush();
         return watch ? WatchCommand.follow(client, id, out(), err(), progress.style(), reconnectWindow) : ExitCodes.OK;

@@ -172,12 +172,17 @@ class ClientCommandsTest {
     void aRejectedJobListsEveryFieldOnItsOwnLineWithExitCode1() throws Exception {
         service.submitFailure = Status.INVALID_ARGUMENT.withDescription("invalid job (2 problems):\n"
                 + "  batch_size: must be >= 1, got 0\n  model.layers[0].linear.out_features: must be >= 1, got -3");
-        Run r = trainer("submit", "--job", jobFile().toString(), "--server", service.address());
+        Path job = jobFile();
+        Run r = trainer("submit", "--job", job.toString(), "--server", service.address());
         assertEquals(ExitCodes.ERROR, r.code());
         assertEquals("", r.out());
-        assertEquals(List.of("trainer: invalid job (2 problems):", "  batch_size: must be >= 1, got 0",
-                "  model.layers[0].linear.out_features: must be >= 1, got -3"), r.err().lines().toList());
+        // each named by the file it is in, as trainer local names them
+        assertEquals(List.of("trainer: invalid job (2 problems):", "  " + job + ": batch_size: must be >= 1, got 0",
+                "  " + job + ": model.layers[0].linear.out_features: must be >= 1, got -3"), r.err().lines().toList());
         assertNoStackTrace(r);
+        service.submitFailure = Status.INVALID_ARGUMENT.withDescription("invalid job: loss: unknown loss 'hinge'");
+        r = trainer("submit", job.toString(), "--server", service.address());
+        assertEquals(List.of("trainer: invalid job: " + job + ": loss: unknown loss 'hinge'"), r.err().lines().toList());
     }
 
     @Test
