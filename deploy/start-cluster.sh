@@ -281,7 +281,7 @@ for pid_file in "$run_dir"/*.pid; do
             rejoining+=("$name")
             continue
         fi
-        (( coordinator_only )) && die "the coordinator started from $run_dir is still running (pid $pid on ${host/#-/this machine})"
+        (( coordinator_only )) && die "the coordinator started from $run_dir is still running (pid $pid on ${host/#-/this machine}: its supervisor, which starts it again after a crash; a kill of that pid stops the coordinator alone)"
         die "a cluster started from $run_dir is still running (pid $pid on ${host/#-/this machine}); run deploy/stop-cluster.sh --run-dir ${run_dir@Q} first"
     fi
     if (( coordinator_only )) && [[ "$name" != coordinator ]]; then

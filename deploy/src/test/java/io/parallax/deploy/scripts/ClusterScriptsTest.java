@@ -208,7 +208,9 @@ class ClusterScriptsTest {
         // a second one is refused while this one runs, and the worker is left alone
         Scripts.Result twice = Scripts.run(env, Duration.ofMinutes(1), "start-cluster.sh", again.toArray(String[]::new));
         assertEquals(2, twice.exitCode(), twice.toString());
-        assertTrue(twice.output().contains("the coordinator started from"), twice.toString());
+        assertTrue(twice.output().contains("the coordinator started from") && twice.output().contains(
+                "its supervisor, which starts it again after a crash; a kill of that pid stops the coordinator alone"),
+                twice.toString());
         assertTrue(Scripts.alive(worker));
 
         ProcessHandle coordinatorJvm = nodeUnder(coordinator);
