@@ -118,10 +118,17 @@ class ScriptSafetyTest {
                 + "while :; do sleep 0.1; done");
     }
 
-    /** start-cluster.sh with one worker into {@code run}. */
+    /** start-cluster.sh with one worker into {@code run}, which must succeed. */
     private static Scripts.Result startOneWorker(Map<String, String> env, Path run) throws Exception {
-        return Scripts.run(env, Duration.ofMinutes(1), "start-cluster.sh", "--run-dir", run.toString(), "--workers", "1",
-                "--timeout", "10");
+        Scripts.Result start = Scripts.run(env, Duration.ofMinutes(1), "start-cluster.sh", "--run-dir", run.toString(),
+                "--workers", "1", "--timeout", "10");
+        assertEquals(0, start.exitCode(), start.toString());
+        return start;
+    }
+
+    /** The process a node's pid file in {@code run} records: its supervisor. */
+    private static ProcessHandle recorded(Path run, String node) throws Exception {
+        return ProcessHandle.of(Scripts.pid(run.resolve(node + ".pid"))).orElseThrow();
     }
 
     /** start-cluster.sh --coordinator-only into {@code run}. */
@@ -136,7 +143,7 @@ class ScriptSafetyTest {
 
     /** Stops the coordinator's supervisor (and so the coordinator) alone, as a crash would. */
     private static void stopCoordinatorAlone(Path run) throws Exception {
-        ProcessHandle supervisor = ProcessHandle.of(Scripts.pid(run.resolve("coordinator.pid"))).orElseThrow();
+        ProcessHandle supervisor = recorded(run, "coordinator");
         supervisor.destroy();
         supervisor.onExit().get(30, TimeUnit.SECONDS);
     }
@@ -148,11 +155,10 @@ class ScriptSafetyTest {
         Path launcher = Files.move(fakeCluster(), dir.resolve("node-launcher"));
         Map<String, String> env = Map.of("PARALLAX_TRAINER", launcher.toString(), "FAKE_LIVE", "1");
         try {
-            Scripts.Result start = startOneWorker(env, run);
-            assertEquals(0, start.exitCode(), start.toString());
+            startOneWorker(env, run);
             List<ProcessHandle> nodes = new java.util.ArrayList<>();
             for (String name : List.of("coordinator", "worker-1")) {
-                ProcessHandle supervisor = ProcessHandle.of(Scripts.pid(run.resolve(name + ".pid"))).orElseThrow();
+                ProcessHandle supervisor = recorded(run, name);
                 nodes.add(supervisor);
                 supervisor.children().forEach(nodes::add);
             }
@@ -175,7 +181,6 @@ class ScriptSafetyTest {
         Map<String, String> env = Map.of("PARALLAX_TRAINER", fakeCluster().toString(), "FAKE_LIVE", "2 3");
         try {
             Scripts.Result start = startOneWorker(env, run);
-            assertEquals(0, start.exitCode(), start.toString());
             assertTrue(start.output().contains("1 worker(s) (and 2 more live: workers started by hand)"), start.toString());
             stopCoordinatorAlone(run);
             Scripts.Result again = coordinatorOnly(env, run);
@@ -191,10 +196,9 @@ class ScriptSafetyTest {
         Path run = dir.resolve("run");
         Map<String, String> env = Map.of("PARALLAX_TRAINER", fakeCluster().toString(), "FAKE_LIVE", "1");
         try {
-            Scripts.Result start = startOneWorker(env, run);
-            assertEquals(0, start.exitCode(), start.toString());
+            startOneWorker(env, run);
             // the worker gone for good (its supervisor gave up), then the coordinator
-            ProcessHandle worker = ProcessHandle.of(Scripts.pid(run.resolve("worker-1.pid"))).orElseThrow();
+            ProcessHandle worker = recorded(run, "worker-1");
             worker.destroy();
             worker.onExit().get(30, TimeUnit.SECONDS);
             stopCoordinatorAlone(run);
@@ -333,8 +337,7 @@ class ScriptSafetyTest {
         }
         Map<String, String> env = Map.of("PARALLAX_TRAINER", fakeCluster().toString(), "FAKE_LIVE", "1");
         try {
-            Scripts.Result start = startOneWorker(env, run);
-            assertEquals(0, start.exitCode(), start.toString());
+            startOneWorker(env, run);
         } finally {
             stop(run);
         }
