@@ -246,9 +246,12 @@ final class JobClient implements AutoCloseable {
                 : "";
     }
 
+    /** A connection the server took and dropped without a word, as a cluster (Akka) port does. */
+    private static final String CLOSED = " (the server closed the connection)";
+
     /** For an address that may be the wrong one: which to give instead. */
     private String hint(String why) {
-        if (why.equals(" (connection reset)")) {
+        if (why.equals(" (connection reset)") || why.equals(CLOSED)) {
             // the coordinator's cluster port (Akka) takes the connection and drops it
             return ": is that the coordinator's gRPC port (--grpc-port; the run folder's grpc-address) rather than its "
                     + "cluster port?";
@@ -292,6 +295,9 @@ final class JobClient implements AutoCloseable {
             }
         }
         String d = s.getDescription();
+        if ("Network closed for unknown reason".equals(d)) {
+            return CLOSED; // gRPC's words when the peer drops the connection before it says anything
+        }
         // a coordinator that is shutting down says so in its own words
         return d != null && !d.isBlank() && s.getCause() == null ? " (" + d + ")" : "";
     }
