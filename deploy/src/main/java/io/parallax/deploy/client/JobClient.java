@@ -295,7 +295,8 @@ final class JobClient implements AutoCloseable {
             }
         }
         String d = s.getDescription();
-        if ("Network closed for unknown reason".equals(d)) {
+        if (d != null && (d.startsWith("Network closed for unknown reason")
+                || d.startsWith("Connection closing while performing protocol negotiation"))) {
             return CLOSED; // gRPC's words when the peer drops the connection before it says anything
         }
         // a coordinator that is shutting down says so in its own words
