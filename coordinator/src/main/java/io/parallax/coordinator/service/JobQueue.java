@@ -481,6 +481,13 @@ public final class JobQueue implements AutoCloseable {
         return store.modelFile(id);
     }
 
+    /** Whether {@link #shutdown} has begun: a running job is then told to stop after its step. */
+    boolean isShutDown() {
+        synchronized (lock) {
+            return closed;
+        }
+    }
+
     /**
      * Stops the queue: no more submissions, the running job stops after its current step
      * (waiting up to {@code wait} for it) and ends FAILED ({@link JobStore#STOPPED}), watchers

@@ -121,6 +121,7 @@ class ResumeAfterRestartTest {
             JobServiceGrpc.JobServiceBlockingStub stub = fx.stub();
             byte[] straight = straightRun(stub);
 
+            fx.holdAtEpoch(name, 3);
             String id = submit(stub, job(name));
             awaitEpochs(stub, id, 3);
             long firstStart = get(stub, id).getStartedAtMs();

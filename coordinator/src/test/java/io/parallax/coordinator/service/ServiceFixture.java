@@ -4,6 +4,8 @@ import io.grpc.ManagedChannel;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.parallax.coordinator.JobListener;
+import io.parallax.coordinator.JobListeners;
 import io.parallax.coordinator.LocalCluster;
 import io.parallax.coordinator.plane.TensorPlaneServer;
 import io.parallax.engine.backend.Backends;
@@ -51,6 +53,10 @@ final class ServiceFixture implements AutoCloseable {
     TensorPlaneServer server;
     String serverName;
     private final List<ManagedChannel> channels = new ArrayList<>();
+    /** A job held at an epoch's end until the service stops ({@link #holdAtEpoch}); null: none. */
+    private volatile Hold hold;
+
+    private record Hold(String jobName, int epoch) {}
 
     /**
      * @param netty serve over TCP on 127.0.0.1 as the coordinator does (handlers on the transport's
@@ -82,12 +88,46 @@ final class ServiceFixture implements AutoCloseable {
 
     private void startService() throws IOException {
         store = JobStore.open(stateDir);
+        JobListenerFactory metrics = JobListenerFactory.jsonLines();
         queue = JobQueue.start(store, TrainingCluster.of(cluster), DataRoots.of(roots), capacity,
-                JobListenerFactory.jsonLines(), checkpointEvery);
+                (job, dir) -> JobListeners.of(metrics.create(job, dir), holding(job.getSpec().getName())),
+                checkpointEvery);
         service = new JobServiceImpl(queue);
         serverName = "job-service-" + SERVERS.incrementAndGet();
         server = new TensorPlaneServer(netty ? TensorPlaneServer.netty(new InetSocketAddress("127.0.0.1", 0))
                 : InProcessServerBuilder.forName(serverName).directExecutor(), cluster.exchange(), service).start();
+    }
+
+    /**
+     * Makes the job named {@code jobName} wait at the end of its epoch {@code epoch} (its watchers
+     * told of it) until the next {@link #restart} has begun stopping the queue: that stop then finds
+     * it running however slowly the test's own thread goes, where a fast job could otherwise end
+     * in between (it did, under load).
+     */
+    void holdAtEpoch(String jobName, int epoch) {
+        hold = new Hold(jobName, epoch);
+    }
+
+    private JobListener holding(String jobName) {
+        return new JobListener() {
+            @Override
+            public void onEpoch(EpochReport report) {
+                Hold h = hold;
+                if (h == null || !h.jobName().equals(jobName) || report.epoch() != h.epoch()) {
+                    return;
+                }
+                JobQueue stopping = queue;
+                long giveUp = System.nanoTime() + DEADLINE.toNanos();
+                while (!stopping.isShutDown() && System.nanoTime() < giveUp) {
+                    try {
+                        Thread.sleep(5);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return;
+                    }
+                }
+            }
+        };
     }
 
     /** Stops the server, the queue (a running job stops after its step) and the store; starts them again. */
@@ -107,6 +147,7 @@ final class ServiceFixture implements AutoCloseable {
     }
 
     private void stopService() throws IOException {
+        hold = null;
         for (ManagedChannel c : channels) {
             c.shutdownNow();
         }
