@@ -230,7 +230,7 @@ class TrainerCliTest {
         // every option's value is checked before the data are read, and a bad one is bad usage
         String[][] cases = {
             {"--optimizer", "adamm", "trainer: unknown --optimizer 'adamm'; known: sgd, adam,"},
-            {"--lr", "-1", "trainer: --optimizer adam: learning rate must be > 0, got -1.0"},
+            {"--lr", "-1", "trainer: --optimizer adam: learning rate must be >= 0, got -1.0"},
             {"--momentum", "0.9", "trainer: --optimizer adam: adam has no hyperparameter 'momentum'"},
             {"--schedule", "step", "trainer: unknown --schedule 'step'; known: constant, cosine"},
             {"--threads", "0", "trainer: --threads must be ≥ 1, got 0"},

@@ -120,7 +120,7 @@ class InvalidJobSpecTest {
                 bad("loss", "unknown loss 'hinge'", b -> b.setLoss("hinge")),
                 bad("optimizer", "required", JobSpec.Builder::clearOptimizer),
                 bad("optimizer.name", "unknown optimizer 'lbfgs'", b -> b.getOptimizerBuilder().setName("lbfgs")),
-                bad("optimizer.lr", "must be > 0, got -1", b -> b.getOptimizerBuilder().setLr(-1)),
+                bad("optimizer.lr", "must be ≥ 0, got -1", b -> b.getOptimizerBuilder().setLr(-1)),
                 bad("optimizer.betas", "two numbers", b -> b.getOptimizerBuilder().addBetas(0.9)),
                 bad("optimizer.nesterov", "adam has no hyperparameter 'nesterov'",
                         b -> b.getOptimizerBuilder().setNesterov(true)),

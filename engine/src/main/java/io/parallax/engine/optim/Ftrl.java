@@ -107,7 +107,8 @@ public final class Ftrl extends FlatOptimizer {
 
         /** Checks the hyperparameters and allocates the state for {@code groups}. */
         public Ftrl build(ParameterGroups groups) {
-            Hyper.learningRate(learningRate);
+            // its update divides by the rate, so 0 is refused here as when a schedule reaches it
+            Hyper.positive("learning rate", learningRate);
             Hyper.nonPositive("learning_rate_power", learningRatePower);
             Hyper.nonNegative("initial_accumulator_value", initialAccumulatorValue);
             Hyper.nonNegative("l1_regularization_strength", l1);

@@ -2,16 +2,19 @@ package io.parallax.engine.optim;
 
 /**
  * Hyperparameter checks shared by the optimizers' builders. Each names the hyperparameter and
- * the rejected value ({@code "learning rate must be > 0, got -0.1"}), so the message alone tells
+ * the rejected value ({@code "learning rate must be >= 0, got -0.1"}), so the message alone tells
  * what to fix. NaN fails every check.
  */
 final class Hyper {
 
     private Hyper() {}
 
-    /** The learning rate: finite and > 0. */
+    /**
+     * The learning rate: finite and >= 0. PyTorch's optimizers take 0 (a step then changes
+     * nothing), so ours do, but for {@link Ftrl}, which divides by it.
+     */
     static double learningRate(double lr) {
-        return positive("learning rate", lr);
+        return nonNegative("learning rate", lr);
     }
 
     static double positive(String name, double v) {

@@ -4,7 +4,7 @@ package io.parallax.engine.schedule;
 public record ConstantSchedule(double initialLearningRate) implements LearningRateSchedule {
 
     public ConstantSchedule {
-        LearningRateSchedule.requirePositive("learning rate", initialLearningRate);
+        LearningRateSchedule.requireLearningRate(initialLearningRate);
     }
 
     @Override

@@ -10,7 +10,7 @@ package io.parallax.engine.schedule;
 public record CosineAnnealing(double initialLearningRate, long tMax, double etaMin) implements LearningRateSchedule {
 
     public CosineAnnealing {
-        LearningRateSchedule.requirePositive("learning rate", initialLearningRate);
+        LearningRateSchedule.requireLearningRate(initialLearningRate);
         if (tMax < 1) {
             throw new IllegalArgumentException("cosine annealing T_max must be ≥ 1, got " + tMax);
         }

@@ -4,7 +4,7 @@ package io.parallax.engine.schedule;
 public record ExponentialDecay(double initialLearningRate, double gamma) implements LearningRateSchedule {
 
     public ExponentialDecay {
-        LearningRateSchedule.requirePositive("learning rate", initialLearningRate);
+        LearningRateSchedule.requireLearningRate(initialLearningRate);
         if (!(gamma > 0 && gamma <= 1)) {
             throw new IllegalArgumentException("exponential decay gamma must be in (0, 1], got " + gamma);
         }

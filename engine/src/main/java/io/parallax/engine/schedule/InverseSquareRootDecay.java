@@ -8,7 +8,7 @@ package io.parallax.engine.schedule;
 public record InverseSquareRootDecay(double initialLearningRate, double k) implements LearningRateSchedule {
 
     public InverseSquareRootDecay {
-        LearningRateSchedule.requirePositive("learning rate", initialLearningRate);
+        LearningRateSchedule.requireLearningRate(initialLearningRate);
         LearningRateSchedule.requirePositive("inverse square root k", k);
     }
 

@@ -4,7 +4,7 @@ package io.parallax.engine.schedule;
 public record InverseTimeDecay(double initialLearningRate, double decay) implements LearningRateSchedule {
 
     public InverseTimeDecay {
-        LearningRateSchedule.requirePositive("learning rate", initialLearningRate);
+        LearningRateSchedule.requireLearningRate(initialLearningRate);
         if (!(decay >= 0) || !Double.isFinite(decay)) {
             throw new IllegalArgumentException("inverse-time decay rate must be ≥ 0, got " + decay);
         }

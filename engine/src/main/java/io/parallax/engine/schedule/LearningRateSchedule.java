@@ -41,7 +41,15 @@ public interface LearningRateSchedule {
         }
     }
 
-    /** Fails unless lr is finite and > 0. */
+    /** Fails unless the learning rate is finite and >= 0 (PyTorch's optimizers take 0). */
+    static double requireLearningRate(double lr) {
+        if (!(lr >= 0) || !Double.isFinite(lr)) {
+            throw new IllegalArgumentException("learning rate must be >= 0, got " + lr);
+        }
+        return lr;
+    }
+
+    /** Fails unless value is finite and > 0. */
     static double requirePositive(String name, double value) {
         if (!(value > 0) || !Double.isFinite(value)) {
             throw new IllegalArgumentException(name + " must be > 0, got " + value);

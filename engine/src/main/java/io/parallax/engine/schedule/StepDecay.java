@@ -4,7 +4,7 @@ package io.parallax.engine.schedule;
 public record StepDecay(double initialLearningRate, long stepSize, double gamma) implements LearningRateSchedule {
 
     public StepDecay {
-        LearningRateSchedule.requirePositive("learning rate", initialLearningRate);
+        LearningRateSchedule.requireLearningRate(initialLearningRate);
         if (stepSize < 1) {
             throw new IllegalArgumentException("step decay step_size must be ≥ 1, got " + stepSize);
         }

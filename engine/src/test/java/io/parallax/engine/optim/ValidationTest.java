@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 
@@ -19,12 +20,12 @@ class ValidationTest {
 
     @Test
     void learningRate() {
-        rejects("learning rate must be > 0, got -0.1", () -> SGD.builder(-0.1).build(G));
-        rejects("learning rate must be > 0, got 0.0", () -> Adam.builder().lr(0).build(G));
-        rejects("learning rate must be > 0, got NaN", () -> RMSprop.builder().lr(Double.NaN).build(G));
+        rejects("learning rate must be >= 0, got -0.1", () -> SGD.builder(-0.1).build(G));
+        rejects("learning rate must be >= 0, got NaN", () -> RMSprop.builder().lr(Double.NaN).build(G));
         rejects("learning rate must be finite, got Infinity",
                 () -> Adagrad.builder().lr(Double.POSITIVE_INFINITY).build(G));
         rejects("learning rate must be > 0, got -1.0", () -> Ftrl.builder().learningRate(-1).build(G));
+        rejects("learning rate must be > 0, got 0.0", () -> Ftrl.builder().learningRate(0).build(G));
         Optimizer opt = Adam.builder().build(G);
         rejects("learning rate must be >= 0, got -0.001", () -> opt.setLearningRate(-0.001));
         assertEquals(1e-3, opt.learningRate());
@@ -42,6 +43,24 @@ class ValidationTest {
         Optimizer ftrl = Ftrl.builder().build(G);
         rejects("ftrl divides by the learning rate, and a schedule brought it to 0: keep it > 0 (cosine annealing: "
                 + "eta_min > 0, or a t_max past the run's end)", () -> ftrl.setLearningRate(0));
+    }
+
+    /** PyTorch's optimizers take lr=0 (their check is {@code 0.0 <= lr}): every step then leaves the weights as they are. */
+    @Test
+    void aLearningRateOfZeroIsTakenAndChangesNothing() {
+        List<Optimizer> all = List.of(SGD.builder(0).momentum(0.9).nesterov(true).weightDecay(0.1).build(G),
+                Adam.builder().lr(0).amsgrad(true).weightDecay(0.1).build(G), AdamW.builder().lr(0).build(G),
+                Adagrad.builder().lr(0).build(G), Adadelta.builder().lr(0).build(G),
+                RMSprop.builder().lr(0).momentum(0.5).centered(true).build(G), Adamax.builder().lr(0).build(G),
+                NAdam.builder().lr(0).build(G));
+        for (Optimizer opt : all) {
+            float[] p = {1, -2, 3, 0.5f};
+            for (int step = 0; step < 3; step++) {
+                opt.step(p, new float[] {1, -1, 0.5f, 2});
+            }
+            assertArrayEquals(new float[] {1, -2, 3, 0.5f}, p, opt.toString());
+            assertEquals(0, opt.learningRate(), opt.toString());
+        }
     }
 
     @Test

@@ -79,7 +79,10 @@ class LearningRateScheduleTest {
     @Test
     void invalidSettingsAreRejectedWithTheirValue() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new ConstantSchedule(-0.1));
-        assertEquals("learning rate must be > 0, got -0.1", e.getMessage());
+        assertEquals("learning rate must be >= 0, got -0.1", e.getMessage());
+        // PyTorch's optimizers take lr=0, so a schedule starts from it too
+        assertEquals(0, new ExponentialDecay(0, 0.5).learningRate(3), 0);
+        assertEquals(0, new CosineAnnealing(0, 10, 0).learningRate(4), 0);
         assertTrue(assertThrows(IllegalArgumentException.class, () -> new ExponentialDecay(0.1, 1.5))
                 .getMessage().contains("1.5"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> new StepDecay(0.1, 0, 0.5))

@@ -23,7 +23,7 @@ import java.util.Set;
 
 /**
  * Checks every field of a {@link JobSpec} before anything runs and reports all problems at once,
- * each named by its field path ({@code optimizer.lr: must be > 0, got -1},
+ * each named by its field path ({@code optimizer.lr: must be ≥ 0, got -1},
  * {@code model.layers[2].dropout.p: must be in [0, 1), got 1.5}). It reads no data: what only the
  * data can tell (a missing file, a label column that is not there, the data's width against the
  * first layer) is checked by {@link JobPlan#load}. It does check that every path lies under the

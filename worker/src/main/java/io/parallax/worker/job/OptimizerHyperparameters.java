@@ -32,7 +32,8 @@ final class OptimizerHyperparameters {
 
     private static Map<String, Rule> rules() {
         Map<String, Rule> r = new LinkedHashMap<>();
-        r.put("lr", new Rule(Range.POSITIVE, Set.copyOf(Optimizers.NAMES)));
+        // >= 0 as in torch.optim; ftrl's builder refuses 0, which its update divides by
+        r.put("lr", new Rule(Range.NON_NEGATIVE, Set.copyOf(Optimizers.NAMES)));
         r.put("momentum", new Rule(Range.NON_NEGATIVE, Set.of("sgd", "rmsprop")));
         r.put("dampening", new Rule(Range.UNIT_CLOSED, Set.of("sgd")));
         r.put("nesterov", new Rule(Range.BOOLEAN, Set.of("sgd")));
@@ -88,6 +89,9 @@ final class OptimizerHyperparameters {
                 }
                 default -> throw new IllegalStateException("unhandled range " + e.getValue().range());
             }
+        }
+        if (name.equals("ftrl") && spec.hasLr() && spec.getLr() == 0) {
+            errors.add("optimizer.lr", "must be > 0 for ftrl, whose update divides by it, got 0");
         }
     }
 
