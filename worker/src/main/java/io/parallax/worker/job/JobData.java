@@ -36,6 +36,7 @@ record JobData(Dataset train, Dataset validation, List<String> classNames, Strin
 
     /** Reads the job's data; the spec has passed {@link JobValidator}. */
     static JobData load(DataSpec spec, long seed, DataRoots roots) {
+        requireEveryFileThere(spec, roots);
         String trainPath = "data.train." + kind(spec.getTrain());
         Read train = read(spec.getTrain(), "data.train", roots);
         // every label the same: the wrong label column, or a subset of the data; nothing to learn
@@ -270,6 +271,48 @@ record JobData(Dataset train, Dataset validation, List<String> classNames, Strin
         return shape.stream().map(String::valueOf).collect(Collectors.joining("×"));
     }
 
+    /**
+     * Refuses the job, naming every file and folder of its sources that is not there, so that a
+     * user who moved the data learns of all of them at once rather than one per try.
+     */
+    private static void requireEveryFileThere(DataSpec spec, DataRoots roots) {
+        List<FieldError> missing = new ArrayList<>();
+        missingIn(spec.getTrain(), "data.train", roots, missing);
+        if (spec.hasValidation()) {
+            missingIn(spec.getValidation(), "data.validation", roots, missing);
+        }
+        if (!missing.isEmpty()) {
+            throw new InvalidJobException(missing);
+        }
+    }
+
+    private static void missingIn(DataSource s, String path, DataRoots roots, List<FieldError> missing) {
+        switch (s.getKindCase()) {
+            case IDX -> {
+                missing(roots, s.getIdx().getImages(), path + ".idx.images", "no such file: ", missing);
+                missing(roots, s.getIdx().getLabels(), path + ".idx.labels", "no such file: ", missing);
+            }
+            case CSV -> missing(roots, s.getCsv().getPath(), path + ".csv.path", "no such file: ", missing);
+            case IMAGE_FOLDER -> missing(roots, s.getImageFolder().getPath(), path + ".image_folder.path",
+                    "no such folder: ", missing);
+            default -> { } // validated sources have a kind; read() says so if not
+        }
+    }
+
+    private static void missing(DataRoots roots, String pathInJob, String field, String what,
+            List<FieldError> missing) {
+        String why = absence(roots, pathInJob, what);
+        if (why != null) {
+            missing.add(new FieldError(field, why));
+        }
+    }
+
+    /** Null when the path is there, else what is missing and where a relative path was looked for. */
+    private static String absence(DataRoots roots, String pathInJob, String what) {
+        Path p = roots.resolve(pathInJob);
+        return Files.exists(p) ? null : what + p + roots.lookedUp(pathInJob);
+    }
+
     /** The file a job names, resolved; one that does not exist is refused, saying where it was looked for. */
     private static Path existing(DataRoots roots, String pathInJob, String field) {
         return existing(roots, pathInJob, field, "no such file: ");
@@ -280,12 +323,12 @@ record JobData(Dataset train, Dataset validation, List<String> classNames, Strin
         return existing(roots, pathInJob, field, "no such folder: ");
     }
 
-    private static Path existing(DataRoots roots, String pathInJob, String field, String missing) {
-        Path p = roots.resolve(pathInJob);
-        if (!Files.exists(p)) {
-            throw InvalidJobException.of(field, missing + p + roots.lookedUp(pathInJob));
+    private static Path existing(DataRoots roots, String pathInJob, String field, String what) {
+        String why = absence(roots, pathInJob, what);
+        if (why != null) {
+            throw InvalidJobException.of(field, why);
         }
-        return p;
+        return roots.resolve(pathInJob);
     }
 
     private static void requireFile(Path file, String field) {

@@ -108,6 +108,18 @@ class JobPlanTest {
     }
 
     @Test
+    void everyMissingFileIsNamedAtOnce() throws IOException {
+        JobSpec.Builder b = job();
+        b.getDataBuilder().setTrain(JobValidatorTest.csv("moved.csv", "y")).clearValidationSplit()
+                .setValidation(DataSource.newBuilder().setIdx(io.parallax.proto.v1.IdxSource.newBuilder()
+                        .setImages("val-images.gz").setLabels("val-labels.gz")));
+        InvalidJobException e = rejected(b);
+        assertEquals(List.of("data.train.csv.path", "data.validation.idx.images", "data.validation.idx.labels"),
+                e.errors().stream().map(FieldError::field).toList(), e.getMessage());
+        assertNames(e, "data.validation.idx.labels", "no such file: " + root.toRealPath().resolve("val-labels.gz"));
+    }
+
+    @Test
     void rootsThatOnlyOrderTheLookUpAllowAnyPath() throws IOException {
         Path elsewhere = Files.createTempDirectory("parallax-elsewhere");
         try {
