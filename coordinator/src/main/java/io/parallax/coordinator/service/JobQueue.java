@@ -192,11 +192,27 @@ public final class JobQueue implements AutoCloseable {
      * @throws IOException            when the record cannot be written
      */
     public Job submit(JobSpec spec) throws QueueFullException, IOException {
+        return submit(spec, () -> false);
+    }
+
+    /**
+     * As {@link #submit(JobSpec)}, but queues nothing when {@code abandoned} says, once the data
+     * is read, that the submitter stopped waiting for the answer (its deadline passed): it was
+     * told the submission failed, and would submit again, so the job would run twice.
+     *
+     * @throws AbandonedSubmissionException when {@code abandoned} is true after the data was read
+     */
+    public Job submit(JobSpec spec, java.util.function.BooleanSupplier abandoned)
+            throws QueueFullException, IOException {
+        long readFrom = System.nanoTime();
         JobPlan plan = JobPlan.load(spec, roots);
         long stepsTotal = plan.stepsPerEpoch() * plan.epochs();
         synchronized (lock) {
             if (closed) {
                 throw new IllegalStateException("the coordinator is shutting down");
+            }
+            if (abandoned.getAsBoolean()) {
+                throw new AbandonedSubmissionException(Duration.ofNanos(System.nanoTime() - readFrom));
             }
             if (pending.size() >= capacity) {
                 throw new QueueFullException(capacity);

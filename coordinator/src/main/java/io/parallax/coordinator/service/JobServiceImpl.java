@@ -3,6 +3,7 @@ package io.parallax.coordinator.service;
 import com.google.protobuf.Any;
 import com.google.rpc.BadRequest;
 import com.google.rpc.Code;
+import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.protobuf.StatusProto;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -83,12 +84,17 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase impl
 
     @Override
     public void submitJob(JobSpec spec, StreamObserver<JobId> out) {
+        // the call's context: cancelled when the client's deadline passes or it goes away
+        Context call = Context.current();
         run(validators, out, () -> {
             try {
-                Job job = queue.submit(spec);
+                Job job = queue.submit(spec, call::isCancelled);
                 log.info("job {} ({}) queued", job.getId(), job.getName());
                 out.onNext(JobId.newBuilder().setId(job.getId()).build());
                 out.onCompleted();
+            } catch (AbandonedSubmissionException e) {
+                log.warn("job{} {}", spec.getName().isEmpty() ? "" : " (" + spec.getName() + ")", e.getMessage());
+                out.onError(Status.CANCELLED.withDescription(e.getMessage()).asRuntimeException());
             } catch (InvalidJobException e) {
                 out.onError(invalid(e));
             } catch (QueueFullException e) {

@@ -286,6 +286,38 @@ class JobServiceTest {
         assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
     }
 
+    /**
+     * A submitter whose deadline passes while the coordinator reads the job's data was told the
+     * submission failed and may send it again: that job is not queued. A second submission of the
+     * same data, sent after it, takes as long to read; twice that long after it is queued, the
+     * first would have been queued too.
+     */
+    @Test
+    void aSubmissionWhoseSubmitterStoppedWaitingIsNotQueued() throws Exception {
+        StringBuilder csv = new StringBuilder("a,b,c,d,e,f,target\n");
+        java.util.Random random = new java.util.Random(3);
+        for (int r = 0; r < 600_000; r++) {
+            for (int c = 0; c < 6; c++) {
+                csv.append(random.nextInt(1000) / 10.0).append(',');
+            }
+            csv.append(r % 2).append('\n');
+        }
+        Files.writeString(ownData.resolve("large.csv"), csv);
+        // a call first, so that the one under test is sent at once, not after the client's own set-up
+        withDeadline(stub).listJobs(ListJobsRequest.getDefaultInstance());
+        StatusRuntimeException late = assertThrows(StatusRuntimeException.class, () -> stub
+                .withDeadlineAfter(500, java.util.concurrent.TimeUnit.MILLISECONDS)
+                .submitJob(ServiceFixture.csvJob("hasty", "large.csv", 1, 4096)));
+        assertEquals(Status.Code.DEADLINE_EXCEEDED, late.getStatus().getCode());
+        long sent = System.nanoTime();
+        String patient = submit(stub, ServiceFixture.csvJob("patient", "large.csv", 1, 4096));
+        Thread.sleep(Math.max(1000, 2 * (System.nanoTime() - sent) / 1_000_000));
+        List<String> names = withDeadline(stub).listJobs(ListJobsRequest.getDefaultInstance()).getJobsList().stream()
+                .map(Job::getName).toList();
+        assertTrue(names.contains("patient") && !names.contains("hasty"), names.toString());
+        watchAll(stub, patient);
+    }
+
     @Test
     void unknownIdsAreNotFoundAndNeverBecomePaths() {
         for (String id : List.of("job-999999", "", "../../../etc/passwd", "job-000001/../../lock")) {

@@ -74,9 +74,23 @@ final class JobClient implements AutoCloseable {
         return address;
     }
 
-    /** Submits a job; returns its id. */
+    /**
+     * Submits a job; returns its id. The coordinator reads the job's data before it answers, and
+     * queues nothing for a submitter whose deadline passed meanwhile; an answer already on its way
+     * when the deadline passed is lost, though, with the job queued, which the message says.
+     */
     String submit(JobSpec spec) {
-        return retrying(() -> unary().submitJob(spec).getId(), null);
+        try {
+            return retrying(() -> unary().submitJob(spec).getId(), null);
+        } catch (ClientFailure f) {
+            if (f.getCause() instanceof StatusRuntimeException e
+                    && e.getStatus().getCode() == Status.Code.DEADLINE_EXCEEDED) {
+                throw new ClientFailure(f.exitCode(), f.getMessage() + "; it reads the job's data before it answers, "
+                        + "and queues no job whose submitter stopped waiting, but one answered just too late is "
+                        + "queued all the same: look at `trainer status` before you submit it again", e, true);
+            }
+            throw f;
+        }
     }
 
     /** One job's record. */

@@ -186,6 +186,19 @@ class ClientCommandsTest {
     }
 
     @Test
+    void aSubmissionPastItsDeadlineSaysTheJobMayBeQueuedAllTheSame() throws Exception {
+        service.submitFailure = Status.DEADLINE_EXCEEDED;
+        Run r = trainer("submit", jobFile().toString(), "--server", service.address(), "--timeout", "2");
+        assertEquals(ExitCodes.ERROR, r.code());
+        assertEquals("", r.out());
+        assertEquals("trainer: the coordinator at " + service.address() + " did not answer in time (deadline 2 s; see "
+                + "--timeout); it reads the job's data before it answers, and queues no job whose submitter stopped "
+                + "waiting, but one answered just too late is queued all the same: look at `trainer status` before "
+                + "you submit it again", r.err().strip());
+        assertNoStackTrace(r);
+    }
+
+    @Test
     void aJobFileThatIsNotAJobIsRefusedBeforeSending() throws Exception {
         Path f = dir.resolve("bad.json");
         Files.writeString(f, "{\"epochz\": 3}");
