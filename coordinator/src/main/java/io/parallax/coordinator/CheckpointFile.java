@@ -44,6 +44,7 @@ public final class CheckpointFile implements JobCheckpoints {
     private final Runnable beforeSave;
     private final Consumer<String> note;
     private long lastSave = System.nanoTime();
+    private boolean mustExist;
 
     /**
      * @param elapsedAfter the seconds the run had taken after epoch n (1-based), as reported then;
@@ -63,9 +64,22 @@ public final class CheckpointFile implements JobCheckpoints {
         this.note = note;
     }
 
+    /**
+     * Makes a missing file fail the run instead of starting it afresh: for a run whose model is
+     * built without what the checkpoint replaces (the job's {@code init_from} file).
+     */
+    public CheckpointFile mustExist() {
+        mustExist = true;
+        return this;
+    }
+
     @Override
     public Optional<Resumed> restore(Sequential master, Optimizer optimizer) throws JobFailedException {
         if (!Files.exists(file)) {
+            if (mustExist) {
+                throw new JobFailedException("its checkpoint " + file + " is gone; resubmit the job to train it again "
+                        + "from the first epoch");
+            }
             return Optional.empty();
         }
         TrainingPosition at;

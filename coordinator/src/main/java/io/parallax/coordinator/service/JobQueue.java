@@ -594,11 +594,25 @@ public final class JobQueue implements AutoCloseable {
         }
     }
 
+    /** The job without its init_from file: for a run whose checkpoint holds every weight. */
+    private static JobSpec withoutInitFrom(JobSpec spec) {
+        if (spec.getModel().getInitFrom().isEmpty()) {
+            return spec;
+        }
+        JobSpec.Builder b = spec.toBuilder();
+        b.getModelBuilder().clearInitFrom().clearInitFromLayers();
+        return b.build();
+    }
+
     private void runOne(Job job) {
         String id = job.getId();
+        // a resumption takes every weight from its checkpoint: the init_from file the job started
+        // from is not read again, so it may have been moved or deleted since
+        boolean resuming = java.nio.file.Files.exists(store.checkpointFile(id));
+        JobSpec spec = resuming ? withoutInitFrom(job.getSpec()) : job.getSpec();
         JobPlan plan;
         try {
-            plan = JobPlan.load(job.getSpec(), roots);
+            plan = JobPlan.load(spec, roots);
         } catch (InvalidJobException e) {
             end(id, JobState.FAILED, "the job no longer loads: " + e.getMessage(), false);
             return;
@@ -634,15 +648,16 @@ public final class JobQueue implements AutoCloseable {
         String saveFailure = null;
         try (GuardedListener metrics = new GuardedListener(id, metricsListener(job, note), note)) {
             JobListener both = JobListeners.of(progress, metrics);
-            JobRunner r = cluster.runner(id, job.getSpec(), plan, both);
+            JobRunner r = cluster.runner(id, spec, plan, both);
             List<EpochMetrics> earlier = job.getEpochsList();
-            r.checkpoints(new CheckpointFile(store.checkpointFile(id), checkpointInterval,
+            CheckpointFile checkpoint = new CheckpointFile(store.checkpointFile(id), checkpointInterval,
                     epoch -> epoch <= earlier.size() ? earlier.get(epoch - 1).getElapsedSeconds() : 0, () -> {
                         synchronized (lock) {
                             persist(jobs.get(id));
                             lastEpochRecord.put(id, System.nanoTime());
                         }
-                    }, note));
+                    }, note);
+            r.checkpoints(resuming ? checkpoint.mustExist() : checkpoint);
             synchronized (lock) {
                 runner = r;
                 if (cancelRequested || closed) {

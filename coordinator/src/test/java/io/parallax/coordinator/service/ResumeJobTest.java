@@ -200,6 +200,32 @@ class ResumeJobTest {
         }
     }
 
+    /** A fine-tune's checkpoint holds every weight: its resumption does not need the init_from file again. */
+    @Test
+    void aFineTuneResumesWithItsInitFromFileGone() throws Exception {
+        try (ServiceFixture fx = fixture(50)) {
+            JobServiceGrpc.JobServiceBlockingStub stub = fx.stub();
+            String baseId = submit(stub, job("base"));
+            assertEquals(JobState.SUCCEEDED, finished(stub, baseId).getState());
+            Path base = Files.write(data.resolve("base.safetensors"), model(stub, baseId));
+            JobSpec.Builder fineTune = job("fine-tune").toBuilder();
+            fineTune.getModelBuilder().setInitFrom(base.toString()).addFrozenLayers(0);
+            String straightId = submit(stub, fineTune.build());
+            assertEquals(JobState.SUCCEEDED, finished(stub, straightId).getState());
+            byte[] straight = model(stub, straightId);
+
+            String id = submit(stub, fineTune.build());
+            awaitEpochs(stub, id, 2);
+            withDeadline(stub).cancelJob(id(id));
+            assertEquals(JobState.CANCELLED, finished(stub, id).getState());
+            Files.move(base, data.resolve("moved.safetensors"));
+            assertEquals(JobState.QUEUED, resume(stub, id).getState());
+            assertEndsAsTheStraightRun(fx, stub, id, straight);
+            // its record keeps the job as submitted
+            assertEquals(base.toString(), get(stub, id).getSpec().getModel().getInitFrom());
+        }
+    }
+
     @Test
     void aCancelAnsweredBeforeACrashEndsTheJobCancelledAtTheNextStartAndItResumes() throws Exception {
         try (ServiceFixture fx = fixture(50)) {
