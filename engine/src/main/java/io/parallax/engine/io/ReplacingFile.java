@@ -68,13 +68,19 @@ public final class ReplacingFile {
                 System.err.flush();
                 FileChannel out = new FileOutputStream(target.kind() == Kind.STDOUT ? FileDescriptor.out
                         : FileDescriptor.err).getChannel();
-                content.writeTo(out);
+                try {
+                    content.writeTo(out);
+                } catch (IOException e) {
+                    throw naming(path, e);
+                }
                 return;
             }
             case IN_PLACE -> {
                 // no temporary file, no rename, no fsync (which a device may refuse)
                 try (FileChannel out = FileChannel.open(target.path(), StandardOpenOption.WRITE)) {
                     content.writeTo(out);
+                } catch (IOException e) {
+                    throw naming(path, e);
                 }
                 return;
             }
@@ -126,6 +132,8 @@ public final class ReplacingFile {
             try (out) {
                 content.writeTo(out);
                 out.force(true);
+            } catch (IOException e) {
+                throw naming(named, e);
             }
             try {
                 Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -328,6 +336,17 @@ public final class ReplacingFile {
     private static Path beside(Path target, String suffix) {
         return target.resolveSibling("." + target.getFileName() + "."
                 + Long.toHexString(ThreadLocalRandom.current().nextLong()) + suffix);
+    }
+
+    /** {@code e} as an exception naming {@code path}: a full disk's "No space left on device" names none. */
+    private static FileSystemException naming(Path path, IOException e) {
+        if (e instanceof FileSystemException fse && fse.getFile() != null) {
+            return fse;
+        }
+        FileSystemException withPath = new FileSystemException(path.toString(), null,
+                e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName());
+        withPath.initCause(e);
+        return withPath;
     }
 
     private static String reason(IOException e) {

@@ -84,6 +84,21 @@ class ReplacingFileTest {
     }
 
     @Test
+    void aWriteThatFailsNamesTheFileAndLeavesTheOldOneAndNothingBeside() throws IOException {
+        Path file = Files.writeString(dir.resolve("model.safetensors"), "old");
+        // what a full disk's write says: no file named
+        FileSystemException e = assertThrows(FileSystemException.class, () -> ReplacingFile.write(file, out -> {
+            out.write(ByteBuffer.wrap("half".getBytes(StandardCharsets.UTF_8)));
+            throw new IOException("No space left on device");
+        }));
+        assertEquals(file + ": No space left on device", e.getMessage());
+        assertEquals("old", Files.readString(file));
+        try (Stream<Path> files = Files.list(dir)) {
+            assertEquals(List.of(file), files.toList());
+        }
+    }
+
+    @Test
     void aDownloadStoppedBySigtermLeavesNoTemporaryFile() throws Exception {
         assertEquals(List.of(), stopAWriterMidway(dir.resolve("model.safetensors"), "delete-unfinished"));
     }
