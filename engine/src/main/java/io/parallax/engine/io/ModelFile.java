@@ -114,6 +114,28 @@ public final class ModelFile {
         writer.write(path);
     }
 
+    /**
+     * What a file lacking the model's names holds instead (its first names), and the prefix they
+     * share when every missing name is in it under one: a PyTorch submodule's keys
+     * ({@code body.0.weight}) where the model wants {@code 0.weight}.
+     */
+    private static String holds(SafeTensorsReader reader, List<String> missing) {
+        List<String> names = reader.tensors().stream().map(TensorInfo::name)
+                .filter(n -> !n.startsWith(Checkpoint.OPTIMIZER_PREFIX)).toList();
+        if (names.isEmpty()) {
+            return "; the file holds no tensor";
+        }
+        int shown = Math.min(names.size(), 8);
+        String list = String.join(", ", names.subList(0, shown)) + (names.size() > shown ? ", … ("
+                + names.size() + " in all)" : "");
+        String first = missing.get(0);
+        String prefix = names.stream().filter(n -> n.endsWith("." + first))
+                .map(n -> n.substring(0, n.length() - first.length())).findFirst().orElse(null);
+        boolean shared = prefix != null && missing.stream().allMatch(m -> names.contains(prefix + m));
+        return "; the file holds " + list + (shared ? " (the model's names under the prefix '" + prefix
+                + "': save that submodule's own state_dict, or strip the prefix from the names)" : "");
+    }
+
     /** Adds the model's tensors and the format, version and description metadata to {@code writer}. */
     static void putModel(SafeTensorsWriter writer, Sequential model) {
         writer.putMetadata("format", "pt");
@@ -296,7 +318,7 @@ public final class ModelFile {
         }
         if (options.strict() && (!missing.isEmpty() || !unexpected.isEmpty())) {
             throw new IllegalArgumentException(file + " does not fit the model"
-                    + (missing.isEmpty() ? "" : "; missing in the file: " + missing)
+                    + (missing.isEmpty() ? "" : "; missing in the file: " + missing + holds(reader, missing))
                     + (unexpected.isEmpty() ? "" : "; unexpected in the file: " + unexpected)
                     + (options.layers() < 0 ? " (to load a model's first k layers only: init_from_layers in a job, "
                             + "LoadOptions.firstLayers(k) in Java)" : ""));

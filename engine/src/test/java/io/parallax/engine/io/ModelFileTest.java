@@ -219,6 +219,23 @@ class ModelFileTest {
     }
 
     @Test
+    void aSubmodulesStateDictIsRecognisedByItsPrefix() throws IOException {
+        Sequential body = Sequential.of(3, new Linear(3, 4), new ReLU(), new Linear(4, 2));
+        Path file = dir.resolve("prefixed.safetensors");
+        SafeTensorsWriter w = new SafeTensorsWriter();
+        for (var t : body.namedParameters()) {
+            w.putFloats("body." + t.name(), t.tensor()); // nn.Module with self.body = nn.Sequential(...)
+        }
+        w.write(file);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> ModelFile.loadInto(Sequential.of(3, new Linear(3, 4), new ReLU(), new Linear(4, 2)), file,
+                        LoadOptions.firstLayers(3)));
+        assertTrue(e.getMessage().endsWith("missing in the file: [0.weight, 0.bias, 2.weight, 2.bias]; the file holds "
+                + "body.0.bias, body.0.weight, body.2.bias, body.2.weight (the model's names under the prefix 'body.': "
+                + "save that submodule's own state_dict, or strip the prefix from the names)"), e.getMessage());
+    }
+
+    @Test
     void aBatchNormStateWithoutNumBatchesTrackedLoadsWithZeroAsInPyTorch() throws IOException {
         Sequential saved = Sequential.of(3, new Linear(3, 2), new BatchNorm1d(2));
         Path file = dir.resolve("no-nbt.safetensors");
