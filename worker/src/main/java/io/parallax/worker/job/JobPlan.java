@@ -137,8 +137,12 @@ public final class JobPlan {
             try {
                 ModelFile.loadInto(model, initFrom, options);
             } catch (IOException | IllegalArgumentException e) {
-                // a missing file's exception holds only the path
+                // a missing file's exception holds only the path, a folder's only "Is a directory"
                 String why = e instanceof java.nio.file.NoSuchFileException ? "no such file: " + initFrom
+                        : java.nio.file.Files.isDirectory(initFrom) ? initFrom + " is a folder; name a model file "
+                                + "(.safetensors) in it"
+                        : e instanceof IOException && !String.valueOf(e.getMessage()).contains(initFrom.toString())
+                                ? initFrom + ": " + e.getMessage()
                         : String.valueOf(e.getMessage());
                 throw new InvalidJobException(List.of(new FieldError("model.init_from", why)), e);
             }

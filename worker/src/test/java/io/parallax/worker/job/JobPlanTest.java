@@ -556,6 +556,10 @@ class JobPlanTest {
         JobSpec.Builder b = job();
         b.getModelBuilder().setInitFrom("w.safetensors");
         assertNames(rejected(b), "model.init_from", "does not fit the model");
+        Files.createDirectories(root.resolve("models"));
+        b.getModelBuilder().setInitFrom("models");
+        assertNames(rejected(b), "model.init_from", root.toRealPath().resolve("models")
+                + " is a folder; name a model file (.safetensors) in it");
     }
 
     @Test
