@@ -7,6 +7,7 @@ import io.parallax.coordinator.JobListeners;
 import io.parallax.coordinator.JobRunner;
 import io.parallax.coordinator.LocalCluster;
 import io.parallax.coordinator.metrics.JsonLinesMetrics;
+import io.parallax.coordinator.metrics.MetricsFailureNotes;
 import io.parallax.coordinator.metrics.MetricsSinks;
 import io.parallax.deploy.client.ExitCodes;
 import io.parallax.engine.backend.Backends;
@@ -19,6 +20,7 @@ import io.parallax.worker.job.JobFiles;
 import io.parallax.worker.job.JobPlan;
 import io.parallax.worker.job.JobValidator;
 import io.parallax.worker.job.MemoryBudget;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -38,6 +40,11 @@ import picocli.CommandLine.Option;
 @Command(name = "local", mixinStandardHelpOptions = true,
         description = "Run a job in this process: a coordinator and N worker actors.")
 public final class LocalCommand implements Callable<Integer> {
+
+    /** How often, and how long, a model that cannot be written to {@code --export} is tried again (tests shorten them). */
+    static volatile long exportRetryMillis = 10_000;
+    static volatile long exportPatienceMillis = 10 * 60_000;
+
 
     @Mixin
     JobFileOption jobFile = new JobFileOption();
@@ -162,7 +169,18 @@ public final class LocalCommand implements Callable<Integer> {
                         : new CheckpointFile(checkpoint, java.time.Duration.ofSeconds(checkpointEverySeconds),
                                 epoch -> epoch <= earlier.size() ? earlier.get(epoch - 1).elapsedSeconds() : 0,
                                 () -> { }, printer::onEvent);
-                result = cluster.run(plan, JobListeners.of(printer, sinks, interruption), checkpoints);
+                // --metrics-dir's files that stop being written (a full disk) get a note, as --metrics-out's do
+                MetricsFailureNotes dirFailures = new MetricsFailureNotes();
+                JobListener dirNotes = new JobListener() {
+                    @Override
+                    public void onEpoch(EpochReport epoch) {
+                        String told = dirFailures.next(sinks.failure());
+                        if (told != null) {
+                            printer.onEvent(told);
+                        }
+                    }
+                };
+                result = cluster.run(plan, JobListeners.of(printer, sinks, dirNotes, interruption), checkpoints);
             } catch (Exception e) {
                 if (interruption.interrupted()) {
                     // stopped by Ctrl-C or SIGTERM (or failed as the JVM shut its actors down):
@@ -171,9 +189,8 @@ public final class LocalCommand implements Callable<Integer> {
                 }
                 throw e;
             }
-            if (export != null) {
-                ModelFile.save(result.model(), export, plan.preprocessing());
-                System.out.println("model written to " + export);
+            if (export != null && !saveExport(result, plan, stopAsked)) {
+                return ExitCodes.INTERRUPTED; // the signal's handler says so once the files are closed
             }
             if (checkpoint != null) {
                 Files.deleteIfExists(checkpoint); // the run is done: nothing to resume
@@ -185,6 +202,44 @@ public final class LocalCommand implements Callable<Integer> {
             interruption.close(); // after the files: the chart is drawn as they close
             if (held != null) {
                 held.close();
+            }
+        }
+    }
+
+    /**
+     * Writes the trained model to {@code --export}. A write that fails (a full disk) is tried again
+     * every {@link #exportRetryMillis} for up to {@link #exportPatienceMillis}, saying so, so that
+     * freeing space in time saves the run instead of losing it; false when a signal stopped the
+     * waiting.
+     */
+    private boolean saveExport(JobRunner.Result result, JobPlan plan, AtomicBoolean stopAsked)
+            throws IOException, InterruptedException {
+        long giveUpAt = System.nanoTime() + exportPatienceMillis * 1_000_000;
+        boolean told = false;
+        while (true) {
+            try {
+                ModelFile.save(result.model(), export, plan.preprocessing());
+                System.out.println("model written to " + export);
+                return true;
+            } catch (IOException e) {
+                String why = e instanceof java.nio.file.FileSystemException fse ? FileErrors.describe(fse)
+                        : e.getMessage();
+                if (System.nanoTime() > giveUpAt) {
+                    throw new IOException("--export: the model could not be written (" + why + ")", e);
+                }
+                if (!told) {
+                    told = true;
+                    long minutes = Math.max(1, exportPatienceMillis / 60_000);
+                    System.out.printf("note: --export: the model could not be written (%s); trying again every %d s "
+                            + "for up to %d minute%s (free some space, or stop with Ctrl-C)%n", why,
+                            Math.max(1, exportRetryMillis / 1000), minutes, minutes == 1 ? "" : "s");
+                }
+                for (long waited = 0; waited < exportRetryMillis; waited += 100) {
+                    if (stopAsked.get()) {
+                        return false;
+                    }
+                    Thread.sleep(Math.min(100, exportRetryMillis));
+                }
             }
         }
     }

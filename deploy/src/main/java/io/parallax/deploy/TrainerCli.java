@@ -156,6 +156,10 @@ public final class TrainerCli implements Runnable {
 
     /** What to tell the user about a job that could not run, or null for a fault of the launcher itself. */
     private static String jobErrorMessage(Exception e) {
+        if (e instanceof java.io.UncheckedIOException u) {
+            // thrown where a checked one cannot be (a listener's close): the same in words
+            return jobErrorMessage(u.getCause());
+        }
         if (e instanceof FileSystemException fse) {
             return FileErrors.describe(fse);
         }

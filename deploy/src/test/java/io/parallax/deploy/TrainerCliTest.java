@@ -57,6 +57,29 @@ class TrainerCliTest {
     }
 
     @Test
+    void anExportThatCannotBeWrittenIsTriedAgainAndThenNamedInOneLine() {
+        Path full = Path.of("/dev/full"); // every write: "No space left on device"
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isWritable(full), "needs Linux's /dev/full");
+        long retry = LocalCommand.exportRetryMillis;
+        long patience = LocalCommand.exportPatienceMillis;
+        LocalCommand.exportRetryMillis = 100;
+        LocalCommand.exportPatienceMillis = 500;
+        try {
+            Run r = run("local", "--job", Path.of("..", "examples", "digits.json").toString(), "--export",
+                    full.toString());
+            assertEquals(1, r.code(), r.toString());
+            assertTrue(r.out().contains("note: --export: the model could not be written (/dev/full: No space left on "
+                    + "device); trying again every 1 s for up to 1 minute (free some space, or stop with Ctrl-C)"),
+                    r.out());
+            assertEquals("trainer: --export: the model could not be written (/dev/full: No space left on device)",
+                    r.err().strip());
+        } finally {
+            LocalCommand.exportRetryMillis = retry;
+            LocalCommand.exportPatienceMillis = patience;
+        }
+    }
+
+    @Test
     void trainExportsAModelWhoseAccuracyMatchesTheReportedOne() throws Exception {
         Run r = run("train", "--csv", DIGITS.toString(), "--label", "digit", "--hidden", "128,64", "--epochs", "8",
                 "--batch", "32", "--normalize", "standardize", "--dropout", "0.2",
