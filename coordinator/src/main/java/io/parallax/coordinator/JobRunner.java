@@ -207,7 +207,11 @@ public final class JobRunner {
         // the parameters are whole steps' only outside the update
         boolean updating = false;
         try {
-            plan.startNotes().forEach(listener::onEvent);
+            if (resumed == null) {
+                // said at the run's first start; a resumption's plan is built without its
+                // init_from (the checkpoint holds every weight), and would misreport it
+                plan.startNotes().forEach(listener::onEvent);
+            }
             workers.prepare(steps);
             int rowsTotal = plan.train().rows();
             int batch = plan.batchSize();

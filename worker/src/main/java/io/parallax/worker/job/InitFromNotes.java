@@ -14,7 +14,7 @@ import java.util.Optional;
 /**
  * What a job that starts from a saved model ({@code model.init_from}) is told when that model was
  * trained on inputs prepared otherwise than this job's, as its file's metadata records them: a
- * normalisation of another kind, other CSV columns (or the same in another order), pixels where
+ * normalisation of another kind or, of the same kind, statistics fitted on other rows, other CSV columns (or the same in another order), pixels where
  * this job reads columns, or, when every layer is loaded, outputs that stood for other classes.
  * None of these stops the job (fine-tuning on a new dataset is what {@code init_from} is for), but
  * each makes the loaded layers see inputs, or stand for classes, unlike those they were trained
@@ -54,10 +54,55 @@ final class InitFromNotes {
             notes.add("model.init_from was trained on inputs normalised with " + name(wasKind) + "; this job's are "
                     + "normalised with " + name(isKind) + ", so its loaded layers see inputs on another scale");
         }
+        // the same features only: other columns are told above, and their statistics differ anyway
+        String statistics = input == null && normalizationKnown && wasKind == isKind
+                ? statisticsDifference(was.normalization(), job.normalization()) : null;
+        if (statistics != null) {
+            notes.add("model.init_from's inputs were normalised with the statistics of its own training data, and "
+                    + "this job's differ: " + statistics + ", so its loaded layers see shifted inputs");
+        }
         if (wholeModel && !was.classNames().isEmpty() && !was.classNames().equals(job.classNames())) {
             notes.add(classDifference(was.classNames(), job.classNames()));
         }
         return notes;
+    }
+
+    /** Statistics that differ by less than this (in the saved model's normalised units) go unmentioned. */
+    static final double STATISTICS_TOLERANCE = 0.1;
+
+    /**
+     * Where the same kind of normalisation, fitted on other data, moves a feature most: for a raw
+     * value within this job's typical range (normalised |x'| ≤ 1 here), how far apart the two
+     * normalised values can be, in the saved model's units; null when no feature moves by
+     * {@link #STATISTICS_TOLERANCE} or more, or the two cannot be compared.
+     */
+    static String statisticsDifference(Normalization was, Normalization is) {
+        if (was == null || is == null || was.kind() == Normalization.Kind.NONE || was.width() != is.width()) {
+            return null;
+        }
+        double[] s1 = was.shift();
+        double[] a1 = was.scale();
+        double[] s2 = is.shift();
+        double[] a2 = is.scale();
+        int worst = -1;
+        double most = 0;
+        for (int i = 0; i < s1.length; i++) {
+            if (a1[i] == 0 || a2[i] == 0) {
+                continue; // a constant feature on either side: normalised to 0 whatever its value
+            }
+            // x = s2 + t/a2, |t| ≤ 1: (x − s1)·a1 − (x − s2)·a2 = (s2 − s1)·a1 + t·(a1/a2 − 1)
+            double apart = Math.abs((s2[i] - s1[i]) * a1[i]) + Math.abs(a1[i] / a2[i] - 1);
+            if (apart > most) {
+                most = apart;
+                worst = i;
+            }
+        }
+        if (most < STATISTICS_TOLERANCE) {
+            return null;
+        }
+        return String.format(Locale.ROOT, "feature %d (of %d), for one, comes out up to %.2g apart in normalised "
+                + "units (its shift %.4g there, %.4g here; its scale %.4g there, %.4g here)", worst, s1.length, most,
+                s1[worst], s2[worst], a1[worst], a2[worst]);
     }
 
     /** Which outputs stand for another class here than in the saved model, in words. */

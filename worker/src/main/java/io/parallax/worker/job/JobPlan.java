@@ -33,6 +33,7 @@ import io.parallax.engine.train.TrainingConfig;
 import io.parallax.proto.v1.DataSource;
 import io.parallax.proto.v1.JobSpec;
 import io.parallax.proto.v1.LayerSpec;
+import io.parallax.proto.v1.LinearLayer;
 import io.parallax.proto.v1.ModelSpec;
 import io.parallax.proto.v1.ScheduleSpec;
 import java.io.IOException;
@@ -448,6 +449,63 @@ public final class JobPlan {
         }
         if (anyWeights && !anyTrainable) {
             notes.add("every layer with weights is frozen (model.frozen_layers): training changes no weight");
+        }
+        notes.addAll(frozenLayerNotes());
+        return notes;
+    }
+
+    /**
+     * For a model with frozen layers: how many parameters train and how many do not; a frozen
+     * layer that init_from does not load (it keeps its random start: an index one past
+     * init_from_layers, a count, is an easy slip); a frozen layer given an lr scale (it changes
+     * nothing).
+     */
+    private List<String> frozenLayerNotes() {
+        ModelSpec m = spec.getModel();
+        if (m.getFrozenLayersCount() == 0) {
+            return List.of();
+        }
+        java.util.Set<Integer> frozen = new java.util.TreeSet<>(m.getFrozenLayersList());
+        List<String> notes = new ArrayList<>();
+        long trainable = 0;
+        long fixed = 0;
+        int width = inputFeatures;
+        for (int i = 0; i < m.getLayersCount(); i++) {
+            LayerSpec l = m.getLayers(i);
+            long count = 0;
+            if (l.hasLinear()) {
+                LinearLayer linear = l.getLinear();
+                boolean bias = !linear.hasBias() || linear.getBias();
+                count = (long) width * linear.getOutFeatures() + (bias ? linear.getOutFeatures() : 0);
+                width = linear.getOutFeatures();
+            } else if (l.hasBatchNorm() && (!l.getBatchNorm().hasAffine() || l.getBatchNorm().getAffine())) {
+                count = 2L * width;
+            }
+            if (frozen.contains(i)) {
+                fixed += count;
+            } else {
+                trainable += count;
+            }
+        }
+        notes.add(String.format(java.util.Locale.ROOT, "frozen layers %s: %,d of the model's %,d parameters are "
+                + "frozen, %,d train", frozen, fixed, fixed + trainable, trainable));
+        String loads = m.getInitFrom().isEmpty() ? null
+                : m.hasInitFromLayers() ? "init_from_layers " + m.getInitFromLayers() + " loads "
+                        + (m.getInitFromLayers() == 1 ? "layer 0 only" : "layers 0 to " + (m.getInitFromLayers() - 1))
+                : null;
+        for (int i : frozen) {
+            if (m.getInitFrom().isEmpty()) {
+                notes.add("model.frozen_layers: layer " + i + " is frozen at its random initialisation (no init_from "
+                        + "loads it)");
+            } else if (m.hasInitFromLayers() && i >= m.getInitFromLayers()) {
+                notes.add("model.frozen_layers: layer " + i + " is not loaded from init_from (" + loads + "): it is "
+                        + "frozen at its random initialisation");
+            }
+        }
+        for (int i : new java.util.TreeSet<>(m.getLrScalesMap().keySet())) {
+            if (frozen.contains(i)) {
+                notes.add("model.lr_scales: layer " + i + " is frozen; its lr scale changes nothing");
+            }
         }
         return notes;
     }

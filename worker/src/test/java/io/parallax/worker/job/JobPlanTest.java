@@ -465,8 +465,27 @@ class JobPlanTest {
                 frozen.getModelBuilder().addFrozenLayers(i);
             }
         }
-        assertEquals(List.of("every layer with weights is frozen (model.frozen_layers): training changes no weight"),
+        assertEquals(List.of("every layer with weights is frozen (model.frozen_layers): training changes no weight",
+                "frozen layers [0, 3]: 131 of the model's 131 parameters are frozen, 0 train",
+                "model.frozen_layers: layer 0 is frozen at its random initialisation (no init_from loads it)",
+                "model.frozen_layers: layer 3 is frozen at its random initialisation (no init_from loads it)"),
                 JobPlan.load(frozen.build(), roots()).startNotes());
+    }
+
+    @Test
+    void aFineTuneIsToldWhatItFreezesAndWhatItFreezesUnloadedOrScales() throws IOException {
+        ModelFile.save(JobPlan.load(job().build(), roots()).buildModel(Backends.cpu()), root.resolve("body.safetensors"));
+        JobSpec.Builder b = job();
+        // init_from_layers is a count, frozen_layers are indices: layer 3 is the new head
+        b.getModelBuilder().setInitFrom("body.safetensors").setInitFromLayers(1).addFrozenLayers(3).putLrScales(3, 0.5);
+        assertEquals(List.of("frozen layers [3]: 51 of the model's 131 parameters are frozen, 80 train",
+                "model.frozen_layers: layer 3 is not loaded from init_from (init_from_layers 1 loads layer 0 only): it "
+                        + "is frozen at its random initialisation",
+                "model.lr_scales: layer 3 is frozen; its lr scale changes nothing"),
+                JobPlan.load(b.build(), roots()).startNotes());
+        b.getModelBuilder().clearFrozenLayers().addFrozenLayers(0).clearLrScales();
+        assertEquals(List.of("frozen layers [0]: 80 of the model's 131 parameters are frozen, 51 train"),
+                JobPlan.load(b.build(), roots()).startNotes());
     }
 
     @Test
@@ -508,6 +527,22 @@ class JobPlanTest {
         assertEquals(List.of("model.init_from was trained on inputs normalised with standardize; this job's are "
                 + "normalised with none, so its loaded layers see inputs on another scale"),
                 JobPlan.load(raw.build(), roots()).initFromNotes());
+
+        // the same columns and normalisation, fitted on other rows: feature 0 is r there and r + 20 here
+        StringBuilder later = new StringBuilder("f0,f1,y,f2,f3\n");
+        for (int r = 0; r < 30; r++) {
+            later.append(r + 20).append(',').append(r % 7).append(',').append("abc".charAt(r % 3)).append(',')
+                    .append(r * 0.5).append(',').append(-r).append('\n');
+        }
+        Files.writeString(root.resolve("later.csv"), later);
+        JobSpec.Builder shifted = job();
+        shifted.getDataBuilder().setTrain(JobValidatorTest.csv("later.csv", "y"));
+        shifted.getModelBuilder().setInitFrom("pretrained.safetensors");
+        List<String> shiftedNotes = JobPlan.load(shifted.build(), roots()).initFromNotes();
+        assertEquals(1, shiftedNotes.size(), shiftedNotes.toString());
+        assertTrue(shiftedNotes.get(0).startsWith("model.init_from's inputs were normalised with the statistics of its "
+                + "own training data, and this job's differ: feature 0 (of 4), for one, comes out up to 2.2 apart in "
+                + "normalised units"), shiftedNotes.get(0));
 
         // the same columns in another order, and other classes: both told when the whole model is
         // loaded; the classes not when only the body is
