@@ -282,6 +282,11 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase impl
     }
 
     private static RuntimeException notFound(JobId id) {
+        if (id.getId().isEmpty()) {
+            // no id at all is a malformed request, not a job that is not there
+            return Status.INVALID_ARGUMENT.withDescription("id: a job id is required (job-000001, say; ListJobs "
+                    + "shows the known ones)").asRuntimeException();
+        }
         return Status.NOT_FOUND.withDescription("no job '" + id.getId() + "' (ListJobs shows the known ones)")
                 .asRuntimeException();
     }

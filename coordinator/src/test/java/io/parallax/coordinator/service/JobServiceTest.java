@@ -320,7 +320,12 @@ class JobServiceTest {
 
     @Test
     void unknownIdsAreNotFoundAndNeverBecomePaths() {
-        for (String id : List.of("job-999999", "", "../../../etc/passwd", "job-000001/../../lock")) {
+        JobId none = JobId.getDefaultInstance();
+        assertCode(Status.Code.INVALID_ARGUMENT, () -> withDeadline(stub).getJob(none));
+        assertCode(Status.Code.INVALID_ARGUMENT, () -> withDeadline(stub).cancelJob(none));
+        assertCode(Status.Code.INVALID_ARGUMENT, () -> withDeadline(stub).getModel(none).forEachRemaining(c -> { }));
+        assertCode(Status.Code.INVALID_ARGUMENT, () -> withDeadline(stub).watchJob(none).forEachRemaining(c -> { }));
+        for (String id : List.of("job-999999", "../../../etc/passwd", "job-000001/../../lock")) {
             JobId jobId = JobId.newBuilder().setId(id).build();
             assertCode(Status.Code.NOT_FOUND, () -> withDeadline(stub).getJob(jobId));
             assertCode(Status.Code.NOT_FOUND, () -> withDeadline(stub).cancelJob(jobId));

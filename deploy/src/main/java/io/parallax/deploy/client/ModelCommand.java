@@ -36,13 +36,23 @@ public final class ModelCommand extends ClientCommand {
             ReplacingFile.deleteUnfinishedOnExit();
             ReplacingFile.write(outFile, out -> receive(client, Channels.newOutputStream(out)));
         } catch (UncheckedIOException e) {
-            throw e.getCause();
+            throw namingOut(e.getCause());
+        } catch (IOException e) {
+            throw namingOut(e);
         }
         if (!ReplacingFile.target(outFile).equals(Path.of("/dev/stdout"))) {
             // the model itself went to stdout: nothing may follow it there
             out().println(outFile);
         }
         return ExitCodes.OK;
+    }
+
+    /** A file error as the option that named the file: "--out m/x.safetensors: No space left on device". */
+    private IOException namingOut(IOException e) {
+        if (e instanceof java.nio.file.FileSystemException fse) {
+            return new IOException("--out " + io.parallax.deploy.FileErrors.describe(fse), e);
+        }
+        return e;
     }
 
     /** Writes the chunks in order, checking that they are contiguous and add up to the total; returns the size. */
@@ -62,8 +72,14 @@ public final class ModelCommand extends ClientCommand {
             }
             try {
                 chunk.getData().writeTo(os);
-            } catch (IOException e) {
+            } catch (java.nio.file.FileSystemException e) {
                 throw new UncheckedIOException(e);
+            } catch (IOException e) {
+                // a full disk's "No space left on device" names no file
+                java.nio.file.FileSystemException named = new java.nio.file.FileSystemException(outFile.toString(),
+                        null, e.getMessage());
+                named.initCause(e);
+                throw new UncheckedIOException(named);
             }
             written[0] += chunk.getData().size();
         });

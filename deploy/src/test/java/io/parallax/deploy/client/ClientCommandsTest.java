@@ -410,7 +410,14 @@ class ClientCommandsTest {
         Run through = trainer("model", "job-1", "--out", out.resolve("x.safetensors").toString(), "--server",
                 service.address());
         assertEquals(ExitCodes.ERROR, through.code());
-        assertEquals("trainer: " + out + " exists and is not a folder", through.err().strip());
+        assertEquals("trainer: --out " + out + " exists and is not a folder", through.err().strip());
+        // a full disk: the file named, with the option
+        Path full = Path.of("/dev/full");
+        if (Files.isWritable(full)) {
+            Run noRoom = trainer("model", "job-1", "--out", full.toString(), "--server", service.address());
+            assertEquals(ExitCodes.ERROR, noRoom.code());
+            assertEquals("trainer: --out /dev/full: No space left on device", noRoom.err().strip());
+        }
     }
 
     @Test

@@ -340,6 +340,13 @@ record JobData(Dataset train, Dataset validation, List<String> classNames, Strin
 
     private static InvalidJobException fail(String field, IOException e) {
         String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        // the JDK's file exceptions without a reason hold only the path: say what is wrong with it
+        if (e instanceof java.nio.file.FileSystemException fse && fse.getReason() == null && fse.getFile() != null) {
+            m = e instanceof java.nio.file.AccessDeniedException ? "permission denied: " + fse.getFile()
+                    + " (not readable by this process's user)"
+                    : e instanceof java.nio.file.NoSuchFileException ? "no such file: " + fse.getFile()
+                    : fse.getFile() + ": " + e.getClass().getSimpleName();
+        }
         return new InvalidJobException(List.of(new FieldError(field, m)), e);
     }
 
