@@ -29,6 +29,39 @@ public record Preprocessing(InputFormat input, Normalization normalization, List
         classNames = List.copyOf(classNames);
     }
 
+    /**
+     * Raw rows as their source held them (CSV values in the input format's column order, pixels
+     * 0–255 in its shape's order), row after row, made the model's input as training made it:
+     * divided by the format's divisor, normalised in float64, each result rounded to float32.
+     *
+     * @throws IllegalArgumentException when the values are not whole rows of the model's width
+     */
+    public float[] prepare(double[] rawRows) {
+        int width = input != null ? input.features() : normalization != null ? normalization.width() : -1;
+        if (width > 0 && rawRows.length % width != 0) {
+            throw new IllegalArgumentException(rawRows.length + " values are not whole rows of " + width + " features");
+        }
+        if (normalization != null && normalization.kind() != Normalization.Kind.NONE && width != normalization.width()) {
+            throw new IllegalArgumentException("the input format has " + width + " features, the normalisation "
+                    + normalization.width());
+        }
+        int divideBy = input != null ? input.divideBy() : 1;
+        double[] shift = normalization != null && normalization.kind() != Normalization.Kind.NONE
+                ? normalization.shift() : null;
+        double[] scale = shift != null ? normalization.scale() : null;
+        float[] out = new float[rawRows.length];
+        for (int i = 0; i < out.length; i++) {
+            // pixels were divided in float32 as read, CSV values kept in float64 until normalised
+            double x = divideBy == 1 ? rawRows[i] : (float) rawRows[i] / (float) divideBy;
+            if (shift != null) {
+                int c = i % shift.length;
+                x = (x - shift[c]) * scale[c];
+            }
+            out[i] = (float) x;
+        }
+        return out;
+    }
+
     /** The normalisation as JSON; null for none. */
     public String normalizationJson() {
         if (normalization == null || normalization.kind() == Normalization.Kind.NONE) {
