@@ -1,6 +1,5 @@
 package io.parallax.coordinator.service;
 
-import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
 import io.parallax.coordinator.JobCheckpoints;
 import io.parallax.engine.io.Checkpoint;
@@ -8,9 +7,12 @@ import io.parallax.engine.train.TrainingPosition;
 import io.parallax.proto.v1.Job;
 import io.parallax.proto.v1.JobState;
 import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -121,9 +123,13 @@ public final class JobStore implements AutoCloseable {
         Path last = root.resolve(LAST_ID);
         if (Files.exists(last)) {
             try {
+                if (!Files.isRegularFile(last)) {
+                    throw new IOException("it is not a regular file");
+                }
                 lastId = Long.parseLong(Files.readString(last, StandardCharsets.UTF_8).trim());
-            } catch (NumberFormatException e) {
-                log.warn("ignoring unreadable {}: {}", last, e.getMessage());
+            } catch (IOException | NumberFormatException e) {
+                // the job folders still tell the ids given out, all but those of deleted jobs
+                log.warn("ignoring unreadable {}: {}", last, whyUnreadable(e));
             }
         }
         List<Path> dirs = new ArrayList<>();
@@ -153,18 +159,17 @@ public final class JobStore implements AutoCloseable {
             }
             Job job;
             try {
-                Job.Builder b = Job.newBuilder();
-                PARSER.merge(Files.readString(file, StandardCharsets.UTF_8), b);
-                job = b.build();
-            } catch (InvalidProtocolBufferException | RuntimeException e) {
+                job = readRecord(file);
+            } catch (IOException | RuntimeException e) {
                 // listed rather than skipped: its files (a model, metrics) stay reachable, and
                 // 'trainer delete' can remove them; the damaged record itself is left as it is
-                log.warn("job record {} cannot be read; the job is listed as FAILED: {}", file, e.getMessage());
+                String why = whyUnreadable(e);
+                log.warn("job record {} cannot be read; the job is listed as FAILED: {}", file, why);
                 loaded.add(Job.newBuilder().setId(d.getFileName().toString()).setName("(record unreadable)")
                         .setState(JobState.FAILED).setQueuePosition(-1)
-                        .setReason("its record " + file + " cannot be read (" + e.getMessage() + "); its other files "
+                        .setReason("its record " + file + " cannot be read (" + why + "); its other files "
                                 + "are kept in " + d)
-                        .setFinishedAtMs(Math.min(now, Files.getLastModifiedTime(file).toMillis()))
+                        .setFinishedAtMs(Math.min(now, lastModifiedMillis(file, now)))
                         .setModelAvailable(Files.isRegularFile(d.resolve(MODEL)) && unusable(d.resolve(MODEL)) == null)
                         .build());
                 continue;
@@ -220,6 +225,44 @@ public final class JobStore implements AutoCloseable {
                 save(fixed);
             }
             loaded.add(fixed);
+        }
+    }
+
+    /**
+     * The record in {@code file}.
+     *
+     * @throws IOException when it is not a regular file (a folder, or a FIFO, whose reading would
+     *                     wait for a writer and hold up the start), is not UTF-8 text, or is no Job
+     */
+    private static Job readRecord(Path file) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw new IOException(Files.isDirectory(file) ? "it is a folder, not a file" : "it is not a regular file");
+        }
+        Job.Builder b = Job.newBuilder();
+        PARSER.merge(Files.readString(file, StandardCharsets.UTF_8), b);
+        return b.build();
+    }
+
+    /** Why a record could not be read, in words: some exceptions' messages say nothing alone. */
+    private static String whyUnreadable(Exception e) {
+        if (e instanceof CharacterCodingException) {
+            return "it is not UTF-8 text (" + e + ")";
+        }
+        if (e instanceof AccessDeniedException) {
+            return "permission denied";
+        }
+        if (e instanceof FileSystemException f) {
+            return f.getReason() != null ? f.getReason() : JobServiceImpl.describe(f);
+        }
+        return e.getMessage() != null ? e.getMessage() : e.toString();
+    }
+
+    /** When {@code file} last changed, or {@code otherwise} when that cannot be told. */
+    private static long lastModifiedMillis(Path file, long otherwise) {
+        try {
+            return Files.getLastModifiedTime(file).toMillis();
+        } catch (IOException e) {
+            return otherwise;
         }
     }
 

@@ -2,6 +2,7 @@ package io.parallax.coordinator.service;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.parallax.engine.backend.Backends;
@@ -15,8 +16,10 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.List;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -69,6 +72,79 @@ class JobStoreTest {
             assertTrue(job.getReason().startsWith("its record " + store.jobDir(id).resolve(JobStore.RECORD)
                     + " cannot be read ("), job.getReason());
             assertTrue(job.getModelAvailable());
+        }
+    }
+
+    @Test
+    void aRecordThatIsNotUtf8IsListedAsUnreadableAndTheStoreOpens() throws IOException {
+        String id;
+        try (JobStore store = JobStore.open(state)) {
+            id = newJobFolder(store);
+            store.save(Job.newBuilder().setId(id).setName("damaged").setState(JobState.SUCCEEDED).build());
+            byte[] record = Files.readAllBytes(store.jobDir(id).resolve(JobStore.RECORD));
+            record[record.length / 2] = (byte) 0xff;
+            Files.write(store.jobDir(id).resolve(JobStore.RECORD), record);
+            ModelFile.save(tinyModel(), store.modelFile(id));
+        }
+        try (JobStore store = JobStore.open(state)) {
+            Job job = loaded(store, id);
+            assertEquals(JobState.FAILED, job.getState());
+            assertEquals("(record unreadable)", job.getName());
+            assertTrue(job.getReason().startsWith("its record " + store.jobDir(id).resolve(JobStore.RECORD)
+                    + " cannot be read (it is not UTF-8 text"), job.getReason());
+            assertTrue(job.getModelAvailable());
+        }
+    }
+
+    @Test
+    void aRecordThatIsAFolderIsListedAsUnreadableAndTheStoreOpens() throws IOException {
+        String id;
+        try (JobStore store = JobStore.open(state)) {
+            id = newJobFolder(store);
+            Files.createDirectories(store.jobDir(id).resolve(JobStore.RECORD));
+        }
+        try (JobStore store = JobStore.open(state)) {
+            Job job = loaded(store, id);
+            assertEquals(JobState.FAILED, job.getState());
+            assertTrue(job.getReason().startsWith("its record " + store.jobDir(id).resolve(JobStore.RECORD)
+                    + " cannot be read (it is a folder, not a file)"), job.getReason());
+            assertFalse(job.getModelAvailable());
+        }
+    }
+
+    @Test
+    void aRecordThatIsAFifoIsListedAsUnreadableWithoutWaitingForAWriter() throws Exception {
+        String id;
+        try (JobStore store = JobStore.open(state)) {
+            id = newJobFolder(store);
+        }
+        Path fifo = state.resolve("jobs").resolve(id).resolve(JobStore.RECORD);
+        Process mkfifo;
+        try {
+            mkfifo = new ProcessBuilder("mkfifo", fifo.toString()).redirectErrorStream(true).start();
+        } catch (IOException e) {
+            Assumptions.abort("no mkfifo here: " + e.getMessage());
+            return;
+        }
+        Assumptions.assumeTrue(mkfifo.waitFor() == 0 && Files.exists(fifo), "mkfifo could not make a FIFO");
+        // reading a FIFO nobody writes to blocks for good: the open itself must not get that far
+        Job job = assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
+            try (JobStore store = JobStore.open(state)) {
+                return loaded(store, id);
+            }
+        });
+        assertEquals(JobState.FAILED, job.getState());
+        assertTrue(job.getReason().contains("cannot be read (it is not a regular file)"), job.getReason());
+    }
+
+    @Test
+    void aLastIdFileThatIsNotTextDoesNotStopTheStoreFromOpening() throws IOException {
+        try (JobStore store = JobStore.open(state)) {
+            newJobFolder(store);
+        }
+        Files.write(state.resolve("last-id"), new byte[] {(byte) 0xff, (byte) 0xfe});
+        try (JobStore store = JobStore.open(state)) {
+            assertEquals("job-000002", store.newId());
         }
     }
 
