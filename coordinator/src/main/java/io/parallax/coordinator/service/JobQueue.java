@@ -135,6 +135,9 @@ public final class JobQueue implements AutoCloseable {
         if (!pending.isEmpty()) {
             log.info("{} job(s) queued before the restart: {}", pending.size(), pending);
         }
+        // changed at the start (a running job queued to resume, or failed) on a full disk: written
+        // as the records that fail later are, with the next write or when the queue is idle
+        unsaved.addAll(store.unsavedOnOpen());
         this.thread = new Thread(this::runLoop, "job-queue");
         thread.setDaemon(true);
     }

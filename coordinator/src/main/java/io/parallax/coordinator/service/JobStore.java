@@ -18,8 +18,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -86,6 +88,7 @@ public final class JobStore implements AutoCloseable {
     private final Path jobs;
     private final HeldFileLock lock;
     private final List<Job> loaded;
+    private final Set<String> unsavedOnOpen = new LinkedHashSet<>();
     private final AtomicLong saves = new AtomicLong();
     private long lastId;
 
@@ -104,19 +107,41 @@ public final class JobStore implements AutoCloseable {
      */
     public static JobStore open(Path root) throws IOException {
         Path dir = root.toAbsolutePath().normalize();
-        Files.createDirectories(dir.resolve("jobs"));
-        HeldFileLock lock = HeldFileLock.tryLock(dir.resolve("lock"));
+        HeldFileLock lock;
+        try {
+            Files.createDirectories(dir.resolve("jobs"));
+            lock = HeldFileLock.tryLock(dir.resolve("lock"));
+        } catch (IOException e) {
+            throw cannotOpen(dir, e);
+        }
         if (lock == null) {
             throw new IOException("the state directory " + dir + " is in use by another coordinator");
         }
         JobStore store = new JobStore(dir, lock);
         try {
             store.reload();
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException e) {
+            store.close();
+            throw cannotOpen(dir, e);
+        } catch (RuntimeException e) {
             store.close();
             throw e;
         }
         return store;
+    }
+
+    /**
+     * {@code e} saying which state directory it is about and, for a full disk, what to do: the
+     * JDK's message is often the bare reason ("No space left on device") or the bare path.
+     */
+    private static IOException cannotOpen(Path dir, IOException e) {
+        String why = e instanceof FileSystemException f && f.getFile() != null
+                ? f.getFile() + ": " + whyUnreadable(e) : whyUnreadable(e);
+        String fix = why.contains("No space left") || why.contains("Disk quota")
+                ? "; free space on its disk, then start the coordinator again"
+                : e instanceof AccessDeniedException ? "; give the coordinator's user the right to write there, "
+                        + "or choose another with --state-dir" : "";
+        return new IOException("the state directory " + dir + " cannot be used (" + why + ")" + fix, e);
     }
 
     private void reload() throws IOException {
@@ -222,7 +247,17 @@ public final class JobStore implements AutoCloseable {
                 fixed = job.toBuilder().setCheckpointStep(0).build();
             }
             if (fixed != job) {
-                save(fixed);
+                try {
+                    save(fixed);
+                } catch (IOException e) {
+                    // a full disk after a crash must not keep the coordinator down: the record it
+                    // starts from is right in memory, and the queue writes it once there is room;
+                    // until then the old record on disk reads the same way at the next start
+                    unsavedOnOpen.add(fixed.getId());
+                    log.warn("job {}: its record could not be rewritten ({}); the coordinator goes on with it {} "
+                            + "and writes it once it can: free space in the state directory {}", fixed.getId(),
+                            JobServiceImpl.describe(e), fixed.getState(), root);
+                }
             }
             loaded.add(fixed);
         }
@@ -346,6 +381,14 @@ public final class JobStore implements AutoCloseable {
         return jobDir(id).resolve(CHECKPOINT);
     }
 
+    /**
+     * The ids of the {@link #loaded} records that {@link #open} changed (a running job queued to
+     * resume or failed) but could not write (a full disk): they are to be written again later.
+     */
+    public Set<String> unsavedOnOpen() {
+        return Set.copyOf(unsavedOnOpen);
+    }
+
     /** The records found on {@link #open}, oldest first, running ones failed or queued to resume, queued ones still queued. */
     public List<Job> loaded() {
         return List.copyOf(loaded);
@@ -409,7 +452,7 @@ public final class JobStore implements AutoCloseable {
         Files.createDirectories(dir);
         Path tmp = dir.resolve(RECORD + ".tmp");
         try {
-            Files.writeString(tmp, PRINTER.print(job), StandardCharsets.UTF_8);
+            writeNaming(tmp, dir.resolve(RECORD), PRINTER.print(job));
             try {
                 Files.move(tmp, dir.resolve(RECORD), StandardCopyOption.ATOMIC_MOVE,
                         StandardCopyOption.REPLACE_EXISTING);
@@ -419,6 +462,23 @@ public final class JobStore implements AutoCloseable {
         } finally {
             // a half-written copy on a full disk would keep the space the next write needs
             Files.deleteIfExists(tmp);
+        }
+    }
+
+    /**
+     * Writes {@code text} to {@code tmp}, on its way to {@code file}. A failed write names no file
+     * ("No space left on device"): the failure is given {@code file}'s name, which is what a
+     * reader of the message knows.
+     */
+    private static void writeNaming(Path tmp, Path file, String text) throws IOException {
+        try {
+            Files.writeString(tmp, text, StandardCharsets.UTF_8);
+        } catch (FileSystemException e) {
+            throw e;
+        } catch (IOException e) {
+            FileSystemException named = new FileSystemException(file.toString(), null, String.valueOf(e.getMessage()));
+            named.initCause(e);
+            throw named;
         }
     }
 

@@ -2,6 +2,7 @@ package io.parallax.coordinator.service;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -146,6 +147,41 @@ class JobStoreTest {
         try (JobStore store = JobStore.open(state)) {
             assertEquals("job-000002", store.newId());
         }
+    }
+
+    @Test
+    void aRunningJobsRecordThatCannotBeRewrittenAtTheStartDoesNotStopTheStoreAndIsWrittenLater() throws IOException {
+        String id;
+        Path blocker;
+        try (JobStore store = JobStore.open(state)) {
+            id = newJobFolder(store);
+            store.save(Job.newBuilder().setId(id).setName("crashed").setState(JobState.RUNNING).build());
+            // what a full disk does to the rewrite at the start: the temporary record cannot be written
+            blocker = Files.createDirectories(store.jobDir(id).resolve(JobStore.RECORD + ".tmp").resolve("blocker"));
+        }
+        Path record = state.resolve("jobs").resolve(id).resolve(JobStore.RECORD);
+        try (JobStore store = JobStore.open(state)) {
+            Job job = loaded(store, id);
+            assertEquals(JobState.FAILED, job.getState());
+            assertEquals(JobStore.RESTARTED, job.getReason());
+            assertEquals(java.util.Set.of(id), store.unsavedOnOpen());
+            assertTrue(Files.readString(record).contains("RUNNING"));
+
+            // room again: the queue writes what the start could not (here at its shutdown)
+            Files.delete(blocker);
+            Files.delete(blocker.getParent());
+            JobQueue queue = JobQueue.start(store, null, io.parallax.worker.job.DataRoots.of(List.of(state)), 5,
+                    JobListenerFactory.jsonLines());
+            queue.shutdown(Duration.ofSeconds(10));
+            assertTrue(Files.readString(record).contains("\"FAILED\""), Files.readString(record));
+        }
+    }
+
+    @Test
+    void aStateDirectoryThatCannotBeUsedIsNamedInTheError() throws IOException {
+        Path notAFolder = Files.writeString(state.resolve("file"), "x");
+        IOException e = assertThrows(IOException.class, () -> JobStore.open(notAFolder));
+        assertTrue(e.getMessage().startsWith("the state directory " + notAFolder + " cannot be used ("), e.getMessage());
     }
 
     /** A new job id of {@code store}, with its folder. */
