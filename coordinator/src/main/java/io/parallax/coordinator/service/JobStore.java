@@ -403,8 +403,13 @@ public final class JobStore implements AutoCloseable {
     public String newId() throws IOException {
         String id = String.format("job-%06d", ++lastId);
         Path tmp = root.resolve(LAST_ID + ".tmp");
-        Files.writeString(tmp, Long.toString(lastId), StandardCharsets.UTF_8);
-        Files.move(tmp, root.resolve(LAST_ID), StandardCopyOption.REPLACE_EXISTING);
+        try {
+            writeNaming(tmp, root.resolve(LAST_ID), Long.toString(lastId));
+            Files.move(tmp, root.resolve(LAST_ID), StandardCopyOption.REPLACE_EXISTING);
+        } finally {
+            // as in save: a copy a full disk cut short is no use and would be left behind
+            Files.deleteIfExists(tmp);
+        }
         Files.createDirectories(jobs.resolve(id));
         return id;
     }

@@ -184,6 +184,16 @@ class JobStoreTest {
         assertTrue(e.getMessage().startsWith("the state directory " + notAFolder + " cannot be used ("), e.getMessage());
     }
 
+    @Test
+    void anIdWhoseLastIdCannotBeWrittenLeavesNoTemporaryFile() throws IOException {
+        try (JobStore store = JobStore.open(state)) {
+            // last-id cannot be replaced (on a full disk its temporary copy cannot be written either)
+            Files.createDirectories(state.resolve("last-id").resolve("in-the-way"));
+            assertThrows(IOException.class, store::newId);
+            assertFalse(Files.exists(state.resolve("last-id.tmp")));
+        }
+    }
+
     /** A new job id of {@code store}, with its folder. */
     private static String newJobFolder(JobStore store) throws IOException {
         String id = store.newId();
