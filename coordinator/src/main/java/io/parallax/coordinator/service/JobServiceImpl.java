@@ -257,7 +257,9 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase impl
                 out.onError(notFound(id));
                 return;
             }
-            if (job.get().getState() != JobState.SUCCEEDED || !job.get().getModelAvailable()) {
+            // the record's model_available, as status shows it, not its state: a job whose record
+            // could not be read at the start is FAILED, but its intact model is still to be had
+            if (!job.get().getModelAvailable()) {
                 out.onError(Status.FAILED_PRECONDITION.withDescription("job " + id.getId() + " has no model: it is "
                         + job.get().getState() + (job.get().getState() == JobState.SUCCEEDED ? " but its model file is gone"
                         : "; only a SUCCEEDED job has one")).asRuntimeException());

@@ -159,6 +159,43 @@ class CancelAndRestartTest {
     }
 
     @Test
+    void aJobWhoseRecordCannotBeReadStillGivesItsModelAndOneWithoutAModelIsRefused() throws Exception {
+        try (ServiceFixture fx = new ServiceFixture(state)) {
+            JobServiceGrpc.JobServiceBlockingStub stub = fx.stub();
+            String withModel = submit(stub, ServiceFixture.smallJob("kept model", 1, 64));
+            String withoutModel = submit(stub, ServiceFixture.smallJob("lost model", 1, 64));
+            watchAll(stub, withModel);
+            watchAll(stub, withoutModel);
+            byte[] modelBefore = model(stub, withModel);
+
+            // both records cut in half (a disk error); the second job's model is gone too
+            fx.restart(() -> {
+                for (String id : List.of(withModel, withoutModel)) {
+                    Path record = fx.store.jobDir(id).resolve(JobStore.RECORD);
+                    String text = Files.readString(record);
+                    Files.writeString(record, text.substring(0, text.length() / 2));
+                }
+                Files.delete(fx.store.modelFile(withoutModel));
+            });
+            stub = fx.stub();
+
+            Job unreadable = get(stub, withModel);
+            assertEquals(JobState.FAILED, unreadable.getState());
+            assertEquals("(record unreadable)", unreadable.getName());
+            // what status offers, GetModel gives
+            assertTrue(unreadable.getModelAvailable());
+            assertArrayEquals(modelBefore, model(stub, withModel));
+
+            assertFalse(get(stub, withoutModel).getModelAvailable());
+            StatusRuntimeException refused = assertThrows(StatusRuntimeException.class,
+                    () -> withDeadline(fx.stub()).getModel(id(withoutModel)).forEachRemaining(c -> { }));
+            assertEquals(Status.Code.FAILED_PRECONDITION, refused.getStatus().getCode());
+            assertEquals("job " + withoutModel + " has no model: it is FAILED; only a SUCCEEDED job has one",
+                    refused.getStatus().getDescription());
+        }
+    }
+
+    @Test
     void aCleanStopCheckpointsTheRunningJobWhereItStoppedAndKeepsTheQueuedOnes() throws Exception {
         try (ServiceFixture fx = new ServiceFixture(state)) {
             JobServiceGrpc.JobServiceBlockingStub stub = fx.stub();
