@@ -53,19 +53,50 @@ public final class JsonLinesMetrics implements MetricsSink {
      * lines are not rewritten (the file is cut after them), so a full disk cannot lose them.
      */
     public JsonLinesMetrics(Path file, int keepEpochs) throws IOException {
+        this(file, keepEpochs, List.of());
+    }
+
+    /**
+     * As {@link #JsonLinesMetrics(Path, int)} keeping the lines of the epochs {@code earlier} (a
+     * resumed job's record holds them), and writing again those of them the file lacks: a power
+     * cut tears the last line, which is then cut off, but the record, written before, has that
+     * epoch. Those lines have the record's figures; the per-step ones it does not keep
+     * ({@code steps}, {@code plane_*}, {@code *_ms}) are {@code null}.
+     */
+    public JsonLinesMetrics(Path file, List<EpochReport> earlier) throws IOException {
+        this(file, earlier.size(), earlier);
+    }
+
+    private JsonLinesMetrics(Path file, int keepEpochs, List<EpochReport> earlier) throws IOException {
         Path parent = file.toAbsolutePath().getParent();
         if (parent != null) {
             Files.createDirectories(parent);
         }
         String name = "metrics file " + file;
+        int lastKept = 0;
         if (keepEpochs > 0 && Files.isRegularFile(file)) {
             long kept = 0;
             for (KeptLine line : linesUpTo(file, keepEpochs)) {
                 kept = line.end();
+                lastKept = line.json().get("epoch").asInt();
             }
             this.out = RecoveringAppender.keeping(file, kept, name);
         } else {
             this.out = RecoveringAppender.create(file, name);
+        }
+        boolean rewritten = false;
+        for (EpochReport r : earlier) {
+            if (r.epoch() > lastKept) {
+                ObjectNode line = epochFields(r);
+                for (String field : STEP_FIELDS) {
+                    line.putNull(field);
+                }
+                append(line);
+                rewritten = true;
+            }
+        }
+        if (rewritten) {
+            out.flush(true);
         }
     }
 
@@ -149,8 +180,12 @@ public final class JsonLinesMetrics implements MetricsSink {
         phases[6] += ph.updateNanos();
     }
 
-    @Override
-    public synchronized void onEpoch(EpochReport r) {
+    /** The fields of a line that come from the steps, in their order, after those of {@link #epochFields}. */
+    private static final String[] STEP_FIELDS = {"plane_ms_per_step", "plane_bytes_per_step", "steps", "step_ms",
+        "wait_ms", "fetch_ms", "compute_ms", "push_ms", "sum_ms", "update_ms"};
+
+    /** A line's fields that an epoch's report holds (a job's record keeps them too). */
+    private static ObjectNode epochFields(EpochReport r) {
         ObjectNode line = JSON.createObjectNode();
         line.put("epoch", r.epoch());
         number(line, "train_loss", r.trainLoss());
@@ -161,6 +196,12 @@ public final class JsonLinesMetrics implements MetricsSink {
         number(line, "learning_rate", r.learningRate());
         line.put("workers", r.workers());
         line.put("redone_steps", r.redoneSteps());
+        return line;
+    }
+
+    @Override
+    public synchronized void onEpoch(EpochReport r) {
+        ObjectNode line = epochFields(r);
         number(line, "plane_ms_per_step", steps == 0 ? Double.NaN : planeNanos / 1e6 / steps);
         line.put("plane_bytes_per_step", steps == 0 ? 0 : planeBytes / steps);
         line.put("steps", steps);
@@ -172,13 +213,17 @@ public final class JsonLinesMetrics implements MetricsSink {
         planeNanos = 0;
         planeBytes = 0;
         java.util.Arrays.fill(phases, 0);
+        append(line);
+        // forced to the disk: a job resumed after a power cut finds every epoch its checkpoint has
+        out.flush(true);
+    }
+
+    private void append(ObjectNode line) {
         try {
             out.append((JSON.writeValueAsString(line) + "\n").getBytes(StandardCharsets.UTF_8));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("a metrics line did not encode", e); // numbers and nulls only
         }
-        // forced to the disk: a job resumed after a power cut finds every epoch its checkpoint has
-        out.flush(true);
     }
 
     private static void number(ObjectNode line, String field, double value) {

@@ -55,14 +55,15 @@ public final class MetricsSinks implements MetricsSink {
 
     /**
      * As {@link #forJob(Path, String)} for a job that resumes after the epochs {@code earlier}:
-     * metrics.jsonl keeps their lines and the chart starts with them. (The TensorBoard writer
+     * metrics.jsonl keeps their lines (writing again those it lost, a torn last line) and the
+     * chart starts with them. (The TensorBoard writer
      * starts a new event file; TensorBoard drops the older file's steps past the first step of the
      * new one, the epochs done again.)
      */
     public static MetricsSinks forJob(Path jobDir, String title, List<EpochReport> earlier) throws IOException {
         List<MetricsSink> opened = new ArrayList<>();
         try {
-            opened.add(new JsonLinesMetrics(jobDir.resolve(METRICS_FILE), earlier.size()));
+            opened.add(new JsonLinesMetrics(jobDir.resolve(METRICS_FILE), earlier));
             opened.add(new TensorBoardWriter(jobDir.resolve(TENSORBOARD_DIR)));
             opened.add(new ChartWriter(jobDir.resolve(CHART_FILE), title, earlier));
         } catch (IOException | RuntimeException e) {

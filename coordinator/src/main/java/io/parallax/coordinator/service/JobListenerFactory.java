@@ -29,7 +29,7 @@ public interface JobListenerFactory {
 
     /** The default: {@code metrics.jsonl} in the job's folder ({@link JsonLinesMetrics}). */
     static JobListenerFactory jsonLines() {
-        return (job, dir) -> new JsonLinesMetrics(dir.resolve(MetricsSinks.METRICS_FILE), job.getEpochsCount());
+        return (job, dir) -> new JsonLinesMetrics(dir.resolve(MetricsSinks.METRICS_FILE), earlierEpochs(job));
     }
 
     /** The epochs {@code job}'s record holds (before a checkpoint it resumes from), as reports. */

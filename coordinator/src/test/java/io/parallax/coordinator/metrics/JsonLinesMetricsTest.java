@@ -156,4 +156,44 @@ class JsonLinesMetricsTest {
         new JsonLinesMetrics(file, 1).close();
         assertEquals(one, Files.readString(file));
     }
+
+    @Test
+    void aResumedRunWritesAgainTheEpochsOfItsRecordThatATornLineLost() throws IOException {
+        Path file = dir.resolve("metrics.jsonl");
+        String one = "{\"epoch\":1,\"train_loss\":0.9}\n";
+        String two = "{\"epoch\":2,\"train_loss\":0.8}\n";
+        // a power cut in the middle of epoch 3's line; the record, written before it, has epoch 3
+        Files.writeString(file, one + two + "{\"epoch\":3,\"train_lo");
+        List<EpochReport> record = List.of(new EpochReport(1, 0.9, 0.8, 0.5, 10, 1, 0.1, 2, 0),
+                new EpochReport(2, 0.8, 0.7, 0.6, 10, 2, 0.1, 2, 0), new EpochReport(3, 0.7, 0.6, 0.7, 10, 3, 0.1, 2, 0));
+        try (JsonLinesMetrics metrics = new JsonLinesMetrics(file, record)) {
+            metrics.onEpoch(new EpochReport(4, 0.6, 0.5, 0.8, 10, 4, 0.1, 2, 0));
+        }
+        assertTrue(Files.readString(file).startsWith(one + two), "the whole lines are kept as they were");
+        List<JsonNode> all = lines(file);
+        assertEquals(List.of(1, 2, 3, 4), all.stream().map(n -> n.get("epoch").asInt()).toList());
+        JsonNode three = all.get(2);
+        assertEquals(0.7, three.get("train_loss").asDouble());
+        assertEquals(0.7, three.get("val_accuracy").asDouble());
+        assertEquals(2, three.get("workers").asInt());
+        // what only the steps knew is not made up
+        assertTrue(three.get("steps").isNull() && three.get("step_ms").isNull(), three.toString());
+        assertEquals(JSON.readTree(lines(file).get(3).toString()).size(), three.size(), "the same fields as a line "
+                + "written as the epoch ended");
+    }
+
+    @Test
+    void aResumedJobsMetricsFileHoldsEveryEpochOnceAfterATornLastLine() throws Exception {
+        Path file = dir.resolve(MetricsSinks.METRICS_FILE);
+        Files.writeString(file, "{\"epoch\":1,\"train_loss\":0.9}\n{\"epoch\":2,\"trai");
+        io.parallax.proto.v1.Job.Builder job = io.parallax.proto.v1.Job.newBuilder().setId("job-000001");
+        for (int e = 1; e <= 2; e++) {
+            job.addEpochs(io.parallax.proto.v1.EpochMetrics.newBuilder().setEpoch(e).setTrainLoss(1.0 - e / 10.0));
+        }
+        io.parallax.coordinator.JobListener listener =
+                io.parallax.coordinator.service.JobListenerFactory.jsonLines().create(job.build(), dir);
+        ((AutoCloseable) listener).close();
+        assertEquals(List.of(1, 2), lines(file).stream().map(n -> n.get("epoch").asInt()).toList());
+        assertEquals(0.8, lines(file).get(1).get("train_loss").asDouble(), 1e-12);
+    }
 }
