@@ -232,34 +232,54 @@ class ClusterTrainingTest {
         return all.toArray(String[]::new);
     }
 
+    /**
+     * One coordinator and three worker processes run the job on 1, 2 and 3 of them (the job's
+     * {@code workers}), one after the other; each model equals single-node mode's with as many
+     * workers. (One cluster for the three: starting a cluster per count took twice as long.)
+     */
     @Test
     void processesGiveTheWeightsOfSingleNodeModeForOneTwoAndThreeWorkers() throws Exception {
-        Path job = dir.resolve("determinism.json");
-        Files.writeString(job, """
+        String job = """
                 {"model": {"layers": [
                    {"linear": {"out_features": 24}}, {"activation": {"type": "relu"}}, {"dropout": {"p": 0.25}},
                    {"linear": {"out_features": 2}}]},
                  "loss": "cross_entropy", "optimizer": {"name": "adam", "lr": 0.01},
                  "data": {"train": {"csv": {"path": "%s", "label_column": "target"}},
                           "validation_split": 0.2, "normalization": "standardize"},
-                 "batch_size": 50, "epochs": 2, "seed": 5}
-                """.formatted(EXAMPLES.resolve("data/breast_cancer.csv")));
+                 "batch_size": 50, "epochs": 2, "seed": 5, "workers": %d}
+                """;
+        List<String> jobArgs = new java.util.ArrayList<>();
         for (int workers = 1; workers <= 3; workers++) {
-            Path model = dir.resolve("cluster-" + workers + ".safetensors");
-            try (TrainerProcesses ps = new TrainerProcesses(dir)) {
-                int port = TrainerProcesses.freePort();
-                Process c = coordinator(ps, port, workers, "--job", job.toString(), "--export", model.toString(),
-                        "--data-root", EXAMPLES.toString(), "--data-root", dir.toString());
-                for (int w = 0; w < workers; w++) {
-                    ps.start("worker-" + w, "worker", "--join", "127.0.0.1:" + port, "--data-root", EXAMPLES.toString());
-                }
-                assertEquals(0, ps.await(c, "coordinator", Duration.ofMinutes(3)), ps.log("coordinator"));
+            Path file = dir.resolve("determinism-" + workers + ".json");
+            Files.writeString(file, job.formatted(EXAMPLES.resolve("data/breast_cancer.csv"), workers));
+            jobArgs.addAll(List.of("--job", file.toString()));
+        }
+        int port;
+        try (TrainerProcesses ps = new TrainerProcesses(dir)) {
+            port = TrainerProcesses.freePort();
+            // no --workers: it would set every job's count; each job waits for its own
+            List<String> args = new java.util.ArrayList<>(List.of("coordinator", "--port", String.valueOf(port),
+                    "--grpc-port", String.valueOf(TrainerProcesses.freePort()), "--worker-wait", "90", "--step-timeout",
+                    "30", "--state-dir", dir.resolve("coordinator-" + port).toString(), "--data-root",
+                    EXAMPLES.toString(), "--data-root", dir.toString()));
+            args.addAll(jobArgs);
+            Process c = ps.start("coordinator", args.toArray(String[]::new));
+            for (int w = 0; w < 3; w++) {
+                ps.start("worker-" + w, "worker", "--join", "127.0.0.1:" + port, "--data-root", EXAMPLES.toString());
             }
-            JobSpec spec = JobFiles.read(job);
+            assertEquals(0, ps.await(c, "coordinator", Duration.ofMinutes(3)), ps.log("coordinator"));
+        }
+        for (int workers = 1; workers <= 3; workers++) {
+            JobSpec spec = JobFiles.read(dir.resolve("determinism-" + workers + ".json"));
             Sequential local;
             try (LocalCluster cluster = LocalCluster.start(workers, Backends.cpu(), List.of(EXAMPLES, dir))) {
                 local = cluster.run(spec, null).model();
             }
+            // the coordinator's state directory keeps each job's model
+            Path model = dir.resolve("coordinator-" + port).resolve("jobs").resolve(String.format("job-%06d", workers))
+                    .resolve("model.safetensors");
+            List<JsonNode> epochs = metrics(model.resolveSibling("metrics.jsonl"));
+            assertEquals(workers, epochs.get(epochs.size() - 1).get("workers").asInt(), epochs.toString());
             float[] expected = local.parameters().toArray();
             float[] actual = ModelFile.load(model).parameters().toArray();
             for (int i = 0; i < expected.length; i++) {
