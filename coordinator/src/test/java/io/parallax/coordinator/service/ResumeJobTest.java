@@ -127,6 +127,7 @@ class ResumeJobTest {
             byte[] straight = model(stub, straightId);
             refused(Status.Code.FAILED_PRECONDITION, () -> resume(stub, straightId));
 
+            fx.holdAtEpoch("data away", 3);
             String id = submit(stub, job("data away"));
             awaitEpochs(stub, id, 3);
             // the data's mount not up yet when the coordinator comes back
@@ -171,10 +172,12 @@ class ResumeJobTest {
             assertEquals(JobState.SUCCEEDED, finished(stub, straightId).getState());
             byte[] straight = model(stub, straightId);
 
+            fx.holdAtEpoch("cancelled", 2);
             String id = submit(stub, job("cancelled"));
             awaitEpochs(stub, id, 2);
             refused(Status.Code.FAILED_PRECONDITION, () -> resume(stub, id)); // running
             withDeadline(stub).cancelJob(id(id));
+            fx.releaseHold();
             Job cancelled = finished(stub, id);
             assertEquals(JobState.CANCELLED, cancelled.getState());
             // kept where the cancel stopped it, not at the last epoch's end
@@ -214,9 +217,11 @@ class ResumeJobTest {
             assertEquals(JobState.SUCCEEDED, finished(stub, straightId).getState());
             byte[] straight = model(stub, straightId);
 
+            fx.holdAtEpoch("fine-tune", 2);
             String id = submit(stub, fineTune.build());
             awaitEpochs(stub, id, 2);
             withDeadline(stub).cancelJob(id(id));
+            fx.releaseHold();
             assertEquals(JobState.CANCELLED, finished(stub, id).getState());
             Files.move(base, data.resolve("moved.safetensors"));
             assertEquals(JobState.QUEUED, resume(stub, id).getState());
@@ -230,6 +235,7 @@ class ResumeJobTest {
     void aCancelAnsweredBeforeACrashEndsTheJobCancelledAtTheNextStartAndItResumes() throws Exception {
         try (ServiceFixture fx = fixture(50)) {
             JobServiceGrpc.JobServiceBlockingStub stub = fx.stub();
+            fx.holdAtEpoch("cancel, then a crash", 2);
             String id = submit(stub, job("cancel, then a crash"));
             awaitEpochs(stub, id, 2);
             // what a crash right after the cancel's answer leaves: the record RUNNING, the cancel asked
@@ -258,11 +264,13 @@ class ResumeJobTest {
         // no checkpoint in the hour: the cancel's is the only one
         try (ServiceFixture fx = new ServiceFixture(state, List.of(data), 50, false, Duration.ofHours(1))) {
             JobServiceGrpc.JobServiceBlockingStub stub = fx.stub();
+            fx.holdAtEpoch("unwritable", 1);
             String id = submit(stub, job("unwritable"));
             awaitEpochs(stub, id, 1);
             // a folder, not empty, where the checkpoint goes: its write fails, as on a full disk
             Files.writeString(Files.createDirectories(fx.store.checkpointFile(id)).resolve("in-the-way"), "x");
             withDeadline(stub).cancelJob(id(id));
+            fx.releaseHold();
             Job cancelled = finished(stub, id);
             assertEquals(0, cancelled.getCheckpointStep(), cancelled.toString());
             assertTrue(cancelled.getLastNote().startsWith("no checkpoint "), cancelled.getLastNote());
@@ -277,11 +285,17 @@ class ResumeJobTest {
     void aKeptCheckpointDeletedByHandIsNoLongerOfferedAndDeletingTheJobRemovesIt() throws Exception {
         try (ServiceFixture fx = fixture(50)) {
             JobServiceGrpc.JobServiceBlockingStub stub = fx.stub();
+            fx.holdAtEpoch("checkpoint gone", 1);
             String gone = submit(stub, job("checkpoint gone"));
             String kept = submit(stub, job("checkpoint kept"));
             for (String id : List.of(gone, kept)) {
                 awaitEpochs(stub, id, 1);
                 withDeadline(stub).cancelJob(id(id));
+                fx.releaseHold();
+                if (id.equals(gone)) {
+                    // the next job runs an epoch (114 steps) before it would reach the hold
+                    fx.holdAtEpoch("checkpoint kept", 1);
+                }
                 assertTrue(finished(stub, id).getCheckpointStep() >= STEPS_PER_EPOCH);
             }
             Files.delete(fx.store.checkpointFile(gone));
@@ -296,9 +310,11 @@ class ResumeJobTest {
             assertEquals(0, get(stub2, kept).getCheckpointStep());
             refused(Status.Code.FAILED_PRECONDITION, () -> resume(stub2, kept));
 
+            fx.holdAtEpoch("deleted", 1);
             String again = submit(stub2, job("deleted"));
             awaitEpochs(stub2, again, 1);
             withDeadline(stub2).cancelJob(id(again));
+            fx.releaseHold();
             assertTrue(finished(stub2, again).getCheckpointStep() >= STEPS_PER_EPOCH);
             withDeadline(stub2).deleteJob(id(again));
             assertFalse(Files.exists(fx.store.jobDir(again)), "deleting the job deletes its checkpoint with it");

@@ -56,7 +56,7 @@ final class ServiceFixture implements AutoCloseable {
     /** A job held at an epoch's end until the service stops ({@link #holdAtEpoch}); null: none. */
     private volatile Hold hold;
 
-    private record Hold(String jobName, int epoch) {}
+    private record Hold(String jobName, int epoch, java.util.concurrent.atomic.AtomicBoolean released) {}
 
     /**
      * @param netty serve over TCP on 127.0.0.1 as the coordinator does (handlers on the transport's
@@ -100,12 +100,21 @@ final class ServiceFixture implements AutoCloseable {
 
     /**
      * Makes the job named {@code jobName} wait at the end of its epoch {@code epoch} (its watchers
-     * told of it) until the next {@link #restart} has begun stopping the queue: that stop then finds
-     * it running however slowly the test's own thread goes, where a fast job could otherwise end
-     * in between (it did, under load).
+     * told of it) until the next {@link #restart} has begun stopping the queue, or
+     * {@link #releaseHold}: that stop, or a cancel sent before the release, then finds it running
+     * however slowly the test's own thread goes, where a fast job could otherwise end in between
+     * (it did, under load).
      */
     void holdAtEpoch(String jobName, int epoch) {
-        hold = new Hold(jobName, epoch);
+        hold = new Hold(jobName, epoch, new java.util.concurrent.atomic.AtomicBoolean());
+    }
+
+    /** Lets the job {@link #holdAtEpoch} holds go on (it stops at its next step if cancelled meanwhile). */
+    void releaseHold() {
+        Hold h = hold;
+        if (h != null) {
+            h.released().set(true);
+        }
     }
 
     private JobListener holding(String jobName) {
@@ -118,7 +127,7 @@ final class ServiceFixture implements AutoCloseable {
                 }
                 JobQueue stopping = queue;
                 long giveUp = System.nanoTime() + DEADLINE.toNanos();
-                while (!stopping.isShutDown() && System.nanoTime() < giveUp) {
+                while (!stopping.isShutDown() && !h.released().get() && System.nanoTime() < giveUp) {
                     try {
                         Thread.sleep(5);
                     } catch (InterruptedException e) {
