@@ -208,6 +208,10 @@ public final class JobQueue implements AutoCloseable {
     public Job submit(JobSpec spec, java.util.function.BooleanSupplier abandoned)
             throws QueueFullException, IOException {
         long readFrom = System.nanoTime();
+        if (abandoned.getAsBoolean()) {
+            // waited for a validator past its deadline: its data are not read at all
+            throw new AbandonedSubmissionException(Duration.ZERO);
+        }
         JobPlan plan = JobPlan.load(spec, roots);
         long stepsTotal = plan.stepsPerEpoch() * plan.epochs();
         synchronized (lock) {
@@ -609,9 +613,11 @@ public final class JobQueue implements AutoCloseable {
 
     private void runOne(Job job) {
         String id = job.getId();
-        // a resumption takes every weight from its checkpoint: the init_from file the job started
-        // from is not read again, so it may have been moved or deleted since
-        boolean resuming = java.nio.file.Files.exists(store.checkpointFile(id));
+        // a resumption (its record has steps done: a fresh job has none) takes every weight from
+        // its checkpoint: the init_from file the job started from is not read again, so it may
+        // have been moved or deleted since; a checkpoint gone meanwhile fails the run rather than
+        // start it afresh, each of its epochs recorded twice
+        boolean resuming = job.getStepsDone() > 0;
         JobSpec spec = resuming ? withoutInitFrom(job.getSpec()) : job.getSpec();
         JobPlan plan;
         try {

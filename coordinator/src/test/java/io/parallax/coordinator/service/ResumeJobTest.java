@@ -231,6 +231,29 @@ class ResumeJobTest {
         }
     }
 
+    /** A resumption waiting in the queue whose checkpoint is then deleted fails; it does not start over. */
+    @Test
+    void aQueuedResumptionWhoseCheckpointIsDeletedFailsInsteadOfTrainingItsEpochsTwice() throws Exception {
+        try (ServiceFixture fx = fixture(50)) {
+            JobServiceGrpc.JobServiceBlockingStub stub = fx.stub();
+            fx.holdAtEpoch("resumed", 2);
+            String id = submit(stub, job("resumed"));
+            awaitEpochs(stub, id, 2);
+            withDeadline(stub).cancelJob(id(id));
+            fx.releaseHold();
+            assertEquals(JobState.CANCELLED, finished(stub, id).getState());
+            String running = submit(stub, longJob("long"));
+            assertEquals(JobState.QUEUED, resume(stub, id).getState());
+            Files.delete(fx.store.checkpointFile(id));
+            withDeadline(stub).cancelJob(id(running));
+            Job failed = finished(stub, id);
+            assertEquals(JobState.FAILED, failed.getState(), failed.toString());
+            assertTrue(failed.getReason().contains("its checkpoint " + fx.store.checkpointFile(id) + " is gone"),
+                    failed.getReason());
+            assertTrue(failed.getEpochsCount() >= 2 && failed.getEpochsCount() < EPOCHS, failed.toString());
+        }
+    }
+
     @Test
     void aCancelAnsweredBeforeACrashEndsTheJobCancelledAtTheNextStartAndItResumes() throws Exception {
         try (ServiceFixture fx = fixture(50)) {
