@@ -204,7 +204,6 @@ public final class CoordinatorCommand implements Callable<Integer> {
         if (!SupervisorWatch.stopWhenGone("coordinator")) {
             return SupervisorWatch.STOPPED;
         }
-        FatalErrors.endTheNodeOnAnError("coordinator");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
             system = NodeConfig.createSystem(Behaviors.setup(ctx -> {

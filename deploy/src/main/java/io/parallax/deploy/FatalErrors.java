@@ -19,7 +19,10 @@ final class FatalErrors {
     private FatalErrors() {
     }
 
-    /** Makes an Error escaping any thread of this JVM end it (see the class comment). */
+    /**
+     * Makes an Error escaping any thread of this JVM end it (see the class comment). For a node's
+     * own process only ({@code TrainerCli.main}): the handler is the JVM's.
+     */
     static void endTheNodeOnAnError(String node) {
         Thread.setDefaultUncaughtExceptionHandler(handler(node, code -> Runtime.getRuntime().halt(code)));
     }

@@ -58,6 +58,10 @@ public final class TrainerCli implements Runnable {
     public static void main(String[] args) {
         quietInfoLinesInOneProcess(args);
         timestampsOnClusterNodes(args);
+        if (args.length > 0 && (args[0].equals("coordinator") || args[0].equals("worker"))) {
+            // here, not in the command: a test that runs a node in its own JVM keeps its handler
+            FatalErrors.endTheNodeOnAnError(args[0]);
+        }
         // initialise logging before any thread logs: SLF4J 2 otherwise warns on stderr that calls
         // made by several threads during its start-up were replayed
         org.slf4j.LoggerFactory.getILoggerFactory();

@@ -114,7 +114,6 @@ public final class WorkerCommand implements Callable<Integer> {
         if (!SupervisorWatch.stopWhenGone("worker")) {
             return SupervisorWatch.STOPPED;
         }
-        FatalErrors.endTheNodeOnAnError("worker");
         Runtime.getRuntime().addShutdownHook(new Thread(() -> stopping.set(true), "worker-stopping"));
         while (true) {
             ActorSystem<Void> system = NodeConfig.createSystem(Behaviors.<Void>setup(ctx -> {

@@ -10,8 +10,10 @@ public final class AbandonedSubmissionException extends RuntimeException {
 
     private static final long serialVersionUID = 1L;
 
+    /** @param reading how long its data was read for; zero: not read at all (the submitter had gone before) */
     public AbandonedSubmissionException(Duration reading) {
-        super(String.format(java.util.Locale.ROOT, "not queued: its submitter stopped waiting while its data was "
-                + "read (%.1f s)", reading.toMillis() / 1000.0));
+        super(reading.isZero() ? "not queued: its submitter stopped waiting before its data was read"
+                : String.format(java.util.Locale.ROOT, "not queued: its submitter stopped waiting while its data was "
+                        + "read (%.1f s)", reading.toMillis() / 1000.0));
     }
 }

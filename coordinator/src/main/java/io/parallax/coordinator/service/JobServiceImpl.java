@@ -48,7 +48,8 @@ import org.slf4j.LoggerFactory;
  * <p>Errors reach the client as a status and a sentence, never a Java stack trace: an invalid
  * spec is INVALID_ARGUMENT whose description has one {@code field.path: reason} line per
  * problem (the same list rides along as a {@code google.rpc.BadRequest} detail); an unknown id
- * is NOT_FOUND; a full queue RESOURCE_EXHAUSTED; a call on a job in the wrong state
+ * is NOT_FOUND (an empty one INVALID_ARGUMENT); a full queue, or data the coordinator's memory
+ * cannot hold, RESOURCE_EXHAUSTED; a call on a job in the wrong state
  * FAILED_PRECONDITION; a coordinator shutting down UNAVAILABLE.
  */
 public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase implements AutoCloseable {
@@ -92,6 +93,14 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase impl
                 log.info("job {} ({}) queued", job.getId(), job.getName());
                 out.onNext(JobId.newBuilder().setId(job.getId()).build());
                 out.onCompleted();
+            } catch (OutOfMemoryError e) {
+                // its data did not fit this JVM; the arrays that failed are gone again, and the
+                // coordinator (its running job) goes on: the submitter is told, not the node ended
+                log.warn("job{}: out of memory reading its data: {}", spec.getName().isEmpty() ? ""
+                        : " (" + spec.getName() + ")", e.getMessage());
+                out.onError(Status.RESOURCE_EXHAUSTED.withDescription("the coordinator ran out of memory reading the "
+                        + "job's data (" + e.getMessage() + "): give it more (JAVA_OPTS=-Xmx…), or use less data")
+                        .asRuntimeException());
             } catch (AbandonedSubmissionException e) {
                 log.warn("job{} {}", spec.getName().isEmpty() ? "" : " (" + spec.getName() + ")", e.getMessage());
                 out.onError(Status.CANCELLED.withDescription(e.getMessage()).asRuntimeException());
