@@ -56,7 +56,8 @@ public final class LocalCommand implements Callable<Integer> {
     @Option(names = "--metrics-out", paramLabel = "FILE", description = "write one JSON object per epoch here")
     Path metricsOut;
 
-    @Option(names = "--export", paramLabel = "FILE", description = "write the trained model here (safetensors)")
+    @Option(names = "--export", paramLabel = "FILE", description = "write the trained model here (safetensors); a "
+            + "write that fails (a full disk) is tried again every 10 s for up to 10 minutes")
     Path export;
 
     @Option(names = "--metrics-dir", paramLabel = "DIR", description = "write metrics.jsonl, TensorBoard event "

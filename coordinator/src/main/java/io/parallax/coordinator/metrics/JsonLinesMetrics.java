@@ -88,6 +88,7 @@ public final class JsonLinesMetrics implements MetricsSink {
         for (EpochReport r : earlier) {
             if (r.epoch() > lastKept) {
                 ObjectNode line = epochFields(r);
+                line.putNull("redone_steps"); // the record does not keep it either
                 for (String field : STEP_FIELDS) {
                     line.putNull(field);
                 }

@@ -135,9 +135,11 @@ public final class JobStore implements AutoCloseable {
      * JDK's message is often the bare reason ("No space left on device") or the bare path.
      */
     private static IOException cannotOpen(Path dir, IOException e) {
-        String why = e instanceof FileSystemException f && f.getFile() != null
-                ? f.getFile() + ": " + whyUnreadable(e) : whyUnreadable(e);
-        String fix = why.contains("No space left") || why.contains("Disk quota")
+        // a reason alone gets its file; JobServiceImpl.describe names it already
+        String why = e instanceof java.nio.file.FileAlreadyExistsException f ? f.getFile() + " exists and is not a folder"
+                : e instanceof FileSystemException f && f.getFile() != null && f.getReason() != null
+                ? f.getFile() + ": " + f.getReason() : whyUnreadable(e);
+        String fix = noSpace(why)
                 ? "; free space on its disk, then start the coordinator again"
                 : e instanceof AccessDeniedException ? "; give the coordinator's user the right to write there, "
                         + "or choose another with --state-dir" : "";
@@ -254,9 +256,10 @@ public final class JobStore implements AutoCloseable {
                     // starts from is right in memory, and the queue writes it once there is room;
                     // until then the old record on disk reads the same way at the next start
                     unsavedOnOpen.add(fixed.getId());
+                    String why = JobServiceImpl.describe(e);
                     log.warn("job {}: its record could not be rewritten ({}); the coordinator goes on with it {} "
-                            + "and writes it once it can: free space in the state directory {}", fixed.getId(),
-                            JobServiceImpl.describe(e), fixed.getState(), root);
+                            + "and writes it once it can{}", fixed.getId(), why, fixed.getState(),
+                            noSpace(why) ? ": free space in the state directory " + root : "");
                 }
             }
             loaded.add(fixed);
@@ -279,6 +282,11 @@ public final class JobStore implements AutoCloseable {
     }
 
     /** Why a record could not be read, in words: some exceptions' messages say nothing alone. */
+    /** Whether a failure's words are a full disk's (or a full quota's). */
+    private static boolean noSpace(String why) {
+        return why.contains("No space left") || why.contains("Disk quota");
+    }
+
     private static String whyUnreadable(Exception e) {
         if (e instanceof CharacterCodingException) {
             return "it is not UTF-8 text (" + e + ")";
@@ -406,9 +414,10 @@ public final class JobStore implements AutoCloseable {
         try {
             writeNaming(tmp, root.resolve(LAST_ID), Long.toString(lastId));
             Files.move(tmp, root.resolve(LAST_ID), StandardCopyOption.REPLACE_EXISTING);
-        } finally {
+        } catch (IOException e) {
             // as in save: a copy a full disk cut short is no use and would be left behind
-            Files.deleteIfExists(tmp);
+            discard(tmp, e);
+            throw e;
         }
         Files.createDirectories(jobs.resolve(id));
         return id;
@@ -464,9 +473,19 @@ public final class JobStore implements AutoCloseable {
             } catch (AtomicMoveNotSupportedException e) {
                 Files.move(tmp, dir.resolve(RECORD), StandardCopyOption.REPLACE_EXISTING);
             }
-        } finally {
+        } catch (IOException e) {
             // a half-written copy on a full disk would keep the space the next write needs
+            discard(tmp, e);
+            throw e;
+        }
+    }
+
+    /** Deletes a temporary file a failed write left; a failure to is attached to {@code cause}, not thrown instead. */
+    private static void discard(Path tmp, IOException cause) {
+        try {
             Files.deleteIfExists(tmp);
+        } catch (IOException e) {
+            cause.addSuppressed(e);
         }
     }
 
@@ -478,12 +497,8 @@ public final class JobStore implements AutoCloseable {
     private static void writeNaming(Path tmp, Path file, String text) throws IOException {
         try {
             Files.writeString(tmp, text, StandardCharsets.UTF_8);
-        } catch (FileSystemException e) {
-            throw e;
         } catch (IOException e) {
-            FileSystemException named = new FileSystemException(file.toString(), null, String.valueOf(e.getMessage()));
-            named.initCause(e);
-            throw named;
+            throw io.parallax.engine.io.ReplacingFile.naming(file, e);
         }
     }
 

@@ -72,14 +72,8 @@ public final class ModelCommand extends ClientCommand {
             }
             try {
                 chunk.getData().writeTo(os);
-            } catch (java.nio.file.FileSystemException e) {
-                throw new UncheckedIOException(e);
             } catch (IOException e) {
-                // a full disk's "No space left on device" names no file
-                java.nio.file.FileSystemException named = new java.nio.file.FileSystemException(outFile.toString(),
-                        null, e.getMessage());
-                named.initCause(e);
-                throw new UncheckedIOException(named);
+                throw new UncheckedIOException(ReplacingFile.naming(outFile, e));
             }
             written[0] += chunk.getData().size();
         });

@@ -338,8 +338,11 @@ public final class ReplacingFile {
                 + Long.toHexString(ThreadLocalRandom.current().nextLong()) + suffix);
     }
 
-    /** {@code e} as an exception naming {@code path}: a full disk's "No space left on device" names none. */
-    private static FileSystemException naming(Path path, IOException e) {
+    /**
+     * {@code e} as an exception naming {@code path}: a full disk's "No space left on device" names
+     * none. One that names a file already is returned as it is.
+     */
+    public static FileSystemException naming(Path path, IOException e) {
         if (e instanceof FileSystemException fse && fse.getFile() != null) {
             return fse;
         }

@@ -108,6 +108,10 @@ public final class Ftrl extends FlatOptimizer {
         /** Checks the hyperparameters and allocates the state for {@code groups}. */
         public Ftrl build(ParameterGroups groups) {
             // its update divides by the rate, so 0 is refused here as when a schedule reaches it
+            if (learningRate == 0) {
+                throw new IllegalArgumentException("learning rate must be > 0 for ftrl, whose update divides by it, "
+                        + "got 0.0");
+            }
             Hyper.positive("learning rate", learningRate);
             Hyper.nonPositive("learning_rate_power", learningRatePower);
             Hyper.nonNegative("initial_accumulator_value", initialAccumulatorValue);

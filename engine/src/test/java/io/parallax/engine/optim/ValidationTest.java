@@ -25,7 +25,8 @@ class ValidationTest {
         rejects("learning rate must be finite, got Infinity",
                 () -> Adagrad.builder().lr(Double.POSITIVE_INFINITY).build(G));
         rejects("learning rate must be > 0, got -1.0", () -> Ftrl.builder().learningRate(-1).build(G));
-        rejects("learning rate must be > 0, got 0.0", () -> Ftrl.builder().learningRate(0).build(G));
+        rejects("learning rate must be > 0 for ftrl, whose update divides by it, got 0.0",
+                () -> Ftrl.builder().learningRate(0).build(G));
         Optimizer opt = Adam.builder().build(G);
         rejects("learning rate must be >= 0, got -0.001", () -> opt.setLearningRate(-0.001));
         assertEquals(1e-3, opt.learningRate());

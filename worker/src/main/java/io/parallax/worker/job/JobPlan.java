@@ -495,11 +495,11 @@ public final class JobPlan {
                 : null;
         for (int i : frozen) {
             if (m.getInitFrom().isEmpty()) {
-                notes.add("model.frozen_layers: layer " + i + " is frozen at its random initialisation (no init_from "
+                notes.add("model.frozen_layers: layer " + i + " is frozen at its initial values (no init_from "
                         + "loads it)");
             } else if (m.hasInitFromLayers() && i >= m.getInitFromLayers()) {
                 notes.add("model.frozen_layers: layer " + i + " is not loaded from init_from (" + loads + "): it is "
-                        + "frozen at its random initialisation");
+                        + "frozen at its initial values");
             }
         }
         for (int i : new java.util.TreeSet<>(m.getLrScalesMap().keySet())) {

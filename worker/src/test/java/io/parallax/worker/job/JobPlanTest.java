@@ -467,8 +467,8 @@ class JobPlanTest {
         }
         assertEquals(List.of("every layer with weights is frozen (model.frozen_layers): training changes no weight",
                 "frozen layers [0, 3]: 131 of the model's 131 parameters are frozen, 0 train",
-                "model.frozen_layers: layer 0 is frozen at its random initialisation (no init_from loads it)",
-                "model.frozen_layers: layer 3 is frozen at its random initialisation (no init_from loads it)"),
+                "model.frozen_layers: layer 0 is frozen at its initial values (no init_from loads it)",
+                "model.frozen_layers: layer 3 is frozen at its initial values (no init_from loads it)"),
                 JobPlan.load(frozen.build(), roots()).startNotes());
     }
 
@@ -480,7 +480,7 @@ class JobPlanTest {
         b.getModelBuilder().setInitFrom("body.safetensors").setInitFromLayers(1).addFrozenLayers(3).putLrScales(3, 0.5);
         assertEquals(List.of("frozen layers [3]: 51 of the model's 131 parameters are frozen, 80 train",
                 "model.frozen_layers: layer 3 is not loaded from init_from (init_from_layers 1 loads layer 0 only): it "
-                        + "is frozen at its random initialisation",
+                        + "is frozen at its initial values",
                 "model.lr_scales: layer 3 is frozen; its lr scale changes nothing"),
                 JobPlan.load(b.build(), roots()).startNotes());
         b.getModelBuilder().clearFrozenLayers().addFrozenLayers(0).clearLrScales();
