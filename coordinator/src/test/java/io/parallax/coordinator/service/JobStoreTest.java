@@ -76,6 +76,17 @@ class JobStoreTest {
         }
     }
 
+    /** Job {@code id} as a store opened on the state directory lists it: FAILED, its record named with {@code why}. */
+    private Job listedUnreadable(String id, String why) throws IOException {
+        try (JobStore store = JobStore.open(state)) {
+            Job job = loaded(store, id);
+            assertEquals(JobState.FAILED, job.getState());
+            assertTrue(job.getReason().startsWith("its record " + store.jobDir(id).resolve(JobStore.RECORD)
+                    + " cannot be read (" + why), job.getReason());
+            return job;
+        }
+    }
+
     @Test
     void aRecordThatIsNotUtf8IsListedAsUnreadableAndTheStoreOpens() throws IOException {
         String id;
@@ -87,14 +98,9 @@ class JobStoreTest {
             Files.write(store.jobDir(id).resolve(JobStore.RECORD), record);
             ModelFile.save(tinyModel(), store.modelFile(id));
         }
-        try (JobStore store = JobStore.open(state)) {
-            Job job = loaded(store, id);
-            assertEquals(JobState.FAILED, job.getState());
-            assertEquals("(record unreadable)", job.getName());
-            assertTrue(job.getReason().startsWith("its record " + store.jobDir(id).resolve(JobStore.RECORD)
-                    + " cannot be read (it is not UTF-8 text"), job.getReason());
-            assertTrue(job.getModelAvailable());
-        }
+        Job job = listedUnreadable(id, "it is not UTF-8 text");
+        assertEquals("(record unreadable)", job.getName());
+        assertTrue(job.getModelAvailable());
     }
 
     @Test
@@ -104,13 +110,7 @@ class JobStoreTest {
             id = newJobFolder(store);
             Files.createDirectories(store.jobDir(id).resolve(JobStore.RECORD));
         }
-        try (JobStore store = JobStore.open(state)) {
-            Job job = loaded(store, id);
-            assertEquals(JobState.FAILED, job.getState());
-            assertTrue(job.getReason().startsWith("its record " + store.jobDir(id).resolve(JobStore.RECORD)
-                    + " cannot be read (it is a folder, not a file)"), job.getReason());
-            assertFalse(job.getModelAvailable());
-        }
+        assertFalse(listedUnreadable(id, "it is a folder, not a file").getModelAvailable());
     }
 
     @Test

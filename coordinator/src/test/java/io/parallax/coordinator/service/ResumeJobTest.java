@@ -117,6 +117,21 @@ class ResumeJobTest {
         assertArrayEquals(straight, model(stub, id), "the resumed run's weights are the straight run's");
     }
 
+    /**
+     * Submits {@code job}, cancels it once {@code epochs} epochs are done (held there until the
+     * cancel is sent, so that a fast job cannot end first) and returns its id, CANCELLED.
+     */
+    private static String cancelledAfter(ServiceFixture fx, JobServiceGrpc.JobServiceBlockingStub stub, JobSpec job,
+            int epochs) {
+        fx.holdAtEpoch(job.getName(), epochs);
+        String id = submit(stub, job);
+        awaitEpochs(stub, id, epochs);
+        withDeadline(stub).cancelJob(id(id));
+        fx.releaseHold();
+        assertEquals(JobState.CANCELLED, finished(stub, id).getState());
+        return id;
+    }
+
     @Test
     void aJobThatFailedForWantOfItsDataResumesOnRequestToTheWeightsOfAStraightRun() throws Exception {
         Path away = data.resolve("table.csv.away");
@@ -217,12 +232,7 @@ class ResumeJobTest {
             assertEquals(JobState.SUCCEEDED, finished(stub, straightId).getState());
             byte[] straight = model(stub, straightId);
 
-            fx.holdAtEpoch("fine-tune", 2);
-            String id = submit(stub, fineTune.build());
-            awaitEpochs(stub, id, 2);
-            withDeadline(stub).cancelJob(id(id));
-            fx.releaseHold();
-            assertEquals(JobState.CANCELLED, finished(stub, id).getState());
+            String id = cancelledAfter(fx, stub, fineTune.build(), 2);
             Files.move(base, data.resolve("moved.safetensors"));
             assertEquals(JobState.QUEUED, resume(stub, id).getState());
             assertEndsAsTheStraightRun(fx, stub, id, straight);
@@ -236,12 +246,7 @@ class ResumeJobTest {
     void aQueuedResumptionWhoseCheckpointIsDeletedFailsInsteadOfTrainingItsEpochsTwice() throws Exception {
         try (ServiceFixture fx = fixture(50)) {
             JobServiceGrpc.JobServiceBlockingStub stub = fx.stub();
-            fx.holdAtEpoch("resumed", 2);
-            String id = submit(stub, job("resumed"));
-            awaitEpochs(stub, id, 2);
-            withDeadline(stub).cancelJob(id(id));
-            fx.releaseHold();
-            assertEquals(JobState.CANCELLED, finished(stub, id).getState());
+            String id = cancelledAfter(fx, stub, job("resumed"), 2);
             String running = submit(stub, longJob("long"));
             assertEquals(JobState.QUEUED, resume(stub, id).getState());
             Files.delete(fx.store.checkpointFile(id));
