@@ -117,6 +117,13 @@ class ResumeJobTest {
         assertArrayEquals(straight, model(stub, id), "the resumed run's weights are the straight run's");
     }
 
+    /** The model of {@code job}, run to SUCCEEDED without interruption. */
+    private static byte[] modelOf(JobServiceGrpc.JobServiceBlockingStub stub, JobSpec job) {
+        String id = submit(stub, job);
+        assertEquals(JobState.SUCCEEDED, finished(stub, id).getState());
+        return model(stub, id);
+    }
+
     /**
      * Submits {@code job}, cancels it once {@code epochs} epochs are done (held there until the
      * cancel is sent, so that a fast job cannot end first) and returns its id, CANCELLED.
@@ -183,9 +190,7 @@ class ResumeJobTest {
     void aCancelledJobResumesFromItsCheckpointWhenTheQueueHasRoom() throws Exception {
         try (ServiceFixture fx = fixture(1)) {
             JobServiceGrpc.JobServiceBlockingStub stub = fx.stub();
-            String straightId = submit(stub, job("straight"));
-            assertEquals(JobState.SUCCEEDED, finished(stub, straightId).getState());
-            byte[] straight = model(stub, straightId);
+            byte[] straight = modelOf(stub, job("straight"));
 
             fx.holdAtEpoch("cancelled", 2);
             String id = submit(stub, job("cancelled"));
@@ -223,14 +228,10 @@ class ResumeJobTest {
     void aFineTuneResumesWithItsInitFromFileGone() throws Exception {
         try (ServiceFixture fx = fixture(50)) {
             JobServiceGrpc.JobServiceBlockingStub stub = fx.stub();
-            String baseId = submit(stub, job("base"));
-            assertEquals(JobState.SUCCEEDED, finished(stub, baseId).getState());
-            Path base = Files.write(data.resolve("base.safetensors"), model(stub, baseId));
+            Path base = Files.write(data.resolve("base.safetensors"), modelOf(stub, job("base")));
             JobSpec.Builder fineTune = job("fine-tune").toBuilder();
             fineTune.getModelBuilder().setInitFrom(base.toString()).addFrozenLayers(0);
-            String straightId = submit(stub, fineTune.build());
-            assertEquals(JobState.SUCCEEDED, finished(stub, straightId).getState());
-            byte[] straight = model(stub, straightId);
+            byte[] straight = modelOf(stub, fineTune.build());
 
             String id = cancelledAfter(fx, stub, fineTune.build(), 2);
             Files.move(base, data.resolve("moved.safetensors"));
