@@ -45,7 +45,6 @@ public final class LocalCommand implements Callable<Integer> {
     static volatile long exportRetryMillis = 10_000;
     static volatile long exportPatienceMillis = 10 * 60_000;
 
-
     @Mixin
     JobFileOption jobFile = new JobFileOption();
 

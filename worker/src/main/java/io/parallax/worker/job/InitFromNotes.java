@@ -14,8 +14,9 @@ import java.util.Optional;
 /**
  * What a job that starts from a saved model ({@code model.init_from}) is told when that model was
  * trained on inputs prepared otherwise than this job's, as its file's metadata records them: a
- * normalisation of another kind or, of the same kind, statistics fitted on other rows, other CSV columns (or the same in another order), pixels where
- * this job reads columns, or, when every layer is loaded, outputs that stood for other classes.
+ * normalisation of another kind or, of the same kind, statistics fitted on other rows, other CSV
+ * columns (or the same in another order), pixels where this job reads columns, or, when every
+ * layer is loaded, outputs that stood for other classes.
  * None of these stops the job (fine-tuning on a new dataset is what {@code init_from} is for), but
  * each makes the loaded layers see inputs, or stand for classes, unlike those they were trained
  * on, silently. A file without that metadata (written by PyTorch) gives no notes.
