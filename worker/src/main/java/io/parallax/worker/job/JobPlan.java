@@ -33,7 +33,6 @@ import io.parallax.engine.train.TrainingConfig;
 import io.parallax.proto.v1.DataSource;
 import io.parallax.proto.v1.JobSpec;
 import io.parallax.proto.v1.LayerSpec;
-import io.parallax.proto.v1.LinearLayer;
 import io.parallax.proto.v1.ModelSpec;
 import io.parallax.proto.v1.ScheduleSpec;
 import java.io.IOException;
@@ -469,22 +468,12 @@ public final class JobPlan {
         List<String> notes = new ArrayList<>();
         long trainable = 0;
         long fixed = 0;
-        int width = inputFeatures;
-        for (int i = 0; i < m.getLayersCount(); i++) {
-            LayerSpec l = m.getLayers(i);
-            long count = 0;
-            if (l.hasLinear()) {
-                LinearLayer linear = l.getLinear();
-                boolean bias = !linear.hasBias() || linear.getBias();
-                count = (long) width * linear.getOutFeatures() + (bias ? linear.getOutFeatures() : 0);
-                width = linear.getOutFeatures();
-            } else if (l.hasBatchNorm() && (!l.getBatchNorm().hasAffine() || l.getBatchNorm().getAffine())) {
-                count = 2L * width;
-            }
+        long[] counts = MemoryBudget.parametersPerLayer(m, inputFeatures);
+        for (int i = 0; i < counts.length; i++) {
             if (frozen.contains(i)) {
-                fixed += count;
+                fixed += counts[i];
             } else {
-                trainable += count;
+                trainable += counts[i];
             }
         }
         notes.add(String.format(java.util.Locale.ROOT, "frozen layers %s: %,d of the model's %,d parameters are "

@@ -118,25 +118,40 @@ public final class MemoryBudget {
 
     static Sizes sizes(ModelSpec m, int width) {
         long parameters = 0;
+        for (long p : parametersPerLayer(m, width)) {
+            parameters += p;
+        }
         long buffers = 0;
         long activations = width;
         for (LayerSpec l : m.getLayersList()) {
-            switch (l.getKindCase()) {
-                case LINEAR -> {
-                    var s = l.getLinear();
-                    long bias = !s.hasBias() || s.getBias() ? s.getOutFeatures() : 0;
-                    parameters += (long) width * s.getOutFeatures() + bias;
-                    width = s.getOutFeatures();
-                }
-                case BATCH_NORM -> {
-                    parameters += !l.getBatchNorm().hasAffine() || l.getBatchNorm().getAffine() ? 2L * width : 0;
-                    buffers += 2L * width + 1;
-                }
-                default -> { }
+            if (l.hasLinear()) {
+                width = l.getLinear().getOutFeatures();
+            } else if (l.hasBatchNorm()) {
+                buffers += 2L * width + 1;
             }
             activations += width;
         }
         return new Sizes(parameters, buffers, activations);
+    }
+
+    /** The parameters of each layer of {@code m} on rows of {@code width} features, in order. */
+    static long[] parametersPerLayer(ModelSpec m, int width) {
+        long[] counts = new long[m.getLayersCount()];
+        for (int i = 0; i < counts.length; i++) {
+            LayerSpec l = m.getLayers(i);
+            switch (l.getKindCase()) {
+                case LINEAR -> {
+                    var s = l.getLinear();
+                    long bias = !s.hasBias() || s.getBias() ? s.getOutFeatures() : 0;
+                    counts[i] = (long) width * s.getOutFeatures() + bias;
+                    width = s.getOutFeatures();
+                }
+                case BATCH_NORM -> counts[i] = !l.getBatchNorm().hasAffine() || l.getBatchNorm().getAffine()
+                        ? 2L * width : 0;
+                default -> { }
+            }
+        }
+        return counts;
     }
 
     private static long dataBytes(JobPlan plan) {
