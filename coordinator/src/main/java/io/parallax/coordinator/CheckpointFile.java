@@ -86,7 +86,7 @@ public final class CheckpointFile implements JobCheckpoints {
         try {
             at = Checkpoint.load(file, master, optimizer);
         } catch (IOException | RuntimeException e) {
-            throw new JobFailedException("its checkpoint " + file + " cannot be resumed from (" + e.getMessage()
+            throw new JobFailedException("its checkpoint " + file + " cannot be resumed from (" + withoutPath(e)
                     + "); resubmit the job to train it again from the first epoch", e);
         } catch (OutOfMemoryError e) {
             throw new JobFailedException("the coordinator ran out of memory loading its checkpoint (" + e.getMessage()
@@ -117,6 +117,14 @@ public final class CheckpointFile implements JobCheckpoints {
         log.info("{}: resuming from the checkpoint {}", file, JobCheckpoints.where(at));
         note.accept("resuming from the checkpoint " + JobCheckpoints.where(at));
         return Optional.of(new Resumed(at, elapsed, soFar, data));
+    }
+
+    /** The failure's message without the file's path, which the job's message already names. */
+    private String withoutPath(Exception e) {
+        String why = String.valueOf(e.getMessage());
+        String path = file.toString();
+        return why.startsWith(path + ": ") ? why.substring(path.length() + 2)
+                : why.startsWith(path + " ") ? why.substring(path.length() + 1) : why;
     }
 
     @Override

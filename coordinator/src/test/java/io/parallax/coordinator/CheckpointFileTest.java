@@ -131,6 +131,26 @@ class CheckpointFileTest {
         JobFailedException e = assertThrows(JobFailedException.class,
                 () -> file(path, Duration.ZERO, Job.getDefaultInstance()).restore(m, adam(m)));
         assertTrue(e.getMessage().startsWith("its checkpoint " + path + " cannot be resumed from ("), e.getMessage());
-        assertTrue(e.getMessage().contains("checkpoint of another model"), e.getMessage());
+        assertTrue(e.getMessage().contains("(is a checkpoint of another model"), e.getMessage());
+        assertEquals(1, e.getMessage().split(java.util.regex.Pattern.quote(path.toString()), -1).length - 1,
+                "the path once: " + e.getMessage());
+    }
+
+    @Test
+    void aCheckpointDamagedOnDiskFailsTheJobSayingSo() throws Exception {
+        Path path = dir.resolve("checkpoint.safetensors");
+        Sequential saved = model(1);
+        file(path, Duration.ZERO, Job.getDefaultInstance()).save(saved, adam(saved), new TrainingPosition(1, 0, 20, 7, 16),
+                1, JobCheckpoints.EpochSoFar.NONE, DATA);
+        byte[] bytes = java.nio.file.Files.readAllBytes(path);
+        bytes[bytes.length - 3] ^= 1; // a weight or an optimizer value a little off: nothing else would notice
+        java.nio.file.Files.write(path, bytes);
+        Sequential m = model(2);
+        JobFailedException e = assertThrows(JobFailedException.class,
+                () -> file(path, Duration.ZERO, Job.getDefaultInstance()).restore(m, adam(m)));
+        assertTrue(e.getMessage().startsWith("its checkpoint " + path + " cannot be resumed from (its tensor data were "
+                + "changed after it was written"), e.getMessage());
+        assertTrue(e.getMessage().endsWith("the file is damaged); resubmit the job to train it again from the first "
+                + "epoch"), e.getMessage());
     }
 }

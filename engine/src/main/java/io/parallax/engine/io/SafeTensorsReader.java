@@ -24,6 +24,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.zip.CRC32C;
 
 /**
  * Reads a safetensors file: an 8-byte little-endian header length N, N bytes of UTF-8 JSON
@@ -305,6 +306,39 @@ public final class SafeTensorsReader implements Closeable {
             }
         });
         return out;
+    }
+
+    /**
+     * Checks the data section against the CRC-32C that {@link SafeTensorsWriter#checksumData}
+     * stored under {@code key}. A file without that key (written without a checksum, or by
+     * another program) passes unchecked: the answer says whether a sum was there to check.
+     *
+     * @throws SafeTensorsException the bytes differ from those written, or the stored value is
+     *     not 8 hex digits
+     */
+    public boolean verifyDataChecksum(String key) throws IOException {
+        String stored = metadata.get(key);
+        if (stored == null) {
+            return false;
+        }
+        if (!stored.matches("[0-9a-f]{8}")) {
+            throw new SafeTensorsException(file, "metadata '" + key + "' is not a CRC-32C (8 hex digits): '"
+                    + stored + "'");
+        }
+        CRC32C crc = new CRC32C();
+        ByteBuffer buffer = ByteBuffer.allocate(CHUNK_BYTES);
+        long end = channel.size();
+        for (long at = dataStart; at < end; at += buffer.limit()) {
+            buffer.clear().limit((int) Math.min(CHUNK_BYTES, end - at));
+            readFully(file, channel, buffer, at);
+            crc.update(buffer.flip());
+        }
+        String read = String.format("%08x", crc.getValue());
+        if (!read.equals(stored)) {
+            throw new SafeTensorsException(file, "its tensor data were changed after it was written (CRC-32C "
+                    + read + ", written with " + stored + "): the file is damaged");
+        }
+        return true;
     }
 
     private TensorInfo floatTensor(String name) throws SafeTensorsException {

@@ -16,6 +16,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.zip.CRC32C;
 
 /**
  * Writes a safetensors file: collect tensors ({@link #putFloats}, {@link #putLongs}) and
@@ -51,6 +52,7 @@ public final class SafeTensorsWriter {
 
     private final Map<String, Entry> entries = new LinkedHashMap<>();
     private final Map<String, String> metadata = new LinkedHashMap<>();
+    private String checksumKey;
 
     /** Adds a float32 tensor under {@code name}, with its own shape; its values are read at {@link #write}. */
     public SafeTensorsWriter putFloats(String name, Tensor tensor) {
@@ -73,6 +75,21 @@ public final class SafeTensorsWriter {
             throw new IllegalArgumentException("metadata key and value must not be null, got " + key + "=" + value);
         }
         metadata.put(key, value);
+        return this;
+    }
+
+    /**
+     * Makes {@link #write} put the CRC-32C of the whole data section (every tensor's bytes, in
+     * file order) into the metadata under {@code key}, as 8 lower-case hex digits:
+     * {@link SafeTensorsReader#verifyDataChecksum} then tells a file whose bytes changed after it
+     * was written from one that was written so. The data are read twice (once for the sum, once
+     * to write them), so this is for files whose damage must not go unseen, such as checkpoints.
+     */
+    public SafeTensorsWriter checksumData(String key) {
+        if (key == null || key.isEmpty()) {
+            throw new IllegalArgumentException("a checksum needs a metadata key, got '" + key + "'");
+        }
+        checksumKey = key;
         return this;
     }
 
@@ -139,19 +156,32 @@ public final class SafeTensorsWriter {
      * {@code path}; a link is followed and a device written in place ({@link ReplacingFile}).
      */
     public void write(Path path) throws IOException {
+        ByteBuffer buffer = ByteBuffer.allocate(CHUNK_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        if (checksumKey != null) {
+            CRC32C crc = new CRC32C();
+            for (Entry e : ordered()) {
+                forEachChunk(e, buffer, crc::update);
+            }
+            putMetadata(checksumKey, String.format("%08x", crc.getValue()));
+        }
         ReplacingFile.write(path, out -> {
             byte[] header = header();
-            ByteBuffer buffer = ByteBuffer.allocate(CHUNK_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+            buffer.clear();
             buffer.putLong(header.length);
             writeAll(out, buffer.flip());
             writeAll(out, ByteBuffer.wrap(header));
             for (Entry e : ordered()) {
-                writeData(out, e, buffer);
+                forEachChunk(e, buffer, chunk -> writeAll(out, chunk));
             }
         });
     }
 
-    private static void writeData(FileChannel out, Entry e, ByteBuffer buffer) throws IOException {
+    private interface ChunkSink {
+        void accept(ByteBuffer chunk) throws IOException;
+    }
+
+    /** Hands the entry's little-endian bytes to {@code sink} in chunks of at most {@link #CHUNK_BYTES}. */
+    private static void forEachChunk(Entry e, ByteBuffer buffer, ChunkSink sink) throws IOException {
         long n = e.elements();
         int perChunk = CHUNK_BYTES / e.dtype.bytes();
         float[] chunk = e.tensor != null ? new float[(int) Math.min(n, perChunk)] : null;
@@ -167,7 +197,7 @@ public final class SafeTensorsWriter {
                 buffer.asFloatBuffer().put(chunk, 0, count);
             }
             buffer.limit(count * e.dtype.bytes());
-            writeAll(out, buffer);
+            sink.accept(buffer);
             done += count;
         }
     }

@@ -5,6 +5,7 @@ import static io.parallax.engine.io.CheckpointResumeTest.TRAIN;
 import static io.parallax.engine.io.CheckpointResumeTest.assertArrayBits;
 import static io.parallax.engine.io.CheckpointResumeTest.plainConfig;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -22,11 +23,14 @@ import io.parallax.engine.optim.Optimizers;
 import io.parallax.engine.optim.ParameterGroups;
 import io.parallax.engine.train.TrainingConfig;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
@@ -168,6 +172,42 @@ class CheckpointRefusalTest {
             Optimizer adam = ADAM.build(m);
             assertRefused(SafeTensorsException.class, m, adam, () -> Checkpoint.load(cut, m, adam), cut.toString());
         }
+    }
+
+    @Test
+    void aCheckpointWhoseBytesChangedOnDiskIsRefusedAsDamaged() throws IOException {
+        byte[] whole = Files.readAllBytes(adamFile);
+        for (int at : new int[] {whole.length - 1, whole.length / 2}) {
+            byte[] damaged = whole.clone();
+            damaged[at] ^= 0x10; // one bit of one weight or optimizer value: the file still parses
+            Path file = dir.resolve("damaged-" + at + ".safetensors");
+            Files.write(file, damaged);
+            Sequential m = model(12, 0.3f);
+            Optimizer adam = ADAM.build(m);
+            assertRefused(SafeTensorsException.class, m, adam, () -> Checkpoint.load(file, m, adam),
+                    file.toString(), "changed after it was written", "damaged");
+        }
+    }
+
+    @Test
+    void aCheckpointWrittenWithoutAChecksumStillLoads() throws IOException {
+        String header = new String(Files.readAllBytes(adamFile), StandardCharsets.ISO_8859_1);
+        Matcher entry = Pattern.compile(",\"" + Pattern.quote(Checkpoint.CHECKSUM_KEY) + "\":\"[0-9a-f]{8}\"")
+                .matcher(header);
+        assertTrue(entry.find(), "the checksum entry in the header");
+        // as a checkpoint of before the checksum: the entry blanked, the header's length kept
+        String older = header.substring(0, entry.start()) + " ".repeat(entry.end() - entry.start())
+                + header.substring(entry.end());
+        Path file = dir.resolve("older.safetensors");
+        Files.write(file, older.getBytes(StandardCharsets.ISO_8859_1));
+        assertFalse(Checkpoint.readMetadata(file).containsKey(Checkpoint.CHECKSUM_KEY));
+
+        Sequential fromOlder = model(12, 0.3f);
+        Optimizer adamOlder = ADAM.build(fromOlder);
+        Sequential fromCurrent = model(12, 0.3f);
+        Optimizer adamCurrent = ADAM.build(fromCurrent);
+        assertEquals(Checkpoint.load(adamFile, fromCurrent, adamCurrent), Checkpoint.load(file, fromOlder, adamOlder));
+        assertArrayBits(fromCurrent.parameters().toArray(), fromOlder.parameters().toArray(), "parameters");
     }
 
     @Test
