@@ -23,6 +23,7 @@ import io.parallax.worker.plane.TensorExchange;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -99,6 +100,8 @@ public final class JobRunner {
     private JobCheckpoints checkpoints = JobCheckpoints.NONE;
     // written by any thread, read by the run's thread at step boundaries
     private volatile boolean cancelled;
+    /** The model as a cancel left it: set by run()'s thread before it throws. */
+    private Sequential cancelledModel;
 
     public JobRunner(String jobId, String jobJson, JobPlan plan, ActorSystem<?> system, WorkerRegistry.LiveWorkers live,
                      TensorExchange exchange, Settings settings, JobListener listener) {
@@ -128,6 +131,15 @@ public final class JobRunner {
      */
     public void checkpoints(JobCheckpoints checkpoints) {
         this.checkpoints = java.util.Objects.requireNonNull(checkpoints, "checkpoints");
+    }
+
+    /**
+     * After {@link #run()} threw {@link JobCancelledException}: the model with the weights and
+     * running statistics of the last step taken (the checkpoint's, for a run that resumed and took
+     * none); empty when the run was cancelled before its first step.
+     */
+    public Optional<Sequential> modelAtCancel() {
+        return Optional.ofNullable(cancelledModel);
     }
 
     /** Whether {@link #cancel()} has been called. */
@@ -306,6 +318,11 @@ public final class JobRunner {
                         elapsedBefore + (System.nanoTime() - start) / 1e9,
                         new JobCheckpoints.EpochSoFar(lossSum, trainSecondsBefore
                                 + (stepInEpoch == 0 ? 0 : (System.nanoTime() - epochStart) / 1e9)));
+            }
+            // a user who cancels a run that is good enough keeps what it has trained
+            if (e instanceof JobCancelledException && !updating && steps > 0) {
+                intoModel(master, params, buffers, trackedBefore, steps);
+                cancelledModel = master;
             }
             throw e;
         } finally {

@@ -7,6 +7,7 @@ import io.parallax.coordinator.JobListener;
 import io.parallax.coordinator.JobListeners;
 import io.parallax.coordinator.JobRunner;
 import io.parallax.engine.io.ModelFile;
+import io.parallax.engine.model.Sequential;
 import io.parallax.proto.v1.EpochMetrics;
 import io.parallax.proto.v1.Job;
 import io.parallax.proto.v1.JobEvent;
@@ -655,9 +656,10 @@ public final class JobQueue implements AutoCloseable {
                 });
         boolean trained = false;
         String saveFailure = null;
+        JobRunner r = null;
         try (GuardedListener metrics = new GuardedListener(id, metricsListener(job, note), note)) {
             JobListener both = JobListeners.of(progress, metrics);
-            JobRunner r = cluster.runner(id, spec, plan, both);
+            r = cluster.runner(id, spec, plan, both);
             List<EpochMetrics> earlier = job.getEpochsList();
             CheckpointFile checkpoint = new CheckpointFile(store.checkpointFile(id), checkpointInterval,
                     epoch -> epoch <= earlier.size() ? earlier.get(epoch - 1).getElapsedSeconds() : 0, () -> {
@@ -680,7 +682,7 @@ public final class JobQueue implements AutoCloseable {
             // init_from unreadable when the model is built, say: the user's problem, in their words
             end(id, JobState.FAILED, e.getMessage(), false);
         } catch (JobCancelledException e) {
-            end(id, JobState.CANCELLED, "cancelled while running (" + e.getMessage() + ")", false);
+            cancelled(id, r, plan, "cancelled while running (" + e.getMessage() + ")");
         } catch (JobFailedException e) {
             end(id, JobState.FAILED, e.getMessage(), false);
         } catch (InterruptedException e) {
@@ -694,6 +696,32 @@ public final class JobQueue implements AutoCloseable {
             end(id, saveFailure == null ? JobState.SUCCEEDED : JobState.FAILED,
                     saveFailure == null ? "" : saveFailure, saveFailure == null);
         }
+    }
+
+    /**
+     * Ends a job its runner stopped at a cancel. A user's cancel leaves the weights of its last
+     * step as the job's model, so that a run stopped once it was good enough can be taken away
+     * (and {@code resume} still goes on from its checkpoint); one written once, not waited for:
+     * the user asked for the job to stop.
+     */
+    private void cancelled(String id, JobRunner runner, JobPlan plan, String reason) {
+        boolean byUser;
+        synchronized (lock) {
+            byUser = cancelRequested;
+        }
+        Optional<Sequential> model = byUser && runner != null ? runner.modelAtCancel() : Optional.empty();
+        boolean saved = false;
+        if (model.isPresent()) {
+            try {
+                ModelFile.save(model.get(), store.modelFile(id), plan.preprocessing());
+                saved = true;
+                reason += "; its model holds the weights of its last step";
+            } catch (IOException e) {
+                log.warn("job {}: its weights at the cancel could not be saved as its model: {}", id, e.toString());
+                reason += "; its weights could not be saved as its model (" + e.getMessage() + ")";
+            }
+        }
+        end(id, JobState.CANCELLED, reason, saved);
     }
 
     /**

@@ -271,7 +271,7 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase impl
             if (!job.get().getModelAvailable()) {
                 out.onError(Status.FAILED_PRECONDITION.withDescription("job " + id.getId() + " has no model: it is "
                         + job.get().getState() + (job.get().getState() == JobState.SUCCEEDED ? " but its model file is gone"
-                        : "; only a SUCCEEDED job has one")).asRuntimeException());
+                        : "; only a SUCCEEDED job has one, or a job cancelled while it ran")).asRuntimeException());
                 return;
             }
             Path file = queue.modelFile(job.get().getId());

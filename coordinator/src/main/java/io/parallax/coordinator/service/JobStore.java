@@ -233,9 +233,12 @@ public final class JobStore implements AutoCloseable {
                     log.warn("job {} FAILED: {}{}", job.getId(), fixed.getReason(), unusable != null ? ""
                             : " (it had taken no checkpoint yet: the first comes --checkpoint-every after its start)");
                 }
-            } else if (job.getModelAvailable()) {
+            } else {
+                // an ended job; a cancelled one may offer both a model and a checkpoint
                 String damage;
-                if (!Files.isRegularFile(d.resolve(MODEL))) {
+                if (!job.getModelAvailable()) {
+                    // nothing offered, nothing to check
+                } else if (!Files.isRegularFile(d.resolve(MODEL))) {
                     log.warn("job {}: its model file is missing", job.getId());
                     fixed = job.toBuilder().setModelAvailable(false).build();
                 } else if ((damage = unusable(d.resolve(MODEL))) != null) {
@@ -243,10 +246,11 @@ public final class JobStore implements AutoCloseable {
                     log.warn("job {}: its model file is damaged: {}", job.getId(), damage);
                     fixed = job.toBuilder().setModelAvailable(false).build();
                 }
-            } else if (job.getCheckpointStep() > 0 && !Files.isRegularFile(checkpointFile(job.getId()))) {
-                // a failed or cancelled job's kept checkpoint, deleted by hand: ResumeJob must not offer it
-                log.warn("job {}: its checkpoint after step {} is missing", job.getId(), job.getCheckpointStep());
-                fixed = job.toBuilder().setCheckpointStep(0).build();
+                if (job.getCheckpointStep() > 0 && !Files.isRegularFile(checkpointFile(job.getId()))) {
+                    // a failed or cancelled job's kept checkpoint, deleted by hand: ResumeJob must not offer it
+                    log.warn("job {}: its checkpoint after step {} is missing", job.getId(), job.getCheckpointStep());
+                    fixed = fixed.toBuilder().setCheckpointStep(0).build();
+                }
             }
             if (fixed != job) {
                 try {

@@ -13,6 +13,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.parallax.engine.io.Checkpoint;
+import io.parallax.engine.io.SafeTensorsReader;
+import io.parallax.engine.io.TensorInfo;
 import io.parallax.proto.v1.Job;
 import io.parallax.proto.v1.JobEvent;
 import io.parallax.proto.v1.JobId;
@@ -81,16 +84,39 @@ class CancelAndRestartTest {
             Job done = last.getFinished();
             assertEquals(JobState.CANCELLED, done.getState());
             assertTrue(done.getReason().startsWith("cancelled while running"), done.getReason());
-            assertFalse(done.getModelAvailable());
+            assertTrue(done.getReason().endsWith("; its model holds the weights of its last step"), done.getReason());
             assertTrue(done.getStepsDone() < done.getStepsTotal());
             JobServiceTest.assertCode(Status.Code.FAILED_PRECONDITION, () -> withDeadline(stub).cancelJob(id(running)));
+            // what it trained is to be had: the weights its checkpoint kept for a resume
+            assertTrue(done.getModelAvailable());
+            assertEquals(done.getStepsDone(), done.getCheckpointStep());
+            assertSameWeights(fx.store.checkpointFile(running), Files.write(state.resolve("cancelled.safetensors"),
+                    model(stub, running)));
+            // one cancelled while queued has none
+            assertFalse(q.getModelAvailable());
             JobServiceTest.assertCode(Status.Code.FAILED_PRECONDITION,
-                    () -> withDeadline(stub).getModel(id(running)).forEachRemaining(c -> { }));
+                    () -> withDeadline(stub).getModel(id(queued)).forEachRemaining(c -> { }));
 
             // the workers were released: the next job runs
             String next = submit(stub, ServiceFixture.smallJob("after", 1, 64));
             List<JobEvent> events = watchAll(stub, next);
             assertEquals(JobState.SUCCEEDED, events.get(events.size() - 1).getFinished().getState());
+        }
+    }
+
+    /** Every tensor of the model file is in the checkpoint with the same values; only its optimizer's are not in the model. */
+    private static void assertSameWeights(Path checkpoint, Path model) throws Exception {
+        try (SafeTensorsReader c = SafeTensorsReader.open(checkpoint); SafeTensorsReader m = SafeTensorsReader.open(model)) {
+            List<String> modelNames = m.tensors().stream().map(TensorInfo::name).sorted().toList();
+            assertEquals(c.tensors().stream().map(TensorInfo::name).filter(n -> !n.startsWith(Checkpoint.OPTIMIZER_PREFIX))
+                    .sorted().toList(), modelNames);
+            for (String name : modelNames) {
+                if (m.info(name).dtype().readableAsFloat()) {
+                    assertArrayEquals(c.readFloats(name), m.readFloats(name), name);
+                } else {
+                    assertArrayEquals(c.readLongs(name), m.readLongs(name), name);
+                }
+            }
         }
     }
 
@@ -190,7 +216,8 @@ class CancelAndRestartTest {
             StatusRuntimeException refused = assertThrows(StatusRuntimeException.class,
                     () -> withDeadline(fx.stub()).getModel(id(withoutModel)).forEachRemaining(c -> { }));
             assertEquals(Status.Code.FAILED_PRECONDITION, refused.getStatus().getCode());
-            assertEquals("job " + withoutModel + " has no model: it is FAILED; only a SUCCEEDED job has one",
+            assertEquals("job " + withoutModel + " has no model: it is FAILED; only a SUCCEEDED job has one, or a job "
+                    + "cancelled while it ran",
                     refused.getStatus().getDescription());
         }
     }

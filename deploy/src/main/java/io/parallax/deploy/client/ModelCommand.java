@@ -11,15 +11,17 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code trainer model JOB --out FILE}: downloads a SUCCEEDED job's model (safetensors, PyTorch
+ * {@code trainer model JOB --out FILE}: downloads a job's model (a SUCCEEDED job's, or the weights
+ * a job cancelled while it ran had at its last step; safetensors, PyTorch
  * {@code nn.Sequential} names). The bytes go to a temporary file next to {@code FILE}, which is
  * moved into place only once every chunk arrived in order and the size equals the announced
  * total: {@code FILE} is never left half written. A link is followed and a device written in
  * place ({@link ReplacingFile}).
  */
 @Command(name = "model", mixinStandardHelpOptions = true,
-        description = "Download a finished job's trained model as a safetensors file.",
-        footer = {"", "Exit code: 0 written, 1 no model (job not SUCCEEDED), transfer or file error, 5 no such job.%n"})
+        description = "Download a finished job's trained model as a safetensors file (a cancelled job's: "
+                + "the weights of its last step).",
+        footer = {"", "Exit code: 0 written, 1 no model (the job has none: see 'trainer status'), transfer or file error, 5 no such job.%n"})
 public final class ModelCommand extends ClientCommand {
 
     @Parameters(paramLabel = "JOB", description = "the job's id")
