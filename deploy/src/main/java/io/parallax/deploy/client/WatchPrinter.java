@@ -174,6 +174,11 @@ public final class WatchPrinter {
                     job.getCheckpointStep())).append(" is kept: 'trainer resume ").append(job.getId())
                     .append("' goes on from there");
         }
+        if (job.getState() != JobState.SUCCEEDED && job.getModelAvailable()) {
+            // a job cancelled while it ran: what it had trained is to be had all the same
+            sb.append(System.lineSeparator()).append("its model: 'trainer model ").append(job.getId())
+                    .append(" --out FILE'");
+        }
         line(sb.toString());
     }
 

@@ -67,6 +67,19 @@ class WatchPrinterTest {
     }
 
     @Test
+    void aJobCancelledWithItsModelSaysHowToFetchIt() {
+        WatchPrinter p = printer(WatchPrinter.Style.PLAIN);
+        String reason = "cancelled while running (cancelled after 6 step(s)); its model holds the weights of its last step";
+        FakeJobService.story("job-1", 2, 4, JobState.CANCELLED, reason).stream()
+                .map(e -> e.hasFinished() ? e.toBuilder().setFinished(e.getFinished().toBuilder()
+                        .setStepsTotal(8).setCheckpointStep(6).setModelAvailable(true)).build() : e).forEach(p::accept);
+        assertTrue(text.toString().replace(System.lineSeparator(), "\n").endsWith("job-1 CANCELLED: " + reason
+                + "\nits checkpoint in epoch 2, after its step 2 of 4 is kept: 'trainer resume job-1' goes on from there"
+                + "\nits model: 'trainer model job-1 --out FILE'\n"), text.toString());
+        assertEquals(JobState.CANCELLED, p.state());
+    }
+
+    @Test
     void aLongEpochGetsNineProgressLines() {
         WatchPrinter p = printer(WatchPrinter.Style.PLAIN);
         FakeJobService.story("job-1", 1, 469, JobState.SUCCEEDED, "").forEach(p::accept);
