@@ -3,6 +3,7 @@ package io.parallax.engine.data;
 import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
 import java.awt.image.ColorModel;
+import java.awt.image.DataBuffer;
 import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
 import java.io.IOException;
@@ -47,8 +48,10 @@ import org.w3c.dom.Node;
  * bits, bit for bit as PIL's {@code convert("L")}). Grey-scale files are read from their raster,
  * not through Java's colour conversion, which would apply a gamma curve to their values; likewise
  * a JPEG with an embedded colour profile keeps its stored colours, as PIL does (javax.imageio
- * would convert them to sRGB). CMYK JPEGs are converted by javax.imageio and differ from PIL's
- * simple conversion.
+ * would convert them to sRGB). 16-bit colour and grey-with-alpha samples give their high byte,
+ * as PIL reads them; 16-bit grey without alpha is scaled to 0–255 and rounded (PIL clips it to
+ * 255). Floating-point samples and integers wider than 16 bits (TIFF) are refused. CMYK JPEGs
+ * and TIFFs are converted by javax.imageio and differ from PIL's simple conversion.
  *
  * <p>Resizing (when a size is given) is Pillow's {@code Image.resize(size, BILINEAR)} bit for
  * bit ({@link PilBilinear}), which is what torchvision's {@code transforms.Resize} does to the PIL
@@ -178,6 +181,9 @@ public final class ImageFolderReader {
     }
 
     private static BufferedImage decode(Path file) throws IOException {
+        if (Files.size(file) == 0) {
+            throw new IOException("cannot read image " + file + ": the file is empty (0 bytes)");
+        }
         BufferedImage image = null;
         List<String> truncated = new ArrayList<>();
         try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
@@ -201,7 +207,9 @@ public final class ImageFolderReader {
                 }
             }
         } catch (IOException | RuntimeException e) {
-            throw new IOException("cannot read image " + file + ": " + e.getMessage(), e);
+            // a PNG or TIFF cut short fails its read at the end of the file
+            throw new IOException("cannot read image " + file + ": " + (endOfFile(e) ? "it is truncated ("
+                    + e.getMessage() + ")" : e.getMessage()), e);
         }
         if (image == null) {
             throw new IOException("cannot read image " + file + ": not a PNG, JPEG, BMP or TIFF file");
@@ -209,6 +217,7 @@ public final class ImageFolderReader {
         if (!truncated.isEmpty()) {
             throw new IOException("cannot read image " + file + ": it is truncated (" + truncated.get(0) + ")");
         }
+        refuseUnmappedSamples(file, image);
         return image;
     }
 
@@ -305,12 +314,17 @@ public final class ImageFolderReader {
         float[] out = new float[(grayscale ? 1 : 3) * plane];
         ColorModel cm = image.getColorModel();
         Raster raster = image.getRaster();
-        if (!(cm instanceof IndexColorModel) && cm.getColorSpace().getType() == ColorSpace.TYPE_GRAY) {
-            // read the stored grey level; getRGB would pass it through a linear-to-sRGB curve
-            double max = (1 << cm.getComponentSize(0)) - 1;
+        boolean indexed = cm instanceof IndexColorModel;
+        boolean gray = !indexed && cm.getColorSpace().getType() == ColorSpace.TYPE_GRAY;
+        int bits = cm.getComponentSize(0);
+        if (gray && !cm.hasAlpha()) {
+            // read the stored grey level (getRGB would pass it through a linear-to-sRGB curve),
+            // scaled to 0–255 and rounded: exact for 1, 2, 4 and 8 bits as PIL; 16 bits are
+            // scaled where PIL clips them to 255
+            double max = (1 << bits) - 1;
             for (int y = 0; y < h; y++) {
                 for (int x = 0; x < w; x++) {
-                    float v = (float) (raster.getSample(x, y, 0) * 255.0 / max);
+                    float v = Math.round(raster.getSample(x, y, 0) * 255.0 / max);
                     for (int c = 0; c < out.length / plane; c++) {
                         out[c * plane + y * w + x] = v;
                     }
@@ -318,7 +332,23 @@ public final class ImageFolderReader {
             }
             return out;
         }
-        int[] argb = image.getRGB(0, 0, w, h, null, 0, w);
+        int[] argb;
+        if (gray || (!indexed && bits > 8 && cm.getColorSpace().isCS_sRGB() && !cm.isAlphaPremultiplied())) {
+            // grey with alpha, and 16-bit colour: the high byte of each sample, as PIL reads
+            // them ("LA;16B", "RGB;16B"); getRGB would round v/257 (and curve grey levels)
+            int shift = bits - 8;
+            argb = new int[plane];
+            for (int y = 0; y < h; y++) {
+                for (int x = 0; x < w; x++) {
+                    int r = raster.getSample(x, y, 0) >> shift;
+                    int g = gray ? r : raster.getSample(x, y, 1) >> shift;
+                    int b = gray ? r : raster.getSample(x, y, 2) >> shift;
+                    argb[y * w + x] = (r << 16) | (g << 8) | b;
+                }
+            }
+        } else {
+            argb = image.getRGB(0, 0, w, h, null, 0, w);
+        }
         for (int i = 0; i < plane; i++) {
             int r = (argb[i] >> 16) & 0xff;
             int g = (argb[i] >> 8) & 0xff;
@@ -332,6 +362,32 @@ public final class ImageFolderReader {
             }
         }
         return out;
+    }
+
+    private static boolean endOfFile(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof java.io.EOFException
+                    || (t instanceof java.util.zip.ZipException && String.valueOf(t.getMessage()).contains("end of"))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Refuses samples that have no agreed mapping to 0–255: floating-point ones, and integers of
+     * more than 16 bits (TIFF's), which PIL's {@code convert} turns into 0/1 or clips, and any
+     * scaling here would only guess at.
+     */
+    private static void refuseUnmappedSamples(Path file, BufferedImage image) throws IOException {
+        ColorModel cm = image.getColorModel();
+        int type = image.getRaster().getDataBuffer().getDataType();
+        boolean floating = type == DataBuffer.TYPE_FLOAT || type == DataBuffer.TYPE_DOUBLE;
+        if (floating || (!(cm instanceof IndexColorModel) && cm.getComponentSize(0) > 16)) {
+            throw new IOException("cannot read image " + file + ": its samples are " + cm.getComponentSize(0) + "-bit "
+                    + (floating ? "floating-point" : "integer") + " values, which have no agreed scale to 0–255 (PIL "
+                    + "and torchvision would turn them into 0, 1 or 255); save it as an 8- or 16-bit image");
+        }
     }
 
     /** PIL's convert("L") exactly: 16-bit fixed-point ITU-R 601 luma, rounded to 8 bits. */

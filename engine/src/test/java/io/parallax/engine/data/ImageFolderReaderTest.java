@@ -5,7 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.awt.Transparency;
+import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
+import java.awt.image.ComponentColorModel;
+import java.awt.image.DataBuffer;
+import java.awt.image.WritableRaster;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -189,6 +194,90 @@ class ImageFolderReaderTest {
         IOException e = assertThrows(IOException.class, () -> ImageFolderReader.list(root));
         assertTrue(e.getMessage().contains("no class folders"), e.getMessage());
         assertThrows(java.nio.file.NoSuchFileException.class, () -> ImageFolderReader.list(root.resolve("missing")));
+    }
+
+    /** A PNG of 16-bit samples (grey, grey + alpha or RGB), pixel by pixel. */
+    private Path sixteenBit(String path, String format, ColorSpace space, boolean alpha, int[]... pixels)
+            throws IOException {
+        int bands = space.getNumComponents() + (alpha ? 1 : 0);
+        int[] bits = new int[bands];
+        java.util.Arrays.fill(bits, 16);
+        ComponentColorModel cm = new ComponentColorModel(space, bits, alpha, false,
+                alpha ? Transparency.TRANSLUCENT : Transparency.OPAQUE, DataBuffer.TYPE_USHORT);
+        WritableRaster raster = cm.createCompatibleWritableRaster(pixels.length, 1);
+        for (int x = 0; x < pixels.length; x++) {
+            raster.setPixel(x, 0, pixels[x]);
+        }
+        Path file = root.resolve(path);
+        Files.createDirectories(file.getParent());
+        assertTrue(ImageIO.write(new BufferedImage(cm, raster, false, null), format, file.toFile()));
+        return file;
+    }
+
+    @Test
+    void sixteenBitSamplesReadAsPilReadsThemAndGreyIsRoundedResizedOrNot() throws IOException {
+        ColorSpace gray = ColorSpace.getInstance(ColorSpace.CS_GRAY);
+        ColorSpace srgb = ColorSpace.getInstance(ColorSpace.CS_sRGB);
+        sixteenBit("a/rgb16.png", "png", srgb, false, new int[] {57031, 50955, 56385}, new int[] {0, 65535, 128});
+        sixteenBit("b/la16.png", "png", gray, true, new int[] {25098, 65535}, new int[] {56753, 100});
+        sixteenBit("c/gray16.png", "png", gray, false, new int[] {25098}, new int[] {56753});
+        Dataset d = ImageFolderReader.read(root, 0, 0, false).dataset();
+        // Pillow 9.4, np.array(Image.open(f).convert("RGB")): the high byte of each sample
+        assertArrayEquals(new float[] {222, 0, 199, 255, 220, 0}, times255(d.features(), 0, 6));
+        assertArrayEquals(new float[] {98, 221, 98, 221, 98, 221}, times255(d.features(), 6, 12));
+        // PIL clips 16-bit grey to 255; scaled to 0–255 here, and rounded as when resized
+        assertArrayEquals(new float[] {98, 221, 98, 221, 98, 221}, times255(d.features(), 12, 18));
+        Dataset luma = ImageFolderReader.read(root, 0, 0, true).dataset();
+        // convert("L"): [208, 150] from the high bytes
+        assertArrayEquals(new float[] {208, 150, 98, 221, 98, 221}, times255(luma.features(), 0, 6));
+    }
+
+    private static float[] times255(float[] values, int from, int to) {
+        float[] out = new float[to - from];
+        for (int i = from; i < to; i++) {
+            out[i - from] = values[i] * 255f;
+            assertEquals(Math.round(out[i - from]), out[i - from], 1e-4f, "not a whole 0–255 value at " + i);
+            out[i - from] = Math.round(out[i - from]);
+        }
+        return out;
+    }
+
+    @Test
+    void floatingPointSamplesAreRefusedNotGuessedAt() throws IOException {
+        gray("a/g.png", fill(1, 2, 3));
+        ComponentColorModel cm = new ComponentColorModel(ColorSpace.getInstance(ColorSpace.CS_GRAY), false, false,
+                Transparency.OPAQUE, DataBuffer.TYPE_FLOAT);
+        WritableRaster raster = cm.createCompatibleWritableRaster(2, 1);
+        raster.setSample(0, 0, 0, -0.5f);
+        raster.setSample(1, 0, 0, 1.5f);
+        Path tiff = root.resolve("b/float.tif");
+        Files.createDirectories(tiff.getParent());
+        assertTrue(ImageIO.write(new BufferedImage(cm, raster, false, null), "tiff", tiff.toFile()));
+        IOException e = assertThrows(IOException.class, () -> ImageFolderReader.read(root, 0, 0, true));
+        assertEquals("cannot read image " + tiff + ": its samples are 32-bit floating-point values, which have no "
+                + "agreed scale to 0–255 (PIL and torchvision would turn them into 0, 1 or 255); save it as an 8- or "
+                + "16-bit image", e.getMessage());
+    }
+
+    @Test
+    void anEmptyFileAndAPngCutShortSaySo() throws IOException {
+        gray("a/g.png", fill(8, 8, 3));
+        Path empty = Files.createFile(root.resolve("a/empty.png"));
+        IOException e = assertThrows(IOException.class, () -> ImageFolderReader.read(root, 0, 0, true));
+        assertEquals("cannot read image " + empty + ": the file is empty (0 bytes)", e.getMessage());
+        Files.delete(empty);
+        BufferedImage noise = new BufferedImage(64, 64, BufferedImage.TYPE_INT_RGB);
+        java.util.SplittableRandom random = new java.util.SplittableRandom(3);
+        for (int y = 0; y < 64; y++) {
+            for (int x = 0; x < 64; x++) {
+                noise.setRGB(x, y, random.nextInt(1 << 24));
+            }
+        }
+        Path png = write("b/noise.png", noise);
+        byte[] whole = Files.readAllBytes(png);
+        Files.write(png, java.util.Arrays.copyOf(whole, whole.length / 2));
+        e = assertThrows(IOException.class, () -> ImageFolderReader.read(root, 8, 8, true));
+        assertTrue(e.getMessage().startsWith("cannot read image " + png + ": it is truncated ("), e.getMessage());
     }
 
     @Test
