@@ -81,9 +81,13 @@ public final class DataRoots {
         return new DataRoots(roots, anywhere, advice);
     }
 
-    /** What to do about {@code path}, refused as outside the roots: " (…)". */
+    /**
+     * What to do about {@code path}, refused as outside the roots: " (…)". The folder named is
+     * where the path really is: for a link, its target's, which is what lies outside.
+     */
     String adviceFor(Path path) {
-        return " (" + advice.apply(path.getParent() != null ? path.getParent() : path) + ")";
+        Path real = realPath(path);
+        return " (" + advice.apply(real.getParent() != null ? real.getParent() : real) + ")";
     }
 
     /** The roots as real absolute paths. */

@@ -413,7 +413,10 @@ class JobPlanTest {
         Path secret = elsewhere.resolve("secret.png");
         ImageIO.write(new BufferedImage(2, 2, BufferedImage.TYPE_INT_RGB), "png", secret.toFile());
         Files.createSymbolicLink(root.resolve("images/cat/link.png"), secret);
-        assertNames(rejected(imageJob(0, 0)), "data.train.image_folder.path", "leads outside the data roots");
+        InvalidJobException e = rejected(imageJob(0, 0));
+        assertNames(e, "data.train.image_folder.path", "leads outside the data roots");
+        // the folder to allow is the one the link leads to, not the link's own (inside the roots already)
+        assertNames(e, "data.train.image_folder.path", "start them with --data-root " + elsewhere.toRealPath() + ",");
     }
 
     @Test
