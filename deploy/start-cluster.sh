@@ -31,6 +31,9 @@ NAME.log.1, the newest, to NAME.log.5); deploy/stop-cluster.sh stops them.
                          each node uses its host's line)
       --port P           the coordinator's Akka port      (default: from the settings, 2551)
       --grpc-port P      the coordinator's gRPC port      (default: from the settings, 50051)
+      --data-root DIR    a folder every node may read job data from (repeatable; absolute: each
+                         node reads it on its own host); the coordinator and the workers must
+                         agree, or a job the coordinator takes fails on every worker
       --coordinator-arg A  one more argument for 'trainer coordinator' (repeatable)
       --worker-arg A     one more argument for 'trainer worker' (repeatable)
       --worker-port-base P  pins the workers' Akka ports: the first worker on each host gets P,
@@ -87,6 +90,9 @@ while [[ $# -gt 0 ]]; do
         --host) need "$@"; bind_host=$2; shift 2 ;;
         --port) need "$@"; akka_port=$2; shift 2 ;;
         --grpc-port) need "$@"; grpc_port=$2; shift 2 ;;
+        --data-root) need "$@"
+            [[ "$2" == /* ]] || die "--data-root must be an absolute path (each node reads it on its own host), got '$2'"
+            coordinator_args+=("--data-root=$2"); worker_args+=("--data-root=$2"); shift 2 ;;
         --coordinator-arg) need "$@"; coordinator_args+=("$2"); shift 2 ;;
         --worker-arg) need "$@"; worker_args+=("$2"); shift 2 ;;
         --worker-port-base) need "$@"; worker_port_base=$2; shift 2 ;;

@@ -91,8 +91,31 @@ class ScriptSafetyTest {
         assertEquals(2, start.exitCode(), start.toString());
         assertTrue(start.output().contains("and host b runs more than one worker"), start.toString());
         Files.delete(hosts);
+        start = Scripts.run(Map.of(), Duration.ofMinutes(1), "start-cluster.sh", "--run-dir", dir.toString(),
+                "--data-root", "data");
+        assertEquals(2, start.exitCode(), start.toString());
+        assertTrue(start.output().contains("--data-root must be an absolute path (each node reads it on its own host), "
+                + "got 'data'"), start.toString());
         try (var files = Files.list(dir)) {
             assertEquals(0, files.count(), "nothing was started");
+        }
+    }
+
+    @Test
+    void dataRootsReachTheCoordinatorAndEveryWorker() throws Exception {
+        Path run = dir.resolve("run");
+        Map<String, String> env = Map.of("PARALLAX_TRAINER", fakeCluster().toString(), "FAKE_LIVE", "2");
+        try {
+            Scripts.Result start = Scripts.run(env, Duration.ofMinutes(1), "start-cluster.sh", "--run-dir",
+                    run.toString(), "--workers", "2", "--timeout", "5", "--data-root", "/srv/images",
+                    "--data-root=/srv/tables");
+            assertEquals(0, start.exitCode(), start.toString());
+        } finally {
+            stop(run);
+        }
+        for (String node : List.of("coordinator", "worker-1", "worker-2")) {
+            String first = Files.readString(run.resolve(node + ".log")).lines().findFirst().orElse("");
+            assertTrue(first.contains(" --data-root=/srv/images --data-root=/srv/tables"), node + ": " + first);
         }
     }
 
