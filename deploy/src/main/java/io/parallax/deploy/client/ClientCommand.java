@@ -31,7 +31,7 @@ abstract class ClientCommand implements Callable<Integer> {
 
     @Option(names = "--timeout", paramLabel = "SECONDS",
             description = "deadline of each request, connecting included (default: ${DEFAULT-VALUE})")
-    double timeout = 10;
+    double timeout = defaultTimeoutSeconds();
 
     @Option(names = "--wait", paramLabel = "SECONDS",
             description = "keep trying this long to reach a coordinator that refuses connections (one being "
@@ -40,6 +40,11 @@ abstract class ClientCommand implements Callable<Integer> {
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
+
+    /** The command's {@code --timeout} unless given; called while the command is constructed. */
+    double defaultTimeoutSeconds() {
+        return 10;
+    }
 
     /** Does the command's work; returns its exit code. */
     abstract int run(JobClient client) throws IOException;

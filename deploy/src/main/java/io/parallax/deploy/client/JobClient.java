@@ -31,6 +31,8 @@ final class JobClient implements AutoCloseable {
      * a LAN, low enough that a stuck stream ends.
      */
     static final Duration MODEL_DEADLINE = Duration.ofMinutes(10);
+    /** How long {@link #submit} waits for a coordinator's first answer, before the submission itself. */
+    static final Duration FIRST_ANSWER_DEADLINE = Duration.ofSeconds(10);
 
     /** Between two tries to reach a coordinator that refused the connection. */
     private static final long RETRY_MILLIS = 500;
@@ -80,6 +82,12 @@ final class JobClient implements AutoCloseable {
      * when the deadline passed is lost, though, with the job queued, which the message says.
      */
     String submit(JobSpec spec) {
+        // a quick request first: a coordinator that accepts connections and never answers fails
+        // in seconds, not after the submission's own deadline, which leaves time to read the data
+        Duration probe = deadline.compareTo(FIRST_ANSWER_DEADLINE) < 0 ? deadline : FIRST_ANSWER_DEADLINE;
+        ListJobsRequest one = ListJobsRequest.newBuilder().setLimit(1).build();
+        retrying(() -> stub.withDeadlineAfter(probe.toMillis(), TimeUnit.MILLISECONDS).listJobs(one), null,
+                seconds(probe) + " for its first answer; the submission itself may take --timeout");
         try {
             return retrying(() -> unary().submitJob(spec).getId(), null);
         } catch (ClientFailure f) {
@@ -144,16 +152,16 @@ final class JobClient implements AutoCloseable {
                 onChunk.accept(it.next());
             }
             return null;
-        }, id, MODEL_DEADLINE);
+        }, id, seconds(MODEL_DEADLINE) + " for the whole transfer");
     }
 
-    private <T> void stream(String id, Iterator<T> it, Consumer<T> onItem, Duration streamDeadline) {
+    private <T> void stream(String id, Iterator<T> it, Consumer<T> onItem, String deadlineWords) {
         try {
             while (it.hasNext()) {
                 onItem.accept(it.next());
             }
         } catch (StatusRuntimeException e) {
-            throw failure(e, id, streamDeadline);
+            throw failure(e, id, deadlineWords);
         }
     }
 
@@ -166,8 +174,11 @@ final class JobClient implements AutoCloseable {
         return retrying(call, jobId, null);
     }
 
-    /** As {@link #retrying(java.util.function.Supplier, String)}, for a stream under its own deadline. */
-    private <T> T retrying(java.util.function.Supplier<T> call, String jobId, Duration streamDeadline) {
+    /**
+     * As {@link #retrying(java.util.function.Supplier, String)}, for a call under a deadline of its
+     * own, which {@code deadlineWords} describe ("600 s for the whole transfer"; null for {@code --timeout}'s).
+     */
+    private <T> T retrying(java.util.function.Supplier<T> call, String jobId, String deadlineWords) {
         long giveUpAt = System.nanoTime() + connectWait.toNanos();
         boolean told = false;
         while (true) {
@@ -175,7 +186,7 @@ final class JobClient implements AutoCloseable {
                 return call.get();
             } catch (StatusRuntimeException e) {
                 if (!connectionRefused(e) || System.nanoTime() + RETRY_MILLIS * 1_000_000 > giveUpAt) {
-                    throw failure(e, jobId, streamDeadline);
+                    throw failure(e, jobId, deadlineWords);
                 }
                 if (!told) {
                     told = true;
@@ -186,7 +197,7 @@ final class JobClient implements AutoCloseable {
                     Thread.sleep(RETRY_MILLIS);
                 } catch (InterruptedException interrupted) {
                     Thread.currentThread().interrupt();
-                    throw failure(e, jobId, streamDeadline);
+                    throw failure(e, jobId, deadlineWords);
                 }
                 // the channel would otherwise wait out its growing back-off (1 s, 1.6 s, 2.6 s…)
                 // before it connects again, and fail the calls made meanwhile at once
@@ -224,8 +235,8 @@ final class JobClient implements AutoCloseable {
         return failure(e, jobId, null);
     }
 
-    /** As {@link #failure(StatusRuntimeException, String)}, for a stream under its own deadline (or null for --timeout's). */
-    private ClientFailure failure(StatusRuntimeException e, String jobId, Duration streamDeadline) {
+    /** As {@link #failure(StatusRuntimeException, String)}, for a call under its own deadline, in words (null for --timeout's). */
+    private ClientFailure failure(StatusRuntimeException e, String jobId, String deadlineWords) {
         Status s = e.getStatus();
         String d = s.getDescription();
         if (notGrpc(s)) {
@@ -239,8 +250,8 @@ final class JobClient implements AutoCloseable {
                         true);
             }
             case DEADLINE_EXCEEDED -> new ClientFailure(ExitCodes.ERROR, "the coordinator at " + address
-                    + " did not answer in time (deadline " + (streamDeadline == null
-                    ? seconds(deadline) + "; see --timeout)" : seconds(streamDeadline) + " for the whole transfer)"), e,
+                    + " did not answer in time (deadline " + (deadlineWords == null
+                    ? seconds(deadline) + "; see --timeout)" : deadlineWords + ")"), e,
                     true);
             case NOT_FOUND -> new ClientFailure(ExitCodes.NOT_FOUND,
                     jobId != null ? "no job " + jobId + likely(jobId) : d != null ? d : "not found", e);

@@ -37,6 +37,16 @@ public final class SubmitCommand extends ClientCommand {
     @Mixin
     ReconnectOption reconnect;
 
+    /**
+     * The coordinator reads the job's data before it answers: a folder of thousands of images
+     * takes minutes on a busy machine. A coordinator that never answers is found out in
+     * {@link JobClient#FIRST_ANSWER_DEADLINE} all the same.
+     */
+    @Override
+    double defaultTimeoutSeconds() {
+        return 600;
+    }
+
     @Override
     int run(JobClient client) throws IOException {
         Duration reconnectWindow = reconnect.window(); // checked before the job is submitted
