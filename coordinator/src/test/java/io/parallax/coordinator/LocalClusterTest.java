@@ -66,6 +66,30 @@ class LocalClusterTest {
         }
     }
 
+    /** Workers that take long to prepare a job (reading thousands of images) are said to be at it, once. */
+    @Test
+    void aSlowPreparationIsToldOnce() throws Exception {
+        JobPlan plan = JobPlan.load(SingleNodeDeterminismTest.job().toBuilder().setEpochs(1).build(),
+                DataRoots.of(List.of(SingleNodeDeterminismTest.EXAMPLES)));
+        List<String> notes = new java.util.concurrent.CopyOnWriteArrayList<>();
+        long before = JobWorkers.slowPreparationNanos;
+        JobWorkers.slowPreparationNanos = 0; // every preparation is slow
+        try (LocalCluster cluster = LocalCluster.start(2, Backends.cpu(), List.of(SingleNodeDeterminismTest.EXAMPLES))) {
+            cluster.run(plan, new JobListener() {
+                @Override
+                public void onEvent(String message) {
+                    notes.add(message);
+                }
+            });
+        } finally {
+            JobWorkers.slowPreparationNanos = before;
+        }
+        List<String> told = notes.stream().filter(n -> n.contains("still preparing the job")).toList();
+        assertEquals(1, told.size(), notes.toString());
+        assertTrue(told.get(0).matches("[12] of 2 worker\\(s\\) still preparing the job \\(each reads its data\\); waiting up "
+                + "to \\d+ s more"), told.get(0));
+    }
+
     @Test
     void batchNormCountsItsStepsOnFromTheModelItStartedFrom(@TempDir Path tmp) throws Exception {
         JobSpec.Builder b = SingleNodeDeterminismTest.job().toBuilder().setEpochs(1);

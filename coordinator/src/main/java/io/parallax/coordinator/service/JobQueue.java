@@ -33,6 +33,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -92,6 +93,8 @@ public final class JobQueue implements AutoCloseable {
     private boolean holdWithoutWorkers;
     /** How often a queue held for want of workers looks again. */
     private static final long NO_WORKER_POLL_MILLIS = 250;
+    /** How long a running job's data may take to read before its watchers are told that they are being read. */
+    private static final long SLOW_LOAD_SECONDS = 5;
     /** The job told it waits for a worker, so that it is told once; guarded by {@code lock}. */
     private String toldNoWorker;
     private boolean cancelRequested;
@@ -620,15 +623,6 @@ public final class JobQueue implements AutoCloseable {
         // start it afresh, each of its epochs recorded twice
         boolean resuming = job.getStepsDone() > 0;
         JobSpec spec = resuming ? withoutInitFrom(job.getSpec()) : job.getSpec();
-        JobPlan plan;
-        try {
-            plan = JobPlan.load(spec, roots);
-        } catch (InvalidJobException e) {
-            end(id, JobState.FAILED, "the job no longer loads: " + e.getMessage(), false);
-            return;
-        }
-        // what it trains on, in the operator's log: a column that is no feature shows here
-        log.info("job {} {}", id, plan.dataSummary());
         Consumer<String> note = message -> {
             synchronized (lock) {
                 // kept in the record too, so that status (and a watch started later) tell why a
@@ -637,6 +631,25 @@ public final class JobQueue implements AutoCloseable {
                 publish(id, JobEvent.newBuilder().setNote(message));
             }
         };
+        JobPlan plan;
+        // reading a large data set (thousands of images) takes a while: said once it has taken
+        // seconds, so that a job at step 0 does not look stuck
+        AtomicBoolean loaded = new AtomicBoolean();
+        CompletableFuture.delayedExecutor(SLOW_LOAD_SECONDS, TimeUnit.SECONDS).execute(() -> {
+            if (!loaded.get()) {
+                note.accept("the coordinator is reading the job's data");
+            }
+        });
+        try {
+            plan = JobPlan.load(spec, roots);
+        } catch (InvalidJobException e) {
+            end(id, JobState.FAILED, "the job no longer loads: " + e.getMessage(), false);
+            return;
+        } finally {
+            loaded.set(true);
+        }
+        // what it trains on, in the operator's log: a column that is no feature shows here
+        log.info("job {} {}", id, plan.dataSummary());
         JobProgress progress = new JobProgress(id, plan.stepsPerEpoch(), plan.epochs(), plan.train().rows(),
                 new JobProgress.Sink() {
                     @Override
