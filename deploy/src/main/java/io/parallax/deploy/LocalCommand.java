@@ -103,6 +103,11 @@ public final class LocalCommand implements Callable<Integer> {
             MemoryBudget.require(plan, n, true, n);
         } catch (InvalidJobException e) {
             throw e.inFile(job); // as the file's own parse errors do
+        } catch (OutOfMemoryError e) {
+            // not the model or the batch: the data (a folder of large images decodes each at full size first)
+            throw new IllegalStateException("out of memory reading the job's data (" + e.getMessage() + "; this JVM "
+                    + "may use " + Runtime.getRuntime().maxMemory() / (1 << 20) + " MiB): give it more with "
+                    + "JAVA_OPTS=-Xmx…, or use less data, or smaller images");
         }
         OutputFiles.requireWritable(export, "--export");
         OutputFiles.requireDifferent(export, "--export", job, "the job file");
