@@ -31,7 +31,8 @@ node_is_ours() {
     local now cmdline
     now=$(node_start_time "$1") || return 1
     [[ "$now" == "$2" ]] || return 1
-    cmdline=$(tr '\0' ' ' < "/proc/$1/cmdline" 2>/dev/null) || return 1
+    # 2> first: redirections apply left to right, and a pid gone meanwhile fails the < itself
+    cmdline=$(tr '\0' ' ' 2>/dev/null < "/proc/$1/cmdline") || return 1
     # a node's supervisor (what start-cluster.sh records, whatever PARALLAX_TRAINER is called);
     # java ... io.parallax.deploy.TrainerCli once running; the launcher while it still builds
     [[ "$cmdline" == *supervise-node.sh* || "$cmdline" == *io.parallax.deploy.TrainerCli* || "$cmdline" == *trainer* ]]

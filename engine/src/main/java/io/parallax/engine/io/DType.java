@@ -24,7 +24,7 @@ public enum DType {
         return bytes;
     }
 
-    /** Whether {@link SafeTensorsReader#readFloats} converts this type (F32 exactly; F64, F16, BF16 rounded). */
+    /** Whether {@link SafeTensorsReader#readFloats} converts this type (F32, F16 and BF16 exactly; F64 rounded). */
     public boolean readableAsFloat() {
         return this == F32 || this == F64 || this == F16 || this == BF16;
     }
