@@ -99,8 +99,8 @@ public final class LocalCommand implements Callable<Integer> {
         try {
             plan = JobPlan.load(spec, dataRoots.isEmpty() ? DataRoots.anywhere(roots) : DataRoots.of(roots)
                     .advising(folder -> "given --data-root, trainer local reads data only under those folders and the "
-                            + "job file's: add --data-root " + folder + ", or give none to read any path"));
-            MemoryBudget.require(plan, n, true, n);
+                            + "job file's: add --data-root " + folder + ", or give none to read any path"),
+                    p -> MemoryBudget.require(p, n, true, n)); // before the model is built to check it
         } catch (InvalidJobException e) {
             throw e.inFile(job); // as the file's own parse errors do
         } catch (OutOfMemoryError e) {

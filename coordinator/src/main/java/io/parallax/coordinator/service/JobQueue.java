@@ -18,6 +18,7 @@ import io.parallax.proto.v1.StepProgress;
 import io.parallax.worker.job.DataRoots;
 import io.parallax.worker.job.InvalidJobException;
 import io.parallax.worker.job.JobPlan;
+import io.parallax.worker.job.MemoryBudget;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -216,7 +217,8 @@ public final class JobQueue implements AutoCloseable {
             // waited for a validator past its deadline: its data are not read at all
             throw new AbandonedSubmissionException(Duration.ZERO);
         }
-        JobPlan plan = JobPlan.load(spec, roots);
+        // what this coordinator needs to run it, checked now: not hours later, when its turn comes
+        JobPlan plan = JobPlan.load(spec, roots, JobQueue::coordinatorBudget);
         long stepsTotal = plan.stepsPerEpoch() * plan.epochs();
         synchronized (lock) {
             if (closed) {
@@ -605,6 +607,11 @@ public final class JobQueue implements AutoCloseable {
         }
     }
 
+    /** What a cluster's coordinator holds of a job ({@link JobRunner} checks it again as it starts). */
+    private static void coordinatorBudget(JobPlan plan) {
+        MemoryBudget.require(plan, 0, true, Math.max(1, plan.workers()));
+    }
+
     /** The job without its init_from file: for a run whose checkpoint holds every weight. */
     private static JobSpec withoutInitFrom(JobSpec spec) {
         if (spec.getModel().getInitFrom().isEmpty()) {
@@ -641,7 +648,7 @@ public final class JobQueue implements AutoCloseable {
             }
         });
         try {
-            plan = JobPlan.load(spec, roots);
+            plan = JobPlan.load(spec, roots, JobQueue::coordinatorBudget);
         } catch (InvalidJobException e) {
             end(id, JobState.FAILED, "the job no longer loads: " + e.getMessage(), false);
             return;

@@ -141,6 +141,15 @@ class InvalidJobSpecTest {
                 bad("data.normalization", "unknown normalization 'zscore'",
                         b -> b.getDataBuilder().setNormalization("zscore")),
                 // the loop
+                // 16 M parameters for 1024 workers: a coordinator needs ~66 GB to gather their gradients,
+                // refused at submission rather than when the job's turn comes
+                bad("model", "of Java heap in the coordinator's JVM (16,136,002 parameters, batch 64, the coordinator",
+                        b -> {
+                            layer(b, 0).getLinearBuilder().setOutFeatures(4000);
+                            b.getModelBuilder().addLayers(1, LayerSpec.newBuilder().setLinear(
+                                    io.parallax.proto.v1.LinearLayer.newBuilder().setOutFeatures(4000)));
+                            b.setWorkers(1024);
+                        }),
                 bad("batch_size", "must be ≥ 1, got 0", b -> b.setBatchSize(0)),
                 bad("epochs", "must be ≥ 1, got 0", b -> b.setEpochs(0)),
                 bad("workers", "must be ≥ 0, got -1", b -> b.setWorkers(-1)),

@@ -85,6 +85,18 @@ public final class JobPlan {
      * @throws InvalidJobException listing the problems, each with its field path
      */
     public static JobPlan load(JobSpec spec, DataRoots roots) {
+        return load(spec, roots, MemoryBudget::requireModel);
+    }
+
+    /**
+     * As {@link #load(JobSpec, DataRoots)}, with {@code memoryCheck} in place of the check that
+     * this process can hold one copy of the model: a process that will run the job checks what it
+     * needs for its role ({@link MemoryBudget#require}) before the model is built here, which for
+     * hundreds of millions of parameters takes seconds and gigabytes.
+     *
+     * @throws InvalidJobException listing the problems, each with its field path, or the memory missing
+     */
+    public static JobPlan load(JobSpec spec, DataRoots roots, java.util.function.Consumer<JobPlan> memoryCheck) {
         JobValidator.check(spec, roots);
         JobData data = JobData.load(spec.getData(), spec.getSeed(), roots);
         checkWidths(spec.getModel(), data);
@@ -100,6 +112,7 @@ public final class JobPlan {
         }
         // a model too large for this JVM fails here, in words, before anything is allocated
         MemoryBudget.requireModel(plan);
+        memoryCheck.accept(plan);
         // build once here so that a model the data or the init_from file cannot feed fails now
         Sequential model;
         try {

@@ -63,7 +63,9 @@ public final class MemoryBudget {
             // in the coordinator's process the plane hands both over without copies
             heap += workersHere * 2 * state;
         }
-        check(heap, direct, String.format(Locale.ROOT, "%,d parameters, batch %d, %s, data %s", s.parameters,
+        // read on a client's screen too (a coordinator's refusal of a submission): whose JVM it is
+        String where = !coordinatorHere ? "this worker's JVM" : workersHere == 0 ? "the coordinator's JVM" : "this JVM";
+        check(heap, direct, where, String.format(Locale.ROOT, "%,d parameters, batch %d, %s, data %s", s.parameters,
                 plan.batchSize(), role(workersHere, coordinatorHere), size(dataBytes(plan))));
     }
 
@@ -74,21 +76,21 @@ public final class MemoryBudget {
     static void requireModel(JobPlan plan) {
         Sizes s = sizes(plan.spec().getModel(), plan.inputFeatures());
         long state = 4 * (s.parameters + s.buffers);
-        check(BASELINE_BYTES + dataBytes(plan), 2 * state, String.format(Locale.ROOT,
+        check(BASELINE_BYTES + dataBytes(plan), 2 * state, "this JVM", String.format(Locale.ROOT,
                 "%,d parameters, one copy of the model, data %s", s.parameters, size(dataBytes(plan))));
     }
 
-    private static void check(long heap, long direct, String what) {
+    private static void check(long heap, long direct, String where, String what) {
         long maxHeap = Runtime.getRuntime().maxMemory();
         long maxDirect = maxDirectMemory(maxHeap);
         if (heap > maxHeap) {
-            throw InvalidJobException.of("model", "the job needs about " + size(heap) + " of Java heap in this process ("
+            throw InvalidJobException.of("model", "the job needs about " + size(heap) + " of Java heap in " + where + " ("
                     + what + ") but the JVM may use " + size(maxHeap) + "; give it more (JAVA_OPTS=-Xmx…) or train a "
                     + "smaller model");
         }
         if (direct > maxDirect) {
-            throw InvalidJobException.of("model", "the job needs about " + size(direct) + " of direct memory in this "
-                    + "process (" + what + ") but the JVM may use " + size(maxDirect) + "; give it more (JAVA_OPTS=-Xmx…"
+            throw InvalidJobException.of("model", "the job needs about " + size(direct) + " of direct memory in "
+                    + where + " (" + what + ") but the JVM may use " + size(maxDirect) + "; give it more (JAVA_OPTS=-Xmx…"
                     + " or -XX:MaxDirectMemorySize=…) or train a smaller model or batch");
         }
     }
