@@ -123,6 +123,12 @@ public final class TrainerCli implements Runnable {
      */
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new TrainerCli());
+        // picocli's own writer wraps System.out in a Writer, which hides the PrintStream's write
+        // errors from checkError(); this one asks the PrintStream, so that a watch finds out that
+        // its reader went away (`trainer watch JOB | head`). Same charset as picocli's.
+        String stdout = System.getProperty("sun.stdout.encoding");
+        cl.setOut(new java.io.PrintWriter(System.out, true, stdout != null && java.nio.charset.Charset.isSupported(stdout)
+                ? java.nio.charset.Charset.forName(stdout) : java.nio.charset.Charset.defaultCharset()));
         // every command answers -V (their help lists it) with the launcher's version
         cl.getSubcommands().values().forEach(sub -> sub.getCommandSpec().version(cl.getCommandSpec().version()));
         cl.setParameterExceptionHandler((e, args) -> {

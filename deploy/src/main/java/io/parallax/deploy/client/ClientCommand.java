@@ -70,6 +70,8 @@ abstract class ClientCommand implements Callable<Integer> {
         } catch (ClientFailure f) {
             err.println("trainer: " + f.getMessage());
             return f.exitCode();
+        } catch (WatchPrinter.OutputClosed closed) {
+            return ExitCodes.OUTPUT_CLOSED; // as a process killed by SIGPIPE, which the JVM ignores
         } catch (IOException e) {
             err.println("trainer: " + describe(e));
             return ExitCodes.ERROR;

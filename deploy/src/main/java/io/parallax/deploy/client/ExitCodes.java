@@ -33,6 +33,13 @@ public final class ExitCodes {
      */
     public static final int INTERRUPTED = 130;
 
+    /**
+     * {@code watch} (and {@code submit}/{@code resume --watch}) whose output was closed by its
+     * reader ({@code trainer watch JOB | head}): 141, what a shell reports for a process that
+     * SIGPIPE ended; the job itself is not touched.
+     */
+    public static final int OUTPUT_CLOSED = 141;
+
     /** The table shown in {@code trainer --help}, one line per code. */
     public static final String HELP = "Exit codes:%n"
             + "  0  done (watch: the job SUCCEEDED)%n"
@@ -43,7 +50,8 @@ public final class ExitCodes {
             + "  5  no such job%n"
             + "  6  coordinator: its cluster node was downed; start it again%n"
             + "     (queued jobs are kept, the running one resumes from its checkpoint)%n"
-            + "  130, 143  demo, local, train: interrupted (Ctrl-C, SIGTERM); no model written%n";
+            + "  130, 143  demo, local, train: interrupted (Ctrl-C, SIGTERM); no model written%n"
+            + "  141  watch: its output was closed (trainer watch JOB | head); the job goes on%n";
 
     private ExitCodes() {}
 

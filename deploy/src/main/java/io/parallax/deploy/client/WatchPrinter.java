@@ -68,7 +68,20 @@ public final class WatchPrinter {
             case EVENT_NOT_SET -> { }
             default -> { }
         }
-        out.flush();
+        // flushes; a PrintWriter keeps a write error to itself, so a reader gone (`watch … | head`)
+        // would otherwise leave the watch following a job nobody reads, for hours
+        if (out.checkError()) {
+            throw new OutputClosed();
+        }
+    }
+
+    /** The output of a watch cannot be written (its reader went away): the watch ends, without a word. */
+    public static final class OutputClosed extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        OutputClosed() {
+            super("the output was closed", null, false, false);
+        }
     }
 
     /** The job's last state seen: from the final record, else from the last state change. */

@@ -1,6 +1,7 @@
 package io.parallax.deploy.client;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.parallax.proto.v1.Job;
@@ -77,6 +78,20 @@ class WatchPrinterTest {
                 + "\nits checkpoint in epoch 2, after its step 2 of 4 is kept: 'trainer resume job-1' goes on from there"
                 + "\nits model: 'trainer model job-1 --out FILE'\n"), text.toString());
         assertEquals(JobState.CANCELLED, p.state());
+    }
+
+    /** A reader that went away ({@code watch | head}) ends the watch at the next event instead of streaming into nothing. */
+    @Test
+    void anOutputThatCannotBeWrittenEndsTheWatch() {
+        java.io.OutputStream closedPipe = new java.io.OutputStream() {
+            @Override
+            public void write(int b) throws java.io.IOException {
+                throw new java.io.IOException("Broken pipe");
+            }
+        };
+        WatchPrinter p = new WatchPrinter(new PrintWriter(closedPipe), WatchPrinter.Style.PLAIN, clock::get);
+        List<io.parallax.proto.v1.JobEvent> story = FakeJobService.story("job-1", 2, 4, JobState.SUCCEEDED, "");
+        assertThrows(WatchPrinter.OutputClosed.class, () -> story.forEach(p::accept));
     }
 
     @Test
