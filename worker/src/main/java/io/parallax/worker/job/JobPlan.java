@@ -425,7 +425,8 @@ public final class JobPlan {
      * are valid but likely not what was meant — a cross-entropy model with more outputs than the
      * data has classes (allowed, as in PyTorch: the extra outputs never are a label, and the model
      * file names only the classes), a warm-up as long as the run or longer (the schedule after it
-     * never starts), and a model whose layers with weights are all frozen (nothing trains).
+     * never starts), a model whose layers with weights are all frozen (nothing trains), a batch
+     * larger than the data and more workers than a step has rows.
      */
     public List<String> startNotes() {
         List<String> notes = new java.util.ArrayList<>(initFromNotes());
@@ -448,6 +449,15 @@ public final class JobPlan {
             String unit = granularity() == LearningRateSchedule.Granularity.EPOCH ? "epochs" : "steps";
             notes.add("schedule.warmup is " + sched.getWarmup() + " " + unit + " and the run has " + counts
                     + ": the learning rate only warms up, and the schedule after it never starts");
+        }
+        int rows = data.train().rows();
+        if (batchSize() > rows) {
+            notes.add(String.format(java.util.Locale.ROOT, "batch_size %,d is more than the %,d training rows: each "
+                    + "epoch is one step over all of them", batchSize(), rows));
+        }
+        if (spec.getWorkers() > Math.min(batchSize(), rows)) {
+            notes.add(String.format(java.util.Locale.ROOT, "workers %d: a step of %,d rows gives rows to %,d of them at "
+                    + "most; the others wait", spec.getWorkers(), Math.min(batchSize(), rows), Math.min(batchSize(), rows)));
         }
         ModelSpec m = spec.getModel();
         java.util.Set<Integer> frozen = new java.util.HashSet<>(m.getFrozenLayersList());

@@ -473,6 +473,14 @@ class JobPlanTest {
                 "model.frozen_layers: layer 0 is frozen at its initial values (no init_from loads it)",
                 "model.frozen_layers: layer 3 is frozen at its initial values (no init_from loads it)"),
                 JobPlan.load(frozen.build(), roots()).startNotes());
+
+        JobPlan plan = JobPlan.load(job().build(), roots());
+        int rows = plan.train().rows();
+        assertEquals(List.of(String.format("batch_size %,d is more than the %,d training rows: each epoch is one step "
+                + "over all of them", 65_536, rows)), JobPlan.load(job().setBatchSize(65_536).build(), roots()).startNotes());
+        assertEquals(List.of("workers 16: a step of 4 rows gives rows to 4 of them at most; the others wait"),
+                JobPlan.load(job().setBatchSize(4).setWorkers(16).build(), roots()).startNotes());
+        assertEquals(List.of(), JobPlan.load(job().setBatchSize(4).setWorkers(4).build(), roots()).startNotes());
     }
 
     @Test
