@@ -96,6 +96,14 @@ public final class LocalCommand implements Callable<Integer> {
         }
         // validate and load before any actor starts: a bad job fails here with its message
         JobPlan plan;
+        // a large data set takes a while to read: said once it has taken seconds, so that a run
+        // that prints nothing for a minute does not look stuck
+        java.util.concurrent.atomic.AtomicBoolean loaded = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.CompletableFuture.delayedExecutor(3, java.util.concurrent.TimeUnit.SECONDS).execute(() -> {
+            if (!loaded.get()) {
+                System.out.println("reading the job's data…");
+            }
+        });
         try {
             plan = JobPlan.load(spec, dataRoots.isEmpty() ? DataRoots.anywhere(roots) : DataRoots.of(roots)
                     .advising(folder -> "given --data-root, trainer local reads data only under those folders and the "
@@ -108,6 +116,8 @@ public final class LocalCommand implements Callable<Integer> {
             throw new IllegalStateException("out of memory reading the job's data (" + e.getMessage() + "; this JVM "
                     + "may use " + Runtime.getRuntime().maxMemory() / (1 << 20) + " MiB): give it more with "
                     + "JAVA_OPTS=-Xmx…, or use less data, or smaller images");
+        } finally {
+            loaded.set(true);
         }
         OutputFiles.requireWritable(export, "--export");
         OutputFiles.requireDifferent(export, "--export", job, "the job file");
