@@ -3,8 +3,11 @@ package io.parallax.engine.data;
 import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
 import java.awt.image.ColorModel;
+import java.awt.image.ComponentColorModel;
 import java.awt.image.DataBuffer;
+import java.awt.image.DataBufferByte;
 import java.awt.image.IndexColorModel;
+import java.awt.image.PixelInterleavedSampleModel;
 import java.awt.image.Raster;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -139,45 +142,66 @@ public final class ImageFolderReader {
         }
         int channels = grayscale ? 1 : 3;
         List<Entry> entries = listing.entries();
-        float[] features = null;
         int[] labels = new int[entries.size()];
-        Path first = null;
-        int w = width;
-        int h = height;
-        for (int i = 0; i < entries.size(); i++) {
+        for (int i = 0; i < labels.length; i++) {
+            labels[i] = entries.get(i).label();
+        }
+        if (entries.isEmpty()) {
+            throw new IllegalArgumentException("the listing holds no image"); // list() refuses such a folder
+        }
+        // the first image alone: without a target size, its size is every image's
+        Path first = entries.get(0).file();
+        BufferedImage firstImage = decode(first);
+        int w = width == 0 ? firstImage.getWidth() : width;
+        int h = width == 0 ? firstImage.getHeight() : height;
+        long floats = (long) entries.size() * channels * w * h;
+        if (floats > Integer.MAX_VALUE - 16) {
+            throw new IOException(entries.size() + " images of " + channels + "×" + h + "×" + w + " make "
+                    + floats + " values, more than one data set holds (2^31): use fewer or smaller images");
+        }
+        float[] features = new float[(int) floats];
+        int rowWidth = channels * w * h;
+        putRow(features, 0, firstImage, grayscale, channels, w, h);
+        // the rest on every core (decoding is most of the time a job takes to start); a failure
+        // is reported for the first file in order that fails, as a loop would
+        java.util.concurrent.ConcurrentSkipListMap<Integer, IOException> failures =
+                new java.util.concurrent.ConcurrentSkipListMap<>();
+        int cw = w;
+        int ch = h;
+        java.util.stream.IntStream.range(1, entries.size()).parallel().forEach(i -> {
+            if (!failures.isEmpty() && failures.firstKey() < i) {
+                return; // an earlier file failed: that is the answer
+            }
             Path file = entries.get(i).file();
-            BufferedImage image = decode(file);
-            if (width == 0) {
-                if (first == null) {
-                    w = image.getWidth();
-                    h = image.getHeight();
-                    first = file;
-                } else if (image.getWidth() != w || image.getHeight() != h) {
-                    throw new IOException("images of different sizes: " + first + " is " + w + "×" + h + ", " + file
+            try {
+                BufferedImage image = decode(file);
+                if (width == 0 && (image.getWidth() != cw || image.getHeight() != ch)) {
+                    throw new IOException("images of different sizes: " + first + " is " + cw + "×" + ch + ", " + file
                             + " is " + image.getWidth() + "×" + image.getHeight()
                             + "; give the job an image size to resize them to");
                 }
+                putRow(features, i * rowWidth, image, grayscale, channels, cw, ch);
+            } catch (IOException e) {
+                failures.put(i, e);
             }
-            if (features == null) {
-                long floats = (long) entries.size() * channels * w * h;
-                if (floats > Integer.MAX_VALUE - 16) {
-                    throw new IOException(entries.size() + " images of " + channels + "×" + h + "×" + w + " make "
-                            + floats + " values, more than one data set holds (2^31): use fewer or smaller images");
-                }
-                features = new float[(int) floats];
-            }
-            float[] planes = planes(image, grayscale);
-            if (image.getWidth() != w || image.getHeight() != h) {
-                planes = PilBilinear.resize(planes, channels, image.getHeight(), image.getWidth(), h, w);
-            }
-            int rowOffset = i * channels * w * h;
-            for (int k = 0; k < planes.length; k++) {
-                features[rowOffset + k] = planes[k] / 255f;
-            }
-            labels[i] = entries.get(i).label();
+        });
+        if (!failures.isEmpty()) {
+            throw failures.firstEntry().getValue();
         }
         Dataset dataset = new Dataset(features, labels, channels * w * h, listing.classNames().size());
         return new LabelledImages(dataset, listing.classNames(), channels, h, w);
+    }
+
+    /** The image as one row at {@code offset}: channels first, resized to {@code w}×{@code h}, x/255. */
+    private static void putRow(float[] features, int offset, BufferedImage image, boolean grayscale, int channels,
+            int w, int h) {
+        float[] planes = planes(image, grayscale);
+        if (image.getWidth() != w || image.getHeight() != h) {
+            planes = PilBilinear.resize(planes, channels, image.getHeight(), image.getWidth(), h, w);
+        }
+        for (int k = 0; k < planes.length; k++) {
+            features[offset + k] = planes[k] / 255f;
+        }
     }
 
     private static BufferedImage decode(Path file) throws IOException {
@@ -347,7 +371,10 @@ public final class ImageFolderReader {
                 }
             }
         } else {
-            argb = image.getRGB(0, 0, w, h, null, 0, w);
+            argb = interleavedRgb(image);
+            if (argb == null) {
+                argb = image.getRGB(0, 0, w, h, null, 0, w);
+            }
         }
         for (int i = 0; i < plane; i++) {
             int r = (argb[i] >> 16) & 0xff;
@@ -372,6 +399,45 @@ public final class ImageFolderReader {
             }
         }
         return false;
+    }
+
+    /**
+     * The pixels of an 8-bit sRGB image stored interleaved (what the JPEG and PNG readers give:
+     * BGR, ABGR or RGBA bytes), as {@code getRGB} would give them, read straight from its bytes;
+     * null for any other layout. getRGB converts pixel by pixel through the colour model, which
+     * took longer than decoding the JPEG.
+     */
+    private static int[] interleavedRgb(BufferedImage image) {
+        ColorModel cm = image.getColorModel();
+        Raster raster = image.getRaster();
+        if (!(cm instanceof ComponentColorModel) || !cm.getColorSpace().isCS_sRGB() || cm.isAlphaPremultiplied()
+                || cm.getNumColorComponents() != 3 || !(raster.getSampleModel() instanceof PixelInterleavedSampleModel sm)
+                || !(raster.getDataBuffer() instanceof DataBufferByte buffer) || buffer.getNumBanks() != 1) {
+            return null;
+        }
+        for (int b = 0; b < 3; b++) {
+            if (sm.getSampleSize(b) != 8) {
+                return null;
+            }
+        }
+        byte[] data = buffer.getData();
+        int[] band = sm.getBandOffsets();
+        int pixelStride = sm.getPixelStride();
+        int scanline = sm.getScanlineStride();
+        // a raster of a sub-image starts inside its buffer
+        int origin = buffer.getOffset() - raster.getSampleModelTranslateY() * scanline
+                - raster.getSampleModelTranslateX() * pixelStride;
+        int w = image.getWidth();
+        int h = image.getHeight();
+        int[] rgb = new int[w * h];
+        for (int y = 0; y < h; y++) {
+            int at = origin + y * scanline;
+            for (int x = 0; x < w; x++, at += pixelStride) {
+                rgb[y * w + x] = (data[at + band[0]] & 0xff) << 16 | (data[at + band[1]] & 0xff) << 8
+                        | (data[at + band[2]] & 0xff);
+            }
+        }
+        return rgb;
     }
 
     /**

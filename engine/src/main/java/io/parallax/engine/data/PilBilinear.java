@@ -33,7 +33,9 @@ final class PilBilinear {
         int[] plane = new int[srcH * srcW];
         for (int c = 0; c < channels; c++) {
             for (int i = 0; i < plane.length; i++) {
-                plane[i] = Math.max(0, Math.min(255, Math.round(src[c * srcH * srcW + i])));
+                // Math.round, as clamped to 0–255 (where a negative value rounds to 0 either way);
+                // Math.round(float) itself is not an intrinsic and took more time than the resize
+                plane[i] = Math.max(0, Math.min(255, (int) (src[c * srcH * srcW + i] + 0.5f)));
             }
             int[] wide = across == null ? plane : horizontal(plane, srcH, srcW, dstW, across);
             int[] done = down == null ? wide : vertical(wide, srcH, dstW, dstH, down);
