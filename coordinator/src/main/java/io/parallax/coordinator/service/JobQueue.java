@@ -90,6 +90,16 @@ public final class JobQueue implements AutoCloseable {
     private final Thread thread;
     private String runningId;
     private JobRunner runner;
+    /**
+     * The plan read when job {@code submittedId} was submitted with nothing running or waiting,
+     * kept for its start a moment later so that its data are not read twice in a row (a folder of
+     * thousands of images takes a minute); guarded by {@code lock}.
+     */
+    private String submittedId;
+    private JobPlan submittedPlan;
+    private long submittedAtNanos;
+    /** How long after its submission a job's plan is still taken as read: its files may change later. */
+    private static final long SUBMITTED_PLAN_NANOS = TimeUnit.SECONDS.toNanos(60);
     /** Whether the next job waits while no worker is live; set before the runner thread starts. */
     private boolean holdWithoutWorkers;
     /** How often a queue held for want of workers looks again. */
@@ -254,6 +264,11 @@ public final class JobQueue implements AutoCloseable {
             }
             jobs.put(id, job);
             pending.addLast(id);
+            if (runningId == null && pending.size() == 1) {
+                submittedId = id;
+                submittedPlan = plan;
+                submittedAtNanos = System.nanoTime();
+            }
             lock.notifyAll();
             return job;
         }
@@ -320,6 +335,10 @@ public final class JobQueue implements AutoCloseable {
             }
             if (job.getState() == JobState.QUEUED) {
                 pending.remove(id);
+                if (id.equals(submittedId)) {
+                    submittedId = null;
+                    submittedPlan = null;
+                }
                 finish(job.toBuilder().setState(JobState.CANCELLED).setReason("cancelled while queued")
                         .setQueuePosition(-1).setFinishedAtMs(System.currentTimeMillis()).build());
                 return new Cancellation(CancelOutcome.CANCELLED, jobs.get(id));
@@ -638,22 +657,31 @@ public final class JobQueue implements AutoCloseable {
                 publish(id, JobEvent.newBuilder().setNote(message));
             }
         };
-        JobPlan plan;
-        // reading a large data set (thousands of images) takes a while: said once it has taken
-        // seconds, so that a job at step 0 does not look stuck
-        AtomicBoolean loaded = new AtomicBoolean();
-        CompletableFuture.delayedExecutor(SLOW_LOAD_SECONDS, TimeUnit.SECONDS).execute(() -> {
-            if (!loaded.get()) {
-                note.accept("the coordinator is reading the job's data");
+        JobPlan plan = null;
+        synchronized (lock) {
+            if (id.equals(submittedId) && !resuming && System.nanoTime() - submittedAtNanos < SUBMITTED_PLAN_NANOS) {
+                plan = submittedPlan;
             }
-        });
-        try {
-            plan = JobPlan.load(spec, roots, JobQueue::coordinatorBudget);
-        } catch (InvalidJobException e) {
-            end(id, JobState.FAILED, "the job no longer loads: " + e.getMessage(), false);
-            return;
-        } finally {
-            loaded.set(true);
+            submittedId = null;
+            submittedPlan = null;
+        }
+        if (plan == null) {
+            // reading a large data set (thousands of images) takes a while: said once it has
+            // taken seconds, so that a job at step 0 does not look stuck
+            AtomicBoolean loaded = new AtomicBoolean();
+            CompletableFuture.delayedExecutor(SLOW_LOAD_SECONDS, TimeUnit.SECONDS).execute(() -> {
+                if (!loaded.get()) {
+                    note.accept("the coordinator is reading the job's data");
+                }
+            });
+            try {
+                plan = JobPlan.load(spec, roots, JobQueue::coordinatorBudget);
+            } catch (InvalidJobException e) {
+                end(id, JobState.FAILED, "the job no longer loads: " + e.getMessage(), false);
+                return;
+            } finally {
+                loaded.set(true);
+            }
         }
         // what it trains on, in the operator's log: a column that is no feature shows here
         log.info("job {} {}", id, plan.dataSummary());
