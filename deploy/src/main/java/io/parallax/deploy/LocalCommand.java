@@ -6,6 +6,7 @@ import io.parallax.coordinator.JobListener;
 import io.parallax.coordinator.JobListeners;
 import io.parallax.coordinator.JobRunner;
 import io.parallax.coordinator.LocalCluster;
+import io.parallax.coordinator.SlowNotice;
 import io.parallax.coordinator.metrics.JsonLinesMetrics;
 import io.parallax.coordinator.metrics.MetricsFailureNotes;
 import io.parallax.coordinator.metrics.MetricsSinks;
@@ -40,6 +41,9 @@ import picocli.CommandLine.Option;
 @Command(name = "local", mixinStandardHelpOptions = true,
         description = "Run a job in this process: a coordinator and N worker actors.")
 public final class LocalCommand implements Callable<Integer> {
+
+    /** How long the data may take to read before the run says it is reading them. */
+    private static final java.time.Duration SLOW_LOAD = java.time.Duration.ofSeconds(3);
 
     /** How often, and how long, a model that cannot be written to {@code --export} is tried again (tests shorten them). */
     static volatile long exportRetryMillis = 10_000;
@@ -94,17 +98,14 @@ public final class LocalCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--workers must be between 1 and " + JobValidator.MAX_WORKERS + ", got "
                     + n);
         }
+        // before anything is printed (the notice below, while the data load): a model or metrics
+        // stream sent to standard output must carry nothing else
+        OutputFiles.keepStandardOutputFor(export, metricsOut);
         // validate and load before any actor starts: a bad job fails here with its message
         JobPlan plan;
         // a large data set takes a while to read: said once it has taken seconds, so that a run
         // that prints nothing for a minute does not look stuck
-        java.util.concurrent.atomic.AtomicBoolean loaded = new java.util.concurrent.atomic.AtomicBoolean();
-        java.util.concurrent.CompletableFuture.delayedExecutor(3, java.util.concurrent.TimeUnit.SECONDS).execute(() -> {
-            if (!loaded.get()) {
-                System.out.println("reading the job's data…");
-            }
-        });
-        try {
+        try (SlowNotice slow = SlowNotice.after(SLOW_LOAD, () -> System.out.println("reading the job's data…"))) {
             plan = JobPlan.load(spec, dataRoots.isEmpty() ? DataRoots.anywhere(roots) : DataRoots.of(roots)
                     .advising(folder -> "given --data-root, trainer local reads data only under those folders and the "
                             + "job file's: add --data-root " + folder + ", or give none to read any path"),
@@ -112,12 +113,13 @@ public final class LocalCommand implements Callable<Integer> {
         } catch (InvalidJobException e) {
             throw e.inFile(job); // as the file's own parse errors do
         } catch (OutOfMemoryError e) {
-            // not the model or the batch: the data (a folder of large images decodes each at full size first)
-            throw new IllegalStateException("out of memory reading the job's data (" + e.getMessage() + "; this JVM "
-                    + "may use " + Runtime.getRuntime().maxMemory() / (1 << 20) + " MiB): give it more with "
-                    + "JAVA_OPTS=-Xmx…, or use less data, or smaller images");
-        } finally {
-            loaded.set(true);
+            // mostly the data (a folder of large images decodes each at full size first): the
+            // memory check came before the model is built here, and it is built once
+            boolean direct = String.valueOf(e.getMessage()).contains("Direct buffer");
+            throw new IllegalStateException("out of memory loading the job, its data or one copy of its model ("
+                    + e.getMessage() + "; this JVM may use " + Runtime.getRuntime().maxMemory() / (1 << 20)
+                    + " MiB of heap): give it more with " + (direct ? "JAVA_OPTS=-XX:MaxDirectMemorySize=…"
+                    : "JAVA_OPTS=-Xmx…") + ", or use less data, or smaller images");
         }
         OutputFiles.requireWritable(export, "--export");
         OutputFiles.requireDifferent(export, "--export", job, "the job file");
@@ -133,7 +135,6 @@ public final class LocalCommand implements Callable<Integer> {
         if (checkpointEverySeconds < 0) {
             throw new IllegalArgumentException("--checkpoint-every must be ≥ 0, got " + checkpointEverySeconds);
         }
-        OutputFiles.keepStandardOutputFor(export, metricsOut);
         if (checkpoint != null) {
             // a kill -9 in the middle of a checkpoint's write left its temporary file beside it
             long freed = io.parallax.engine.io.ReplacingFile.deleteLeftoversOf(checkpoint);

@@ -6,6 +6,7 @@ import io.parallax.coordinator.JobFailedException;
 import io.parallax.coordinator.JobListener;
 import io.parallax.coordinator.JobListeners;
 import io.parallax.coordinator.JobRunner;
+import io.parallax.coordinator.SlowNotice;
 import io.parallax.engine.io.ModelFile;
 import io.parallax.engine.model.Sequential;
 import io.parallax.proto.v1.EpochMetrics;
@@ -34,7 +35,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -105,7 +105,7 @@ public final class JobQueue implements AutoCloseable {
     /** How often a queue held for want of workers looks again. */
     private static final long NO_WORKER_POLL_MILLIS = 250;
     /** How long a running job's data may take to read before its watchers are told that they are being read. */
-    private static final long SLOW_LOAD_SECONDS = 5;
+    private static final Duration SLOW_LOAD = Duration.ofSeconds(5);
     /** The job told it waits for a worker, so that it is told once; guarded by {@code lock}. */
     private String toldNoWorker;
     private boolean cancelRequested;
@@ -668,19 +668,12 @@ public final class JobQueue implements AutoCloseable {
         if (plan == null) {
             // reading a large data set (thousands of images) takes a while: said once it has
             // taken seconds, so that a job at step 0 does not look stuck
-            AtomicBoolean loaded = new AtomicBoolean();
-            CompletableFuture.delayedExecutor(SLOW_LOAD_SECONDS, TimeUnit.SECONDS).execute(() -> {
-                if (!loaded.get()) {
-                    note.accept("the coordinator is reading the job's data");
-                }
-            });
-            try {
+            try (SlowNotice slow = SlowNotice.after(SLOW_LOAD, () -> note.accept("the coordinator is reading the "
+                    + "job's data"))) {
                 plan = JobPlan.load(spec, roots, JobQueue::coordinatorBudget);
             } catch (InvalidJobException e) {
                 end(id, JobState.FAILED, "the job no longer loads: " + e.getMessage(), false);
                 return;
-            } finally {
-                loaded.set(true);
             }
         }
         // what it trains on, in the operator's log: a column that is no feature shows here

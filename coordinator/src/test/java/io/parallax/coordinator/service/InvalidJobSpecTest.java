@@ -141,19 +141,20 @@ class InvalidJobSpecTest {
                 bad("data.normalization", "unknown normalization 'zscore'",
                         b -> b.getDataBuilder().setNormalization("zscore")),
                 // the loop
-                // 16 M parameters for 1024 workers: a coordinator needs ~66 GB to gather their gradients,
-                // refused at submission rather than when the job's turn comes
-                bad("model", "of Java heap in the coordinator's JVM (16,136,002 parameters, batch 64, the coordinator",
-                        b -> {
-                            layer(b, 0).getLinearBuilder().setOutFeatures(4000);
-                            b.getModelBuilder().addLayers(1, LayerSpec.newBuilder().setLinear(
-                                    io.parallax.proto.v1.LinearLayer.newBuilder().setOutFeatures(4000)));
-                            b.setWorkers(1024);
-                        }),
                 bad("batch_size", "must be ≥ 1, got 0", b -> b.setBatchSize(0)),
                 bad("epochs", "must be ≥ 1, got 0", b -> b.setEpochs(0)),
                 bad("workers", "must be ≥ 0, got -1", b -> b.setWorkers(-1)),
                 // what only the data can tell
+                // 196 M parameters for 1024 workers: a coordinator needs ~800 GB to gather their
+                // gradients (more than any machine this runs on), refused at submission rather than
+                // when the job's turn comes, before the model is built to check it against the data
+                bad("model", "of Java heap in the coordinator's JVM (196,476,002 parameters, batch 64, the coordinator",
+                        b -> {
+                            layer(b, 0).getLinearBuilder().setOutFeatures(14_000);
+                            b.getModelBuilder().addLayers(1, LayerSpec.newBuilder().setLinear(
+                                    io.parallax.proto.v1.LinearLayer.newBuilder().setOutFeatures(14_000)));
+                            b.setWorkers(1024);
+                        }),
                 bad("data.train.csv.label_column", "'no_such_column' is not a column",
                         trainCsv("data/breast_cancer.csv", "no_such_column")),
                 bad("data.train.csv.path", "no such file", trainCsv("data/no_such_file.csv", "target")),

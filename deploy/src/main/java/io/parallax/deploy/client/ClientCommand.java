@@ -31,7 +31,7 @@ abstract class ClientCommand implements Callable<Integer> {
 
     @Option(names = "--timeout", paramLabel = "SECONDS",
             description = "deadline of each request, connecting included (default: ${DEFAULT-VALUE})")
-    double timeout = defaultTimeoutSeconds();
+    double timeout = 10;
 
     @Option(names = "--wait", paramLabel = "SECONDS",
             description = "keep trying this long to reach a coordinator that refuses connections (one being "
@@ -41,9 +41,9 @@ abstract class ClientCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    /** The command's {@code --timeout} unless given; called while the command is constructed. */
-    double defaultTimeoutSeconds() {
-        return 10;
+    /** Whether {@code --timeout} was given on the command line (not its default). */
+    boolean timeoutGiven() {
+        return spec.commandLine().getParseResult() != null && spec.commandLine().getParseResult().hasMatchedOption("--timeout");
     }
 
     /** Does the command's work; returns its exit code. */

@@ -31,14 +31,14 @@ final class JobClient implements AutoCloseable {
      * a LAN, low enough that a stuck stream ends.
      */
     static final Duration MODEL_DEADLINE = Duration.ofMinutes(10);
-    /** How long {@link #submit} waits for a coordinator's first answer, before the submission itself. */
-    static final Duration FIRST_ANSWER_DEADLINE = Duration.ofSeconds(10);
 
     /** Between two tries to reach a coordinator that refused the connection. */
     private static final long RETRY_MILLIS = 500;
 
     private final ServerAddress address;
     private final Duration deadline;
+    /** How long {@link #submit}'s submission itself may take: the coordinator reads the job's data first. */
+    private Duration submissionDeadline;
     private final Duration connectWait;
     private final Consumer<String> notice;
     private final ManagedChannel channel;
@@ -59,6 +59,7 @@ final class JobClient implements AutoCloseable {
     JobClient(ServerAddress address, Duration deadline, Duration connectWait, Consumer<String> notice) {
         this.address = address;
         this.deadline = deadline;
+        this.submissionDeadline = deadline;
         this.connectWait = connectWait;
         this.notice = notice;
         this.channel = Grpc.newChannelBuilderForAddress(address.host(), address.port(),
@@ -72,6 +73,12 @@ final class JobClient implements AutoCloseable {
         this.stub = JobServiceGrpc.newBlockingStub(channel);
     }
 
+    /** Gives {@link #submit}'s submission its own deadline; every other call keeps the client's. */
+    JobClient submissionDeadline(Duration d) {
+        this.submissionDeadline = d;
+        return this;
+    }
+
     ServerAddress address() {
         return address;
     }
@@ -82,14 +89,16 @@ final class JobClient implements AutoCloseable {
      * when the deadline passed is lost, though, with the job queued, which the message says.
      */
     String submit(JobSpec spec) {
-        // a quick request first: a coordinator that accepts connections and never answers fails
-        // in seconds, not after the submission's own deadline, which leaves time to read the data
-        Duration probe = deadline.compareTo(FIRST_ANSWER_DEADLINE) < 0 ? deadline : FIRST_ANSWER_DEADLINE;
-        ListJobsRequest one = ListJobsRequest.newBuilder().setLimit(1).build();
-        retrying(() -> stub.withDeadlineAfter(probe.toMillis(), TimeUnit.MILLISECONDS).listJobs(one), null,
-                seconds(probe) + " for its first answer; the submission itself may take --timeout");
+        // a quick request first, under the client's deadline: a coordinator that accepts
+        // connections and never answers fails in seconds, not after the submission's own
+        // deadline, which leaves time to read the data
+        if (submissionDeadline.compareTo(deadline) > 0) {
+            retrying(() -> unary().listJobs(ListJobsRequest.newBuilder().setLimit(1).build()), null);
+        }
         try {
-            return retrying(() -> unary().submitJob(spec).getId(), null);
+            return retrying(() -> stub.withDeadlineAfter(submissionDeadline.toMillis(), TimeUnit.MILLISECONDS)
+                    .submitJob(spec).getId(), null, submissionDeadline.equals(deadline) ? null
+                    : seconds(submissionDeadline) + " for the submission; see --timeout");
         } catch (ClientFailure f) {
             if (f.getCause() instanceof StatusRuntimeException e
                     && e.getStatus().getCode() == Status.Code.DEADLINE_EXCEEDED) {

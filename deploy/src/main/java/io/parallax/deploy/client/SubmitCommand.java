@@ -21,7 +21,10 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "submit", mixinStandardHelpOptions = true,
         description = "Submit a job file (JSON JobSpec) to the coordinator and print its id.",
-        footer = {"", "Exit code: 0 submitted (with --watch: the job SUCCEEDED), 1 rejected or unreachable "
+        footer = {"", "The coordinator reads the job's data before it answers: without --timeout the submission "
+                + "waits up to 600 s for that (after a first request answered within 10 s), every other request "
+                + "10 s; --timeout sets them all.",
+                "", "Exit code: 0 submitted (with --watch: the job SUCCEEDED), 1 rejected or unreachable "
                 + "(a rejected job lists one 'field: problem' per line), 3 FAILED, 4 CANCELLED.%n"})
 public final class SubmitCommand extends ClientCommand {
 
@@ -38,14 +41,12 @@ public final class SubmitCommand extends ClientCommand {
     ReconnectOption reconnect;
 
     /**
-     * The coordinator reads the job's data before it answers: a folder of thousands of images
-     * takes minutes on a busy machine. A coordinator that never answers is found out in
-     * {@link JobClient#FIRST_ANSWER_DEADLINE} all the same.
+     * How long the submission itself may take unless {@code --timeout} says: the coordinator reads
+     * the job's data before it answers, and a folder of thousands of images takes minutes on a
+     * busy machine. A first request under {@code --timeout}'s default finds out a coordinator that
+     * does not answer at all, and every other request of the command keeps that deadline.
      */
-    @Override
-    double defaultTimeoutSeconds() {
-        return 600;
-    }
+    static final java.time.Duration SUBMISSION_DEADLINE = java.time.Duration.ofSeconds(600);
 
     @Override
     int run(JobClient client) throws IOException {
@@ -59,7 +60,7 @@ public final class SubmitCommand extends ClientCommand {
         }
         String id;
         try {
-            id = client.submit(spec);
+            id = (timeoutGiven() ? client : client.submissionDeadline(SUBMISSION_DEADLINE)).submit(spec);
         } catch (ClientFailure f) {
             // the coordinator's problems with the job, each named by its file, as trainer local does
             if (f.getCause() instanceof StatusRuntimeException e && e.getStatus().getCode() == Status.Code.INVALID_ARGUMENT) {

@@ -90,9 +90,10 @@ public final class JobPlan {
 
     /**
      * As {@link #load(JobSpec, DataRoots)}, with {@code memoryCheck} in place of the check that
-     * this process can hold one copy of the model: a process that will run the job checks what it
-     * needs for its role ({@link MemoryBudget#require}) before the model is built here, which for
-     * hundreds of millions of parameters takes seconds and gigabytes.
+     * this process can hold one copy of the model ({@code MemoryBudget::requireModel}, the check
+     * {@code load(spec, roots)} makes): a process that will run the job checks what it needs for
+     * its role ({@link MemoryBudget#require}, which covers that copy) before the model is built
+     * here, which for hundreds of millions of parameters takes seconds and gigabytes.
      *
      * @throws InvalidJobException listing the problems, each with its field path, or the memory missing
      */
@@ -111,7 +112,6 @@ public final class JobPlan {
             throw InvalidJobException.of("schedule", e.getMessage());
         }
         // a model too large for this JVM fails here, in words, before anything is allocated
-        MemoryBudget.requireModel(plan);
         memoryCheck.accept(plan);
         // build once here so that a model the data or the init_from file cannot feed fails now
         Sequential model;
