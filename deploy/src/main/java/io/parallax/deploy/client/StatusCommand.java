@@ -81,9 +81,9 @@ public final class StatusCommand extends ClientCommand {
         if (!j.getReason().isEmpty()) {
             rows.add(new String[] {"reason", j.getReason()});
         }
-        // the last note of an ended job may say what its reason does not: a worker that could not
-        // prepare it (a job that SUCCEEDED on fewer workers than asked), no checkpoint written
-        if (!j.getLastNote().isEmpty()) {
+        // an ended job's reason says it all, but a failed or cancelled one's last note may say
+        // what a resume needs to know (no checkpoint could be written)
+        if (j.getState() != JobState.SUCCEEDED && !j.getLastNote().isEmpty()) {
             boolean ended = j.getFinishedAtMs() > 0 && j.getState() != JobState.QUEUED && j.getState() != JobState.RUNNING;
             rows.add(new String[] {ended ? "last note" : "note", j.getLastNote() + noteTime(j, ended)});
         }
