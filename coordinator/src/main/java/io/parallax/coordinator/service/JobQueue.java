@@ -462,7 +462,8 @@ public final class JobQueue implements AutoCloseable {
                 jobs.put(id, without);
                 return new Resumption(ResumeOutcome.NO_CHECKPOINT, without, "its checkpoint file is gone");
             }
-            Job queued = resuming.get().toBuilder().setFinishedAtMs(0).setModelAvailable(false).setCheckpointStep(0)
+            // a model it offers (the weights a cancel left) stays offered until its end replaces it
+            Job queued = resuming.get().toBuilder().setFinishedAtMs(0).setCheckpointStep(0)
                     .build();
             pending.addLast(id);
             update(queued, stateEvent(JobState.QUEUED, queued.getLastNote()));
@@ -863,7 +864,8 @@ public final class JobQueue implements AutoCloseable {
                 state = JobState.FAILED;
                 reason = JobStore.STOPPED;
             }
-            finish(job.toBuilder().setState(state).setReason(reason).setModelAvailable(model)
+            // a resumed job that fails keeps offering the model its cancel left (still in its folder)
+            finish(job.toBuilder().setState(state).setReason(reason).setModelAvailable(model || job.getModelAvailable())
                     .setFinishedAtMs(System.currentTimeMillis()).build());
         }
     }

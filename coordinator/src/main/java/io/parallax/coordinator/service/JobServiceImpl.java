@@ -269,8 +269,11 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase impl
             // the record's model_available, as status shows it, not its state: a job whose record
             // could not be read at the start is FAILED, but its intact model is still to be had
             if (!job.get().getModelAvailable()) {
+                JobState state = job.get().getState();
                 out.onError(Status.FAILED_PRECONDITION.withDescription("job " + id.getId() + " has no model: it is "
-                        + job.get().getState() + (job.get().getState() == JobState.SUCCEEDED ? " but its model file is gone"
+                        + state + (state == JobState.SUCCEEDED ? " but its model file is gone"
+                        : state == JobState.CANCELLED ? " (before its first step, or its weights could not be kept: see "
+                                + "its reason)"
                         : "; only a SUCCEEDED job has one, or a job cancelled while it ran")).asRuntimeException());
                 return;
             }

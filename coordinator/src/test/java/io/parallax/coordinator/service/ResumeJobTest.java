@@ -242,6 +242,35 @@ class ResumeJobTest {
         }
     }
 
+    /**
+     * A cancelled job offers the weights of its last step; resumed on a checkpoint damaged on disk
+     * since, it fails saying so, and still offers those weights.
+     */
+    @Test
+    void aCancelledJobsModelOutlivesAResumptionThatFailsOnADamagedCheckpoint() throws Exception {
+        try (ServiceFixture fx = fixture(50)) {
+            JobServiceGrpc.JobServiceBlockingStub stub = fx.stub();
+            String id = cancelledAfter(fx, stub, job("cancelled"), 2);
+            Job cancelled = get(stub, id);
+            assertTrue(cancelled.getModelAvailable(), cancelled.toString());
+            byte[] atCancel = model(stub, id);
+
+            Path checkpoint = fx.store.checkpointFile(id);
+            byte[] bytes = Files.readAllBytes(checkpoint);
+            bytes[bytes.length - 5] ^= 0x40; // one optimizer value, a little off: the file still parses
+            Files.write(checkpoint, bytes);
+            Job queued = resume(stub, id);
+            assertEquals(JobState.QUEUED, queued.getState());
+            assertTrue(queued.getModelAvailable(), "offered while it waits and runs again");
+            Job failed = finished(stub, id);
+            assertEquals(JobState.FAILED, failed.getState(), failed.toString());
+            assertTrue(failed.getReason().contains("its tensor data were changed after it was written"),
+                    failed.getReason());
+            assertTrue(failed.getModelAvailable(), failed.toString());
+            assertArrayEquals(atCancel, model(stub, id));
+        }
+    }
+
     /** A resumption waiting in the queue whose checkpoint is then deleted fails; it does not start over. */
     @Test
     void aQueuedResumptionWhoseCheckpointIsDeletedFailsInsteadOfTrainingItsEpochsTwice() throws Exception {
