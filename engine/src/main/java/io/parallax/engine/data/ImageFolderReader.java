@@ -151,7 +151,7 @@ public final class ImageFolderReader {
         }
         // the first image alone: without a target size, its size is every image's
         Path first = entries.get(0).file();
-        BufferedImage firstImage = decode(first);
+        BufferedImage firstImage = decode(first, MemoryGate.NONE).image();
         int w = width == 0 ? firstImage.getWidth() : width;
         int h = width == 0 ? firstImage.getHeight() : height;
         long floats = (long) entries.size() * channels * w * h;
@@ -162,29 +162,60 @@ public final class ImageFolderReader {
         float[] features = new float[(int) floats];
         int rowWidth = channels * w * h;
         putRow(features, 0, firstImage, grayscale, channels, w, h);
-        // the rest on every core (decoding is most of the time a job takes to start); a failure
-        // is reported for the first file in order that fails, as a loop would
+        // the rest on every core (decoding is most of the time a job takes to start), as many
+        // images at once as half the free heap holds at full size (one 6000×6000 photo takes
+        // ~1 GB on the way), in a pool of their own; a failure is reported for the first file in
+        // order that fails, as a loop would
         java.util.concurrent.ConcurrentSkipListMap<Integer, IOException> failures =
                 new java.util.concurrent.ConcurrentSkipListMap<>();
         int cw = w;
         int ch = h;
-        java.util.stream.IntStream.range(1, entries.size()).parallel().forEach(i -> {
+        MemoryGate gate = MemoryGate.ofFreeHeap();
+        Runnable rest = () -> java.util.stream.IntStream.range(1, entries.size()).parallel().forEach(i -> {
             if (!failures.isEmpty() && failures.firstKey() < i) {
                 return; // an earlier file failed: that is the answer
             }
             Path file = entries.get(i).file();
             try {
-                BufferedImage image = decode(file);
-                if (width == 0 && (image.getWidth() != cw || image.getHeight() != ch)) {
-                    throw new IOException("images of different sizes: " + first + " is " + cw + "×" + ch + ", " + file
-                            + " is " + image.getWidth() + "×" + image.getHeight()
-                            + "; give the job an image size to resize them to");
+                Decoded d = decode(file, gate);
+                try {
+                    BufferedImage image = d.image();
+                    if (width == 0 && (image.getWidth() != cw || image.getHeight() != ch)) {
+                        throw new IOException("images of different sizes: " + first + " is " + cw + "×" + ch + ", "
+                                + file + " is " + image.getWidth() + "×" + image.getHeight()
+                                + "; give the job an image size to resize them to");
+                    }
+                    putRow(features, i * rowWidth, image, grayscale, channels, cw, ch);
+                } finally {
+                    gate.release(d.permits());
                 }
-                putRow(features, i * rowWidth, image, grayscale, channels, cw, ch);
             } catch (IOException e) {
                 failures.put(i, e);
             }
         });
+        java.util.concurrent.ForkJoinPool pool = new java.util.concurrent.ForkJoinPool(
+                Runtime.getRuntime().availableProcessors());
+        try {
+            pool.submit(rest).get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while decoding the images of " + listing.root());
+        } catch (java.util.concurrent.ExecutionException e) {
+            Throwable cause = e.getCause();
+            // the pool hands over a copy of a worker thread's exception, caused by the original
+            while (cause.getCause() != null && cause.getCause().getClass() == cause.getClass()) {
+                cause = cause.getCause();
+            }
+            if (cause instanceof RuntimeException r) {
+                throw r;
+            }
+            if (cause instanceof Error err) {
+                throw err; // an OutOfMemoryError, said as such by whoever reads the job
+            }
+            throw new IOException(cause);
+        } finally {
+            pool.shutdownNow();
+        }
         if (!failures.isEmpty()) {
             throw failures.firstEntry().getValue();
         }
@@ -204,11 +235,57 @@ public final class ImageFolderReader {
         }
     }
 
-    private static BufferedImage decode(Path file) throws IOException {
+    /** A decoded image and the permits of the {@link MemoryGate} it holds until its row is made. */
+    private record Decoded(BufferedImage image, int permits) {}
+
+    /**
+     * Bounds the memory of the images decoded at once: permits are KiB, an image takes about
+     * {@link #BYTES_PER_PIXEL} a pixel of its full size until its row is made (the decoded image,
+     * its pixels as ints and as float planes, the resize's copy), and one larger than the whole
+     * budget is decoded alone.
+     */
+    private static final class MemoryGate {
+        static final long BYTES_PER_PIXEL = 32;
+        static final MemoryGate NONE = new MemoryGate(Integer.MAX_VALUE);
+
+        private final java.util.concurrent.Semaphore permits;
+        private final int capacity;
+
+        private MemoryGate(int capacityKib) {
+            this.capacity = capacityKib;
+            this.permits = new java.util.concurrent.Semaphore(capacityKib);
+        }
+
+        /** Half the heap not in use now, at least 64 MiB. */
+        static MemoryGate ofFreeHeap() {
+            Runtime rt = Runtime.getRuntime();
+            long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+            return new MemoryGate((int) Math.min(Integer.MAX_VALUE - 1, Math.max(64L << 10, free / 2 / 1024)));
+        }
+
+        /** Waits until {@code pixels} of a full-size image fit; returns the permits to give back. */
+        int acquire(long pixels) {
+            if (this == NONE) {
+                return 0;
+            }
+            int wanted = (int) Math.min(capacity, Math.max(1, pixels * BYTES_PER_PIXEL / 1024));
+            permits.acquireUninterruptibly(wanted);
+            return wanted;
+        }
+
+        void release(int n) {
+            if (n > 0) {
+                permits.release(n);
+            }
+        }
+    }
+
+    private static Decoded decode(Path file, MemoryGate gate) throws IOException {
         if (Files.size(file) == 0) {
             throw new IOException("cannot read image " + file + ": the file is empty (0 bytes)");
         }
         BufferedImage image = null;
+        int held = 0;
         List<String> truncated = new ArrayList<>();
         try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
             Iterator<ImageReader> readers = in == null ? Collections.emptyIterator() : ImageIO.getImageReaders(in);
@@ -216,6 +293,8 @@ public final class ImageFolderReader {
                 ImageReader reader = readers.next();
                 try {
                     reader.setInput(in, true, true);
+                    // its size from its header, before the pixels take the memory
+                    held = gate.acquire((long) reader.getWidth(0) * reader.getHeight(0));
                     // a JPEG cut short decodes with grey where the data ended, and only a warning
                     // says so; PIL (and so torchvision) refuses it: "image file is truncated"
                     reader.addIIOReadWarningListener((source, warning) -> {
@@ -230,19 +309,26 @@ public final class ImageFolderReader {
                     reader.dispose();
                 }
             }
-        } catch (IOException | RuntimeException e) {
+            if (image == null) {
+                throw new IOException("cannot read image " + file + ": not a PNG, JPEG, BMP or TIFF file");
+            }
+            if (!truncated.isEmpty()) {
+                throw new IOException("cannot read image " + file + ": it is truncated (" + truncated.get(0) + ")");
+            }
+            refuseUnmappedSamples(file, image);
+            return new Decoded(image, held);
+        } catch (IOException | RuntimeException | Error e) {
+            gate.release(held);
+            if (e instanceof Error err) {
+                throw err;
+            }
+            if (e instanceof IOException io && String.valueOf(io.getMessage()).startsWith("cannot read image " + file)) {
+                throw io; // said already, above
+            }
             // a PNG or TIFF cut short fails its read at the end of the file
             throw new IOException("cannot read image " + file + ": " + (endOfFile(e) ? "it is truncated ("
                     + e.getMessage() + ")" : e.getMessage()), e);
         }
-        if (image == null) {
-            throw new IOException("cannot read image " + file + ": not a PNG, JPEG, BMP or TIFF file");
-        }
-        if (!truncated.isEmpty()) {
-            throw new IOException("cannot read image " + file + ": it is truncated (" + truncated.get(0) + ")");
-        }
-        refuseUnmappedSamples(file, image);
-        return image;
     }
 
     /**
