@@ -31,9 +31,11 @@ NAME.log.1, the newest, to NAME.log.5); deploy/stop-cluster.sh stops them.
                          each node uses its host's line)
       --port P           the coordinator's Akka port      (default: from the settings, 2551)
       --grpc-port P      the coordinator's gRPC port      (default: from the settings, 50051)
-      --data-root DIR    a folder every node may read job data from (repeatable; absolute: each
-                         node reads it on its own host); the coordinator and the workers must
-                         agree, or a job the coordinator takes fails on every worker
+      --data-root DIR    the folders every node may read job data from, in place of the defaults
+                         (the repository and /usr/share/datasets; repeat it to name several, the
+                         repository too if you want it); absolute: each node reads it on its own
+                         host. The coordinator and the workers must agree, or a job the
+                         coordinator takes fails on every worker
       --coordinator-arg A  one more argument for 'trainer coordinator' (repeatable)
       --worker-arg A     one more argument for 'trainer worker' (repeatable)
       --worker-port-base P  pins the workers' Akka ports: the first worker on each host gets P,

@@ -319,7 +319,8 @@ public final class JobRunner {
                         new JobCheckpoints.EpochSoFar(lossSum, trainSecondsBefore
                                 + (stepInEpoch == 0 ? 0 : (System.nanoTime() - epochStart) / 1e9)));
             }
-            // a user who cancels a run that is good enough keeps what it has trained
+            // a user who cancels a run that is good enough keeps what it has trained (the
+            // checkpoint above put the same weights into master already, when it was taken)
             if (e instanceof JobCancelledException && !updating && steps > 0) {
                 intoModel(master, params, buffers, trackedBefore, steps);
                 cancelledModel = master;

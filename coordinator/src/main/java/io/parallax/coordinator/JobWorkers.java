@@ -38,7 +38,7 @@ final class JobWorkers {
     /** How often a wait for workers' answers looks whether a participant has left the cluster. */
     private static final long MEMBERSHIP_CHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
     /** How long workers prepare a job before the job's watchers are told that they still do (tests shorten it). */
-    static long slowPreparationNanos = TimeUnit.SECONDS.toNanos(5);
+    static volatile long slowPreparationNanos = TimeUnit.SECONDS.toNanos(5);
     /** How long the live workers must stay unchanged before a job that takes them all starts. */
     private static final long SETTLE_MILLIS = 2000;
     /** Waits for new workers in a row, no step done in between, before a job with none left fails. */
@@ -226,7 +226,7 @@ final class JobWorkers {
             replies.add(askToPrepare(ref));
         }
         Set<ActorRef<WorkerActor.Command>> alive = awaitAnswers(refs, replies,
-                System.nanoTime() + settings.workerWait().toNanos(), steps, true);
+                System.nanoTime() + settings.workerWait().toNanos(), steps);
         List<Participant> ready = new ArrayList<>();
         for (int i = 0; i < refs.size(); i++) {
             WorkerActor.Reply r = replies.get(i).isDone() && !replies.get(i).isCompletedExceptionally()
@@ -477,14 +477,14 @@ final class JobWorkers {
      * old ones go while new ones prepare).
      */
     private Set<ActorRef<WorkerActor.Command>> awaitAnswers(List<ActorRef<WorkerActor.Command>> refs,
-            List<CompletableFuture<WorkerActor.Reply>> answers, long deadline, long steps, boolean preparing)
+            List<CompletableFuture<WorkerActor.Reply>> answers, long deadline, long steps)
             throws InterruptedException, JobCancelledException {
         CountDownLatch answered = new CountDownLatch(1);
         CompletableFuture.allOf(answers.toArray(new CompletableFuture<?>[0]))
                 .whenComplete((ignored, failure) -> answered.countDown());
         // a preparation that reads a large data set (thousands of images) takes a while: said
         // once, so that a job at step 0 for a minute does not look stuck
-        long tellAt = preparing ? System.nanoTime() + slowPreparationNanos : Long.MAX_VALUE;
+        long tellAt = System.nanoTime() + slowPreparationNanos;
         while (true) {
             Set<ActorRef<WorkerActor.Command>> alive = Set.copyOf(live.get());
             int waiting = 0;

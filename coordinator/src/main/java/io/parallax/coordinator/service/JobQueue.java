@@ -724,7 +724,7 @@ public final class JobQueue implements AutoCloseable {
             // init_from unreadable when the model is built, say: the user's problem, in their words
             end(id, JobState.FAILED, e.getMessage(), false);
         } catch (JobCancelledException e) {
-            cancelled(id, r, plan, "cancelled while running (" + e.getMessage() + ")");
+            endCancelled(id, r, plan, "cancelled while running (" + e.getMessage() + ")");
         } catch (JobFailedException e) {
             end(id, JobState.FAILED, e.getMessage(), false);
         } catch (InterruptedException e) {
@@ -746,7 +746,7 @@ public final class JobQueue implements AutoCloseable {
      * (and {@code resume} still goes on from its checkpoint); one written once, not waited for:
      * the user asked for the job to stop.
      */
-    private void cancelled(String id, JobRunner runner, JobPlan plan, String reason) {
+    private void endCancelled(String id, JobRunner runner, JobPlan plan, String reason) {
         boolean byUser;
         synchronized (lock) {
             byUser = cancelRequested;

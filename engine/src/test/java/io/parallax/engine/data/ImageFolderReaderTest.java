@@ -219,17 +219,18 @@ class ImageFolderReaderTest {
         ColorSpace gray = ColorSpace.getInstance(ColorSpace.CS_GRAY);
         ColorSpace srgb = ColorSpace.getInstance(ColorSpace.CS_sRGB);
         sixteenBit("a/rgb16.png", "png", srgb, false, new int[] {57031, 50955, 56385}, new int[] {0, 65535, 128});
-        sixteenBit("b/la16.png", "png", gray, true, new int[] {25098, 65535}, new int[] {56753, 100});
-        sixteenBit("c/gray16.png", "png", gray, false, new int[] {25098}, new int[] {56753});
+        // 50955: high byte 199, rounded v/257 198; 56385: 220 and 219 (the two rules told apart)
+        sixteenBit("b/la16.png", "png", gray, true, new int[] {50955, 65535}, new int[] {56385, 100});
+        sixteenBit("c/gray16.png", "png", gray, false, new int[] {50955}, new int[] {56385});
         Dataset d = ImageFolderReader.read(root, 0, 0, false).dataset();
         // Pillow 9.4, np.array(Image.open(f).convert("RGB")): the high byte of each sample
         assertArrayEquals(new float[] {222, 0, 199, 255, 220, 0}, times255(d.features(), 0, 6));
-        assertArrayEquals(new float[] {98, 221, 98, 221, 98, 221}, times255(d.features(), 6, 12));
+        assertArrayEquals(new float[] {199, 220, 199, 220, 199, 220}, times255(d.features(), 6, 12));
         // PIL clips 16-bit grey to 255; scaled to 0–255 here, and rounded as when resized
-        assertArrayEquals(new float[] {98, 221, 98, 221, 98, 221}, times255(d.features(), 12, 18));
+        assertArrayEquals(new float[] {198, 219, 198, 219, 198, 219}, times255(d.features(), 12, 18));
         Dataset luma = ImageFolderReader.read(root, 0, 0, true).dataset();
         // convert("L"): [208, 150] from the high bytes
-        assertArrayEquals(new float[] {208, 150, 98, 221, 98, 221}, times255(luma.features(), 0, 6));
+        assertArrayEquals(new float[] {208, 150, 199, 220, 198, 219}, times255(luma.features(), 0, 6));
     }
 
     private static float[] times255(float[] values, int from, int to) {

@@ -476,7 +476,7 @@ class JobPlanTest {
 
         JobPlan plan = JobPlan.load(job().build(), roots());
         int rows = plan.train().rows();
-        assertEquals(List.of(String.format("batch_size %,d is more than the %,d training rows: each epoch is one step "
+        assertEquals(List.of(String.format(java.util.Locale.ROOT, "batch_size %,d is more than the %,d training rows: each epoch is one step "
                 + "over all of them", 65_536, rows)), JobPlan.load(job().setBatchSize(65_536).build(), roots()).startNotes());
         assertEquals(List.of("workers 16: a step of 4 rows gives rows to 4 of them at most; the others wait"),
                 JobPlan.load(job().setBatchSize(4).setWorkers(16).build(), roots()).startNotes());
