@@ -148,7 +148,7 @@ class CheckpointFileTest {
         Sequential m = model(2);
         JobFailedException e = assertThrows(JobFailedException.class,
                 () -> file(path, Duration.ZERO, Job.getDefaultInstance()).restore(m, adam(m)));
-        assertTrue(e.getMessage().startsWith("its checkpoint " + path + " cannot be resumed from (its tensor data were "
+        assertTrue(e.getMessage().startsWith("its checkpoint " + path + " cannot be resumed from (its bytes were "
                 + "changed after it was written"), e.getMessage());
         assertTrue(e.getMessage().endsWith("the file is damaged); resubmit the job to train it again from the first "
                 + "epoch"), e.getMessage());

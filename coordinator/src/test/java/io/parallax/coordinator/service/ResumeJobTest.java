@@ -264,7 +264,7 @@ class ResumeJobTest {
             assertTrue(queued.getModelAvailable(), "offered while it waits and runs again");
             Job failed = finished(stub, id);
             assertEquals(JobState.FAILED, failed.getState(), failed.toString());
-            assertTrue(failed.getReason().contains("its tensor data were changed after it was written"),
+            assertTrue(failed.getReason().contains("its bytes were changed after it was written"),
                     failed.getReason());
             assertTrue(failed.getModelAvailable(), failed.toString());
             assertArrayEquals(atCancel, model(stub, id));

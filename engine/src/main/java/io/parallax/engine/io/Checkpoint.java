@@ -36,9 +36,10 @@ import java.util.TreeSet;
  *   <li>{@value #OPTIMIZER_KEY}: {@code {"kind": "Adam", "hyperparameters": "Adam(lr=…, …)",
  *       "groups": [{"name", "offset", "length", "lr_scale", "weight_decay", "frozen"}, …],
  *       "counters": {"step", "skipped_steps"}, "scalars": {"lr", …}}};
- *   <li>{@value #CHECKSUM_KEY}: the CRC-32C of every tensor's bytes, which {@link #load} checks
- *       first, so a checkpoint damaged on disk is refused as such rather than resumed from
- *       (files saved before 2026-11-23 have none and load unchecked).
+ *   <li>{@value #CHECKSUM_KEY}: the CRC-32C of the whole file (these digits summed as zeros),
+ *       which {@link #load} checks first, so a checkpoint damaged on disk, in its position or its
+ *       weights, is refused as such rather than resumed from (files saved before 2026-11-23
+ *       have none and load unchecked).
  * </ul>
  *
  * <p>{@link #load} restores into a model and an optimizer the caller has built (the same
@@ -63,8 +64,8 @@ public final class Checkpoint {
     public static final String POSITION_KEY = "parallax.checkpoint";
     /** Metadata key of the optimizer's kind, hyperparameters, layout, counters and scalars (JSON). */
     public static final String OPTIMIZER_KEY = "parallax.optimizer";
-    /** Metadata key of the CRC-32C of the tensor data (8 hex digits). */
-    public static final String CHECKSUM_KEY = "parallax.data_crc32c";
+    /** Metadata key of the CRC-32C of the whole file (8 hex digits). */
+    public static final String CHECKSUM_KEY = "parallax.crc32c";
 
     private static final ObjectMapper JSON = new ObjectMapper()
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
@@ -119,7 +120,7 @@ public final class Checkpoint {
         writer.putMetadata(POSITION_KEY, json(positionMap(position)));
         writer.putMetadata(OPTIMIZER_KEY, json(new OptimizerEntry(state.optimizer(), optimizer.toString(),
                 groups(optimizer.groups()), state.counters(), state.scalars())));
-        writer.checksumData(CHECKSUM_KEY).write(path);
+        writer.checksum(CHECKSUM_KEY).write(path);
     }
 
     /**
@@ -130,12 +131,12 @@ public final class Checkpoint {
      *
      * @throws IllegalArgumentException the checkpoint is for another architecture, optimizer
      *     kind, parameter-group layout or hyperparameters (the message names the difference)
-     * @throws SafeTensorsException the file is malformed, truncated or damaged (its data do not
+     * @throws SafeTensorsException the file is malformed, truncated or damaged (its bytes do not
      *     match their checksum), or is a model file without a checkpoint's metadata
      */
     public static TrainingPosition load(Path path, Sequential model, Optimizer optimizer) throws IOException {
         try (SafeTensorsReader reader = SafeTensorsReader.open(path)) {
-            reader.verifyDataChecksum(CHECKSUM_KEY);
+            reader.verifyChecksum(CHECKSUM_KEY);
             ModelDescription saved = ModelFile.description(reader);
             TrainingPosition position = position(reader);
             OptimizerEntry entry = optimizerEntry(reader);

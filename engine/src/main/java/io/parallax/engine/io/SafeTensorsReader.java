@@ -309,36 +309,75 @@ public final class SafeTensorsReader implements Closeable {
     }
 
     /**
-     * Checks the data section against the CRC-32C that {@link SafeTensorsWriter#checksumData}
-     * stored under {@code key}. A file without that key (written without a checksum, or by
-     * another program) passes unchecked: the answer says whether a sum was there to check.
+     * Checks the file against the CRC-32C that {@link SafeTensorsWriter#checksum} stored under
+     * {@code key} (of the whole file, those digits as {@code 00000000}). A file without that key
+     * (written without a checksum, or by another program) passes unchecked: the answer says
+     * whether a sum was there to check.
      *
-     * @throws SafeTensorsException the bytes differ from those written, or the stored value is
-     *     not 8 hex digits
+     * @throws SafeTensorsException the bytes differ from those written (the header's included),
+     *     or the stored value is not 8 hex digits where the writer puts them
      */
-    public boolean verifyDataChecksum(String key) throws IOException {
+    public boolean verifyChecksum(String key) throws IOException {
         String stored = metadata.get(key);
         if (stored == null) {
             return false;
         }
-        if (!stored.matches("[0-9a-f]{8}")) {
-            throw new SafeTensorsException(file, "metadata '" + key + "' is not a CRC-32C (8 hex digits): '"
-                    + stored + "'");
+        ByteBuffer header = ByteBuffer.allocate((int) dataStart);
+        readFully(file, channel, header, 0);
+        byte[] bytes = header.array();
+        int at;
+        try {
+            at = checksumDigitsAt(Arrays.copyOfRange(bytes, 8, bytes.length), key);
+        } catch (IllegalArgumentException e) {
+            throw new SafeTensorsException(file, "metadata '" + key + "' is not a CRC-32C as this program writes it "
+                    + "(8 hex digits): '" + stored + "'; was the file rewritten by another program?");
         }
+        java.util.Arrays.fill(bytes, 8 + at, 8 + at + 8, (byte) '0');
         CRC32C crc = new CRC32C();
+        crc.update(bytes);
         ByteBuffer buffer = ByteBuffer.allocate(CHUNK_BYTES);
         long end = channel.size();
-        for (long at = dataStart; at < end; at += buffer.limit()) {
-            buffer.clear().limit((int) Math.min(CHUNK_BYTES, end - at));
-            readFully(file, channel, buffer, at);
+        for (long pos = dataStart; pos < end; pos += buffer.limit()) {
+            buffer.clear().limit((int) Math.min(CHUNK_BYTES, end - pos));
+            readFully(file, channel, buffer, pos);
             crc.update(buffer.flip());
         }
         String read = String.format("%08x", crc.getValue());
         if (!read.equals(stored)) {
-            throw new SafeTensorsException(file, "its tensor data were changed after it was written (CRC-32C "
-                    + read + ", written with " + stored + "): the file is damaged");
+            throw new SafeTensorsException(file, "its bytes were changed after it was written (CRC-32C " + read
+                    + ", written with " + stored + "): the file is damaged");
         }
         return true;
+    }
+
+    /**
+     * Where the 8 digits of the checksum under {@code key} begin in {@code header} (the JSON, as
+     * the writer makes it: {@code "key":"01234567"}).
+     *
+     * @throws IllegalArgumentException when they are not there
+     */
+    static int checksumDigitsAt(byte[] header, String key) {
+        byte[] prefix = ("\"" + key + "\":\"").getBytes(StandardCharsets.UTF_8);
+        outer:
+        for (int i = 0; i + prefix.length + 9 <= header.length; i++) {
+            for (int k = 0; k < prefix.length; k++) {
+                if (header[i + k] != prefix[k]) {
+                    continue outer;
+                }
+            }
+            int at = i + prefix.length;
+            for (int k = 0; k < 8; k++) {
+                byte b = header[at + k];
+                if (!(b >= '0' && b <= '9' || b >= 'a' && b <= 'f')) {
+                    throw new IllegalArgumentException("not 8 hex digits");
+                }
+            }
+            if (header[at + 8] != '"') {
+                throw new IllegalArgumentException("not 8 hex digits");
+            }
+            return at;
+        }
+        throw new IllegalArgumentException("no '" + key + "' of 8 hex digits in the header");
     }
 
     private TensorInfo floatTensor(String name) throws SafeTensorsException {

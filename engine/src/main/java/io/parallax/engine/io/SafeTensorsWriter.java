@@ -79,13 +79,14 @@ public final class SafeTensorsWriter {
     }
 
     /**
-     * Makes {@link #write} put the CRC-32C of the whole data section (every tensor's bytes, in
-     * file order) into the metadata under {@code key}, as 8 lower-case hex digits:
-     * {@link SafeTensorsReader#verifyDataChecksum} then tells a file whose bytes changed after it
-     * was written from one that was written so. The data are read twice (once for the sum, once
-     * to write them), so this is for files whose damage must not go unseen, such as checkpoints.
+     * Makes {@link #write} put the CRC-32C of the whole file into the metadata under {@code key},
+     * as 8 lower-case hex digits, summed with those digits as {@code 00000000}: the length, the
+     * header (metadata, names, shapes) and every tensor's bytes.
+     * {@link SafeTensorsReader#verifyChecksum} then tells a file whose bytes changed after it was
+     * written from one that was written so. The digits are filled in after the data, in place:
+     * the file must be a regular file (a checkpoint), not a stream.
      */
-    public SafeTensorsWriter checksumData(String key) {
+    public SafeTensorsWriter checksum(String key) {
         if (key == null || key.isEmpty()) {
             throw new IllegalArgumentException("a checksum needs a metadata key, got '" + key + "'");
         }
@@ -158,23 +159,41 @@ public final class SafeTensorsWriter {
     public void write(Path path) throws IOException {
         ByteBuffer buffer = ByteBuffer.allocate(CHUNK_BYTES).order(ByteOrder.LITTLE_ENDIAN);
         if (checksumKey != null) {
-            CRC32C crc = new CRC32C();
-            for (Entry e : ordered()) {
-                forEachChunk(e, buffer, crc::update);
-            }
-            putMetadata(checksumKey, String.format("%08x", crc.getValue()));
+            putMetadata(checksumKey, CHECKSUM_PLACEHOLDER);
         }
         ReplacingFile.write(path, out -> {
             byte[] header = header();
+            CRC32C crc = new CRC32C();
             buffer.clear();
             buffer.putLong(header.length);
-            writeAll(out, buffer.flip());
+            crc.update(buffer.flip().duplicate());
+            writeAll(out, buffer);
+            crc.update(header);
             writeAll(out, ByteBuffer.wrap(header));
             for (Entry e : ordered()) {
-                forEachChunk(e, buffer, chunk -> writeAll(out, chunk));
+                forEachChunk(e, buffer, chunk -> {
+                    crc.update(chunk.duplicate());
+                    writeAll(out, chunk);
+                });
+            }
+            if (checksumKey != null) {
+                int at = SafeTensorsReader.checksumDigitsAt(header, checksumKey);
+                ByteBuffer digits = ByteBuffer.wrap(String.format("%08x", crc.getValue())
+                        .getBytes(StandardCharsets.US_ASCII));
+                try {
+                    while (digits.hasRemaining()) {
+                        out.write(digits, 8 + at + digits.position());
+                    }
+                } catch (IOException e) {
+                    throw new IOException("the checksum could not be filled in (" + e.getMessage() + "): a file with "
+                            + "a checksum is written to a regular file, not a stream", e);
+                }
             }
         });
     }
+
+    /** The checksum's digits while the file is summed. */
+    static final String CHECKSUM_PLACEHOLDER = "00000000";
 
     private interface ChunkSink {
         void accept(ByteBuffer chunk) throws IOException;

@@ -185,8 +185,22 @@ class CheckpointRefusalTest {
             Sequential m = model(12, 0.3f);
             Optimizer adam = ADAM.build(m);
             assertRefused(SafeTensorsException.class, m, adam, () -> Checkpoint.load(file, m, adam),
-                    file.toString(), "changed after it was written", "damaged");
+                    file.toString(), "its bytes were changed after it was written", "damaged");
         }
+    }
+
+    @Test
+    void aCheckpointWhosePositionChangedOnDiskIsRefusedAsDamaged() throws IOException {
+        String whole = new String(Files.readAllBytes(adamFile), StandardCharsets.ISO_8859_1);
+        String step = "\\\"global_step\\\":3"; // a JSON string in the header: its quotes escaped
+        assertTrue(whole.contains(step), "the saved position");
+        // the same length: the header still parses, and would resume at the wrong step
+        Path file = dir.resolve("moved.safetensors");
+        Files.write(file, whole.replace(step, "\\\"global_step\\\":7").getBytes(StandardCharsets.ISO_8859_1));
+        Sequential m = model(12, 0.3f);
+        Optimizer adam = ADAM.build(m);
+        assertRefused(SafeTensorsException.class, m, adam, () -> Checkpoint.load(file, m, adam),
+                file.toString(), "its bytes were changed after it was written", "damaged");
     }
 
     @Test
