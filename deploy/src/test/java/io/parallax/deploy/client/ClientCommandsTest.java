@@ -89,6 +89,33 @@ class ClientCommandsTest {
         assertEquals(2, service.submitted.size());
     }
 
+    /**
+     * {@code trainer watch JOB | head}: the reader goes, standard output fails its writes (the JVM
+     * ignores SIGPIPE), and the watch stops with 141 instead of following the job to its end.
+     */
+    @Test
+    void aWatchWhoseStandardOutputIsClosedStopsWith141() {
+        service.watches.put("job-3", FakeJobService.story("job-3", 2, 10, JobState.SUCCEEDED, ""));
+        java.io.PrintStream stdout = System.out;
+        java.io.OutputStream closedPipe = new java.io.OutputStream() {
+            @Override
+            public void write(int b) throws java.io.IOException {
+                throw new java.io.IOException("Broken pipe");
+            }
+        };
+        int code;
+        try {
+            System.setOut(new java.io.PrintStream(closedPipe, true));
+            // the launcher's own writer over System.out, not a test's: what a shell's pipe gets
+            CommandLine cl = TrainerCli.commandLine();
+            cl.setErr(new PrintWriter(new StringWriter()));
+            code = cl.execute("watch", "job-3", "--progress", "plain", "--server", service.address());
+        } finally {
+            System.setOut(stdout);
+        }
+        assertEquals(ExitCodes.OUTPUT_CLOSED, code);
+    }
+
     @Test
     void submitWatchFollowsTheJobToSuccessWithExitCode0() throws Exception {
         service.watches.put("job-000001", FakeJobService.story("job-000001", 2, 10, JobState.SUCCEEDED, ""));
