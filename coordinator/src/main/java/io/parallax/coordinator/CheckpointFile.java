@@ -119,12 +119,16 @@ public final class CheckpointFile implements JobCheckpoints {
         return Optional.of(new Resumed(at, elapsed, soFar, data));
     }
 
-    /** The failure's message without the file's path, which the job's message already names. */
+    /**
+     * The failure's message without the file's path, which the job's message already names:
+     * "PATH: its bytes were …" gives "its bytes were …", "PATH is a checkpoint of …" "it is a
+     * checkpoint of …".
+     */
     private String withoutPath(Exception e) {
         String why = String.valueOf(e.getMessage());
         String path = file.toString();
         return why.startsWith(path + ": ") ? why.substring(path.length() + 2)
-                : why.startsWith(path + " ") ? why.substring(path.length() + 1) : why;
+                : why.startsWith(path + " ") ? "it " + why.substring(path.length() + 1) : why;
     }
 
     @Override

@@ -131,7 +131,7 @@ class CheckpointFileTest {
         JobFailedException e = assertThrows(JobFailedException.class,
                 () -> file(path, Duration.ZERO, Job.getDefaultInstance()).restore(m, adam(m)));
         assertTrue(e.getMessage().startsWith("its checkpoint " + path + " cannot be resumed from ("), e.getMessage());
-        assertTrue(e.getMessage().contains("(is a checkpoint of another model"), e.getMessage());
+        assertTrue(e.getMessage().contains("(it is a checkpoint of another model"), e.getMessage());
         assertEquals(1, e.getMessage().split(java.util.regex.Pattern.quote(path.toString()), -1).length - 1,
                 "the path once: " + e.getMessage());
     }
