@@ -234,7 +234,7 @@ public final class JobStore implements AutoCloseable {
                             : " (it had taken no checkpoint yet: the first comes --checkpoint-every after its start)");
                 }
             } else {
-                // an ended job; a cancelled one may offer both a model and a checkpoint
+                // a queued or an ended job; a cancelled one may offer both a model and a checkpoint
                 String damage;
                 if (!job.getModelAvailable()) {
                     // nothing offered, nothing to check

@@ -76,6 +76,33 @@ class JobStoreTest {
         }
     }
 
+    /** A cancelled job offers a model and a checkpoint; each deleted by hand is no longer offered, the other still is. */
+    @Test
+    void aCancelledJobsModelAndCheckpointAreEachCheckedAtTheStart() throws IOException {
+        String modelGone;
+        String checkpointGone;
+        try (JobStore store = JobStore.open(state)) {
+            modelGone = newJobFolder(store);
+            checkpointGone = newJobFolder(store);
+            for (String id : List.of(modelGone, checkpointGone)) {
+                store.save(Job.newBuilder().setId(id).setName(id).setState(JobState.CANCELLED).setModelAvailable(true)
+                        .setCheckpointStep(40).setFinishedAtMs(1).build());
+                ModelFile.save(tinyModel(), store.modelFile(id));
+                ModelFile.save(tinyModel(), store.checkpointFile(id)); // present is what counts here
+            }
+            Files.delete(store.modelFile(modelGone));
+            Files.delete(store.checkpointFile(checkpointGone));
+        }
+        try (JobStore store = JobStore.open(state)) {
+            Job a = loaded(store, modelGone);
+            assertFalse(a.getModelAvailable(), a.toString());
+            assertEquals(40, a.getCheckpointStep(), a.toString());
+            Job b = loaded(store, checkpointGone);
+            assertTrue(b.getModelAvailable(), b.toString());
+            assertEquals(0, b.getCheckpointStep(), b.toString());
+        }
+    }
+
     /** Job {@code id} as a store opened on the state directory lists it: FAILED, its record named with {@code why}. */
     private Job listedUnreadable(String id, String why) throws IOException {
         try (JobStore store = JobStore.open(state)) {
