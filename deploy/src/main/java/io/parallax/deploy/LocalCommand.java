@@ -98,8 +98,20 @@ public final class LocalCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--workers must be between 1 and " + JobValidator.MAX_WORKERS + ", got "
                     + n);
         }
-        // before anything is printed (the notice below, while the data load): a model or metrics
-        // stream sent to standard output must carry nothing else
+        // the outputs first (each named by its option), then, before anything is printed (the
+        // notice below, while the data load), a model or metrics stream sent to standard output
+        // must carry nothing else
+        OutputFiles.requireWritable(export, "--export");
+        OutputFiles.requireDifferent(export, "--export", job, "the job file");
+        OutputFiles.requireDifferent(metricsOut, "--metrics-out", job, "the job file");
+        OutputFiles.requireDifferent(export, "--export", metricsOut, "--metrics-out");
+        OutputFiles.requireWritable(metricsOut, "--metrics-out");
+        if (checkpoint != null) {
+            OutputFiles.requireWritable(checkpoint, "--checkpoint");
+            OutputFiles.requireDifferent(checkpoint, "--checkpoint", job, "the job file");
+            OutputFiles.requireDifferent(checkpoint, "--checkpoint", export, "--export");
+            OutputFiles.requireDifferent(checkpoint, "--checkpoint", metricsOut, "--metrics-out");
+        }
         OutputFiles.keepStandardOutputFor(export, metricsOut);
         // validate and load before any actor starts: a bad job fails here with its message
         JobPlan plan;
@@ -120,17 +132,6 @@ public final class LocalCommand implements Callable<Integer> {
                     + e.getMessage() + "; this JVM may use " + Runtime.getRuntime().maxMemory() / (1 << 20)
                     + " MiB of heap): give it more with " + (direct ? "JAVA_OPTS=-XX:MaxDirectMemorySize=…"
                     : "JAVA_OPTS=-Xmx…") + ", or use less data, or smaller images");
-        }
-        OutputFiles.requireWritable(export, "--export");
-        OutputFiles.requireDifferent(export, "--export", job, "the job file");
-        OutputFiles.requireDifferent(metricsOut, "--metrics-out", job, "the job file");
-        OutputFiles.requireDifferent(export, "--export", metricsOut, "--metrics-out");
-        OutputFiles.requireWritable(metricsOut, "--metrics-out");
-        if (checkpoint != null) {
-            OutputFiles.requireWritable(checkpoint, "--checkpoint");
-            OutputFiles.requireDifferent(checkpoint, "--checkpoint", job, "the job file");
-            OutputFiles.requireDifferent(checkpoint, "--checkpoint", export, "--export");
-            OutputFiles.requireDifferent(checkpoint, "--checkpoint", metricsOut, "--metrics-out");
         }
         if (checkpointEverySeconds < 0) {
             throw new IllegalArgumentException("--checkpoint-every must be ≥ 0, got " + checkpointEverySeconds);
