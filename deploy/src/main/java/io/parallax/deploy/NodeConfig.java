@@ -197,6 +197,10 @@ final class NodeConfig {
                         + "akka.remote.artery.canonical.port = " + port + "\n"
                         + "akka.cluster.seed-nodes = [" + seedList + "]\n"
                         + "akka.cluster.roles = [\"" + role + "\"]\n"
+                        // a node of another version is refused when it joins, not trained with
+                        + "akka.cluster.configuration-compatibility-check.checkers.parallax-version = \""
+                        + VersionCompatChecker.class.getName() + "\"\n"
+                        + VersionCompatChecker.KEY + " = \"" + ParallaxVersion.get() + "\"\n"
                         + "parallax.compute-dispatcher.thread-pool-executor.fixed-pool-size = " + computeThreads + "\n")
                 .withFallback(ConfigFactory.load());
     }

@@ -24,7 +24,7 @@ import picocli.CommandLine.Command;
  * be reached or refused the request, 2 bad command-line usage, 3 the watched job FAILED, 4 the
  * watched job was CANCELLED, 5 no such job ({@link io.parallax.deploy.client.ExitCodes}).
  */
-@Command(name = "trainer", mixinStandardHelpOptions = true, version = "parallax 0.1.0",
+@Command(name = "trainer", mixinStandardHelpOptions = true,
         description = "Train neural networks data-parallel on the JVM.",
         subcommands = {DemoCommand.class, TrainCommand.class, LocalCommand.class, CoordinatorCommand.class,
                 WorkerCommand.class, SubmitCommand.class, StatusCommand.class, WatchCommand.class, CancelCommand.class,
@@ -129,7 +129,9 @@ public final class TrainerCli implements Runnable {
         String stdout = System.getProperty("sun.stdout.encoding");
         cl.setOut(new java.io.PrintWriter(System.out, true, stdout != null && java.nio.charset.Charset.isSupported(stdout)
                 ? java.nio.charset.Charset.forName(stdout) : java.nio.charset.Charset.defaultCharset()));
-        // every command answers -V (their help lists it) with the launcher's version
+        // every command answers -V (their help lists it) with the build's version, the one the
+        // cluster's nodes compare when one joins
+        cl.getCommandSpec().version("parallax " + ParallaxVersion.get());
         cl.getSubcommands().values().forEach(sub -> sub.getCommandSpec().version(cl.getCommandSpec().version()));
         cl.setParameterExceptionHandler((e, args) -> {
             CommandLine bad = e.getCommandLine();

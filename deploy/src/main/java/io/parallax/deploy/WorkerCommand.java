@@ -142,6 +142,12 @@ public final class WorkerCommand implements Callable<Integer> {
             system.getWhenTerminated().toCompletableFuture().get();
             notJoined.cancel();
             CoordinatedShutdown.Reason reason = CoordinatedShutdown.get(system).getShutdownReason().orElse(null);
+            if (reason == CoordinatedShutdown.incompatibleConfigurationDetectedReason() && !stopping.get()) {
+                // joining again would be refused again: an error for the operator, not a restart
+                throw new IllegalStateException("the cluster at " + target + " refused this worker: its coordinator "
+                        + "runs another version of Parallax than this worker's " + ParallaxVersion.get()
+                        + " (the coordinator's log names both); run the same version on every node");
+            }
             String why = reason == CoordinatorWatch.COORDINATOR_LEFT ? "the coordinator left"
                     : reason == CoordinatedShutdown.clusterDowningReason()
                             ? "this node was removed from the cluster (the coordinator is unreachable, or it downed "

@@ -379,7 +379,7 @@ class TrainerCliTest {
             StringWriter out = new StringWriter();
             cl.setOut(new PrintWriter(out));
             assertEquals(0, cl.execute(command, "-V"), command);
-            assertEquals("parallax 0.1.0", out.toString().strip(), command);
+            assertEquals("parallax " + ParallaxVersion.get(), out.toString().strip(), command);
         }
         Run r = run("status", "--limit", "0");
         assertEquals(ExitCodes.USAGE, r.code());
