@@ -105,7 +105,11 @@ public final class StatusCommand extends ClientCommand {
                 j.getEpochsDone(), j.getEpochsTotal(), j.getStepsDone(), j.getStepsTotal(),
                 (int) Math.floor(ProgressBar.fraction(j.getStepsDone(), j.getStepsTotal()) * 100))});
         if (j.getWorkers() > 0) {
-            rows.add(new String[] {"workers", Integer.toString(j.getWorkers())});
+            int asked = j.hasSpec() ? j.getSpec().getWorkers() : 0;
+            // a job that asked for more than it had (one could not prepare it, or left) says so
+            rows.add(new String[] {"workers", j.getWorkers() + (asked > j.getWorkers()
+                    ? " of the " + asked + " the job asked for" + (j.getState() == JobState.RUNNING ? ""
+                            : " (at its last step; the coordinator's log says why)") : "")});
         }
         if (j.getEpochsCount() > 0) {
             rows.add(new String[] {"last epoch", WatchPrinter.epochLine(j.getEpochs(j.getEpochsCount() - 1), j.getEpochsTotal())});

@@ -137,6 +137,22 @@ class WatchPrinterTest {
     }
 
     @Test
+    void statusSaysWhenAJobRanOnFewerWorkersThanItAskedFor() {
+        Job asked = Job.newBuilder().setId("job-8").setState(JobState.SUCCEEDED).setEpochsTotal(1).setWorkers(1)
+                .setSpec(io.parallax.proto.v1.JobSpec.newBuilder().setWorkers(2)).build();
+        assertTrue(StatusCommand.record(asked).lines().anyMatch(l -> l.matches(
+                "workers +1 of the 2 the job asked for \\(at its last step; the coordinator's log says why\\)")),
+                StatusCommand.record(asked));
+        assertTrue(StatusCommand.record(asked.toBuilder().setState(JobState.RUNNING).build()).lines()
+                .anyMatch(l -> l.matches("workers +1 of the 2 the job asked for")));
+        // every live worker (0), or as many as it asked for: the count alone
+        assertTrue(StatusCommand.record(asked.toBuilder().setWorkers(2).build()).lines()
+                .anyMatch(l -> l.matches("workers +2")));
+        assertTrue(StatusCommand.record(asked.toBuilder().setSpec(io.parallax.proto.v1.JobSpec.getDefaultInstance())
+                .build()).lines().anyMatch(l -> l.matches("workers +1")));
+    }
+
+    @Test
     void aNoteFromTheCoordinatorIsALineOfItsOwnEvenAcrossTheBar() {
         WatchPrinter p = printer(WatchPrinter.Style.BAR);
         List<JobEvent> story = FakeJobService.story("job-1", 1, 4, JobState.SUCCEEDED, "");
